@@ -1,0 +1,77 @@
+"""The composition root of the web process: `create_app(settings)` builds everything.
+
+Run with `uvicorn --factory backend.app:app_from_env` (reads the environment once, at start).
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from backend.domain.accounts import controllers as account_controllers
+from backend.lib.logging import configure_logging
+from backend.lifespan import lifespan_for
+from backend.settings import Settings
+from backend.web import auth, health, problems
+from backend.web.idempotency import IdempotencyMiddleware
+from backend.web.request_context import RequestContextMiddleware
+
+API_VERSION = "1.0.0"
+
+
+class MetricsController(PrometheusController):
+    """Prometheus exposition at /metrics (request count and latency by route template)."""
+
+    include_in_schema = False
+
+
+def create_app(settings: Settings) -> Litestar:
+    configure_logging(json=settings.app.log_json, level=settings.app.log_level)
+    prometheus = PrometheusConfig(
+        app_name="career_copilot",
+        prefix="career_copilot",
+        group_path=True,
+        exclude=["/metrics"],
+    )
+    app = Litestar(
+        route_handlers=[
+            account_controllers.AuthController,
+            account_controllers.MeController,
+            health.HealthController,
+            MetricsController,
+        ],
+        dependencies={
+            "settings": Provide(auth.provide_settings, sync_to_thread=False),
+            "account_service": Provide(auth.provide_account_service, sync_to_thread=False),
+        },
+        middleware=[RequestContextMiddleware(), prometheus.middleware, IdempotencyMiddleware()],
+        exception_handlers=problems.EXCEPTION_HANDLERS,
+        lifespan=[lifespan_for(settings)],
+        cors_config=CORSConfig(
+            allow_origins=list(settings.app.allowed_origins),
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "X-Request-ID"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
+            allow_credentials=False,
+        ),
+        openapi_config=OpenAPIConfig(
+            title="Career Copilot API",
+            version=API_VERSION,
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+        ),
+        request_max_body_size=settings.app.max_body_bytes,
+        debug=False,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Litestar:
+    """uvicorn factory: settings from the environment, read when the process starts."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,28 @@
+"""The process's Piccolo engine and its pool, configured from settings by each process's factory.
+
+Piccolo binds tables to one engine object when they are defined (SPEC §2, DEVELOPERS.md); creating
+`PostgresEngine` does no I/O, so the object exists at import and gets its DSN in `open_pool`.
+"""
+
+from __future__ import annotations
+
+from piccolo.engine.postgres import PostgresEngine
+
+from backend.settings import DatabaseSettings
+
+DB = PostgresEngine(config={})
+
+
+async def open_pool(settings: DatabaseSettings) -> bool:
+    """Point the engine at `settings.url` and open its pool; False when one was already open."""
+    if DB.pool is not None:
+        return False
+    DB.config = {"dsn": settings.url}
+    # Piccolo 1.38: pass both sizes, the asyncpg defaults (10/10) ignore the other one.
+    await DB.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+    return True
+
+
+async def close_pool() -> None:
+    if DB.pool is not None:
+        await DB.close_connection_pool()

@@ -1,0 +1,24 @@
+"""Outgoing email, written in the same transaction as what caused it (transactional outbox, SPEC §2/§7).
+
+A worker delivers pending rows; until the email issue lands they wait here (and tests read them).
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import JSONB, UUID, ForeignKey, Integer, OnDelete, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.db.engine import DB
+from backend.db.tables.accounts import User
+
+
+class EmailOutbox(Table, tablename="email_outbox", db=DB):
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True, null=True)
+    to_address = Varchar(length=320)
+    template = Varchar(length=60)  # verify_email | password_reset | ...
+    context = JSONB(default={})
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    sent_at = Timestamptz(null=True, default=None)
+    attempts = Integer(default=0)

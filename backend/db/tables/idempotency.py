@@ -1,0 +1,19 @@
+"""Stored answers of create requests sent with an `Idempotency-Key` (SPEC §4)."""
+
+from __future__ import annotations
+
+from piccolo.columns import JSONB, UUID, Bytea, Integer, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.db.engine import DB
+
+
+class IdempotencyRecord(Table, tablename="idempotency_records", db=DB):
+    id = UUID(primary_key=True)
+    scoped_key = Varchar(length=400, unique=True)  # "<caller>:<method> <path>:<key>"
+    request_hash = Varchar(length=64)
+    status_code = Integer(null=True, default=None)  # null while the first request runs
+    response_headers = JSONB(default=[])
+    response_body = Bytea(default=b"")
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -1,0 +1,1 @@
+"""Business areas; each has controllers (HTTP only), services (rules), repositories and schemas."""

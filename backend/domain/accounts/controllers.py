@@ -1,0 +1,105 @@
+"""HTTP routes of SPEC §4 rows *auth* and *me*: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from backend.domain.accounts import schemas
+from backend.domain.accounts import services as account_services
+from backend.web import auth
+
+AccountService = account_services.AccountService
+Principal = account_services.Principal
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", operation_id="registerUser", status_code=HTTP_201_CREATED, opt={"idempotent": True})
+    async def register(
+        self, data: JSONBody[schemas.RegisterRequest], account_service: NamedDependency[AccountService]
+    ) -> schemas.UserOut:
+        """Create an account; a verification email is queued."""
+        return account_services.user_out(await account_service.register(data))
+
+    @post("/login", operation_id="login", status_code=200)
+    async def login(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.LoginRequest],
+        account_service: NamedDependency[AccountService],
+    ) -> schemas.TokenPair:
+        """Exchange email and password for an access/refresh token pair (a new sign-in session)."""
+        user_agent = request.headers.get("user-agent", "")
+        return await account_service.login(data, auth.client_ip(request), user_agent)
+
+    @post("/refresh", operation_id="refreshTokens", status_code=200)
+    async def refresh(
+        self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
+    ) -> schemas.TokenPair:
+        """Rotate the refresh token. Presenting a spent one revokes the whole session (401)."""
+        return await account_service.refresh(data.refresh_token)
+
+    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(
+        self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
+    ) -> None:
+        """End the sign-in session that `refresh_token` belongs to."""
+        await account_service.logout(data.refresh_token)
+
+    @post("/verify-email", operation_id="verifyEmail", status_code=HTTP_204_NO_CONTENT)
+    async def verify_email(
+        self, data: JSONBody[schemas.TokenRequest], account_service: NamedDependency[AccountService]
+    ) -> None:
+        await account_service.verify_email(data.token)
+
+    @post("/password-reset", operation_id="requestPasswordReset", status_code=HTTP_202_ACCEPTED)
+    async def password_reset(
+        self, data: JSONBody[schemas.PasswordResetRequest], account_service: NamedDependency[AccountService]
+    ) -> None:
+        """Always 202, whether or not the account exists (no account enumeration)."""
+        await account_service.request_password_reset(data.email)
+
+    @post("/password-reset/confirm", operation_id="confirmPasswordReset", status_code=HTTP_204_NO_CONTENT)
+    async def password_reset_confirm(
+        self, data: JSONBody[schemas.PasswordResetConfirm], account_service: NamedDependency[AccountService]
+    ) -> None:
+        """Set a new password with a reset token; every session of the account ends."""
+        await account_service.confirm_password_reset(data.token, data.new_password)
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["me"]
+    security = auth.BEARER_SECURITY
+    dependencies = {"principal": Provide(auth.provide_principal)}
+
+    @get("/", operation_id="getMe")
+    async def get_me(self, principal: NamedDependency[Principal]) -> schemas.UserOut:
+        return account_services.user_out(principal.user)
+
+    @patch("/", operation_id="updateMe")
+    async def update_me(
+        self,
+        data: JSONBody[schemas.ProfileUpdate],
+        principal: NamedDependency[Principal],
+        account_service: NamedDependency[AccountService],
+    ) -> schemas.UserOut:
+        """Change profile fields; absent fields stay as they are."""
+        return account_services.user_out(await account_service.update_profile(principal.user, data))
+
+    @post("/password", operation_id="changePassword", status_code=HTTP_204_NO_CONTENT)
+    async def change_password(
+        self,
+        data: JSONBody[schemas.PasswordChange],
+        principal: NamedDependency[Principal],
+        account_service: NamedDependency[AccountService],
+    ) -> None:
+        """Change the password; every other session of the account ends."""
+        await account_service.change_password(principal, data)

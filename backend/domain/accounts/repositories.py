@@ -1,0 +1,107 @@
+"""Queries of the accounts area. Every function runs inside the caller's transaction if one is open."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from backend.db.tables import EmailOutbox, EmailToken, RefreshToken, Session, User
+
+
+async def user_by_email(email: str) -> User | None:
+    return await User.objects().where(User.email == email).first()
+
+
+async def user_by_id(user_id: uuid.UUID) -> User | None:
+    return await User.objects().where(User.id == user_id).first()
+
+
+async def active_user_in_session(user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
+    """The user if active and their session `session_id` is neither revoked nor expired."""
+    live = (
+        await Session.count()
+        .where(Session.id == session_id)
+        .where(Session.user == user_id)
+        .where(Session.revoked_at.is_null())
+        .where(Session.expires_at > datetime.now().astimezone())
+    )
+    if not live:
+        return None
+    return await User.objects().where(User.id == user_id).where(User.is_active.eq(True)).first()
+
+
+async def create_session(user_id: uuid.UUID, expires_at: datetime, user_agent: str) -> uuid.UUID:
+    session = Session(user=user_id, expires_at=expires_at, user_agent=user_agent[:300])
+    await session.save()
+    return uuid.UUID(str(session.id))
+
+
+async def add_refresh_token(session_id: uuid.UUID, token_hash: str, expires_at: datetime) -> None:
+    await RefreshToken(session=session_id, token_hash=token_hash, expires_at=expires_at).save()
+
+
+async def lock_refresh_token(token_hash: str) -> dict[str, Any] | None:
+    """The token row joined with its session, locked for the rotating transaction."""
+    rows = await RefreshToken.raw(
+        """
+        SELECT t.id, t.session, t.expires_at, t.used_at,
+               s."user" AS user_id, s.revoked_at, s.expires_at AS session_expires_at
+        FROM refresh_tokens t JOIN auth_sessions s ON s.id = t.session
+        WHERE t.token_hash = {}
+        FOR UPDATE OF t, s
+        """,
+        token_hash,
+    )
+    return rows[0] if rows else None
+
+
+async def mark_refresh_used(token_id: uuid.UUID, now: datetime) -> None:
+    await RefreshToken.update({RefreshToken.used_at: now}).where(RefreshToken.id == token_id)
+
+
+async def touch_session(session_id: uuid.UUID, now: datetime) -> None:
+    await Session.update({Session.last_used_at: now}).where(Session.id == session_id)
+
+
+async def revoke_session(session_id: uuid.UUID, reason: str, now: datetime) -> None:
+    await (
+        Session.update({Session.revoked_at: now, Session.revoked_reason: reason})
+        .where(Session.id == session_id)
+        .where(Session.revoked_at.is_null())
+    )
+
+
+async def revoke_user_sessions(user_id: uuid.UUID, reason: str, now: datetime, keep: uuid.UUID | None = None) -> None:
+    query = (
+        Session.update({Session.revoked_at: now, Session.revoked_reason: reason})
+        .where(Session.user == user_id)
+        .where(Session.revoked_at.is_null())
+    )
+    if keep is not None:
+        query = query.where(Session.id != keep)
+    await query
+
+
+async def add_email_token(user_id: uuid.UUID, purpose: str, token_hash: str, expires_at: datetime) -> None:
+    await EmailToken(user=user_id, purpose=purpose, token_hash=token_hash, expires_at=expires_at).save()
+
+
+async def consume_email_token(purpose: str, token_hash: str, now: datetime) -> uuid.UUID | None:
+    """Mark a live token used and return its user id; None when unknown, used or expired."""
+    rows = await EmailToken.raw(
+        """
+        UPDATE email_tokens SET used_at = {}
+        WHERE token_hash = {} AND purpose = {} AND used_at IS NULL AND expires_at > {}
+        RETURNING "user"
+        """,
+        now,
+        token_hash,
+        purpose,
+        now,
+    )
+    return uuid.UUID(str(rows[0]["user"])) if rows else None
+
+
+async def queue_email(user_id: uuid.UUID, to_address: str, template: str, context: dict[str, Any]) -> None:
+    await EmailOutbox(user=user_id, to_address=to_address, template=template, context=context).save()

@@ -1,0 +1,248 @@
+"""Account rules: registration, sign-in with brute-force protection, refresh rotation with reuse
+detection, email tokens, profile and password changes. No Litestar import: workers reuse this."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from asyncpg.exceptions import UniqueViolationError
+from redis.asyncio import Redis
+
+from backend.db.engine import DB
+from backend.db.tables import User
+from backend.domain.accounts import repositories as repo
+from backend.domain.accounts import schemas
+from backend.lib import errors, passwords, ratelimit, tokens
+from backend.settings import Settings
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def normalize_email(raw: str, field: str = "email") -> str:
+    email = raw.strip().lower()
+    if not _EMAIL.match(email) or ".." in email:
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "is not a valid email address")])
+    return email
+
+
+def check_password(password: str, field: str) -> None:
+    if problem := passwords.password_problem(password):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, problem)])
+
+
+def user_out(user: User) -> schemas.UserOut:
+    return schemas.UserOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        headline=user.headline,
+        location=user.location,
+        phone=user.phone,
+        links=msgspec.convert(_json(user.links), list[schemas.Link]),
+        target_roles=list(user.target_roles or []),
+        role="admin" if user.role == "admin" else "user",
+        is_active=user.is_active,
+        email_verified=user.email_verified_at is not None,
+        created_at=user.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user row and the sign-in session of their access token."""
+
+    user: User
+    session_id: uuid.UUID
+
+
+class AccountService:
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        self.settings = settings
+        self.auth = settings.auth
+        self.redis = redis
+
+    # -- registration and email tokens ----------------------------------------------------------
+    async def register(self, body: schemas.RegisterRequest) -> User:
+        email = normalize_email(body.email)
+        check_password(body.password, "password")
+        full_name = body.full_name.strip()
+        if not full_name:
+            raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
+        password_hash = await passwords.hash_password(body.password)
+        user = User(email=email, password_hash=password_hash, full_name=full_name)
+        try:
+            async with DB.transaction():
+                await user.save()
+                await self._issue_email_token(user, VERIFY_EMAIL)
+        except UniqueViolationError:
+            raise errors.Conflict("An account with this email already exists", slug="email-taken") from None
+        return user
+
+    async def _issue_email_token(self, user: User, purpose: str) -> None:
+        raw = tokens.new_opaque_token()
+        expires = _now() + timedelta(seconds=self.auth.email_token_ttl_seconds)
+        await repo.add_email_token(user.id, purpose, tokens.hash_opaque_token(raw), expires)
+        path = "/verify-email" if purpose == VERIFY_EMAIL else "/reset-password"
+        context: dict[str, Any] = {
+            "full_name": user.full_name,
+            "token": raw,
+            "link": f"{self.settings.app.public_url}{path}?token={raw}",
+            "expires_at": expires.isoformat(),
+        }
+        await repo.queue_email(user.id, user.email, purpose, context)
+
+    async def verify_email(self, token: str) -> None:
+        now = _now()
+        async with DB.transaction():
+            user_id = await repo.consume_email_token(VERIFY_EMAIL, tokens.hash_opaque_token(token), now)
+            if user_id is None:
+                raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
+            await User.update({User.email_verified_at: now}).where(User.id == user_id)
+
+    async def request_password_reset(self, raw_email: str) -> None:
+        """Queue a reset email when the account exists; the caller answers 202 either way."""
+        email = normalize_email(raw_email)
+        window = ratelimit.Window(f"rl:reset:{_digest(email)}", 3, 3600)
+        if await ratelimit.blocked_for(self.redis, [window]):
+            return
+        await ratelimit.hit(self.redis, [window])
+        user = await repo.user_by_email(email)
+        if user is None or not user.is_active:
+            return
+        async with DB.transaction():
+            await self._issue_email_token(user, PASSWORD_RESET)
+
+    async def confirm_password_reset(self, token: str, new_password: str) -> None:
+        check_password(new_password, "new_password")
+        password_hash = await passwords.hash_password(new_password)
+        now = _now()
+        async with DB.transaction():
+            user_id = await repo.consume_email_token(PASSWORD_RESET, tokens.hash_opaque_token(token), now)
+            if user_id is None:
+                raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
+            await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == user_id)
+            await repo.revoke_user_sessions(user_id, "password_reset", now)
+
+    # -- sign-in sessions -------------------------------------------------------------------------
+    def _login_windows(self, email: str, ip: str) -> list[ratelimit.Window]:
+        seconds = self.auth.login_window_seconds
+        return [
+            ratelimit.Window(f"rl:login:acct:{_digest(email)}", self.auth.login_max_failures_per_account, seconds),
+            ratelimit.Window(f"rl:login:ip:{ip}", self.auth.login_max_failures_per_ip, seconds),
+        ]
+
+    async def login(self, body: schemas.LoginRequest, ip: str, user_agent: str) -> schemas.TokenPair:
+        email = body.email.strip().lower()
+        windows = self._login_windows(email, ip)
+        if wait := await ratelimit.blocked_for(self.redis, windows):
+            raise errors.TooManyRequests("Too many failed sign-in attempts; try again later", retry_after=wait)
+        user = await repo.user_by_email(email)
+        valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        if user is None or not valid or not user.is_active:
+            await ratelimit.hit(self.redis, windows)
+            raise errors.Unauthorized("Wrong email or password", slug="invalid-credentials")
+        await ratelimit.reset(self.redis, [windows[0].key])
+        async with DB.transaction():
+            expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+            session_id = await repo.create_session(user.id, expires, user_agent)
+            pair = await self._new_pair(user.id, user.role, session_id)
+        return pair
+
+    async def _new_pair(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> schemas.TokenPair:
+        refresh = tokens.new_opaque_token()
+        expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+        await repo.add_refresh_token(session_id, tokens.hash_opaque_token(refresh), expires)
+        access = tokens.issue_access_token(self.auth, user_id=user_id, session_id=session_id, role=role)
+        return schemas.TokenPair(access_token=access, refresh_token=refresh, expires_in=self.auth.access_ttl_seconds)
+
+    async def refresh(self, refresh_token: str) -> schemas.TokenPair:
+        """Rotate: the presented token is spent; presenting a spent one revokes its whole family."""
+        now = _now()
+        pair: schemas.TokenPair | None = None
+        async with DB.transaction():
+            row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
+            if row is None or row["revoked_at"] is not None:
+                raise errors.Unauthorized("Invalid refresh token", slug="invalid-token")
+            if row["used_at"] is not None:
+                # Committed before we refuse: the whole family dies (RFC 9700 §4.14.2).
+                await repo.revoke_session(row["session"], "refresh_reuse", now)
+            elif row["expires_at"] <= now or row["session_expires_at"] <= now:
+                raise errors.Unauthorized("Refresh token expired", slug="token-expired")
+            else:
+                user = await repo.user_by_id(row["user_id"])
+                if user is None or not user.is_active:
+                    raise errors.Unauthorized("Invalid refresh token", slug="invalid-token")
+                await repo.mark_refresh_used(row["id"], now)
+                await repo.touch_session(row["session"], now)
+                pair = await self._new_pair(user.id, user.role, row["session"])
+        if pair is None:
+            raise errors.Unauthorized("Refresh token reuse detected; the session was revoked", slug="token-reused")
+        return pair
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the session of `refresh_token`; unknown tokens are ignored (logout is idempotent)."""
+        async with DB.transaction():
+            row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
+            if row is not None:
+                await repo.revoke_session(row["session"], "logout", _now())
+
+    async def authenticate(self, access_token: str) -> Principal:
+        claims = tokens.decode_access_token(self.auth, access_token)
+        user = await repo.active_user_in_session(claims.user_id, claims.session_id)
+        if user is None:
+            raise errors.Unauthorized("The session has ended", slug="session-ended")
+        return Principal(user=user, session_id=claims.session_id)
+
+    # -- profile ----------------------------------------------------------------------------------
+    async def update_profile(self, user: User, body: schemas.ProfileUpdate) -> User:
+        if body.full_name is not msgspec.UNSET and not body.full_name.strip():
+            raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
+        changes: dict[Any, Any] = {}
+        for name in ("full_name", "headline", "location", "phone"):
+            value = getattr(body, name)
+            if value is not msgspec.UNSET:
+                changes[getattr(User, name)] = value.strip()
+        if body.links is not msgspec.UNSET:
+            changes[User.links] = [{"label": link.label, "url": link.url} for link in body.links]
+        if body.target_roles is not msgspec.UNSET:
+            changes[User.target_roles] = [role.strip() for role in body.target_roles]
+        if changes:
+            changes[User.updated_at] = _now()
+            await User.update(changes).where(User.id == user.id)
+        updated = await repo.user_by_id(user.id)
+        assert updated is not None
+        return updated
+
+    async def change_password(self, principal: Principal, body: schemas.PasswordChange) -> None:
+        """Change the password and end every other session of the user."""
+        if not await passwords.verify_password(principal.user.password_hash, body.current_password):
+            raise errors.Unprocessable(errors=[errors.FieldError("current_password", "is incorrect")])
+        check_password(body.new_password, "new_password")
+        password_hash = await passwords.hash_password(body.new_password)
+        now = _now()
+        async with DB.transaction():
+            await User.update({User.password_hash: password_hash, User.updated_at: now}).where(
+                User.id == principal.user.id
+            )
+            await repo.revoke_user_sessions(principal.user.id, "password_change", now, keep=principal.session_id)
+
+
+def _json(value: Any) -> Any:
+    """Piccolo hands JSONB back as text unless asked otherwise."""
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+def _digest(value: str) -> str:
+    """Keys in Redis never carry an email in clear."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]

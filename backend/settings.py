@@ -1,0 +1,183 @@
+"""One nested settings object, built from the environment by each process's factory.
+
+Nothing here runs at import time: `Settings.from_env()` is called by `create_app`, the worker
+startup hook and the dev supervisor. Every variable is listed in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEV_JWT_KEY = "dev-only-insecure-signing-key-change-me-0123456789"
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/career_copilot"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
+
+
+class SettingsError(RuntimeError):
+    """The environment cannot produce a valid configuration; the message names the variable."""
+
+
+class AppSettings(msgspec.Struct, frozen=True):
+    env: str = "development"
+    name: str = "career-copilot"
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    log_json: bool = False
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+    data_dir: str = ".data"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+class DatabaseSettings(msgspec.Struct, frozen=True):
+    url: str = DEFAULT_DATABASE_URL
+    pool_min: int = 1
+    pool_max: int = 10
+
+
+class RedisSettings(msgspec.Struct, frozen=True):
+    url: str = DEFAULT_REDIS_URL
+
+
+class AuthSettings(msgspec.Struct, frozen=True):
+    # kid -> secret; the active kid signs, every listed kid verifies (key rotation).
+    jwt_keys: dict[str, str] = msgspec.field(default_factory=lambda: {"dev": DEV_JWT_KEY})
+    jwt_active_kid: str = "dev"
+    issuer: str = "career-copilot"
+    access_ttl_seconds: int = 900
+    refresh_ttl_seconds: int = 30 * 86400
+    email_token_ttl_seconds: int = 2 * 86400
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_seconds: int = 900
+
+
+class WorkerSettings(msgspec.Struct, frozen=True):
+    queue_name: str = "career-copilot:tasks"
+    consumer_group: str = "workers"
+    stream_maxlen: int = 100_000
+    idle_reclaim_ms: int = 30_000
+    max_retries: int = 3
+
+
+class Settings(msgspec.Struct, frozen=True):
+    app: AppSettings = msgspec.field(default_factory=AppSettings)
+    db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
+    redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
+    worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default `os.environ`); raise SettingsError on bad values."""
+        return _from_env(os.environ if env is None else env)
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _jwt_keys(env: Mapping[str, str]) -> tuple[dict[str, str], str] | None:
+    """`JWT_KEYS="kid1:secret1,kid2:secret2"` (+ `JWT_ACTIVE_KID`), or a single `JWT_SECRET`."""
+    if keys_raw := env.get("JWT_KEYS", "").strip():
+        keys: dict[str, str] = {}
+        for item in keys_raw.split(","):
+            kid, sep, secret = item.strip().partition(":")
+            if not sep or not kid or not secret:
+                raise SettingsError("JWT_KEYS must look like 'kid1:secret1,kid2:secret2'")
+            keys[kid] = secret
+        active = env.get("JWT_ACTIVE_KID", "").strip() or next(iter(keys))
+        if active not in keys:
+            raise SettingsError(f"JWT_ACTIVE_KID {active!r} is not one of the kids in JWT_KEYS")
+        return keys, active
+    if secret := env.get("JWT_SECRET", "").strip():
+        return {"k1": secret}, "k1"
+    return None
+
+
+def _from_env(env: Mapping[str, str]) -> Settings:
+    app_env = env.get("APP_ENV", "development").strip() or "development"
+    if app_env not in {"development", "test", "production"}:
+        raise SettingsError(f"APP_ENV must be development, test or production, got {app_env!r}")
+    production = app_env == "production"
+    public_url = env.get("PUBLIC_URL", "").strip() or f"http://127.0.0.1:{_int(env, 'PORT', 8000)}"
+
+    jwt = _jwt_keys(env)
+    if production:
+        for name in ("DATABASE_URL", "REDIS_URL"):
+            if not env.get(name, "").strip():
+                raise SettingsError(f"{name} must be set when APP_ENV=production")
+        if jwt is None:
+            raise SettingsError("JWT_KEYS (or JWT_SECRET) must be set when APP_ENV=production")
+        for kid, secret in jwt[0].items():
+            if len(secret) < 32 or secret == DEV_JWT_KEY:
+                raise SettingsError(
+                    f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters"
+                )
+    auth_defaults, app_defaults, worker_defaults = AuthSettings(), AppSettings(), WorkerSettings()
+    keys, active = jwt if jwt is not None else (auth_defaults.jwt_keys, auth_defaults.jwt_active_kid)
+
+    return Settings(
+        app=AppSettings(
+            env=app_env,
+            public_url=public_url,
+            allowed_origins=_list(env, "ALLOWED_ORIGINS", (public_url, public_url.replace("127.0.0.1", "localhost"))),
+            log_json=_bool(env, "LOG_JSON", production),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", app_defaults.max_body_bytes),
+            data_dir=env.get("DATA_DIR", ".data"),
+        ),
+        db=DatabaseSettings(
+            url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
+            pool_min=_int(env, "DB_POOL_MIN", 1),
+            pool_max=_int(env, "DB_POOL_MAX", 10),
+        ),
+        redis=RedisSettings(url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL),
+        auth=AuthSettings(
+            jwt_keys=keys,
+            jwt_active_kid=active,
+            access_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", auth_defaults.access_ttl_seconds),
+            refresh_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", auth_defaults.refresh_ttl_seconds),
+            login_max_failures_per_account=_int(
+                env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", auth_defaults.login_max_failures_per_account
+            ),
+            login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", auth_defaults.login_max_failures_per_ip),
+            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", auth_defaults.login_window_seconds),
+        ),
+        worker=WorkerSettings(
+            queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
+            stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen),
+            idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms),
+            max_retries=_int(env, "TASK_MAX_RETRIES", worker_defaults.max_retries),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every area: problem details, request context, auth, idempotency, health."""

@@ -1,0 +1,40 @@
+"""Bearer authentication as a dependency: handlers that declare `principal: Principal` require it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from backend.domain.accounts import services as account_services
+from backend.lib import errors
+from backend.settings import Settings
+
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+
+
+def provide_settings(state: State) -> Settings:
+    return state.settings
+
+
+def provide_account_service(state: State) -> account_services.AccountService:
+    return account_services.AccountService(state.settings, state.redis)
+
+
+async def provide_principal(
+    request: Request[Any, Any, Any], account_service: NamedDependency[account_services.AccountService]
+) -> account_services.Principal:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthorized("Send an access token as 'Authorization: Bearer <token>'", slug="missing-token")
+    principal = await account_service.authenticate(token.strip())
+    structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
+    return principal
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The peer address (uvicorn's --proxy-headers rewrites it from trusted proxies only)."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,115 @@
+"""Every error leaves as RFC 9457 problem details (`application/problem+json`), with a stable `type`.
+
+Maps the project's exception tree (backend.lib.errors), Litestar's HTTP exceptions and anything
+unexpected (500, logged with its traceback server-side, never sent to the client).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from backend.lib import errors
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_PREFIX = "urn:career-copilot:problem:"
+log = structlog.get_logger("career_copilot.errors")
+
+_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload-too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("validation-error", "Invalid input"),
+    429: ("too-many-requests", "Too many requests"),
+    503: ("service-unavailable", "Service unavailable"),
+}
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    field_errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    body = Problem(
+        type=TYPE_PREFIX + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=field_errors or None,
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+    out = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = str(item.get("key") or item.get("source") or "body")
+            out.append({"field": field, "message": str(item.get("message", "is invalid"))})
+    return out
+
+
+def handle_app_error(request: Request[Any, Any, Any], exc: errors.AppError) -> Response[Problem]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+    if exc.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    field_errors = [{"field": e.field, "message": e.message} for e in exc.errors]
+    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, field_errors, headers)
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    if isinstance(exc, ValidationException):
+        field_errors = _validation_errors(exc)
+        if not field_errors or any("malformed" in e["message"].lower() for e in field_errors):
+            return problem_response(request, 400, "malformed-body", "Malformed request body", _detail(exc))
+        return problem_response(request, 422, "validation-error", "Invalid input", exc.detail, field_errors)
+    slug, title = _SLUGS.get(status, ("client-error", "Client error"))
+    if status == 400 and "malformed" in str(exc.detail).lower():
+        slug, title = "malformed-body", "Malformed request body"
+    return problem_response(request, status, slug, title, _detail(exc), headers=exc.headers)
+
+
+def _detail(exc: HTTPException) -> str | None:
+    return exc.detail if exc.detail and exc.detail != str(exc.status_code) else None
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.error("unhandled_error", path=request.url.path, exc_info=exc)
+    return problem_response(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "internal-error", "Internal server error", "Something went wrong"
+    )
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    errors.AppError: handle_app_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

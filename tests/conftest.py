@@ -1,0 +1,113 @@
+"""Session-wide real services and per-test isolation (STYLE rule 9).
+
+Fixtures:
+- `services`   (session) TestServices: a fresh migrated database + a Redis url for this session.
+- `settings`   (session) Settings pointing at them (APP_ENV=test).
+- `db`         (session) the Piccolo engine's pool opened on the test database.
+- `redis`      a redis.asyncio client on the test Redis.
+- `clean_state` (autouse) truncates every table and flushes Redis after each test.
+- `app_url`    (session) base URL of the real app served by uvicorn on loopback in this process.
+- `client`     an httpx.AsyncClient on `app_url` (real HTTP).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+
+from backend.db import engine as db_engine
+from backend.db.tables import ALL_TABLES
+from backend.lib.embedded_services import free_port
+from backend.settings import Settings
+from tests import support
+
+
+@pytest.fixture(scope="session")
+def services() -> Iterator[support.TestServices]:
+    admin_url, redis_url, servers = support.session_urls()
+    name = support.new_database_name()
+    asyncio.run(support.create_database(admin_url, name))
+    database_url = support._with_database(admin_url, name)
+    try:
+        support.run_migrations(database_url)
+        yield support.TestServices(database_url=database_url, redis_url=redis_url, admin_database_url=admin_url)
+    finally:
+        asyncio.run(support.drop_database(admin_url, name))
+        for server in servers:
+            server.stop()  # type: ignore[attr-defined]
+
+
+def settings_env(services: support.TestServices, **extra: str) -> dict[str, str]:
+    """The environment a process under test gets (also used for subprocess workers/apis)."""
+    return {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": services.database_url,
+        "REDIS_URL": services.redis_url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def settings(services: support.TestServices) -> Settings:
+    return Settings.from_env(settings_env(services))
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[None]:
+    await db_engine.open_pool(settings.db)
+    yield
+    await db_engine.close_pool()
+
+
+@pytest_asyncio.fixture
+async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(settings.redis.url)
+    yield client
+    await client.aclose()
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    yield
+    if "services" not in request.fixturenames:
+        return  # unit tests touch no service
+    settings: Settings = request.getfixturevalue("settings")
+    request.getfixturevalue("db")
+    names = ", ".join(f'"{table._meta.tablename}"' for table in ALL_TABLES)
+    await ALL_TABLES[0].raw(f"TRUNCATE {names} CASCADE")
+    client = aioredis.Redis.from_url(settings.redis.url)
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def app_url(settings: Settings, db: None) -> AsyncIterator[str]:
+    import uvicorn
+
+    from backend.app import create_app
+
+    port = free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+@pytest_asyncio.fixture
+async def client(app_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app_url, timeout=30) as http:
+        yield http

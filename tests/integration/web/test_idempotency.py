@@ -1,0 +1,66 @@
+"""Idempotency-Key on create endpoints (SPEC §4), exercised through POST /auth/register."""
+
+import httpx
+
+from backend.db.tables import IdempotencyRecord, User
+from tests import factories
+
+URL = "/api/v1/auth/register"
+
+
+def _body(email: str = "idem@example.com") -> dict:
+    return {"email": email, "password": factories.PASSWORD, "full_name": "Idem Potent"}
+
+
+async def test_same_key_and_body_replays_the_first_answer_and_creates_once(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "key-1"}
+    first = await client.post(URL, json=_body(), headers=headers)
+    second = await client.post(URL, json=_body(), headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json() == first.json()
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert await User.count() == 1
+
+
+async def test_same_key_with_another_body_is_a_422(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "key-2"}
+    await client.post(URL, json=_body(), headers=headers)
+    other = await client.post(URL, json=_body("other@example.com"), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith(":idempotency-key-reused")
+    assert await User.count() == 1
+
+
+async def test_without_a_key_a_retry_runs_again(client: httpx.AsyncClient) -> None:
+    assert (await client.post(URL, json=_body())).status_code == 201
+    assert (await client.post(URL, json=_body())).status_code == 409
+
+
+async def test_client_errors_are_replayed_too(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "key-3"}
+    bad = {"email": "not-an-email", "password": factories.PASSWORD, "full_name": "X"}
+    first = await client.post(URL, json=bad, headers=headers)
+    second = await client.post(URL, json=bad, headers=headers)
+    assert first.status_code == second.status_code == 422
+    assert second.json() == first.json()
+
+
+async def test_a_malformed_key_is_refused_and_nothing_is_stored(client: httpx.AsyncClient) -> None:
+    response = await client.post(URL, json=_body(), headers={"Idempotency-Key": "x" * 201})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith(":invalid-idempotency-key")
+    assert await User.count() == 0 and await IdempotencyRecord.count() == 0
+
+
+async def test_keys_are_scoped_per_caller(client: httpx.AsyncClient, app_url: str) -> None:
+    """The same key from two signed-in users creates for each (it is their key, not a global one)."""
+    alice = await factories.account(client)
+    bob = await factories.account(client)
+    assert alice.user_id != bob.user_id
+    stored = await IdempotencyRecord.count()
+    for who in (alice, bob):
+        headers = {**who.headers, "Idempotency-Key": "shared"}
+        await client.post(URL, json=_body(f"for-{who.user_id[:8]}@example.com"), headers=headers)
+    assert await IdempotencyRecord.count() == stored + 2
+    assert await User.count() == 4

@@ -1,0 +1,90 @@
+"""Real services for the test session: the PostgreSQL/Redis in TEST_DATABASE_URL / TEST_REDIS_URL,
+or embedded ones started for the session. One fresh database per session, migrated once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class TestServices:
+    database_url: str
+    redis_url: str
+    admin_database_url: str
+    _cleanups: list[object] = field(default_factory=list)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def drop_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def run_migrations(database_url: str) -> None:
+    """Run every migration forwards with the real `piccolo` CLI, as `make migrate` does."""
+    env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "piccolo_conf"}
+    result = subprocess.run(
+        [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0 or "❌" in result.stdout:
+        raise RuntimeError(f"migrations failed:\n{result.stdout}\n{result.stderr}")
+
+
+def start_embedded(tmp: Path) -> tuple[EmbeddedPostgres, EmbeddedRedis]:
+    pg = EmbeddedPostgres(tmp / "pg", free_port())
+    pg.start()
+    redis = EmbeddedRedis(tmp / "redis", free_port(), persistent=False)
+    redis.start()
+    return pg, redis
+
+
+def session_urls() -> tuple[str, str, list[object]]:
+    """(admin database url, redis url, servers to stop) for this session."""
+    db_url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    redis_url = os.environ.get("TEST_REDIS_URL", "").strip()
+    servers: list[object] = []
+    if not db_url or not redis_url:
+        tmp = Path(tempfile.mkdtemp(prefix="cc-test-"))
+        pg, redis = start_embedded(tmp)
+        servers += [pg, redis]
+        db_url = db_url or pg.url("postgres")
+        redis_url = redis_url or redis.url(0)
+    return db_url, redis_url, servers
+
+
+def new_database_name() -> str:
+    return f"cc_test_{uuid.uuid4().hex[:10]}"
+
