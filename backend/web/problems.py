@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 import structlog
 from litestar import Request, Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -43,6 +44,16 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, str]] | None = None
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries documenting problem+json answers (400 and 422 always, plus `statuses`)."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem, media_type=PROBLEM_JSON, description=_SLUGS[status][1], generate_examples=False
+        )
+        for status in sorted({400, 422, *statuses})
+    }
 
 
 def problem_response(

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 
 from backend.domain.accounts import schemas
 from backend.domain.accounts import services as account_services
-from backend.web import auth
+from backend.web import auth, problems
 
 AccountService = account_services.AccountService
 Principal = account_services.Principal
@@ -21,14 +21,20 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", operation_id="registerUser", status_code=HTTP_201_CREATED, opt={"idempotent": True})
+    @post(
+        "/register",
+        operation_id="registerUser",
+        responses=problems.problem_responses(409, 413),
+        status_code=HTTP_201_CREATED,
+        opt={"idempotent": True},
+    )
     async def register(
         self, data: JSONBody[schemas.RegisterRequest], account_service: NamedDependency[AccountService]
     ) -> schemas.UserOut:
         """Create an account; a verification email is queued."""
         return account_services.user_out(await account_service.register(data))
 
-    @post("/login", operation_id="login", status_code=200)
+    @post("/login", operation_id="login", responses=problems.problem_responses(401, 429), status_code=200)
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -39,34 +45,49 @@ class AuthController(Controller):
         user_agent = request.headers.get("user-agent", "")
         return await account_service.login(data, auth.client_ip(request), user_agent)
 
-    @post("/refresh", operation_id="refreshTokens", status_code=200)
+    @post("/refresh", operation_id="refreshTokens", responses=problems.problem_responses(401), status_code=200)
     async def refresh(
         self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
     ) -> schemas.TokenPair:
         """Rotate the refresh token. Presenting a spent one revokes the whole session (401)."""
         return await account_service.refresh(data.refresh_token)
 
-    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
+    @post("/logout", operation_id="logout", responses=problems.problem_responses(), status_code=HTTP_204_NO_CONTENT)
     async def logout(
         self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
     ) -> None:
         """End the sign-in session that `refresh_token` belongs to."""
         await account_service.logout(data.refresh_token)
 
-    @post("/verify-email", operation_id="verifyEmail", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/verify-email",
+        operation_id="verifyEmail",
+        responses=problems.problem_responses(),
+        status_code=HTTP_204_NO_CONTENT,
+    )
     async def verify_email(
         self, data: JSONBody[schemas.TokenRequest], account_service: NamedDependency[AccountService]
     ) -> None:
         await account_service.verify_email(data.token)
 
-    @post("/password-reset", operation_id="requestPasswordReset", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/password-reset",
+        operation_id="requestPasswordReset",
+        responses=problems.problem_responses(),
+        status_code=HTTP_202_ACCEPTED,
+    )
     async def password_reset(
         self, data: JSONBody[schemas.PasswordResetRequest], account_service: NamedDependency[AccountService]
     ) -> None:
         """Always 202, whether or not the account exists (no account enumeration)."""
         await account_service.request_password_reset(data.email)
 
-    @post("/password-reset/confirm", operation_id="confirmPasswordReset", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/password-reset/confirm",
+        operation_id="confirmPasswordReset",
+        responses=problems.problem_responses(),
+        status_code=HTTP_204_NO_CONTENT,
+    )
     async def password_reset_confirm(
         self, data: JSONBody[schemas.PasswordResetConfirm], account_service: NamedDependency[AccountService]
     ) -> None:
@@ -80,11 +101,11 @@ class MeController(Controller):
     security = auth.BEARER_SECURITY
     dependencies = {"principal": Provide(auth.provide_principal)}
 
-    @get("/", operation_id="getMe")
+    @get("/", operation_id="getMe", responses=problems.problem_responses(401))
     async def get_me(self, principal: NamedDependency[Principal]) -> schemas.UserOut:
         return account_services.user_out(principal.user)
 
-    @patch("/", operation_id="updateMe")
+    @patch("/", operation_id="updateMe", responses=problems.problem_responses(401))
     async def update_me(
         self,
         data: JSONBody[schemas.ProfileUpdate],
@@ -94,7 +115,12 @@ class MeController(Controller):
         """Change profile fields; absent fields stay as they are."""
         return account_services.user_out(await account_service.update_profile(principal.user, data))
 
-    @post("/password", operation_id="changePassword", status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/password",
+        operation_id="changePassword",
+        responses=problems.problem_responses(401),
+        status_code=HTTP_204_NO_CONTENT,
+    )
     async def change_password(
         self,
         data: JSONBody[schemas.PasswordChange],
