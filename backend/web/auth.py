@@ -14,6 +14,8 @@ from backend.lib import errors
 from backend.settings import Settings
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Handler opt `session_only=True`: personal access tokens are refused (password, tokens, erasure).
 
 
 def provide_settings(state: State) -> Settings:
@@ -32,6 +34,11 @@ async def provide_principal(
         raise errors.Unauthorized("Send an access token as 'Authorization: Bearer <token>'", slug="missing-token")
     principal = await account_service.authenticate(token.strip())
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
+    opt = request.route_handler.opt
+    if principal.session_id is None and opt.get("session_only"):
+        raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")
+    if request.method not in SAFE_METHODS and "write" not in principal.scopes:
+        raise errors.Forbidden("This token has no 'write' scope", slug="insufficient-scope")
     return principal
 
 

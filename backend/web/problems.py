@@ -10,10 +10,13 @@ from typing import Any
 
 import msgspec
 import structlog
+from asyncpg.exceptions import PostgresConnectionError
 from litestar import Request, Response
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.lib import errors
 
@@ -119,8 +122,21 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Postgres or Redis unreachable: a retryable 503, not a 500."""
+    log.warning("dependency_unavailable", path=request.url.path, error=type(exc).__name__)
+    detail = "A backing service is unavailable; retry shortly"
+    return problem_response(
+        request, 503, "service-unavailable", "Service unavailable", detail, headers={"Retry-After": "5"}
+    )
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     errors.AppError: handle_app_error,
     HTTPException: handle_http_exception,
+    RedisConnectionError: handle_unavailable,
+    RedisTimeoutError: handle_unavailable,
+    PostgresConnectionError: handle_unavailable,
+    ConnectionError: handle_unavailable,  # includes ConnectionRefusedError from a pool's connect
     Exception: handle_unexpected,
 }

@@ -1,6 +1,6 @@
 import time
-from collections.abc import Callable
 import uuid
+from collections.abc import Callable
 
 import jwt
 import pytest

@@ -69,3 +69,28 @@ class EmailToken(Table, tablename="email_tokens", db=DB):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz(index=True)
     used_at = Timestamptz(null=True, default=None)
+
+
+class PersonalAccessToken(Table, tablename="personal_access_tokens", db=DB):
+    """A long-lived token for integrations (SPEC §4 me/tokens): shown once, stored hashed."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    prefix = Varchar(length=16)  # first characters, shown in lists so a user can tell tokens apart
+    token_hash = Varchar(length=64, unique=True)
+    scopes = Array(base_column=Varchar(length=10), default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class NotificationSettings(Table, tablename="notification_settings", db=DB):
+    """Which notifications a user wants (SPEC §7); a missing row means the defaults."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, primary_key=True)
+    in_app = Boolean(default=True)
+    email_follow_up_reminders = Boolean(default=True)
+    email_status_changes = Boolean(default=False)
+    updated_at = Timestamptz(default=TimestamptzNow())

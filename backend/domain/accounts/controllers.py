@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from backend.domain.accounts import schemas
+from backend.domain.accounts import personal_tokens, profile, schemas
 from backend.domain.accounts import services as account_services
 from backend.web import auth, problems
 
@@ -105,27 +106,73 @@ class MeController(Controller):
     async def get_me(self, principal: NamedDependency[Principal]) -> schemas.UserOut:
         return account_services.user_out(principal.user)
 
-    @patch("/", operation_id="updateMe", responses=problems.problem_responses(401))
+    @patch("/", operation_id="updateMe", responses=problems.problem_responses(401, 403))
     async def update_me(
-        self,
-        data: JSONBody[schemas.ProfileUpdate],
-        principal: NamedDependency[Principal],
-        account_service: NamedDependency[AccountService],
+        self, data: JSONBody[schemas.ProfileUpdate], principal: NamedDependency[Principal]
     ) -> schemas.UserOut:
         """Change profile fields; absent fields stay as they are."""
-        return account_services.user_out(await account_service.update_profile(principal.user, data))
+        return account_services.user_out(await profile.update_profile(principal.user, data))
 
     @post(
         "/password",
         operation_id="changePassword",
-        responses=problems.problem_responses(401),
         status_code=HTTP_204_NO_CONTENT,
+        responses=problems.problem_responses(401, 403),
+        opt={"session_only": True},
     )
     async def change_password(
-        self,
-        data: JSONBody[schemas.PasswordChange],
-        principal: NamedDependency[Principal],
-        account_service: NamedDependency[AccountService],
+        self, data: JSONBody[schemas.PasswordChange], principal: NamedDependency[Principal]
     ) -> None:
         """Change the password; every other session of the account ends."""
-        await account_service.change_password(principal, data)
+        await profile.change_password(principal, data)
+
+    @delete("/", operation_id="deleteMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
+    async def delete_me(self, data: JSONBody[schemas.AccountDeletion], principal: NamedDependency[Principal]) -> None:
+        """Erase the account and everything stored for it. Needs the password."""
+        await profile.delete_account(principal.user, data)
+
+    @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
+    async def export_me(self, principal: NamedDependency[Principal]) -> schemas.AccountExport:
+        """Everything stored about the user, as JSON."""
+        return await profile.export(principal.user)
+
+    @get("/notification-settings", operation_id="getNotificationSettings", responses=problems.problem_responses(401))
+    async def get_notification_settings(
+        self, principal: NamedDependency[Principal]
+    ) -> schemas.NotificationSettingsBody:
+        return await profile.notification_settings(principal.user)
+
+    @put(
+        "/notification-settings", operation_id="putNotificationSettings", responses=problems.problem_responses(401, 403)
+    )
+    async def put_notification_settings(
+        self, data: JSONBody[schemas.NotificationSettingsBody], principal: NamedDependency[Principal]
+    ) -> schemas.NotificationSettingsBody:
+        """Replace the settings (omitted fields take their defaults)."""
+        return await profile.put_notification_settings(principal.user, data)
+
+    @post(
+        "/tokens",
+        operation_id="createPersonalAccessToken",
+        status_code=HTTP_201_CREATED,
+        responses=problems.problem_responses(401, 403, 409),
+        opt={"session_only": True, "idempotent": True},
+    )
+    async def create_token(
+        self, data: JSONBody[schemas.PersonalTokenCreate], principal: NamedDependency[Principal]
+    ) -> schemas.PersonalTokenCreated:
+        """Create a token for an integration; the `token` value is shown in this answer only."""
+        return await personal_tokens.create(principal.user.id, data)
+
+    @get("/tokens", operation_id="listPersonalAccessTokens", responses=problems.problem_responses(401))
+    async def list_tokens(self, principal: NamedDependency[Principal]) -> list[schemas.PersonalTokenOut]:
+        return await personal_tokens.list_live(principal.user.id)
+
+    @delete(
+        "/tokens/{token_id:uuid}",
+        operation_id="revokePersonalAccessToken",
+        responses=problems.problem_responses(401, 403, 404),
+        opt={"session_only": True},
+    )
+    async def revoke_token(self, token_id: uuid.UUID, principal: NamedDependency[Principal]) -> None:
+        await personal_tokens.revoke(principal.user.id, token_id)

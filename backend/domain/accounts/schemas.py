@@ -91,3 +91,55 @@ class UserOut(msgspec.Struct, kw_only=True):
     is_active: bool
     email_verified: bool
     created_at: datetime
+
+
+Scope = Literal["read", "write"]
+
+
+class PersonalTokenCreate(Input):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    scopes: Annotated[list[Scope], msgspec.Meta(min_length=1, max_length=2)]
+    expires_in_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
+
+
+class PersonalTokenOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    prefix: str
+    scopes: list[Scope]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+class PersonalTokenCreated(PersonalTokenOut, kw_only=True):
+    token: str  # shown once; only its hash is stored
+
+
+class NotificationSettingsBody(Input):
+    in_app: bool = True
+    email_follow_up_reminders: bool = True
+    email_status_changes: bool = False
+
+
+class AccountDeletion(Input):
+    password: Password
+
+
+class SessionOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    user_agent: str
+
+
+class AccountExport(msgspec.Struct, kw_only=True):
+    """Everything the service holds about the user (GDPR art. 15/20). Secrets are never included."""
+
+    exported_at: datetime
+    user: UserOut
+    notification_settings: NotificationSettingsBody
+    sessions: list[SessionOut]
+    personal_access_tokens: list[PersonalTokenOut]

@@ -16,8 +16,8 @@ from redis.asyncio import Redis
 
 from backend.db.engine import DB
 from backend.db.tables import User
+from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
-from backend.domain.accounts import schemas
 from backend.lib import errors, passwords, ratelimit, tokens
 from backend.settings import Settings
 
@@ -37,6 +37,7 @@ def normalize_email(raw: str, field: str = "email") -> str:
 
 
 def check_password(password: str, field: str) -> None:
+    """Raise a 422 naming `field` when the password breaks the rules."""
     if problem := passwords.password_problem(password):
         raise errors.Unprocessable(errors=[errors.FieldError(field, problem)])
 
@@ -58,12 +59,16 @@ def user_out(user: User) -> schemas.UserOut:
     )
 
 
+ALL_SCOPES = frozenset({"read", "write"})
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user row and the sign-in session of their access token."""
+    """Who is calling: the user, the sign-in session (None for a personal access token), scopes."""
 
     user: User
-    session_id: uuid.UUID
+    session_id: uuid.UUID | None
+    scopes: frozenset[str] = ALL_SCOPES
 
 
 class AccountService:
@@ -198,44 +203,15 @@ class AccountService:
                 await repo.revoke_session(row["session"], "logout", _now())
 
     async def authenticate(self, access_token: str) -> Principal:
+        """A session's JWT access token, or a personal access token (`ccp_...`)."""
+        if personal_tokens.is_personal_token(access_token):
+            owner, scopes = await personal_tokens.authenticate(access_token)
+            return Principal(user=owner, session_id=None, scopes=scopes)
         claims = tokens.decode_access_token(self.auth, access_token)
         user = await repo.active_user_in_session(claims.user_id, claims.session_id)
         if user is None:
             raise errors.Unauthorized("The session has ended", slug="session-ended")
         return Principal(user=user, session_id=claims.session_id)
-
-    # -- profile ----------------------------------------------------------------------------------
-    async def update_profile(self, user: User, body: schemas.ProfileUpdate) -> User:
-        if body.full_name is not msgspec.UNSET and not body.full_name.strip():
-            raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
-        changes: dict[Any, Any] = {}
-        for name in ("full_name", "headline", "location", "phone"):
-            value = getattr(body, name)
-            if value is not msgspec.UNSET:
-                changes[getattr(User, name)] = value.strip()
-        if body.links is not msgspec.UNSET:
-            changes[User.links] = [{"label": link.label, "url": link.url} for link in body.links]
-        if body.target_roles is not msgspec.UNSET:
-            changes[User.target_roles] = [role.strip() for role in body.target_roles]
-        if changes:
-            changes[User.updated_at] = _now()
-            await User.update(changes).where(User.id == user.id)
-        updated = await repo.user_by_id(user.id)
-        assert updated is not None
-        return updated
-
-    async def change_password(self, principal: Principal, body: schemas.PasswordChange) -> None:
-        """Change the password and end every other session of the user."""
-        if not await passwords.verify_password(principal.user.password_hash, body.current_password):
-            raise errors.Unprocessable(errors=[errors.FieldError("current_password", "is incorrect")])
-        check_password(body.new_password, "new_password")
-        password_hash = await passwords.hash_password(body.new_password)
-        now = _now()
-        async with DB.transaction():
-            await User.update({User.password_hash: password_hash, User.updated_at: now}).where(
-                User.id == principal.user.id
-            )
-            await repo.revoke_user_sessions(principal.user.id, "password_change", now, keep=principal.session_id)
 
 
 def _json(value: Any) -> Any:

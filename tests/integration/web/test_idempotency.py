@@ -1,5 +1,7 @@
 """Idempotency-Key on create endpoints (SPEC §4), exercised through POST /auth/register."""
 
+import asyncio
+
 import httpx
 
 from backend.db.tables import IdempotencyRecord, User
@@ -64,3 +66,15 @@ async def test_keys_are_scoped_per_caller(client: httpx.AsyncClient, app_url: st
         await client.post(URL, json=_body(f"for-{who.user_id[:8]}@example.com"), headers=headers)
     assert await IdempotencyRecord.count() == stored + 2
     assert await User.count() == 4
+
+
+async def test_concurrent_retries_with_one_key_create_exactly_once(client: httpx.AsyncClient) -> None:
+    headers = {"Idempotency-Key": "race"}
+    responses = await asyncio.gather(*[client.post(URL, json=_body(), headers=headers) for _ in range(6)])
+    statuses = [response.status_code for response in responses]
+    assert 201 in statuses
+    assert set(statuses) <= {201, 409}, statuses
+    for response in responses:
+        if response.status_code == 409:
+            assert response.headers["retry-after"] == "1"
+    assert await User.count() == 1

@@ -18,7 +18,7 @@ async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready.json() == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok"}}
 
 
-async def test_readiness_is_503_when_redis_is_down(settings: Settings, db: None) -> None:
+async def test_redis_outage_gives_503_on_readiness_and_retryable_problems(settings: Settings, db: None) -> None:
     dead = msgspec.structs.replace(
         settings, redis=msgspec.structs.replace(settings.redis, url=f"redis://127.0.0.1:{free_port()}/0")
     )
@@ -31,6 +31,10 @@ async def test_readiness_is_503_when_redis_is_down(settings: Settings, db: None)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
             ready = await http.get("/health/ready")
             live = await http.get("/health/live")
+            login = await http.post("/api/v1/auth/login", json={"email": "a@example.com", "password": "whatever1234"})
+        assert login.status_code == 503
+        assert login.headers["retry-after"] == "5"
+        assert login.json()["type"].endswith(":service-unavailable")
         assert ready.status_code == 503
         assert ready.json()["checks"]["postgres"] == "ok"
         assert ready.json()["checks"]["redis"].startswith("error")

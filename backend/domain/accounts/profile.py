@@ -1,0 +1,106 @@
+"""The signed-in user's own data: profile, password, notification settings, export and erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from backend.db.engine import DB
+from backend.db.tables import NotificationSettings, Session, User
+from backend.domain.accounts import personal_tokens, schemas
+from backend.domain.accounts import repositories as repo
+from backend.domain.accounts.services import Principal, check_password, user_out
+from backend.lib import errors, passwords
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+async def update_profile(user: User, body: schemas.ProfileUpdate) -> User:
+    """Apply the fields present in `body`; absent ones keep their value."""
+    if body.full_name is not msgspec.UNSET and not body.full_name.strip():
+        raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
+    changes: dict[Any, Any] = {}
+    for name in ("full_name", "headline", "location", "phone"):
+        value = getattr(body, name)
+        if value is not msgspec.UNSET:
+            changes[getattr(User, name)] = value.strip()
+    if body.links is not msgspec.UNSET:
+        changes[User.links] = [{"label": link.label, "url": link.url} for link in body.links]
+    if body.target_roles is not msgspec.UNSET:
+        changes[User.target_roles] = [role.strip() for role in body.target_roles]
+    if changes:
+        changes[User.updated_at] = _now()
+        await User.update(changes).where(User.id == user.id)
+    updated = await repo.user_by_id(user.id)
+    assert updated is not None
+    return updated
+
+
+async def _check_current_password(user: User, password: str, field: str) -> None:
+    if not await passwords.verify_password(user.password_hash, password):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
+
+
+async def change_password(principal: Principal, body: schemas.PasswordChange) -> None:
+    """Change the password and end every other session of the user."""
+    await _check_current_password(principal.user, body.current_password, "current_password")
+    check_password(body.new_password, "new_password")
+    password_hash = await passwords.hash_password(body.new_password)
+    now = _now()
+    async with DB.transaction():
+        await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == principal.user.id)
+        await repo.revoke_user_sessions(principal.user.id, "password_change", now, keep=principal.session_id)
+
+
+async def notification_settings(user: User) -> schemas.NotificationSettingsBody:
+    row = await NotificationSettings.objects().where(NotificationSettings.user == user.id).first()
+    if row is None:
+        return schemas.NotificationSettingsBody()
+    return schemas.NotificationSettingsBody(
+        in_app=row.in_app,
+        email_follow_up_reminders=row.email_follow_up_reminders,
+        email_status_changes=row.email_status_changes,
+    )
+
+
+async def put_notification_settings(
+    user: User, body: schemas.NotificationSettingsBody
+) -> schemas.NotificationSettingsBody:
+    values = msgspec.structs.asdict(body)
+    row = NotificationSettings(user=user.id, updated_at=_now(), **values)
+    columns = [getattr(NotificationSettings, name) for name in values] + [NotificationSettings.updated_at]
+    await NotificationSettings.insert(row).on_conflict(
+        target=NotificationSettings.user, action="DO UPDATE", values=columns
+    )
+    return await notification_settings(user)
+
+
+async def export(user: User) -> schemas.AccountExport:
+    sessions = await Session.objects().where(Session.user == user.id).order_by(Session.created_at)
+    return schemas.AccountExport(
+        exported_at=_now(),
+        user=user_out(user),
+        notification_settings=await notification_settings(user),
+        sessions=[
+            schemas.SessionOut(
+                id=s.id,
+                created_at=s.created_at,
+                last_used_at=s.last_used_at,
+                expires_at=s.expires_at,
+                revoked_at=s.revoked_at,
+                user_agent=s.user_agent,
+            )
+            for s in sessions
+        ],
+        personal_access_tokens=await personal_tokens.list_live(user.id),
+    )
+
+
+async def delete_account(user: User, body: schemas.AccountDeletion) -> None:
+    """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table)."""
+    await _check_current_password(user, body.password, "password")
+    await User.delete().where(User.id == user.id)
