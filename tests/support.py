@@ -87,4 +87,3 @@ def session_urls() -> tuple[str, str, list[object]]:
 
 def new_database_name() -> str:
     return f"cc_test_{uuid.uuid4().hex[:10]}"
-
