@@ -13,6 +13,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from backend.domain.accounts import controllers as account_controllers
+from backend.domain.admin import controllers as admin_controllers
 from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
 from backend.settings import Settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             account_controllers.AuthController,
             account_controllers.MeController,
+            admin_controllers.AdminController,
             health.HealthController,
             MetricsController,
         ],

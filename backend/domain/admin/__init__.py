@@ -1,0 +1,1 @@
+"""Administration of accounts (SPEC §4 row *admin*): role `admin` only."""

@@ -1,0 +1,51 @@
+"""HTTP routes of SPEC §4 row *admin*; every route needs a session of a user with role `admin`."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import Controller, get, patch
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery, JSONBody
+
+from backend.domain.accounts import schemas as account_schemas
+from backend.domain.accounts.services import Principal
+from backend.domain.admin import schemas
+from backend.domain.admin import services as admin_services
+from backend.lib import errors, pagination
+from backend.web import auth, problems
+
+
+async def require_admin(principal: NamedDependency[Principal]) -> Principal:
+    if principal.user.role != "admin" or principal.session_id is None:
+        raise errors.Forbidden("This needs the admin role", slug="admin-required")
+    return principal
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    tags = ["admin"]
+    security = auth.BEARER_SECURITY
+    dependencies = {"principal": Provide(auth.provide_principal), "admin": Provide(require_admin)}
+
+    @get("/users", operation_id="adminListUsers", responses=problems.problem_responses(401, 403))
+    async def list_users(
+        self,
+        admin: NamedDependency[Principal],
+        limit: FromQuery[int] = pagination.DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+    ) -> schemas.UserPage:
+        """Users, newest first, with cursor pagination; `q` searches email and name."""
+        return await admin_services.list_users(limit, cursor, q)
+
+    @patch(
+        "/users/{user_id:uuid}",
+        operation_id="adminUpdateUser",
+        responses=problems.problem_responses(401, 403, 404, 409),
+    )
+    async def update_user(
+        self, user_id: uuid.UUID, data: JSONBody[schemas.UserAdminUpdate], admin: NamedDependency[Principal]
+    ) -> account_schemas.UserOut:
+        """Enable/disable an account or change its role; disabling ends its sessions at once."""
+        return await admin_services.update_user(admin.user, user_id, data)
