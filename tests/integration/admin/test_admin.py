@@ -1,7 +1,8 @@
 """Admin endpoints: role guard, cursor pagination, disabling accounts, the set-role CLI."""
 
-import subprocess
+import asyncio
 import sys
+from asyncio.subprocess import PIPE
 
 import httpx
 import pytest
@@ -95,19 +96,18 @@ async def test_refused_admin_changes_change_nothing(
     assert await User.count().where(User.is_active.eq(False)) == 0
 
 
+async def _manage(services: TestServices, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "backend.manage", *args, cwd=ROOT, env=settings_env(services), stderr=PIPE
+    )
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    return process.returncode or 0, stderr.decode()
+
+
 async def test_set_role_command_promotes_an_existing_account(client: httpx.AsyncClient, services: TestServices) -> None:
     user = await factories.account(client)
-    env = settings_env(services)
-    command = [sys.executable, "-m", "backend.manage", "set-role", user.email.upper(), "admin"]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    code, stderr = await _manage(services, "set-role", user.email.upper(), "admin")
+    assert code == 0, stderr
     assert (await client.get("/api/v1/admin/users", headers=user.headers)).status_code == 200
-    missing = subprocess.run(
-        [sys.executable, "-m", "backend.manage", "set-role", "ghost@example.com", "admin"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert missing.returncode == 1 and "no such account" in missing.stderr
+    code, stderr = await _manage(services, "set-role", "ghost@example.com", "admin")
+    assert code == 1 and "no such account" in stderr
