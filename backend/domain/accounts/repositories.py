@@ -18,17 +18,20 @@ async def user_by_id(user_id: uuid.UUID) -> User | None:
 
 
 async def active_user_in_session(user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-    """The user if active and their session `session_id` is neither revoked nor expired."""
-    live = (
-        await Session.count()
+    """The user if active and their session `session_id` is neither revoked nor expired (one query)."""
+    live_session = (
+        Session.select(Session.user)
         .where(Session.id == session_id)
-        .where(Session.user == user_id)
         .where(Session.revoked_at.is_null())
         .where(Session.expires_at > datetime.now().astimezone())
     )
-    if not live:
-        return None
-    return await User.objects().where(User.id == user_id).where(User.is_active.eq(True)).first()
+    return (
+        await User.objects()
+        .where(User.id == user_id)
+        .where(User.is_active.eq(True))
+        .where(User.id.is_in(live_session))
+        .first()
+    )
 
 
 async def create_session(user_id: uuid.UUID, expires_at: datetime, user_agent: str) -> uuid.UUID:
