@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-import redis.asyncio as aioredis
 from litestar import Litestar
 
 from backend.db import engine
+from backend.lib import redis_client
+from backend.realtime.hub import Hub
+from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 
 
@@ -16,10 +18,14 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         opened = await engine.open_pool(settings.db)
-        app.state.redis = aioredis.Redis.from_url(settings.redis.url, health_check_interval=30)
+        app.state.redis = redis_client.connect(settings.redis.url)
+        app.state.publisher = Publisher(app.state.redis, settings.realtime)
+        app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
+        await app.state.realtime_hub.start()
         try:
             yield
         finally:
+            await app.state.realtime_hub.stop()
             await app.state.redis.aclose()
             if opened:
                 await engine.close_pool()

@@ -66,12 +66,22 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     max_retries: int = 3
 
 
+class RealtimeSettings(msgspec.Struct, frozen=True):
+    history_max_events: int = 1000  # per user, kept for replay on reconnect
+    history_ttl_seconds: int = 3600  # a user's history expires after this long without events
+    ticket_ttl_seconds: int = 30
+    socket_queue_size: int = 1024  # frames buffered per socket before it counts as too slow
+    send_timeout_seconds: float = 10.0  # a send blocked this long closes the socket as too slow
+    ping_interval_seconds: float = 25.0  # app-level ping to idle sockets
+
+
 class Settings(msgspec.Struct, frozen=True):
     app: AppSettings = msgspec.field(default_factory=AppSettings)
     db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
     redis: RedisSettings = msgspec.field(default_factory=RedisSettings)
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
+    realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -87,6 +97,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -145,6 +165,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
                     f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters"
                 )
     auth_defaults, app_defaults, worker_defaults = AuthSettings(), AppSettings(), WorkerSettings()
+    rt_defaults = RealtimeSettings()
     keys, active = jwt if jwt is not None else (auth_defaults.jwt_keys, auth_defaults.jwt_active_kid)
 
     return Settings(
@@ -176,8 +197,16 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         ),
         worker=WorkerSettings(
             queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
+            consumer_group=env.get("TASK_CONSUMER_GROUP", worker_defaults.consumer_group),
             stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen),
             idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms),
             max_retries=_int(env, "TASK_MAX_RETRIES", worker_defaults.max_retries),
+        ),
+        realtime=RealtimeSettings(
+            history_max_events=_int(env, "REALTIME_HISTORY_MAX_EVENTS", rt_defaults.history_max_events),
+            history_ttl_seconds=_int(env, "REALTIME_HISTORY_TTL_SECONDS", rt_defaults.history_ttl_seconds),
+            socket_queue_size=_int(env, "REALTIME_SOCKET_QUEUE_SIZE", rt_defaults.socket_queue_size),
+            send_timeout_seconds=_float(env, "REALTIME_SEND_TIMEOUT_SECONDS", rt_defaults.send_timeout_seconds),
+            ping_interval_seconds=_float(env, "REALTIME_PING_INTERVAL_SECONDS", rt_defaults.ping_interval_seconds),
         ),
     )

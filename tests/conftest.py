@@ -76,11 +76,13 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 
 @pytest_asyncio.fixture(autouse=True)
 async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    uses_services = "services" in request.fixturenames
+    if uses_services:  # set up before the test: a fixture cannot be set up during teardown
+        settings: Settings = request.getfixturevalue("settings")
+        request.getfixturevalue("db")
     yield
-    if "services" not in request.fixturenames:
+    if not uses_services:
         return  # unit tests touch no service
-    settings: Settings = request.getfixturevalue("settings")
-    request.getfixturevalue("db")
     names = ", ".join(f'"{table._meta.tablename}"' for table in ALL_TABLES)
     await ALL_TABLES[0].raw(f"TRUNCATE {names} CASCADE")
     client = aioredis.Redis.from_url(settings.redis.url)

@@ -1,0 +1,1 @@
+"""Housekeeping of stored data (expired tokens, sessions, idempotency records); run by the scheduler."""

@@ -1,0 +1,13 @@
+"""Background work on taskiq + Redis streams (SPEC §6): the broker, the worker and scheduler
+processes, and one module per task family.
+
+- tasks.broker      build_broker(settings) / worker_broker(); TASK_MODULES (add new task modules here)
+- tasks.stream      HardenedStreamBroker (reclaim, reconnect, dead-letter, delays, bounded stream)
+- tasks.middleware  retries with exponential backoff, terminal dead-letter, log context
+- tasks.resources   worker startup/shutdown hooks and the TaskiqDepends providers
+- tasks.worker      `python -m tasks.worker`
+- tasks.scheduler   `python -m tasks.scheduler`
+- tasks.maintenance `maintenance.purge_expired` (scheduled)
+
+Importing this package or a task module creates no broker, client or settings.
+"""

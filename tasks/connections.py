@@ -1,0 +1,11 @@
+"""Redis error classes shared by the broker and its helpers (client options: backend.lib.redis_client)."""
+
+from __future__ import annotations
+
+from redis.asyncio import ResponseError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+# What a Redis restart or failover looks like to a client; NOGROUP (data lost) is a ResponseError.
+OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ResponseError, OSError)

@@ -1,0 +1,51 @@
+"""Delayed delivery for the stream broker: the `delay` label (seconds) that taskiq's retry middleware sets.
+
+A Redis stream has no "deliver later", and upstream RedisStreamBroker ignores the `delay` label (a
+retry would run again at once, no backoff). A delayed message waits in the sorted set
+`<queue>:delayed` scored by its due time; each worker's keeper moves due messages into the stream
+with one Lua script, so the move is atomic (never lost, never doubled) and survives worker crashes.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from redis.asyncio import Redis
+
+# KEYS[1] sorted set, KEYS[2] stream; ARGV: now (epoch s), batch size, stream maxlen.
+# Returns {moved, earliest remaining due time or false}.
+MOVE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, data in ipairs(due) do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'data', data)
+  redis.call('ZREM', KEYS[1], data)
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if nxt[2] then return {#due, nxt[2]} end
+return {#due, false}
+"""
+
+
+def delayed_key(queue: str) -> str:
+    return f"{queue}:delayed"
+
+
+def delay_of(labels: dict[str, Any]) -> float:
+    """Seconds to hold a message back, from its `delay` label (0 when absent or invalid)."""
+    try:
+        return max(0.0, float(labels.get("delay") or 0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+async def hold(conn: Redis, queue: str, data: bytes, delay: float) -> None:
+    """Park `data` until `delay` seconds from now."""
+    await conn.zadd(delayed_key(queue), {data: time.time() + delay})
+
+
+async def release_due(conn: Redis, queue: str, *, maxlen: int, batch: int = 100) -> float | None:
+    """Move every due message of `queue` into its stream; return when the next one falls due."""
+    script = conn.register_script(MOVE_DUE)
+    _moved, earliest = await script(keys=[delayed_key(queue), queue], args=[time.time(), batch, maxlen])
+    return float(earliest) if earliest is not None else None

@@ -1,0 +1,85 @@
+"""The worker-side bookkeeping of HardenedStreamBroker: messages in flight and the keeper loop.
+
+While a worker runs a message, the keeper renews it every tick (XCLAIM JUSTID resets its idle time
+and keeps its delivery count), so a task running longer than the idle timeout is not handed to a
+second worker (upstream taskiq-redis 1.2.4 did, measured). A worker that dies stops renewing, and
+its messages idle out and are reclaimed (tasks.reclaim). Renewal stops after `max_task_seconds`, so
+a message whose callback died without an ack still goes back to the queue.
+
+The same loop releases due delayed messages (tasks.delayed), woken early when this process parks one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+
+from tasks import delayed
+from tasks.connections import OUTAGES
+
+if TYPE_CHECKING:  # only for annotations; the broker imports this module
+    from tasks.stream import HardenedStreamBroker
+
+logger = logging.getLogger("tasks.broker")
+
+
+class Keeper:
+    """Tracks this worker's in-flight messages and runs the renew/release loop."""
+
+    def __init__(self, broker: HardenedStreamBroker, *, tick: float, max_task_seconds: float) -> None:
+        self.broker = broker
+        self.tick = tick
+        self.max_task_seconds = max_task_seconds
+        self.in_flight: dict[bytes, float] = {}  # stream id -> when this worker took it
+        self.stream_ids: dict[str, bytes] = {}  # task id -> stream id
+        self._wake = asyncio.Event()
+
+    def took(self, msg_ids: list[bytes]) -> None:
+        now = time.monotonic()
+        self.in_flight.update((msg_id, now) for msg_id in msg_ids)
+
+    def running(self, task_id: str, msg_id: bytes) -> None:
+        self.stream_ids[task_id] = msg_id
+
+    def done(self, msg_id: bytes, task_id: str = "") -> None:
+        self.in_flight.pop(msg_id, None)
+        if self.stream_ids.get(task_id) == msg_id:  # a retry keeps the task id, on another message
+            del self.stream_ids[task_id]
+
+    def release(self, task_id: str) -> None:
+        """Stop renewing the message of `task_id`: unacked, it idles out and is reclaimed."""
+        if (msg_id := self.stream_ids.pop(task_id, None)) is not None:
+            self.in_flight.pop(msg_id, None)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Renew and release until cancelled; Redis outages are waited out."""
+        b = self.broker
+        while True:
+            try:
+                async with Redis(connection_pool=b.connection_pool) as conn:
+                    while True:
+                        await self._renew(conn)
+                        due = await delayed.release_due(conn, b.queue_name, maxlen=b.stream_maxlen)
+                        wait = self.tick if due is None else max(0.01, min(self.tick, due - time.time()))
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._wake.wait(), wait)
+                        self._wake.clear()
+            except Exception as exc:
+                if not isinstance(exc, OUTAGES):
+                    logger.exception("stream keeper failed; retrying")
+                await asyncio.sleep(min(b.max_backoff, 1.0))
+
+    async def _renew(self, conn: Redis) -> None:
+        horizon = time.monotonic() - self.max_task_seconds
+        ids: list[Any] = [msg_id for msg_id, taken in self.in_flight.items() if taken > horizon]
+        if ids:
+            b = self.broker
+            await conn.xclaim(b.queue_name, b.consumer_group_name, b.consumer_name, 0, ids, justid=True)

@@ -1,0 +1,83 @@
+"""`python -m tasks.worker [--tasks-module MODULE]... [taskiq worker options]`: the worker process.
+
+Runs taskiq's own worker (process manager, receiver, N child processes; `--workers 2` by default)
+on the broker from `tasks.broker:worker_broker`, importing every module of TASK_MODULES plus each
+`--tasks-module` (tests use it to add test-only tasks). Any other option goes to `taskiq worker`
+unchanged, e.g. `--workers 1`, `--max-async-tasks 20`, `--log-level DEBUG`.
+
+Configuration comes from the environment (backend.settings): DATABASE_URL, REDIS_URL, TASK_QUEUE,
+TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON.
+
+Shutdown is bounded (upstream may hang on SIGTERM, measured): on SIGTERM/SIGINT taskiq stops taking
+messages, waits up to `--wait-tasks-timeout` (8 s) for running tasks and `--shutdown-timeout` (5 s)
+for the broker's shutdown; unfinished tasks stay pending in Redis and are redelivered. Children
+still alive past that are killed, and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+import time
+from collections.abc import Sequence
+
+from taskiq.cli.worker.args import WorkerArgs
+from taskiq.cli.worker.run import run_worker
+
+from backend.lib.logging import configure_logging
+from backend.settings import Settings, SettingsError
+from tasks.broker import TASK_MODULES
+
+BROKER_FACTORY = "tasks.broker:worker_broker"
+WAIT_TASKS_TIMEOUT = 8.0
+SHUTDOWN_TIMEOUT = 5.0
+REAP_GRACE = 5.0
+
+logger = logging.getLogger("tasks.worker")
+
+
+def worker_args(argv: Sequence[str], settings: Settings) -> WorkerArgs:
+    """taskiq's WorkerArgs for `argv`: our modules first (taskiq takes modules right after the broker)."""
+    ours = argparse.ArgumentParser(add_help=False)
+    ours.add_argument("--tasks-module", action="append", default=[])
+    known, rest = ours.parse_known_args(list(argv))
+    return WorkerArgs.from_cli(
+        [BROKER_FACTORY, *TASK_MODULES, *known.tasks_module, *rest],
+        defaults={
+            "wait_tasks_timeout": WAIT_TASKS_TIMEOUT,
+            "shutdown_timeout": SHUTDOWN_TIMEOUT,
+            "log_level": settings.app.log_level,
+            "configure_logging": False,  # backend.lib.logging does it, inherited by the children
+        },
+    )
+
+
+def reap_children(timeout: float) -> None:
+    """Wait up to `timeout` s for the worker children taskiq signalled, then kill the rest."""
+    deadline = time.monotonic() + timeout
+    for child in multiprocessing.active_children():
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            logger.warning("worker child %s did not stop in time; killing it", child.pid)
+            child.kill()
+            child.join(5)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"tasks.worker: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(json=settings.app.log_json, level=settings.app.log_level)
+    args = worker_args(sys.argv[1:] if argv is None else argv, settings)
+    status = run_worker(args)
+    # taskiq's process manager returns right after signalling its children; bound their exit.
+    reap_children((args.wait_tasks_timeout or 0) + args.shutdown_timeout + REAP_GRACE)
+    return 0 if not status else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""The scheduler process sends `maintenance.purge_expired` on its schedule and a worker runs it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from backend.db.tables import IdempotencyRecord
+from backend.settings import Settings
+from tests import support
+from tests.conftest import settings_env
+from tests.integration.tasks.conftest import Spawn, eventually
+
+
+async def _record(created_at: datetime) -> uuid.UUID:
+    record = IdempotencyRecord(scoped_key=uuid.uuid4().hex, request_hash="h", created_at=created_at)
+    await record.save()
+    return record.id
+
+
+async def _gone(record_id: uuid.UUID) -> bool:
+    return not await IdempotencyRecord.exists().where(IdempotencyRecord.id == record_id)
+
+
+async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
+    services: support.TestServices, settings: Settings, redis: aioredis.Redis, spawn: Spawn
+) -> None:
+    expired = await _record(datetime.now(UTC) - timedelta(days=2))
+    fresh = await _record(datetime.now(UTC))
+    # Every second instead of every 10 minutes, so the test need not wait for the cron.
+    env = settings_env(services, TASK_SCHEDULE_OVERRIDES="maintenance.purge_expired=1")
+    scheduler = spawn("tasks.scheduler", env)
+    worker = spawn("tasks.worker", env, "--workers", "1")
+
+    await eventually(lambda: _gone(expired), 30, "the scheduled purge to delete the expired record")
+    assert not await _gone(fresh)
+    sent: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(settings.worker.queue_name)  # type: ignore[assignment]
+    assert sent and {json.loads(fields[b"data"])["task_name"] for _id, fields in sent} == {"maintenance.purge_expired"}
+
+    assert scheduler.terminate(timeout=20) == 0
+    assert worker.terminate(timeout=30) == 0
