@@ -16,6 +16,7 @@ from backend.domain.accounts import controllers as account_controllers
 from backend.domain.admin import controllers as admin_controllers
 from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
+from backend.realtime import controllers as realtime_controllers
 from backend.settings import Settings
 from backend.web import auth, health, problems
 from backend.web.idempotency import IdempotencyMiddleware
@@ -43,12 +44,15 @@ def create_app(settings: Settings) -> Litestar:
             account_controllers.AuthController,
             account_controllers.MeController,
             admin_controllers.AdminController,
+            realtime_controllers.TicketController,
+            realtime_controllers.realtime_socket,
             health.HealthController,
             MetricsController,
         ],
         dependencies={
             "settings": Provide(auth.provide_settings, sync_to_thread=False),
             "account_service": Provide(auth.provide_account_service, sync_to_thread=False),
+            "publisher": Provide(auth.provide_publisher, sync_to_thread=False),
         },
         middleware=[RequestContextMiddleware(), prometheus.middleware, IdempotencyMiddleware()],
         exception_handlers=problems.EXCEPTION_HANDLERS,

@@ -11,15 +11,21 @@ from litestar.di import NamedDependency
 
 from backend.domain.accounts import services as account_services
 from backend.lib import errors
+from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Handler opt `session_only=True`: personal access tokens are refused (password, tokens, erasure).
+# Handler opt `read_scope_ok=True`: a POST that only reads (realtime tickets) accepts `read` tokens.
 
 
 def provide_settings(state: State) -> Settings:
     return state.settings
+
+
+def provide_publisher(state: State) -> Publisher:
+    return state.publisher
 
 
 def provide_account_service(state: State) -> account_services.AccountService:
@@ -37,7 +43,7 @@ async def provide_principal(
     opt = request.route_handler.opt
     if principal.session_id is None and opt.get("session_only"):
         raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")
-    if request.method not in SAFE_METHODS and "write" not in principal.scopes:
+    if request.method not in SAFE_METHODS and "write" not in principal.scopes and not opt.get("read_scope_ok"):
         raise errors.Forbidden("This token has no 'write' scope", slug="insufficient-scope")
     return principal
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from backend.domain.accounts import personal_tokens, profile, schemas
@@ -174,5 +174,5 @@ class MeController(Controller):
         responses=problems.problem_responses(401, 403, 404),
         opt={"session_only": True},
     )
-    async def revoke_token(self, token_id: uuid.UUID, principal: NamedDependency[Principal]) -> None:
+    async def revoke_token(self, token_id: FromPath[uuid.UUID], principal: NamedDependency[Principal]) -> None:
         await personal_tokens.revoke(principal.user.id, token_id)

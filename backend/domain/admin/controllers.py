@@ -6,7 +6,7 @@ import uuid
 
 from litestar import Controller, get, patch
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend.domain.accounts import schemas as account_schemas
 from backend.domain.accounts.services import Principal
@@ -45,7 +45,7 @@ class AdminController(Controller):
         responses=problems.problem_responses(401, 403, 404, 409),
     )
     async def update_user(
-        self, user_id: uuid.UUID, data: JSONBody[schemas.UserAdminUpdate], admin: NamedDependency[Principal]
+        self, user_id: FromPath[uuid.UUID], data: JSONBody[schemas.UserAdminUpdate], admin: NamedDependency[Principal]
     ) -> account_schemas.UserOut:
         """Enable/disable an account or change its role; disabling ends its sessions at once."""
         return await admin_services.update_user(admin.user, user_id, data)

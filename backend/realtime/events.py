@@ -1,0 +1,162 @@
+"""Every server → browser event, as one msgspec tagged union (SPEC §5, STYLE rule 6).
+
+On the wire an event is `{"id": "<event id>", "type": "<type>", "ts": "<iso time>", "data": {...}}`.
+`id` is given by the history stream when the event is published (ids increase per user); `ts` is the
+publish time. Add a type by declaring a `data` Struct and an `Event` subclass with its `tag`, then
+listing it in `ServerEvent`; the AsyncAPI document and JSON Schema are generated from this module.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import msgspec
+
+Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class Event(msgspec.Struct, tag_field="type", kw_only=True, frozen=True, omit_defaults=True):
+    """Base of every event: the envelope fields besides `type` and `data`."""
+
+    id: str = ""
+    ts: str = ""
+
+
+# -- payloads ---------------------------------------------------------------------------------------
+class ResumeParseProgressData(msgspec.Struct, frozen=True):
+    resume_id: uuid.UUID
+    version_id: uuid.UUID
+    stage: str
+    percent: Percent
+
+
+class ResumeVersionRef(msgspec.Struct, frozen=True):
+    resume_id: uuid.UUID
+    version_id: uuid.UUID
+
+
+class ResumeParseFailedData(msgspec.Struct, frozen=True):
+    resume_id: uuid.UUID
+    version_id: uuid.UUID
+    error: str
+
+
+class AnalysisCompletedData(msgspec.Struct, frozen=True):
+    analysis_id: uuid.UUID
+    score: Percent
+
+
+class AnalysisFailedData(msgspec.Struct, frozen=True):
+    analysis_id: uuid.UUID
+    error: str
+
+
+class CoverLetterDeltaData(msgspec.Struct, frozen=True):
+    cover_letter_id: uuid.UUID
+    seq: int
+    text: str
+
+
+class CoverLetterRef(msgspec.Struct, frozen=True):
+    cover_letter_id: uuid.UUID
+
+
+class CoverLetterFailedData(msgspec.Struct, frozen=True):
+    cover_letter_id: uuid.UUID
+    error: str
+
+
+class NotificationCreatedData(msgspec.Struct, frozen=True):
+    notification: dict[str, object]
+
+
+class ApplicationChangedData(msgspec.Struct, frozen=True):
+    application_id: uuid.UUID
+    op: Literal["created", "updated", "deleted"]
+
+
+class Empty(msgspec.Struct, frozen=True):
+    pass
+
+
+# -- events -----------------------------------------------------------------------------------------
+class ResumeParseProgress(Event, tag="resume.parse.progress", frozen=True):
+    data: ResumeParseProgressData
+
+
+class ResumeParsed(Event, tag="resume.parsed", frozen=True):
+    data: ResumeVersionRef
+
+
+class ResumeParseFailed(Event, tag="resume.parse.failed", frozen=True):
+    data: ResumeParseFailedData
+
+
+class AnalysisCompleted(Event, tag="analysis.completed", frozen=True):
+    data: AnalysisCompletedData
+
+
+class AnalysisFailed(Event, tag="analysis.failed", frozen=True):
+    data: AnalysisFailedData
+
+
+class CoverLetterDelta(Event, tag="cover_letter.delta", frozen=True):
+    data: CoverLetterDeltaData
+
+
+class CoverLetterCompleted(Event, tag="cover_letter.completed", frozen=True):
+    data: CoverLetterRef
+
+
+class CoverLetterFailed(Event, tag="cover_letter.failed", frozen=True):
+    data: CoverLetterFailedData
+
+
+class CoverLetterCancelled(Event, tag="cover_letter.cancelled", frozen=True):
+    data: CoverLetterRef
+
+
+class NotificationCreated(Event, tag="notification.created", frozen=True):
+    data: NotificationCreatedData
+
+
+class ApplicationChanged(Event, tag="application.changed", frozen=True):
+    data: ApplicationChangedData
+
+
+ServerEvent = (
+    ResumeParseProgress
+    | ResumeParsed
+    | ResumeParseFailed
+    | AnalysisCompleted
+    | AnalysisFailed
+    | CoverLetterDelta
+    | CoverLetterCompleted
+    | CoverLetterFailed
+    | CoverLetterCancelled
+    | NotificationCreated
+    | ApplicationChanged
+)
+
+
+# -- control messages (not stored in history, no id) ------------------------------------------------
+class SyncReset(msgspec.Struct, tag="sync.reset", tag_field="type", frozen=True):
+    """The gap since `last_event_id` is older than the kept history: refetch state over REST."""
+
+
+class Pong(msgspec.Struct, tag="pong", tag_field="type", frozen=True):
+    pass
+
+
+class Ping(msgspec.Struct, tag="ping", tag_field="type", frozen=True):
+    pass
+
+
+ControlMessage = SyncReset | Pong | Ping
+ClientMessage = Ping | Pong  # what a browser may send
+
+EVENT_TYPES: tuple[type[Event], ...] = ServerEvent.__args__
+encoder = msgspec.json.Encoder()
+client_decoder = msgspec.json.Decoder(ClientMessage)
+event_decoder = msgspec.json.Decoder(ServerEvent)
