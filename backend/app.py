@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> Litestar:
             ),
         ),
         request_max_body_size=settings.app.max_body_bytes,
+        logging_config=None,  # ours (structlog), configured above; Litestar's would replace it
         debug=False,
     )
     app.state.settings = settings

@@ -18,7 +18,7 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         opened = await engine.open_pool(settings.db)
-        app.state.redis = redis_client.connect(settings.redis.url)
+        app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
         app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()

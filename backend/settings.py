@@ -43,6 +43,7 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
 
 class RedisSettings(msgspec.Struct, frozen=True):
     url: str = DEFAULT_REDIS_URL
+    pool_max: int = 50
 
 
 class AuthSettings(msgspec.Struct, frozen=True):
@@ -183,7 +184,9 @@ def _from_env(env: Mapping[str, str]) -> Settings:
             pool_min=_int(env, "DB_POOL_MIN", 1),
             pool_max=_int(env, "DB_POOL_MAX", 10),
         ),
-        redis=RedisSettings(url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL),
+        redis=RedisSettings(
+            url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL, pool_max=_int(env, "REDIS_POOL_MAX", 50)
+        ),
         auth=AuthSettings(
             jwt_keys=keys,
             jwt_active_kid=active,

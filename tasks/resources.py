@@ -24,7 +24,7 @@ def install(broker: AsyncBroker, settings: Settings) -> None:
 
     async def startup(state: TaskiqState) -> None:
         state.settings = settings
-        state.redis = connect_redis(settings.redis.url)
+        state.redis = connect_redis(settings.redis.url, settings.redis.pool_max)
         # In-process mode (tests) may run inside a process whose pool is already open: only a pool
         # this hook opened is closed by it.
         state.owns_db_pool = db_engine.DB.pool is None

@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 
 from backend.db import engine as db_engine
 from backend.db.tables import ALL_TABLES
+from backend.lib import redis_client
 from backend.lib.embedded_services import free_port
 from backend.settings import Settings
 from tests import support
@@ -69,7 +70,7 @@ async def db(settings: Settings) -> AsyncIterator[None]:
 
 @pytest_asyncio.fixture
 async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(settings.redis.url)
+    client = redis_client.connect(settings.redis.url)
     yield client
     await client.aclose()
 

@@ -25,6 +25,13 @@ def resilient_options() -> dict[str, Any]:
     }
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A pooled client on `url` with the resilient options (no I/O until first use)."""
-    return aioredis.Redis.from_url(url, health_check_interval=30, **resilient_options())
+def connect(url: str, max_connections: int = 50) -> aioredis.Redis:
+    """A pooled client on `url` with the resilient options (no I/O until first use).
+
+    The pool blocks (up to 5 s) when all `max_connections` are busy, where redis-py's default pool
+    raises "Too many connections" at 100 (measured with 200 sockets connecting at once).
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=5, health_check_interval=30, **resilient_options()
+    )
+    return aioredis.Redis.from_pool(pool)

@@ -49,3 +49,8 @@ class Publisher:
     async def kick(self, user_id: uuid.UUID | str) -> None:
         """Close every socket of the user on every replica (account disabled or deleted)."""
         await self.redis.publish(channels.user_channel(user_id), wire.KICK)
+
+    async def erase(self, user_id: uuid.UUID | str) -> None:
+        """Account deleted: close its sockets and drop its event history."""
+        await self.kick(user_id)
+        await self.redis.delete(channels.history_key(user_id))

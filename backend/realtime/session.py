@@ -24,6 +24,7 @@ PING = events.encoder.encode(events.Ping())
 PONG = events.encoder.encode(events.Pong())
 SYNC_RESET = events.encoder.encode(events.SyncReset())
 CLOSE_NORMAL = 1000
+CLOSE_GRACE_SECONDS = 30.0  # how long a close frame may wait behind a peer's unread backlog
 
 
 class Transport(Protocol):
@@ -98,7 +99,7 @@ async def pump(transport: Transport, client: Client, after: tuple[int, int], sen
                 continue
             if isinstance(item, int):
                 async with lock:
-                    await transport.close(item)
+                    await asyncio.wait_for(transport.close(item), CLOSE_GRACE_SECONDS)
                 return
             event_id, frame = item
             if event_id <= last:
@@ -115,7 +116,9 @@ async def pump(transport: Transport, client: Client, after: tuple[int, int], sen
         if any(isinstance(task.exception(), TimeoutError) for task in done):
             metrics.SOCKETS_CLOSED.labels("send_timeout").inc()
             with contextlib.suppress(Exception):
-                await transport.close(CLOSE_TOO_SLOW)
+                # Queued behind what the peer has not read yet: a slow peer sees 4008 after its
+                # backlog; a dead one never reads, and we stop waiting after the grace period.
+                await asyncio.wait_for(transport.close(CLOSE_TOO_SLOW), CLOSE_GRACE_SECONDS)
     finally:
         for task in (reader, writer):
             task.cancel()

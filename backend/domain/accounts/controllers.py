@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 
 from backend.domain.accounts import personal_tokens, profile, schemas
 from backend.domain.accounts import services as account_services
+from backend.realtime.publisher import Publisher
 from backend.web import auth, problems
 
 AccountService = account_services.AccountService
@@ -127,9 +128,14 @@ class MeController(Controller):
         await profile.change_password(principal, data)
 
     @delete("/", operation_id="deleteMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
-    async def delete_me(self, data: JSONBody[schemas.AccountDeletion], principal: NamedDependency[Principal]) -> None:
+    async def delete_me(
+        self,
+        data: JSONBody[schemas.AccountDeletion],
+        principal: NamedDependency[Principal],
+        publisher: NamedDependency[Publisher],
+    ) -> None:
         """Erase the account and everything stored for it. Needs the password."""
-        await profile.delete_account(principal.user, data)
+        await profile.delete_account(principal.user, data, publisher)
 
     @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
     async def export_me(self, principal: NamedDependency[Principal]) -> schemas.AccountExport:

@@ -13,6 +13,7 @@ from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
 from backend.domain.accounts.services import Principal, check_password, user_out
 from backend.lib import errors, passwords
+from backend.realtime.publisher import Publisher
 
 
 def _now() -> datetime:
@@ -100,7 +101,9 @@ async def export(user: User) -> schemas.AccountExport:
     )
 
 
-async def delete_account(user: User, body: schemas.AccountDeletion) -> None:
-    """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table)."""
+async def delete_account(user: User, body: schemas.AccountDeletion, publisher: Publisher) -> None:
+    """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
+    its open sockets close and its realtime history goes."""
     await _check_current_password(user, body.password, "password")
     await User.delete().where(User.id == user.id)
+    await publisher.erase(user.id)

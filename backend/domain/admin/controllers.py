@@ -13,6 +13,7 @@ from backend.domain.accounts.services import Principal
 from backend.domain.admin import schemas
 from backend.domain.admin import services as admin_services
 from backend.lib import errors, pagination
+from backend.realtime.publisher import Publisher
 from backend.web import auth, problems
 
 
@@ -45,7 +46,11 @@ class AdminController(Controller):
         responses=problems.problem_responses(401, 403, 404, 409),
     )
     async def update_user(
-        self, user_id: FromPath[uuid.UUID], data: JSONBody[schemas.UserAdminUpdate], admin: NamedDependency[Principal]
+        self,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.UserAdminUpdate],
+        admin: NamedDependency[Principal],
+        publisher: NamedDependency[Publisher],
     ) -> account_schemas.UserOut:
-        """Enable/disable an account or change its role; disabling ends its sessions at once."""
-        return await admin_services.update_user(admin.user, user_id, data)
+        """Enable/disable an account or change its role; disabling ends its sessions and sockets at once."""
+        return await admin_services.update_user(admin.user, user_id, data, publisher)

@@ -15,6 +15,7 @@ from backend.domain.accounts import schemas as account_schemas
 from backend.domain.accounts import services as account_services
 from backend.domain.admin import schemas
 from backend.lib import errors, pagination
+from backend.realtime.publisher import Publisher
 
 
 async def list_users(limit: int, cursor: str | None, q: str | None) -> schemas.UserPage:
@@ -39,7 +40,9 @@ async def list_users(limit: int, cursor: str | None, q: str | None) -> schemas.U
     return schemas.UserPage(items=[account_services.user_out(row) for row in rows], next_cursor=next_cursor)
 
 
-async def update_user(admin: User, user_id: uuid.UUID, body: schemas.UserAdminUpdate) -> account_schemas.UserOut:
+async def update_user(
+    admin: User, user_id: uuid.UUID, body: schemas.UserAdminUpdate, publisher: Publisher
+) -> account_schemas.UserOut:
     """Change a user's `is_active`/`role`. Disabling ends every session; an admin cannot lock themself out."""
     target = await account_repo.user_by_id(user_id)
     if target is None:
@@ -57,6 +60,8 @@ async def update_user(admin: User, user_id: uuid.UUID, body: schemas.UserAdminUp
             await User.update({**changes, User.updated_at: now}).where(User.id == user_id)
             if body.is_active is False:
                 await account_repo.revoke_user_sessions(user_id, "disabled", now)
+        if body.is_active is False:
+            await publisher.kick(user_id)
     updated = await account_repo.user_by_id(user_id)
     assert updated is not None
     return account_services.user_out(updated)

@@ -1,0 +1,148 @@
+"""Fan-out across replicas, isolation, cold start, replay and sync.reset (SPEC §5, issue 3)."""
+
+import asyncio
+import json
+import uuid
+
+import redis.asyncio as aioredis
+import websockets
+
+from backend.realtime import events
+from backend.realtime.publisher import Publisher
+from backend.settings import RealtimeSettings, Settings
+from tests.integration.realtime.conftest import Api, connect, make_users, next_event, nothing_within, wait_ready
+
+
+def delta(seq: int, text: str = "token") -> events.CoverLetterDelta:
+    return events.CoverLetterDelta(data=events.CoverLetterDeltaData(uuid.UUID(int=1), seq, text))
+
+
+async def test_an_event_reaches_every_socket_of_its_user_on_every_replica_and_no_one_else(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    alice, bob = await make_users(2)
+    a1, a2, b1 = (
+        await connect(redis, apis[0], alice),
+        await connect(redis, apis[1], alice),
+        await connect(redis, apis[1], bob),
+    )
+    async with a1, a2, b1:
+        event_id = await publisher.publish(alice, delta(0, "hello"))
+        for ws in (a1, a2):
+            message = await next_event(ws)
+            assert message["id"] == event_id
+            assert message["type"] == "cover_letter.delta"
+            assert message["data"]["text"] == "hello"
+            assert message["ts"].endswith("+00:00")
+        assert await nothing_within(b1, 0.5)
+
+
+async def test_ids_increase_per_user_and_order_is_kept(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    (user,) = await make_users(1)
+    async with await connect(redis, apis[0], user) as ws:
+        sent = [await publisher.publish(user, delta(seq)) for seq in range(50)]
+        got = [await next_event(ws) for _ in range(50)]
+    assert [m["id"] for m in got] == sent
+    assert [m["data"]["seq"] for m in got] == list(range(50))
+    as_tuples = [tuple(map(int, m["id"].split("-"))) for m in got]
+    assert as_tuples == sorted(as_tuples) and len(set(as_tuples)) == 50
+
+
+async def test_200_users_connecting_at_once_after_a_cold_start_all_hear_their_first_event(
+    fresh_api: Api, redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    users = await make_users(200)
+    await wait_ready(fresh_api)
+    sockets = await asyncio.gather(*(connect(redis, fresh_api, user) for user in users))
+    try:
+        ids = await asyncio.gather(*(publisher.publish(user, delta(index)) for index, user in enumerate(users)))
+        received = await asyncio.gather(*(next_event(ws, 10) for ws in sockets))
+        assert [m["id"] for m in received] == list(ids)
+        assert [m["data"]["seq"] for m in received] == list(range(200))
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets))
+
+
+async def test_replay_after_a_disconnect_mid_burst_loses_and_duplicates_nothing(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    (user,) = await make_users(1)
+    burst = asyncio.Event()
+
+    async def publish_burst() -> list[str]:
+        ids = []
+        for seq in range(1000):
+            ids.append(await publisher.publish(user, delta(seq)))
+            if seq == 200:
+                burst.set()
+        return ids
+
+    first = await connect(redis, apis[0], user)
+    producer = asyncio.create_task(publish_burst())
+    await burst.wait()
+    seen = [await next_event(first) for _ in range(150)]
+    await first.close()  # disconnect in the middle of the burst
+    async with await connect(redis, apis[1], user, last_event_id=seen[-1]["id"]) as second:
+        sent = await producer
+        while len(seen) < 1000:
+            seen.append(await next_event(second))
+        assert await nothing_within(second, 0.3)
+    assert [m["id"] for m in seen] == sent
+    assert [m["data"]["seq"] for m in seen] == list(range(1000))
+
+
+async def test_a_gap_older_than_history_gets_sync_reset_then_live_events(
+    apis: tuple[Api, Api], redis: aioredis.Redis, settings: Settings
+) -> None:
+    (user,) = await make_users(1)
+    short = Publisher(redis, RealtimeSettings(history_max_events=10))
+    first_id = await short.publish(user, delta(0))
+    for seq in range(1, 400):  # approximate trimming keeps ~one radix node (100) or so
+        await short.publish(user, delta(seq))
+    assert await redis.xlen(f"rt:h:{user}") < 400
+    async with await connect(redis, apis[0], user, last_event_id=first_id) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "sync.reset"}
+        live = await short.publish(user, delta(400))
+        assert (await next_event(ws))["id"] == live
+
+
+async def test_a_reconnect_within_history_gets_no_reset_and_nothing_twice(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    (user,) = await make_users(1)
+    ids = [await publisher.publish(user, delta(seq)) for seq in range(5)]
+    async with await connect(redis, apis[0], user, last_event_id=ids[-1]) as ws:
+        assert await nothing_within(ws, 0.5)
+    async with await connect(redis, apis[0], user, last_event_id=ids[1]) as ws:
+        assert [(await next_event(ws))["id"] for _ in range(3)] == ids[2:]
+
+
+async def test_client_ping_gets_pong_and_idle_sockets_get_server_pings(
+    apis: tuple[Api, Api], redis: aioredis.Redis
+) -> None:
+    (user,) = await make_users(1)
+    async with await connect(redis, apis[0], user) as ws:
+        await ws.send('{"type": "ping"}')
+        frames = [json.loads(await asyncio.wait_for(ws.recv(), 3)) for _ in range(2)]
+        assert {"type": "pong"} in frames
+        await ws.send("not json at all")  # ignored, not fatal
+        assert json.loads(await asyncio.wait_for(ws.recv(), 3)) in ({"type": "ping"}, {"type": "pong"})
+
+
+async def test_history_is_bounded_and_expires(redis: aioredis.Redis, settings: Settings) -> None:
+    (user,) = await make_users(1)
+    publisher = Publisher(redis, RealtimeSettings(history_max_events=100, history_ttl_seconds=60))
+    for seq in range(1000):
+        await publisher.publish(user, delta(seq))
+    assert await redis.xlen(f"rt:h:{user}") <= 300
+    assert 0 < await redis.pttl(f"rt:h:{user}") <= 60_000
+
+
+async def test_unknown_ws_paths_and_plain_http_get_no_socket(apis: tuple[Api, Api]) -> None:
+    try:
+        await websockets.connect(apis[0].url.replace("http", "ws") + "/api/v1/nowhere", open_timeout=5)
+        raise AssertionError("connected to an unknown path")
+    except websockets.InvalidStatus as exc:
+        assert exc.response.status_code in (403, 404)
