@@ -4,6 +4,8 @@
 #   make test       the whole suite, lint, format check, types, compose validation
 #   make migrate | api | worker | scheduler   one piece, against DATABASE_URL / REDIS_URL
 #   make lint | format | compose-config
+#   make contract   regenerate frontend_contract/ from the code (commit it)
+#   make set-role EMAIL=a@b.c ROLE=admin
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -14,7 +16,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config
+.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract set-role
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -65,3 +67,9 @@ compose-config:
 	@test -n "$(COMPOSE)" || { echo "compose-config: install 'docker compose' or 'docker-compose'"; exit 1; }
 	$(COMPOSE) --env-file ops/compose.env.example -f docker-compose.yml config --quiet
 	@echo "compose-config: docker-compose.yml is valid"
+
+contract: uv
+	$(RUN) python -m backend.contract
+
+set-role: uv
+	$(RUN) python -m backend.manage set-role $(EMAIL) $(ROLE)

@@ -6,20 +6,23 @@ import contextlib
 from typing import Any
 
 import msgspec
+import structlog
 from litestar import Controller, WebSocket, post, websocket
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import WebSocketDisconnect
 from litestar.status_codes import HTTP_201_CREATED
+from redis.exceptions import RedisError
 
 from backend.domain.accounts import repositories as account_repo
 from backend.domain.accounts.services import Principal
 from backend.realtime import session, tickets, wire
-from backend.realtime.hub import Hub
+from backend.realtime.hub import CLOSE_RESTART, Hub
 from backend.settings import Settings
 from backend.web import auth, problems
 
 CLOSE_POLICY = 1008  # before accept(): the handshake answers 403
+log = structlog.get_logger("career_copilot.realtime")
 
 
 class TicketOut(msgspec.Struct, kw_only=True):
@@ -83,8 +86,13 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         return
     await socket.accept()
     hub: Hub = state.realtime_hub
-    client = await hub.attach(str(user.id))
+    try:
+        client = await hub.attach(str(user.id))
+    except (TimeoutError, RedisError, OSError):  # Redis unreachable: try again (maybe elsewhere)
+        await socket.close(CLOSE_RESTART)
+        return
     transport = _Socket(socket)
+    code = session.CLOSE_NORMAL
     try:
         after = (0, 0)
         if last_event_id is not None:
@@ -93,11 +101,14 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await session.pump(transport, client, after, rt.send_timeout_seconds, rt.ping_interval_seconds)
     except WebSocketDisconnect:
         pass
+    except (RedisError, OSError) as exc:
+        log.warning("realtime_socket_redis_error", error=type(exc).__name__)
+        code = CLOSE_RESTART  # the client reconnects with its last_event_id and replays
     finally:
         await hub.detach(client)
         with contextlib.suppress(Exception):
             if socket.connection_state != "disconnect":
-                await socket.close(session.CLOSE_NORMAL)
+                await socket.close(code)
 
 
 def _valid_id(event_id: str | None) -> bool:

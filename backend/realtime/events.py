@@ -82,46 +82,68 @@ class Empty(msgspec.Struct, frozen=True):
 
 # -- events -----------------------------------------------------------------------------------------
 class ResumeParseProgress(Event, tag="resume.parse.progress", frozen=True):
+    """A resume version's parsing moved to `stage` (percent done)."""
+
     data: ResumeParseProgressData
 
 
 class ResumeParsed(Event, tag="resume.parsed", frozen=True):
+    """A resume version was parsed; fetch it over REST."""
+
     data: ResumeVersionRef
 
 
 class ResumeParseFailed(Event, tag="resume.parse.failed", frozen=True):
+    """A resume version could not be parsed; `error` is safe to show."""
+
     data: ResumeParseFailedData
 
 
 class AnalysisCompleted(Event, tag="analysis.completed", frozen=True):
+    """A resume analysis finished with `score` (0-100)."""
+
     data: AnalysisCompletedData
 
 
 class AnalysisFailed(Event, tag="analysis.failed", frozen=True):
+    """A resume analysis failed; `error` is safe to show."""
+
     data: AnalysisFailedData
 
 
 class CoverLetterDelta(Event, tag="cover_letter.delta", frozen=True):
+    """The next piece of a streaming cover letter (`seq` increases by one per delta)."""
+
     data: CoverLetterDeltaData
 
 
 class CoverLetterCompleted(Event, tag="cover_letter.completed", frozen=True):
+    """A cover letter finished streaming; the full text is on the REST resource."""
+
     data: CoverLetterRef
 
 
 class CoverLetterFailed(Event, tag="cover_letter.failed", frozen=True):
+    """A cover letter could not be generated; `error` is safe to show."""
+
     data: CoverLetterFailedData
 
 
 class CoverLetterCancelled(Event, tag="cover_letter.cancelled", frozen=True):
+    """A cover letter was cancelled by its owner."""
+
     data: CoverLetterRef
 
 
 class NotificationCreated(Event, tag="notification.created", frozen=True):
+    """A new in-app notification."""
+
     data: NotificationCreatedData
 
 
 class ApplicationChanged(Event, tag="application.changed", frozen=True):
+    """A job application was created, updated or deleted (on any device)."""
+
     data: ApplicationChangedData
 
 

@@ -51,10 +51,12 @@ async def replay(redis: Redis, transport: Transport, user_id: str, last_event_id
     key = channels.history_key(user_id)
     last = wire.stream_id(last_event_id)
     oldest = await _history(redis, key, "-", 1)
-    if not oldest or wire.stream_id(oldest[0][0]) > last:
-        # Conservative: the client's last event is older than anything kept, so something may be lost.
+    newest: Any = await redis.xrevrange(key, "+", "-", count=1)
+    if not oldest or wire.stream_id(oldest[0][0]) > last or wire.stream_id(newest[0][0]) < last:
+        # Conservative: the client's last event is older than anything kept (something may be lost),
+        # or newer than anything kept (history was lost, e.g. a Redis without persistence restarted).
         await transport.send(SYNC_RESET)
-        return last
+        return (0, 0)
     start = f"({last_event_id}"
     while True:
         page = await _history(redis, key, start, REPLAY_PAGE)

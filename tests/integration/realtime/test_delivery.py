@@ -108,6 +108,19 @@ async def test_a_gap_older_than_history_gets_sync_reset_then_live_events(
         assert (await next_event(ws))["id"] == live
 
 
+async def test_a_last_event_id_newer_than_history_gets_sync_reset(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    """History lost (e.g. Redis restarted without persistence): the client's id is from the future."""
+    (user,) = await make_users(1)
+    newest = await publisher.publish(user, delta(0))
+    future = f"{int(newest.split('-')[0]) + 60_000}-0"
+    async with await connect(redis, apis[0], user, last_event_id=future) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5)) == {"type": "sync.reset"}
+        live = await publisher.publish(user, delta(1))
+        assert (await next_event(ws))["id"] == live
+
+
 async def test_a_reconnect_within_history_gets_no_reset_and_nothing_twice(
     apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
 ) -> None:
