@@ -118,7 +118,7 @@ async def publisher(settings: Settings) -> AsyncIterator[Publisher]:
 
 
 async def make_users(count: int) -> list[str]:
-    """`count` users inserted directly (the API path is covered elsewhere; argon2 ×N would be slow)."""
+    """`count` users inserted directly (the API path is covered elsewhere; argon2 for each would be slow)."""
     ids = [uuid.uuid4() for _ in range(count)]
     rows = [User(id=i, email=f"rt-{i.hex[:12]}@example.com", password_hash="x", full_name="RT") for i in ids]
     await User.insert(*rows)
