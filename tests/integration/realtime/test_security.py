@@ -211,3 +211,41 @@ async def test_graceful_shutdown_tells_clients_to_reconnect(fresh_api: Api, redi
     await asyncio.wait_for(_drain_until_closed(ws), 15)
     assert ws.close_code == 1012
     assert fresh_api.process.wait(15) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+
+
+async def test_deleting_an_account_closes_its_sockets_and_erases_its_history(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    async with httpx.AsyncClient(base_url=apis[1].url) as http:
+        account = await factories.account(http)
+        await publisher.publish(
+            account.user_id, events.CoverLetterCancelled(data=events.CoverLetterRef(uuid.UUID(int=9)))
+        )
+        assert await redis.exists(f"rt:h:{account.user_id}") == 1
+        ws = await connect(redis, apis[0], account.user_id)
+        response = await http.request(
+            "DELETE", "/api/v1/me", json={"password": account.password}, headers=account.headers
+        )
+        assert response.status_code == 204
+        await asyncio.wait_for(ws.wait_closed(), 5)
+        assert ws.close_code == 4401
+        assert await redis.exists(f"rt:h:{account.user_id}") == 0
+
+
+async def test_realtime_metrics_are_exported(
+    apis: tuple[Api, Api], redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    (user,) = await make_users(1)
+    async with await connect(redis, apis[0], user) as ws:
+        await publisher.publish(user, events.CoverLetterCancelled(data=events.CoverLetterRef(uuid.UUID(int=9))))
+        await next_event(ws)
+        async with httpx.AsyncClient(base_url=apis[0].url) as http:
+            text = (await http.get("/metrics")).text
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1])
+        for line in text.splitlines()
+        if line.startswith("career_copilot_realtime_") and " " in line and "{" not in line.split(" ")[0]
+    }
+    assert values["career_copilot_realtime_sockets_open"] >= 1
+    assert values["career_copilot_realtime_events_delivered_total"] >= 1
+    assert values["career_copilot_realtime_publish_to_send_seconds_count"] >= 1
