@@ -9,6 +9,7 @@ from litestar import Litestar
 
 from backend.db import engine
 from backend.lib import redis_client
+from backend.lib.cache import Cache
 from backend.realtime.hub import Hub
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
@@ -20,12 +21,14 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         opened = await engine.open_pool(settings.db)
         app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
+        app.state.cache = Cache(redis_client.connect_cache(settings.redis.url, settings.redis.pool_max))
         app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
         try:
             yield
         finally:
             await app.state.realtime_hub.stop()
+            await app.state.cache.redis.aclose()
             await app.state.redis.aclose()
             if opened:
                 await engine.close_pool()

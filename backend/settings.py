@@ -6,7 +6,10 @@ startup hook and the dev supervisor. Every variable is listed in the README's co
 
 from __future__ import annotations
 
+import binascii
 import os
+import re
+from base64 import b64decode
 from collections.abc import Mapping
 
 import msgspec
@@ -14,6 +17,8 @@ import msgspec
 DEV_JWT_KEY = "dev-only-insecure-signing-key-change-me-0123456789"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/career_copilot"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
+# Public and fixed, so dev data survives restarts; production refuses it (it is in the repository).
+DEV_ENCRYPTION_KEY = b"dev-only-insecure-key-not-secret"  # 32 bytes
 
 
 class SettingsError(RuntimeError):
@@ -76,6 +81,36 @@ class RealtimeSettings(msgspec.Struct, frozen=True):
     ping_interval_seconds: float = 25.0  # app-level ping to idle sockets
 
 
+class StorageSettings(msgspec.Struct, frozen=True):
+    """Object storage (resume files): S3 when `s3_bucket` is set, else files under `local_dir`."""
+
+    local_dir: str = ".data/objects"
+    s3_bucket: str = ""
+    s3_prefix: str = ""  # "" or "some/prefix/" (always ends with "/")
+    s3_region: str = "us-east-1"
+    s3_endpoint_url: str | None = None  # MinIO / moto / any S3-compatible server; None = AWS
+    s3_access_key_id: str | None = None  # None = the default AWS credential chain (IAM role, …)
+    s3_secret_access_key: str | None = None
+    s3_sse: str | None = None  # ServerSideEncryption header: None, "AES256" or "aws:kms"
+    s3_sse_kms_key_id: str | None = None
+    s3_addressing_style: str = "virtual"  # "path" by default when an endpoint URL is given
+    s3_connect_timeout_seconds: float = 5.0
+    s3_read_timeout_seconds: float = 30.0
+    s3_max_attempts: int = 3  # botocore "standard" retry mode, first try included
+    s3_max_pool_connections: int = 20
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.s3_bucket)
+
+
+class EncryptionSettings(msgspec.Struct, frozen=True):
+    """Master keys of the envelope encryption (backend/lib/encryption.py): kid -> 32 raw bytes."""
+
+    keys: dict[str, bytes] = msgspec.field(default_factory=lambda: {"dev": DEV_ENCRYPTION_KEY})
+    active_kid: str = "dev"  # wraps new data keys; every listed kid can unwrap (rotation)
+
+
 class Settings(msgspec.Struct, frozen=True):
     app: AppSettings = msgspec.field(default_factory=AppSettings)
     db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
@@ -83,6 +118,8 @@ class Settings(msgspec.Struct, frozen=True):
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     worker: WorkerSettings = msgspec.field(default_factory=WorkerSettings)
     realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
+    storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
+    encryption: EncryptionSettings = msgspec.field(default_factory=EncryptionSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +181,77 @@ def _jwt_keys(env: Mapping[str, str]) -> tuple[dict[str, str], str] | None:
     if secret := env.get("JWT_SECRET", "").strip():
         return {"k1": secret}, "k1"
     return None
+
+
+_KID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_S3_SSE = {"": None, "none": None, "aes256": "AES256", "aws:kms": "aws:kms"}
+
+
+def _encryption(env: Mapping[str, str], production: bool) -> EncryptionSettings:
+    """`ENCRYPTION_KEYS="kid1:<base64 of 32 bytes>,kid2:…"` + `ENCRYPTION_ACTIVE_KID` (default: first)."""
+    raw = env.get("ENCRYPTION_KEYS", "").strip()
+    if not raw:
+        if production:
+            raise SettingsError(
+                "ENCRYPTION_KEYS must be set when APP_ENV=production "
+                "(e.g. ENCRYPTION_KEYS=k1:$(openssl rand -base64 32))"
+            )
+        return EncryptionSettings()
+    keys: dict[str, bytes] = {}
+    for item in raw.split(","):
+        kid, sep, encoded = item.strip().partition(":")
+        if not sep or not _KID.fullmatch(kid) or not encoded.strip() or kid in keys:
+            raise SettingsError("ENCRYPTION_KEYS must look like 'kid1:<base64 of 32 bytes>,kid2:…' with unique kids")
+        try:  # the standard and the URL-safe alphabets; the value never goes into a message
+            key = b64decode(encoded.strip().replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is not valid base64") from None
+        if len(key) != 32:
+            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} must decode to 32 bytes, got {len(key)}")
+        if production and key == DEV_ENCRYPTION_KEY:
+            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is the public development key")
+        keys[kid] = key
+    active = env.get("ENCRYPTION_ACTIVE_KID", "").strip() or next(iter(keys))
+    if active not in keys:
+        raise SettingsError(f"ENCRYPTION_ACTIVE_KID {active!r} is not one of the kids in ENCRYPTION_KEYS")
+    return EncryptionSettings(keys=keys, active_kid=active)
+
+
+def _storage(env: Mapping[str, str], data_dir: str) -> StorageSettings:
+    defaults = StorageSettings()
+    endpoint = env.get("S3_ENDPOINT_URL", "").strip() or None
+    if endpoint is not None and not re.match(r"https?://[^/\s]+", endpoint):
+        raise SettingsError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
+    sse_raw = env.get("S3_SSE", "").strip()
+    if sse_raw.lower() not in _S3_SSE:
+        raise SettingsError(f"S3_SSE must be none, AES256 or aws:kms, got {sse_raw!r}")
+    style = env.get("S3_ADDRESSING_STYLE", "").strip().lower() or ("path" if endpoint else "virtual")
+    if style not in {"path", "virtual"}:
+        raise SettingsError(f"S3_ADDRESSING_STYLE must be path or virtual, got {style!r}")
+    access_key = env.get("S3_ACCESS_KEY_ID", "").strip() or None
+    secret_key = env.get("S3_SECRET_ACCESS_KEY", "").strip() or None
+    if (access_key is None) != (secret_key is None):
+        missing = "S3_SECRET_ACCESS_KEY" if secret_key is None else "S3_ACCESS_KEY_ID"
+        raise SettingsError(f"{missing} must be set together with the other S3 credential")
+    prefix = env.get("S3_PREFIX", "").strip().strip("/")
+    if prefix and not re.fullmatch(r"[A-Za-z0-9._=-]+(/[A-Za-z0-9._=-]+)*", prefix):
+        raise SettingsError(f"S3_PREFIX may hold only letters, digits, '._=-' and '/', got {prefix!r}")
+    return StorageSettings(
+        local_dir=os.path.join(data_dir, "objects"),
+        s3_bucket=env.get("S3_BUCKET", "").strip(),
+        s3_prefix=f"{prefix}/" if prefix else "",
+        s3_region=env.get("S3_REGION", "").strip() or defaults.s3_region,
+        s3_endpoint_url=endpoint,
+        s3_access_key_id=access_key,
+        s3_secret_access_key=secret_key,
+        s3_sse=_S3_SSE[sse_raw.lower()],
+        s3_sse_kms_key_id=env.get("S3_SSE_KMS_KEY_ID", "").strip() or None,
+        s3_addressing_style=style,
+        s3_connect_timeout_seconds=_float(env, "S3_CONNECT_TIMEOUT_SECONDS", defaults.s3_connect_timeout_seconds),
+        s3_read_timeout_seconds=_float(env, "S3_READ_TIMEOUT_SECONDS", defaults.s3_read_timeout_seconds),
+        s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
+        s3_max_pool_connections=_int(env, "S3_MAX_POOL_CONNECTIONS", defaults.s3_max_pool_connections),
+    )
 
 
 def _from_env(env: Mapping[str, str]) -> Settings:
@@ -212,4 +320,6 @@ def _from_env(env: Mapping[str, str]) -> Settings:
             send_timeout_seconds=_float(env, "REALTIME_SEND_TIMEOUT_SECONDS", rt_defaults.send_timeout_seconds),
             ping_interval_seconds=_float(env, "REALTIME_PING_INTERVAL_SECONDS", rt_defaults.ping_interval_seconds),
         ),
+        storage=_storage(env, env.get("DATA_DIR", ".data")),
+        encryption=_encryption(env, production),
     )

@@ -7,6 +7,7 @@
     ├── NotFound           404
     ├── Conflict           409
     ├── PayloadTooLarge    413
+    ├── UnsupportedMediaType 415
     ├── Unprocessable      422    well-formed input that breaks a rule; `errors` names the fields
     ├── TooManyRequests    429    `retry_after` seconds
     └── ServiceUnavailable 503
@@ -62,6 +63,10 @@ class Conflict(AppError):
 
 class PayloadTooLarge(AppError):
     status, slug, title = 413, "payload-too-large", "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 class Unprocessable(AppError):

@@ -35,3 +35,12 @@ def connect(url: str, max_connections: int = 50) -> aioredis.Redis:
         url, max_connections=max_connections, timeout=5, health_check_interval=30, **resilient_options()
     )
     return aioredis.Redis.from_pool(pool)
+
+
+def connect_cache(url: str, max_connections: int = 50) -> aioredis.Redis:
+    """A client for the best-effort cache: short timeouts and no retries, so a Redis outage
+    turns into a quick cache miss instead of a slow request."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=max_connections, timeout=0.25, socket_timeout=0.25, socket_connect_timeout=0.25
+    )
+    return aioredis.Redis.from_pool(pool)

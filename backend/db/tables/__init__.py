@@ -8,6 +8,7 @@ from backend.db.tables.accounts import (
     Session,
     User,
 )
+from backend.db.tables.applications import Application, ApplicationEvent
 from backend.db.tables.email import EmailOutbox
 from backend.db.tables.idempotency import IdempotencyRecord
 
@@ -20,6 +21,8 @@ ALL_TABLES = (
     NotificationSettings,
     EmailOutbox,
     IdempotencyRecord,
+    Application,
+    ApplicationEvent,
 )
 
 __all__ = [

@@ -1,0 +1,194 @@
+"""HTTP routes of SPEC §4 row *applications*: parse, call the service, shape the answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
+
+from backend.domain.accounts.services import Principal
+from backend.domain.applications import csv_io, schemas
+from backend.domain.applications.services import PAGE_DEFAULT, ApplicationService
+from backend.lib import errors
+from backend.web import auth, problems
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+def provide_application_service(state: State) -> ApplicationService:
+    return ApplicationService(state.cache, state.publisher)
+
+
+def _json_spec(struct: type) -> ResponseSpec:
+    """OpenAPI for a handler that returns pre-encoded (cached) JSON of `struct`, with an ETag."""
+    return ResponseSpec(
+        data_container=struct, description="OK (strong ETag; 304 on If-None-Match)", generate_examples=False
+    )
+
+
+def _cached_json(request: Request[Any, Any, Any], body_and_etag: tuple[bytes, str]) -> Response[bytes]:
+    body, etag = body_and_etag
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+class ApplicationController(Controller):
+    path = "/api/v1/applications"
+    tags = ["applications"]
+    security = auth.BEARER_SECURITY
+    dependencies = {
+        "principal": Provide(auth.provide_principal),
+        "applications": Provide(provide_application_service, sync_to_thread=False),
+    }
+
+    @post(
+        "/",
+        operation_id="createApplication",
+        status_code=HTTP_201_CREATED,
+        responses=problems.problem_responses(401, 403),
+        opt={"idempotent": True},
+    )
+    async def create(
+        self,
+        data: JSONBody[schemas.ApplicationCreate],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """Track a new application; its timeline starts with the initial status."""
+        return await applications.create(principal.user.id, data)
+
+    @get(
+        "/",
+        operation_id="listApplications",
+        responses={**problems.problem_responses(401), 200: _json_spec(schemas.ApplicationPage)},
+    )
+    async def list_applications(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+        status: FromQuery[str | None] = None,
+        q: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        sort: FromQuery[str] = "-updated_at",
+        limit: FromQuery[int] = PAGE_DEFAULT,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        """A page of applications (`status` may list several, comma-separated). Strong ETag; 304 on match."""
+        page = await applications.list_json(
+            principal.user.id, status=status, tag=tag, q=q, sort=sort, limit=limit, cursor=cursor
+        )
+        return _cached_json(request, page)
+
+    @get("/stats", operation_id="applicationStats", responses=problems.problem_responses(401))
+    async def stats(
+        self, principal: NamedDependency[Principal], applications: NamedDependency[ApplicationService]
+    ) -> schemas.ApplicationStats:
+        """The funnel: counts per status, response rate, median days to a first response, per source."""
+        return await applications.stats(principal.user.id)
+
+    @get("/export.csv", operation_id="exportApplicationsCsv", responses=problems.problem_responses(401))
+    async def export_csv(self, principal: NamedDependency[Principal]) -> Stream:
+        """Every application with its timeline, as CSV (streamed; formula-like cells are neutralised)."""
+
+        async def rows() -> AsyncIterator[str]:
+            async for line in csv_io.export_rows(principal.user.id):
+                yield line
+
+        return Stream(
+            rows(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="applications.csv"'},
+        )
+
+    @post(
+        "/import",
+        operation_id="importApplicationsCsv",
+        status_code=HTTP_201_CREATED,
+        responses=problems.problem_responses(401, 403, 413, 415),
+        request_max_body_size=MAX_IMPORT_BYTES,
+    )
+    async def import_csv(
+        self,
+        request: Request[Any, Any, Any],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> Response[schemas.ImportReport]:
+        """Import CSV in the export format (`Content-Type: text/csv`): all rows or none; 422 lists
+        every rejected row with its errors."""
+        if not request.headers.get("content-type", "").startswith("text/csv"):
+            raise errors.UnsupportedMediaType("Send the CSV as the body with Content-Type: text/csv")
+        try:
+            text = (await request.body()).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise errors.Unprocessable("The CSV must be UTF-8", slug="invalid-csv") from None
+        rows, rejected = csv_io.parse(text)
+        if rejected:
+            report = schemas.ImportReport(imported=0, rejected=rejected)
+            return Response(report, status_code=422)
+        ids = await csv_io.import_rows(principal.user.id, rows)
+        await applications.imported(principal.user.id, ids)
+        return Response(schemas.ImportReport(imported=len(ids), rejected=[]), status_code=HTTP_201_CREATED)
+
+    @get(
+        "/{application_id:uuid}",
+        operation_id="getApplication",
+        responses={**problems.problem_responses(401, 404), 200: _json_spec(schemas.ApplicationOut)},
+    )
+    async def get_application(
+        self,
+        request: Request[Any, Any, Any],
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> Response[bytes]:
+        """One application. Strong ETag; 304 on `If-None-Match`."""
+        return _cached_json(request, await applications.get_json(principal.user.id, application_id))
+
+    @patch(
+        "/{application_id:uuid}", operation_id="updateApplication", responses=problems.problem_responses(401, 403, 404)
+    )
+    async def update_application(
+        self,
+        application_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ApplicationUpdate],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """Change fields; a status change is added to the timeline (`status_note` annotates it)."""
+        return await applications.update(principal.user.id, application_id, data)
+
+    @delete(
+        "/{application_id:uuid}", operation_id="deleteApplication", responses=problems.problem_responses(401, 403, 404)
+    )
+    async def delete_application(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> None:
+        await applications.delete(principal.user.id, application_id)
+
+    @get(
+        "/{application_id:uuid}/events",
+        operation_id="listApplicationEvents",
+        responses=problems.problem_responses(401, 404),
+    )
+    async def events(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> list[schemas.ApplicationEventOut]:
+        """The status timeline, oldest first."""
+        return await applications.timeline(principal.user.id, application_id)

@@ -1,0 +1,205 @@
+"""Application rules: validation across fields, the status timeline, cached reads, live sync.
+No Litestar import: tasks (e.g. follow-up reminders) reuse this."""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from backend.db.engine import DB
+from backend.db.tables import Application
+from backend.domain.applications import repositories as repo
+from backend.domain.applications import schemas
+from backend.lib import errors, pagination
+from backend.lib.cache import Cache
+from backend.realtime import events
+from backend.realtime.publisher import Publisher
+
+_encoder = msgspec.json.Encoder()
+PAGE_DEFAULT, PAGE_MAX = 20, 100
+log = structlog.get_logger("career_copilot.applications")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def to_out(row: dict[str, Any]) -> schemas.ApplicationOut:
+    return msgspec.convert({**row, "tags": list(row["tags"] or [])}, schemas.ApplicationOut, from_attributes=False)
+
+
+def _check_salary(salary_min: int | None, salary_max: int | None) -> None:
+    if salary_min is not None and salary_max is not None and salary_min > salary_max:
+        raise errors.Unprocessable(errors=[errors.FieldError("salary_max", "must not be below salary_min")])
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+class ApplicationService:
+    def __init__(self, cache: Cache, publisher: Publisher) -> None:
+        self.cache = cache
+        self.publisher = publisher
+
+    async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
+        """After a commit: bump the owner's cache version, tell their other tabs."""
+        await self.cache.bump(f"apps:{user_id}")
+        data = events.ApplicationChangedData(application_id, op)  # type: ignore[arg-type]
+        try:
+            await self.publisher.publish(user_id, events.ApplicationChanged(data=data))
+        except Exception as exc:  # live sync is best effort: the write is committed
+            log.warning("application_changed_not_published", error=type(exc).__name__)
+
+    async def create(self, user_id: uuid.UUID, body: schemas.ApplicationCreate) -> schemas.ApplicationOut:
+        _check_salary(body.salary_min, body.salary_max)
+        values = msgspec.structs.asdict(body)
+        values["applied_at"] = _aware(body.applied_at)
+        values["next_follow_up_at"] = _aware(body.next_follow_up_at)
+        if body.status == "applied" and values["applied_at"] is None:
+            values["applied_at"] = _now()
+        row = Application(user=user_id, **values)
+        async with DB.transaction():
+            await row.save()
+            await repo.add_event(row.id, None, body.status)
+        await self._changed(user_id, row.id, "created")
+        return to_out(await repo.get_owned(user_id, row.id))
+
+    async def update(
+        self, user_id: uuid.UUID, application_id: uuid.UUID, body: schemas.ApplicationUpdate
+    ) -> schemas.ApplicationOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
+        note = changes.pop("status_note", "")
+        for field in ("applied_at", "next_follow_up_at"):
+            if field in changes:
+                changes[field] = _aware(changes[field])
+        async with DB.transaction():
+            current = await repo.get_owned(user_id, application_id, lock=True)
+            _check_salary(
+                changes.get("salary_min", current["salary_min"]), changes.get("salary_max", current["salary_max"])
+            )
+            new_status = changes.get("status", current["status"])
+            if new_status != current["status"]:
+                await repo.add_event(application_id, current["status"], new_status, note)
+                if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
+                    changes["applied_at"] = _now()
+            if changes:
+                changes["updated_at"] = _now()
+                await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
+                    Application.id == application_id
+                )
+        if changes:
+            await self._changed(user_id, application_id, "updated")
+        return to_out(await repo.get_owned(user_id, application_id))
+
+    async def imported(self, user_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+        """After a committed import: one cache bump, and each new application announced."""
+        for application_id in ids:
+            await self._changed(user_id, application_id, "created")
+
+    async def delete(self, user_id: uuid.UUID, application_id: uuid.UUID) -> None:
+        await repo.get_owned(user_id, application_id)
+        await Application.delete().where(Application.id == application_id).where(Application.user == user_id)
+        await self._changed(user_id, application_id, "deleted")
+
+    # -- reads (cache-aside, encoded once) ---------------------------------------------------------
+    async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:
+        version = await self.cache.version(f"apps:{user_id}")
+        cache_key = f"apps:{user_id}:{version}:{key}"
+        if version is not None and (hit := await self.cache.get(cache_key)) is not None:
+            return hit, etag_of(hit)
+        body = _encoder.encode(await load())
+        if version is not None:
+            await self.cache.set(cache_key, body)
+        return body, etag_of(body)
+
+    async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:
+        async def load() -> schemas.ApplicationOut:
+            return to_out(await repo.get_owned(user_id, application_id))
+
+        return await self._cached(user_id, f"one:{application_id}", load)
+
+    async def list_json(
+        self,
+        user_id: uuid.UUID,
+        *,
+        status: str | None,
+        tag: str | None,
+        q: str | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[bytes, str]:
+        statuses = [s for s in (status or "").split(",") if s]
+        bad = [s for s in statuses if s not in schemas.STATUSES]
+        problems = [errors.FieldError("status", f"unknown status {s!r}") for s in bad]
+        if sort not in repo.SORTS:
+            problems.append(errors.FieldError("sort", f"must be one of {', '.join(repo.SORTS)}"))
+        if not 1 <= limit <= PAGE_MAX:
+            problems.append(errors.FieldError("limit", f"must be between 1 and {PAGE_MAX}"))
+        if problems:
+            raise errors.Unprocessable(errors=problems)
+        key = pagination.decode_cursor(cursor)
+        if key is not None and (len(key) != 3 or key[0] != sort or not all(isinstance(k, str) for k in key)):
+            raise errors.BadRequest("The cursor is not valid for this sort", slug="invalid-cursor")
+        after = (key[1], key[2]) if key is not None else None
+
+        async def load() -> schemas.ApplicationPage:
+            rows = await repo.page(user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1)
+            more, rows = len(rows) > limit, rows[:limit]
+            next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
+            return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
+
+        query_key = hashlib.sha256(repr((statuses, tag, q, sort, limit, cursor)).encode()).hexdigest()[:24]
+        return await self._cached(user_id, f"list:{query_key}", load)
+
+    async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
+        await repo.get_owned(user_id, application_id)
+        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in await repo.events(application_id)]
+
+    async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
+        rows = await repo.stats_rows(user_id)
+        by_status = dict.fromkeys(schemas.STATUSES, 0)
+        sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        days: list[float] = []
+        for row in rows:
+            by_status[row["status"]] += 1
+            sources[row["source"] or ""].append(row)
+            if row["first_response_at"] is not None and row["applied_at"] is not None:
+                days.append(max(0.0, (row["first_response_at"] - row["applied_at"]).total_seconds() / 86400))
+        applied, responded = _funnel(rows)
+        return schemas.ApplicationStats(
+            total=len(rows),
+            by_status=by_status,
+            applied=applied,
+            responded=responded,
+            response_rate=round(responded / applied, 4) if applied else None,
+            median_days_to_first_response=round(statistics.median(days), 2) if days else None,
+            by_source=[
+                schemas.SourceStats(
+                    source=name,
+                    total=len(group),
+                    applied=(a := _funnel(group))[0],
+                    responded=a[1],
+                    response_rate=round(a[1] / a[0], 4) if a[0] else None,
+                )
+                for name, group in sorted(sources.items())
+            ],
+        )
+
+
+def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
+    return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)

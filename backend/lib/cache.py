@@ -1,0 +1,71 @@
+"""Best-effort cache-aside in Redis (SPEC §2 read path): a failure is a miss, never an error.
+
+Read-your-writes without racing invalidations: each owner has a version counter that every write
+bumps; cache keys embed the version, so the very next read from any process misses and reloads.
+After a Redis failure the cache is skipped for `cooldown` seconds, so an outage costs one short
+timeout, not one per request. If a bump cannot reach Redis, entries of the old version may be served
+until their TTL ends once Redis is back (bounded staleness; see README).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = structlog.get_logger("career_copilot.cache")
+
+
+class Cache:
+    def __init__(self, redis: Redis, *, ttl_seconds: int = 120, cooldown_seconds: float = 5.0) -> None:
+        self.redis = redis
+        self.ttl = ttl_seconds
+        self.cooldown = cooldown_seconds
+        self._skip_until = 0.0
+
+    def _available(self) -> bool:
+        return time.monotonic() >= self._skip_until
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._available():
+            log.warning("cache_unavailable", error=type(exc).__name__)
+        self._skip_until = time.monotonic() + self.cooldown
+
+    async def version(self, namespace: str) -> int | None:
+        """The namespace's current version (0 if never bumped); None when Redis is unavailable."""
+        if not self._available():
+            return None
+        try:
+            raw: Any = await self.redis.get(f"cv:{namespace}")
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        return int(raw) if raw else 0
+
+    async def get(self, key: str) -> bytes | None:
+        if not self._available():
+            return None
+        try:
+            value: Any = await self.redis.get(key)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return None
+        return bytes(value) if value is not None else None
+
+    async def set(self, key: str, value: bytes) -> None:
+        if not self._available():
+            return
+        try:
+            await self.redis.set(key, value, ex=self.ttl)
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+
+    async def bump(self, namespace: str) -> None:
+        """Invalidate every entry of `namespace` at once (they expire on their own)."""
+        try:
+            await self.redis.incr(f"cv:{namespace}")
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
