@@ -51,7 +51,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list):
-        return "|".join(value)
+        return _safe("|".join(value))
     return _safe(str(value))
 
 
