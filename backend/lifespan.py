@@ -21,7 +21,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         opened = await engine.open_pool(settings.db)
         app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
-        app.state.cache = Cache(redis_client.connect_cache(settings.redis.url, settings.redis.pool_max))
+        cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
+        app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
         app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
         try:

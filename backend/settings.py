@@ -49,6 +49,7 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
 class RedisSettings(msgspec.Struct, frozen=True):
     url: str = DEFAULT_REDIS_URL
     pool_max: int = 50
+    cache_ttl_seconds: int = 120  # cache-aside entries; 0 turns the read cache off
 
 
 class AuthSettings(msgspec.Struct, frozen=True):
@@ -202,8 +203,9 @@ def _encryption(env: Mapping[str, str], production: bool) -> EncryptionSettings:
         kid, sep, encoded = item.strip().partition(":")
         if not sep or not _KID.fullmatch(kid) or not encoded.strip() or kid in keys:
             raise SettingsError("ENCRYPTION_KEYS must look like 'kid1:<base64 of 32 bytes>,kid2:…' with unique kids")
-        try:  # the standard and the URL-safe alphabets; the value never goes into a message
-            key = b64decode(encoded.strip().replace("-", "+").replace("_", "/"), validate=True)
+        encoded = encoded.strip().replace("-", "+").replace("_", "/")  # standard or URL-safe alphabet
+        try:  # padding optional (`secrets.token_urlsafe(32)` has none); the value never goes into a message
+            key = b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
         except (binascii.Error, ValueError):
             raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is not valid base64") from None
         if len(key) != 32:
@@ -293,7 +295,9 @@ def _from_env(env: Mapping[str, str]) -> Settings:
             pool_max=_int(env, "DB_POOL_MAX", 10),
         ),
         redis=RedisSettings(
-            url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL, pool_max=_int(env, "REDIS_POOL_MAX", 50)
+            url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL,
+            pool_max=_int(env, "REDIS_POOL_MAX", 50),
+            cache_ttl_seconds=_int(env, "CACHE_TTL_SECONDS", 120),
         ),
         auth=AuthSettings(
             jwt_keys=keys,

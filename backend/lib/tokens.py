@@ -15,6 +15,7 @@ from backend.settings import AuthSettings
 
 ALGORITHM = "HS256"  # pinned: tokens naming any other algorithm (including "none") are refused
 AUDIENCE = "career-copilot-api"
+LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class AccessClaims:
     session_id: uuid.UUID
     role: str
     expires_at: int
+    keys_id: int = 0  # which key set verified it (settings differ between test apps)
 
 
 def issue_access_token(settings: AuthSettings, *, user_id: uuid.UUID, session_id: uuid.UUID, role: str) -> str:
@@ -43,8 +45,29 @@ def issue_access_token(settings: AuthSettings, *, user_id: uuid.UUID, session_id
     return jwt.encode(claims, settings.jwt_keys[kid], algorithm=ALGORITHM, headers={"kid": kid})
 
 
+_verified: dict[str, AccessClaims] = {}  # token -> claims; a signature check never changes its answer
+_VERIFIED_MAX = 10_000
+
+
 def decode_access_token(settings: AuthSettings, token: str) -> AccessClaims:
-    """Verify signature, algorithm, kid, issuer, audience and expiry; raise Unauthorized otherwise."""
+    """Verify signature, algorithm, kid, issuer, audience and expiry; raise Unauthorized otherwise.
+
+    Verified tokens are remembered until they expire (PyJWT's verification is ~10% of a cached
+    request's CPU); expiry is still checked on every use.
+    """
+    claims = _verified.get(token)
+    if claims is not None and claims.keys_id == id(settings.jwt_keys):
+        if claims.expires_at + LEEWAY_SECONDS <= time.time():
+            raise Unauthorized("Access token expired", slug="token-expired")
+        return claims
+    claims = _decode(settings, token)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = claims
+    return claims
+
+
+def _decode(settings: AuthSettings, token: str) -> AccessClaims:
     try:
         header = jwt.get_unverified_header(token)
         key = settings.jwt_keys.get(str(header.get("kid")))
@@ -57,7 +80,7 @@ def decode_access_token(settings: AuthSettings, token: str) -> AccessClaims:
             audience=AUDIENCE,
             issuer=settings.issuer,
             options={"require": ["exp", "iat", "sub", "sid", "aud", "iss"]},
-            leeway=5,
+            leeway=LEEWAY_SECONDS,
         )
         if claims.get("typ") != "access":
             raise Unauthorized("Invalid access token", slug="invalid-token")
@@ -66,6 +89,7 @@ def decode_access_token(settings: AuthSettings, token: str) -> AccessClaims:
             session_id=uuid.UUID(claims["sid"]),
             role=str(claims.get("role", "user")),
             expires_at=int(claims["exp"]),
+            keys_id=id(settings.jwt_keys),
         )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("Access token expired", slug="token-expired") from None

@@ -89,6 +89,8 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 
 def handle_app_error(request: Request[Any, Any, Any], exc: errors.AppError) -> Response[Problem]:
+    if exc.status >= 500:  # a server-side fault (storage, decryption...): log it, say little
+        log.error("server_error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
     if exc.status == 401:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}

@@ -1,3 +1,5 @@
+import base64
+
 import pytest
 
 from backend.settings import DEV_JWT_KEY, Settings, SettingsError
@@ -7,6 +9,7 @@ PROD = {
     "DATABASE_URL": "postgresql://db/app",
     "REDIS_URL": "redis://cache:6379/0",
     "JWT_KEYS": "2026a:" + "s" * 40,
+    "ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode(),
 }
 
 

@@ -116,13 +116,13 @@ class ApplicationService:
 
     # -- reads (cache-aside, encoded once) ---------------------------------------------------------
     async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:
-        version = await self.cache.version(f"apps:{user_id}")
-        cache_key = f"apps:{user_id}:{version}:{key}"
-        if version is not None and (hit := await self.cache.get(cache_key)) is not None:
+        namespace = f"apps:{user_id}"
+        version, hit = await self.cache.lookup(namespace, key)
+        if hit is not None:
             return hit, etag_of(hit)
         body = _encoder.encode(await load())
         if version is not None:
-            await self.cache.set(cache_key, body)
+            await self.cache.set(Cache.key(namespace, version, key), body)
         return body, etag_of(body)
 
     async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:

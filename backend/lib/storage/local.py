@@ -37,34 +37,49 @@ class LocalStore:
 
     async def get(self, key: str) -> bytes:
         try:
-            return await anyio.to_thread.run_sync(self._path(key).read_bytes)
+            return await anyio.to_thread.run_sync(self._read, self._path(key))
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise base.ObjectNotFound(key) from None
 
     async def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            await anyio.to_thread.run_sync(self._path(key).unlink)
+        await anyio.to_thread.run_sync(self._unlink, self._path(key))
 
     async def exists(self, key: str) -> bool:
-        return await anyio.to_thread.run_sync(self._path(key).is_file)
+        return await anyio.to_thread.run_sync(self._is_file, self._path(key))
 
     async def delete_prefix(self, prefix: str) -> int:
         base.check_prefix(prefix)
         return await anyio.to_thread.run_sync(self._delete_prefix, prefix)
 
     async def presigned_get_url(self, key: str, expires_in: int, filename: str) -> str | None:
+        base.check_key(key)
         return None  # no URL serves these files: the api streams them
 
     def _path(self, key: str) -> Path:
-        path = self.root.joinpath(*base.check_key(key).split("/"))
+        return self.root.joinpath(*base.check_key(key).split("/"))
+
+    # Everything below runs in a worker thread (resolving a path touches the disk too).
+
+    def _contain(self, path: Path) -> Path:
         if not path.resolve().is_relative_to(self.root.resolve()):
-            raise base.InvalidObjectKey(f"object key {key!r} leads outside the store")
+            raise base.InvalidObjectKey(
+                f"object key {path.relative_to(self.root).as_posix()!r} leads outside the store"
+            )
         return path
 
-    @staticmethod
-    def _put(path: Path, data: bytes) -> None:
+    def _read(self, path: Path) -> bytes:
+        return self._contain(path).read_bytes()
+
+    def _is_file(self, path: Path) -> bool:
+        return self._contain(path).is_file()
+
+    def _unlink(self, path: Path) -> None:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            self._contain(path).unlink()
+
+    def _put(self, path: Path, data: bytes) -> None:
         for attempt in range(3):  # a concurrent delete_prefix may remove an empty parent in between
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self._contain(path.parent).mkdir(mode=0o700, parents=True, exist_ok=True)
             try:
                 fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
                 break
@@ -97,10 +112,10 @@ class LocalStore:
             directory = Path(dirpath)
             for name in files:
                 key = directory.joinpath(name).relative_to(self.root).as_posix()
-                if key.startswith(prefix) and not name.startswith(_TMP_PREFIX):
+                if key.startswith(prefix):  # a crashed write's temporary file goes too, uncounted
                     with contextlib.suppress(FileNotFoundError):
                         directory.joinpath(name).unlink()
-                        deleted += 1
+                        deleted += not name.startswith(_TMP_PREFIX)
             if directory != self.root and directory.relative_to(self.root).as_posix().startswith(prefix.rstrip("/")):
                 with contextlib.suppress(OSError):
                     directory.rmdir()  # only when empty: erasure leaves no per-user directories behind
