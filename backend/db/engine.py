@@ -19,8 +19,14 @@ async def open_pool(settings: DatabaseSettings) -> bool:
         return False
     DB.config = {"dsn": settings.url}
     # Piccolo 1.38: pass both sizes, the asyncpg defaults (10/10) ignore the other one.
-    await DB.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+    await DB.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max, reset=_keep_session)
     return True
+
+
+async def _keep_session(connection: object) -> None:
+    """Skip asyncpg's per-release reset query (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL): a
+    full round trip on every release, ~15% of a cached request's CPU (measured). We never use
+    advisory locks, cursors across releases, LISTEN or session SETs."""
 
 
 async def close_pool() -> None:
