@@ -11,6 +11,8 @@ from backend.db.tables.accounts import (
 from backend.db.tables.applications import Application, ApplicationEvent
 from backend.db.tables.email import EmailOutbox
 from backend.db.tables.idempotency import IdempotencyRecord
+from backend.db.tables.outbox import TaskOutbox
+from backend.db.tables.resumes import Resume, ResumeVersion
 
 ALL_TABLES = (
     User,
@@ -23,16 +25,24 @@ ALL_TABLES = (
     IdempotencyRecord,
     Application,
     ApplicationEvent,
+    Resume,
+    ResumeVersion,
+    TaskOutbox,
 )
 
 __all__ = [
     "ALL_TABLES",
+    "Application",
+    "ApplicationEvent",
     "EmailOutbox",
     "EmailToken",
     "IdempotencyRecord",
     "NotificationSettings",
     "PersonalAccessToken",
     "RefreshToken",
+    "Resume",
+    "ResumeVersion",
     "Session",
+    "TaskOutbox",
     "User",
 ]
