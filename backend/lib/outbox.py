@@ -1,0 +1,17 @@
+"""Enqueue a background task through the transactional outbox (SPEC §2 upload flow).
+
+Call `enqueue` inside the transaction that writes the rows the task is about: the row commits with
+them or not at all. The worker's relay (`tasks/outbox_relay.py`) sends pending rows to the broker
+and marks them sent, so a crash or a Redis outage right after commit delays the task, never loses it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.db.tables import TaskOutbox
+
+
+async def enqueue(task_name: str, **kwargs: Any) -> None:
+    """Record that `task_name(**kwargs)` must run (kwargs must be JSON: ids, not objects)."""
+    await TaskOutbox(task_name=task_name, kwargs=kwargs).save()
