@@ -15,6 +15,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from backend.domain.accounts import controllers as account_controllers
 from backend.domain.admin import controllers as admin_controllers
 from backend.domain.applications import controllers as application_controllers
+from backend.domain.resumes import controllers as resume_controllers
 from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
 from backend.realtime import controllers as realtime_controllers
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> Litestar:
             account_controllers.MeController,
             admin_controllers.AdminController,
             application_controllers.ApplicationController,
+            resume_controllers.ResumeController,
             realtime_controllers.TicketController,
             realtime_controllers.realtime_socket,
             health.HealthController,

@@ -10,6 +10,8 @@ from litestar import Litestar
 from backend.db import engine
 from backend.lib import redis_client
 from backend.lib.cache import Cache
+from backend.lib.encryption import Envelope
+from backend.lib.storage import build_store
 from backend.realtime.hub import Hub
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
@@ -25,10 +27,14 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
         app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
+        app.state.envelope = Envelope.from_settings(settings.encryption)
+        app.state.store = build_store(settings)
+        await app.state.store.open()
         try:
             yield
         finally:
             await app.state.realtime_hub.stop()
+            await app.state.store.close()
             await app.state.cache.redis.aclose()
             await app.state.redis.aclose()
             if opened:

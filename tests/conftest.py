@@ -5,7 +5,7 @@ Fixtures:
 - `settings`   (session) Settings pointing at them (APP_ENV=test).
 - `db`         (session) the Piccolo engine's pool opened on the test database.
 - `redis`      a redis.asyncio client on the test Redis.
-- `clean_state` (autouse) truncates every table and flushes Redis after each test.
+- `clean_state` (autouse) truncates every table, flushes Redis and empties the object store after each test.
 - `app_url`    (session) base URL of the real app served by uvicorn on loopback in this process.
 - `client`     an httpx.AsyncClient on `app_url` (real HTTP).
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -37,7 +39,10 @@ def services() -> Iterator[support.TestServices]:
     database_url = support._with_database(admin_url, name)
     try:
         support.run_migrations(database_url)
-        yield support.TestServices(database_url=database_url, redis_url=redis_url, admin_database_url=admin_url)
+        data_dir = tempfile.mkdtemp(prefix="cc-test-data-")
+        yield support.TestServices(
+            database_url=database_url, redis_url=redis_url, admin_database_url=admin_url, data_dir=data_dir
+        )
     finally:
         asyncio.run(support.drop_database(admin_url, name))
         for server in servers:
@@ -52,6 +57,7 @@ def settings_env(services: support.TestServices, **extra: str) -> dict[str, str]
         "DATABASE_URL": services.database_url,
         "REDIS_URL": services.redis_url,
         "LOG_LEVEL": "WARNING",
+        "DATA_DIR": services.data_dir,
         **extra,
     }
 
@@ -89,6 +95,7 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     client = aioredis.Redis.from_url(settings.redis.url)
     await client.flushdb()
     await client.aclose()
+    shutil.rmtree(os.path.join(settings.app.data_dir, "objects"), ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="session")

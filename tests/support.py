@@ -24,6 +24,7 @@ class TestServices:
     database_url: str
     redis_url: str
     admin_database_url: str
+    data_dir: str = ""  # DATA_DIR of every process under test (object store of local files)
     _cleanups: list[object] = field(default_factory=list)
 
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
@@ -133,9 +134,10 @@ class MeController(Controller):
         data: JSONBody[schemas.AccountDeletion],
         principal: NamedDependency[Principal],
         publisher: NamedDependency[Publisher],
+        state: State,
     ) -> None:
-        """Erase the account and everything stored for it. Needs the password."""
-        await profile.delete_account(principal.user, data, publisher)
+        """Erase the account and everything stored for it (rows, files, events). Needs the password."""
+        await profile.delete_account(principal.user, data, publisher, state.store)
 
     @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
     async def export_me(self, principal: NamedDependency[Principal]) -> schemas.AccountExport:

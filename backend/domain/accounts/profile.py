@@ -13,6 +13,7 @@ from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
 from backend.domain.accounts.services import Principal, check_password, user_out
 from backend.lib import errors, passwords
+from backend.lib.storage import ObjectStore
 from backend.realtime.publisher import Publisher
 
 
@@ -101,9 +102,10 @@ async def export(user: User) -> schemas.AccountExport:
     )
 
 
-async def delete_account(user: User, body: schemas.AccountDeletion, publisher: Publisher) -> None:
+async def delete_account(user: User, body: schemas.AccountDeletion, publisher: Publisher, store: ObjectStore) -> None:
     """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
-    its open sockets close and its realtime history goes."""
+    its stored files, its open sockets and its realtime history."""
     await _check_current_password(user, body.password, "password")
     await User.delete().where(User.id == user.id)
+    await store.delete_prefix(f"users/{user.id}/")
     await publisher.erase(user.id)

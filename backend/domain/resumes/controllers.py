@@ -1,0 +1,167 @@
+"""HTTP routes of SPEC §4 row *resumes*: multipart uploads answered 202, reads, the original file."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, MultipartBody
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from backend.domain.accounts.services import Principal
+from backend.domain.resumes import schemas
+from backend.domain.resumes.services import MAX_BYTES, ResumeService
+from backend.lib.storage.base import content_disposition
+from backend.web import auth, problems
+
+# The body may exceed the file by the multipart framing; the service enforces MAX_BYTES exactly.
+UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
+
+
+@dataclass
+class ResumeUpload:
+    """multipart/form-data: `file` (a PDF, at most 10 MB) and an optional `title`."""
+
+    file: UploadFile
+    title: str | None = None
+
+
+@dataclass
+class VersionUpload:
+    file: UploadFile
+
+
+def provide_resume_service(state: State) -> ResumeService:
+    return ResumeService(state.store, state.envelope)
+
+
+class ResumeController(Controller):
+    path = "/api/v1/resumes"
+    tags = ["resumes"]
+    security = auth.BEARER_SECURITY
+    dependencies = {
+        "principal": Provide(auth.provide_principal),
+        "resumes": Provide(provide_resume_service, sync_to_thread=False),
+    }
+
+    @post(
+        "/",
+        operation_id="uploadResume",
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses=problems.problem_responses(401, 403, 409, 413),
+        opt={"idempotent": True},
+    )
+    async def upload(
+        self,
+        data: MultipartBody[ResumeUpload],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> schemas.ResumeOut:
+        """Upload a PDF as a new resume; it is parsed in the background (watch the realtime socket)."""
+        content = await data.file.read()
+        return await resumes.upload(principal.user.id, content, data.file.filename or "resume.pdf", title=data.title)
+
+    @get("/", operation_id="listResumes", responses=problems.problem_responses(401))
+    async def list_resumes(
+        self, principal: NamedDependency[Principal], resumes: NamedDependency[ResumeService]
+    ) -> schemas.ResumePage:
+        return await resumes.list_all(principal.user.id)
+
+    @get("/{resume_id:uuid}", operation_id="getResume", responses=problems.problem_responses(401, 404))
+    async def get_resume(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> schemas.ResumeOut:
+        return await resumes.get(principal.user.id, resume_id)
+
+    @patch("/{resume_id:uuid}", operation_id="updateResume", responses=problems.problem_responses(401, 403, 404))
+    async def update_resume(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        data: JSONBody[schemas.ResumeUpdate],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> schemas.ResumeOut:
+        """Rename, or make it the default resume."""
+        return await resumes.update(principal.user.id, resume_id, data)
+
+    @delete("/{resume_id:uuid}", operation_id="deleteResume", responses=problems.problem_responses(401, 403, 404))
+    async def delete_resume(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> None:
+        """Delete the resume, every version and the stored files."""
+        await resumes.delete(principal.user.id, resume_id)
+
+    @post(
+        "/{resume_id:uuid}/versions",
+        operation_id="uploadResumeVersion",
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+        responses=problems.problem_responses(401, 403, 404, 409, 413),
+        opt={"idempotent": True},
+    )
+    async def upload_version(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        data: MultipartBody[VersionUpload],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> schemas.ResumeOut:
+        """Upload a new version of a resume (parsed in the background)."""
+        content = await data.file.read()
+        filename = data.file.filename or "resume.pdf"
+        return await resumes.upload(principal.user.id, content, filename, resume_id=resume_id)
+
+    @get(
+        "/{resume_id:uuid}/versions", operation_id="listResumeVersions", responses=problems.problem_responses(401, 404)
+    )
+    async def versions(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> list[schemas.VersionSummary]:
+        return await resumes.versions(principal.user.id, resume_id)
+
+    @get(
+        "/{resume_id:uuid}/versions/{version_id:uuid}",
+        operation_id="getResumeVersion",
+        responses=problems.problem_responses(401, 404),
+    )
+    async def version(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        version_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> schemas.VersionOut:
+        """Status of the parse, and the parsed resume (JSON Resume fields) once `parsed`."""
+        return await resumes.version(principal.user.id, resume_id, version_id)
+
+    @get(
+        "/{resume_id:uuid}/versions/{version_id:uuid}/file",
+        operation_id="downloadResumeVersion",
+        responses=problems.problem_responses(401, 404),
+        media_type="application/pdf",
+    )
+    async def file(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        version_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+    ) -> Response[bytes]:
+        """The original PDF (decrypted here: the stored object is ciphertext, so no presigned URL)."""
+        content, filename, content_type = await resumes.file(principal.user.id, resume_id, version_id)
+        headers: dict[str, Any] = {"Content-Disposition": content_disposition(filename), "Cache-Control": "private"}
+        return Response(content, media_type=content_type, headers=headers)

@@ -1,0 +1,252 @@
+"""Reading order from block geometry: columns, rows, and the order a person reads them in.
+
+PDF generators write text in whatever order they drew it: a two-column template often draws its
+sidebar (contact, skills) before the main column, so naive extraction starts with the sidebar and
+interleaves the rest. Here each page is cut at a *gutter*: a vertical strip that no text crosses
+while text lies on both sides of it, side by side (their vertical extents overlap) rather than
+stacked. Text crossing the gutter above the columns is the page header (name, contact line), text
+below is the footer.
+
+A right-aligned date next to a job title also leaves a strip no text crosses; what tells it from a
+sidebar is that nearly every piece on one side sits on the same baseline as a piece on the other
+(it is a row layout, like a table), while two independent columns' baselines rarely line up.
+
+A strip with only dates or contact details on one side is no column either: those annotate the rows
+beside them ("Company ........ 2019 – 2021").
+
+The output is one list of `Row`s (segments on one baseline in one column, left to right): page by
+page the header and the main (wider) column, then the sidebar of every page, so a stream's sections
+stay contiguous across page breaks.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+
+from backend.lib.resume_parser import pieces
+from backend.lib.resume_parser import text as text_cleanup
+from backend.lib.resume_parser.dates import find_date_range, remove_span
+from backend.lib.resume_parser.extract import PageText, Segment
+
+_PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
+_MARGIN_BAND = 0.07  # top/bottom share of a page where running headers and footers live
+_ALIGNED_PT = 1.5
+
+
+@dataclass(slots=True)
+class Row:
+    """Segments on one baseline within one column, left to right."""
+
+    segments: list[Segment]
+    page: int
+    stream: str = "main"  # "main" or "side"
+    header_band: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def x0(self) -> float:
+        return min(s.x0 for s in self.segments)
+
+    @property
+    def x1(self) -> float:
+        return max(s.x1 for s in self.segments)
+
+    @property
+    def y0(self) -> float:
+        return min(s.y0 for s in self.segments)
+
+    @property
+    def y1(self) -> float:
+        return max(s.y1 for s in self.segments)
+
+    @property
+    def size(self) -> float:
+        return max(s.size for s in self.segments)
+
+    @property
+    def bold(self) -> bool:
+        return all(s.bold for s in self.segments)
+
+    @property
+    def text(self) -> str:
+        return " | ".join(s.text for s in self.segments)
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    gutter: float
+    top: float
+    bottom: float
+    left_is_main: bool
+
+
+def _aligned_share(side: list[Segment], other: list[Segment]) -> float:
+    if not side:
+        return 0.0
+    centers = sorted(s.cy for s in other)
+    aligned = 0
+    for segment in side:
+        if any(abs(segment.cy - cy) <= _ALIGNED_PT for cy in centers):
+            aligned += 1
+    return aligned / len(side)
+
+
+def _substantive(segment: Segment) -> bool:
+    """Text that could make up a column: not a lone date, a contact item, a page number or an icon."""
+    text = text_cleanup.strip_icons(segment.text)
+    found = find_date_range(text)
+    if found is not None:
+        text = remove_span(text, found.span)
+    return bool(text) and not pieces.is_contact_only(text) and not _PAGE_NUMBER.match(text)
+
+
+def find_columns(segments: list[Segment], width: float) -> Columns | None:
+    """The page's gutter, if its text is laid out as two side-by-side columns."""
+    if len(segments) < 8:
+        return None
+    text_top = min(s.y0 for s in segments)
+    text_bottom = max(s.y1 for s in segments)
+    valid: list[int] = []
+    bands: dict[int, tuple[float, float]] = {}
+    for x in range(int(width * 0.15), int(width * 0.85), 2):
+        left = [s for s in segments if s.x1 <= x]
+        right = [s for s in segments if s.x0 >= x]
+        if len(left) < 3 or len(right) < 3:
+            continue
+        top = max(min(s.y0 for s in left), min(s.y0 for s in right))
+        bottom = min(max(s.y1 for s in left), max(s.y1 for s in right))
+        if bottom - top < max(60.0, 0.2 * (text_bottom - text_top)):
+            continue
+        crossing = [s for s in segments if s.x0 < x < s.x1 and top < s.cy < bottom]
+        if crossing:
+            continue
+        valid.append(x)
+        bands[x] = (top, bottom)
+    if not valid:
+        return None
+    runs: list[list[int]] = [[valid[0]]]
+    for x in valid[1:]:
+        if x - runs[-1][-1] <= 2:
+            runs[-1].append(x)
+        else:
+            runs.append([x])
+    for run in sorted(runs, key=lambda r: r[-1] - r[0], reverse=True):
+        gutter = run[len(run) // 2]
+        top, bottom = bands[gutter]
+        left = [s for s in segments if s.x1 <= gutter and top - 1 <= s.cy <= bottom + 1]
+        right = [s for s in segments if s.x0 >= gutter and top - 1 <= s.cy <= bottom + 1]
+        if max(_aligned_share(left, right), _aligned_share(right, left)) > 0.8:
+            continue  # a row layout (title ... date, or a table), not two columns
+        if min(sum(map(_substantive, left)), sum(map(_substantive, right))) < 3:
+            continue  # one side is only dates or contact details set against the rows of the other
+        left_extent = max(s.x1 for s in left) - min(s.x0 for s in left)
+        right_extent = max(s.x1 for s in right) - min(s.x0 for s in right)
+        return Columns(gutter, top, bottom, left_is_main=left_extent >= right_extent)
+    return None
+
+
+def group_rows(segments: list[Segment], page: int, stream: str) -> list[Row]:
+    """Segments grouped into rows by baseline, rows top to bottom, segments left to right."""
+    rows: list[Row] = []
+    for segment in sorted(segments, key=lambda s: (round(s.cy, 1), s.x0)):
+        if rows:
+            row = rows[-1]
+            row_cy = statistics.fmean(s.cy for s in row.segments)
+            row_h = min(s.height for s in row.segments)
+            overlaps = any(segment.x0 < s.x1 - 1 and s.x0 < segment.x1 - 1 for s in row.segments)
+            if abs(segment.cy - row_cy) <= 0.45 * min(row_h, segment.height) and not overlaps:
+                row.segments.append(segment)
+                continue
+        rows.append(Row([segment], page, stream))
+    for row in rows:
+        row.segments.sort(key=lambda s: s.x0)
+        row.segments = _merge_touching(row.segments)
+    return rows
+
+
+def _merge_touching(segments: list[Segment]) -> list[Segment]:
+    """Pieces of one phrase drawn separately (a bold word, then the rest) become one segment."""
+    merged = [segments[0]]
+    for segment in segments[1:]:
+        last = merged[-1]
+        gap = segment.x0 - last.x1
+        if gap < 0.3 * max(last.size, segment.size):
+            joiner = " " if gap > 0.12 * last.size else ""
+            merged[-1] = Segment(
+                last.text + joiner + segment.text,
+                last.x0,
+                min(last.y0, segment.y0),
+                segment.x1,
+                max(last.y1, segment.y1),
+                max(last.size, segment.size),
+                last.bold and segment.bold,
+                last.page,
+            )
+        else:
+            merged.append(segment)
+    return merged
+
+
+def _drop_running_lines(pages: list[PageText]) -> list[list[Segment]]:
+    """Each page's segments without page numbers and lines repeated in the margins of every page."""
+
+    def in_margin(segment: Segment, page: PageText) -> bool:
+        return segment.y1 < page.height * _MARGIN_BAND or segment.y0 > page.height * (1 - _MARGIN_BAND)
+
+    repeated: Counter[str] = Counter()
+    if len(pages) > 1:
+        for page in pages:
+            repeated.update({s.text for s in page.segments if in_margin(s, page)})
+    kept: list[list[Segment]] = []
+    for page in pages:
+        keep = []
+        for segment in page.segments:
+            if in_margin(segment, page) and (
+                _PAGE_NUMBER.match(segment.text) or (page.number > 0 and repeated[segment.text] > 1)
+            ):
+                continue
+            keep.append(segment)
+        kept.append(keep)
+    return kept
+
+
+def reading_order(pages: list[PageText]) -> list[Row]:
+    """All rows of the document in reading order (see the module docstring)."""
+    main: list[Row] = []
+    side: list[Row] = []
+    for page, segments in zip(pages, _drop_running_lines(pages), strict=True):
+        columns = find_columns(segments, page.width)
+        if columns is None:
+            main.extend(group_rows(segments, page.number, "main"))
+            continue
+        header, left, right, footer = [], [], [], []
+        for segment in segments:
+            if segment.x1 <= columns.gutter:
+                left.append(segment)
+            elif segment.x0 >= columns.gutter:
+                right.append(segment)
+            elif segment.cy <= columns.top:
+                header.append(segment)
+            else:
+                footer.append(segment)
+        main_segments, side_segments = (left, right) if columns.left_is_main else (right, left)
+        header_rows = group_rows(header, page.number, "main")
+        for row in header_rows:
+            row.header_band = True
+        main.extend(header_rows)
+        main.extend(group_rows(main_segments, page.number, "main"))
+        main.extend(group_rows(footer, page.number, "main"))
+        side.extend(group_rows(side_segments, page.number, "side"))
+    return main + side
+
+
+def body_size(rows: list[Row]) -> float:
+    """The font size most of the text is set in (weighted by characters)."""
+    weights: Counter[float] = Counter()
+    for row in rows:
+        for segment in row.segments:
+            weights[round(segment.size, 1)] += len(segment.text)
+    return weights.most_common(1)[0][0] if weights else 10.0
