@@ -10,9 +10,10 @@ Every failure is a `ResumeParseError` with a stable `code` and a `reason` safe t
     not_pdf · corrupt · encrypted · empty · too_many_pages   (inspect_pdf and the parsers)
     no_text (no text layer: scanned) · timeout · too_complex · internal   (the parsers)
 
-Pipeline (one module each): document (open + refusals) → extract (segments with geometry, text
-cleanup) → layout (columns, rows, reading order) → sections (headings) → fields (basics, entries,
-lists) → ParseResult. The design and its measurements are in docs/parser.md.
+Pipeline (one module each): document (open + refusals) → extract (segments with geometry; text
+cleans them) → layout (columns, rows, reading order) → sections (headings) → fields: basics,
+entries + records (work, education, projects, certificates), lists (skills, languages); dates and
+pieces recognise dates, places and contact details. Design and measurements: docs/parser.md.
 """
 
 from backend.lib.resume_parser.document import inspect_pdf

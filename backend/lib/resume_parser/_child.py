@@ -29,8 +29,9 @@ def _limit(cpu_seconds: int, memory_mb: int) -> None:
 
 
 def _send(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    # Bytes, so the answer does not depend on the child's locale (-I ignores PYTHONIOENCODING).
+    sys.stdout.buffer.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def main() -> None:

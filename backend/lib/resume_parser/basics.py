@@ -19,7 +19,30 @@ from backend.lib.resume_parser.extract import Link, Segment
 from backend.lib.resume_parser.layout import Row
 from backend.lib.resume_parser.sections import Section
 
-_PARTICLES = frozenset("van von de da di del della der den du dos das la le bin ibn al ter el st".split())
+_PARTICLES = frozenset(
+    [
+        "van",
+        "von",
+        "de",
+        "da",
+        "di",
+        "del",
+        "della",
+        "der",
+        "den",
+        "du",
+        "dos",
+        "das",
+        "la",
+        "le",
+        "bin",
+        "ibn",
+        "al",
+        "ter",
+        "el",
+        "st",
+    ]
+)
 _NAME_SPLIT = re.compile(r"\s+[|—–•·]\s+|\s*,\s+")
 _HANDLE_FORM = re.compile(
     r"\b(linkedin|github|gitlab|twitter|x|medium|dribbble|behance|kaggle)\s*[:\-]\s*@?([\w\-.]+)", re.IGNORECASE

@@ -26,7 +26,10 @@ _MONTHS = {
     "nov": 11,
     "dec": 12,
 }
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _YEAR = r"(?:19|20)\d{2}"
 _TOKEN = re.compile(
     rf"""
@@ -89,11 +92,11 @@ def _iso(kind: str, text: str) -> str | None:
         match = re.search(r"\d{4}", text)
         return match.group(0) if match else None
     if kind == "mmyyyy":
-        month_text, year = re.split(r"\s?[/.]\s?", text)
-        return f"{year}-{int(month_text):02d}"
+        month_text, year_text = re.split(r"\s?[/.]\s?", text)
+        return f"{year_text}-{int(month_text):02d}"
     if kind == "yyyymm":
-        year, month_text = re.split(r"[/.-]", text)
-        return f"{year}-{int(month_text):02d}"
+        year_text, month_text = re.split(r"[/.-]", text)
+        return f"{year_text}-{int(month_text):02d}"
     if kind == "month":
         return str(_month_number(text))
     return None
@@ -118,7 +121,7 @@ def parse_date(text: str) -> str | None:
 def find_date_range(text: str) -> DateRange | None:
     """The first date range (or single date) in `text`, with where it sits; None when there is none."""
     found = _find(text)
-    if found is None or found.ongoing and not found.single:
+    if found is None or (found.ongoing and not found.single):
         return found
     since = _SINCE.search(text[: found.span[0]])  # "from 2018 to 2020": the "from" belongs to the range
     if since:

@@ -23,8 +23,9 @@ _FLAGS = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
 _GAP_EM = 1.2  # a horizontal gap wider than this many font sizes separates two fields
 _SPACE_RUN = re.compile(r" {3,}|\t+")
 _BOLD_FONT = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
-MAX_CHARS = 300_000
-_MAX_DRAWINGS = 20_000  # beyond this a page is artwork, not a resume with drawn bullets  # far beyond any resume; more text than this is a hostile or wrong document
+MAX_CHARS = 300_000  # far beyond any resume: more text than this is a hostile or a wrong document
+_MAX_DRAWINGS = 20_000  # beyond this a page is artwork, not a resume with drawn bullets
+_OUT_OF_MEMORY = re.compile(r"\b(?:[mc]alloc|realloc)\b.*failed|out of memory", re.IGNORECASE)  # MuPDF's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,9 @@ def _drawn_bullets(page: pymupdf.Page, segments: list[Segment]) -> list[Segment]
         cy = (y0 + y1) / 2
         for segment in segments:
             if 0.5 <= segment.x0 - x1 <= 20 and segment.y0 <= cy <= segment.y1 and segment.text != text_cleanup.ICON:
-                marks.append(Segment(text_cleanup.ICON, x0, segment.y0, x1, segment.y1, segment.size, False, segment.page))
+                marks.append(
+                    Segment(text_cleanup.ICON, x0, segment.y0, x1, segment.y1, segment.size, False, segment.page)
+                )
                 break
     return marks
 
@@ -164,7 +167,7 @@ def extract(doc: pymupdf.Document, warnings: list[str]) -> list[PageText]:
         try:
             page_text = extract_page(doc.load_page(number))
         except PDF_ERRORS as exc:
-            if "memory" in str(exc).lower() or "malloc" in str(exc).lower():
+            if _OUT_OF_MEMORY.search(str(exc)):
                 raise ResumeParseError("too_complex") from exc
             failed += 1
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.lib.resume_parser import entries, lists
+from backend.lib.resume_parser import entries, lists, records
 from backend.lib.resume_parser.basics import extract_basics
 from backend.lib.resume_parser.extract import Link
 from backend.lib.resume_parser.layout import Row
@@ -21,25 +21,25 @@ def build_resume(sections: list[Section], links: list[Link]) -> dict[str, Any]:
         item
         for rows in _rows(sections, "work")
         for entry in entries.group_entries(rows)
-        if (item := entries.work_entry(entry)) is not None
+        if (item := records.work_entry(entry)) is not None
     ]
     education = [
         item
         for rows in _rows(sections, "education")
         for entry in entries.group_entries(rows)
-        if (item := entries.education_entry(entry)) is not None
+        if (item := records.education_entry(entry)) is not None
     ]
     projects = [
         item
         for rows in _rows(sections, "projects")
         for entry in entries.group_entries(rows)
-        for item in entries.project_entry(entry)
+        for item in records.project_entry(entry)
     ]
     certificates = []
     for rows in _rows(sections, "certificates"):
         blocks = lists.columns_of(rows)
         for block in blocks:
-            certificates.extend(entries.certificate_items(block, one_entry=len(blocks) > 1))
+            certificates.extend(records.certificate_items(block, one_entry=len(blocks) > 1))
     skills = [skill for rows in _rows(sections, "skills") for skill in lists.parse_skills(rows)]
     languages = [language for rows in _rows(sections, "languages") for language in lists.parse_languages(rows)]
     return {

@@ -32,6 +32,7 @@ from backend.lib.resume_parser.dates import find_date_range, remove_span
 from backend.lib.resume_parser.extract import PageText, Segment
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
+_RUNNING_TITLE = re.compile(r"\b(?:resume|résumé|cv|curriculum vitae|page \d)\b", re.IGNORECASE)
 _MARGIN_BAND = 0.07  # top/bottom share of a page where running headers and footers live
 _ALIGNED_PT = 1.5
 
@@ -191,7 +192,8 @@ def _merge_touching(segments: list[Segment]) -> list[Segment]:
 
 
 def _drop_running_lines(pages: list[PageText]) -> list[list[Segment]]:
-    """Each page's segments without page numbers and lines repeated in the margins of every page."""
+    """Each page's segments without page numbers, and, after the first page, without running headers and
+    footers: lines in the top or bottom margin that repeat across pages or read like "Name — Resume"."""
 
     def in_margin(segment: Segment, page: PageText) -> bool:
         return segment.y1 < page.height * _MARGIN_BAND or segment.y0 > page.height * (1 - _MARGIN_BAND)
@@ -205,7 +207,8 @@ def _drop_running_lines(pages: list[PageText]) -> list[list[Segment]]:
         keep = []
         for segment in page.segments:
             if in_margin(segment, page) and (
-                _PAGE_NUMBER.match(segment.text) or (page.number > 0 and repeated[segment.text] > 1)
+                _PAGE_NUMBER.match(segment.text)
+                or (page.number > 0 and (repeated[segment.text] > 1 or _RUNNING_TITLE.search(segment.text)))
             ):
                 continue
             keep.append(segment)

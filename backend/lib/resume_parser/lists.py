@@ -95,7 +95,10 @@ def _lines(rows: list[Row]) -> list[str]:
         if is_table_header(row):
             continue
         bullet = bullet_text(row)
-        text = text_cleanup.strip_icons(bullet if bullet is not None else row.text)
+        # Cells of a row (separate segments) are joined with a tab, so that a table row
+        # ("Planning<TAB>SAP IBP, Excel") stays distinguishable from a literal "a | b | c" list.
+        cells = [text_cleanup.strip_icons(s.text) for s in row.segments]
+        text = text_cleanup.strip_icons(bullet) if bullet is not None else "\t".join(c for c in cells if c)
         if not text:
             continue
         if previous is not None and lines and bullet is None and not _LABEL.match(text):
@@ -133,7 +136,7 @@ def parse_skills(rows: list[Row]) -> list[dict[str, Any]]:
                 skills.append(group)
                 group["keywords"].extend(_item(item)[0] for item in pieces.list_items(rest))
                 continue
-            label_cell, _, rest_cells = line.partition(" | ")
+            label_cell, _, rest_cells = line.partition("\t")
             if rest_cells and not pieces.is_list_like(label_cell) and len(pieces.list_items(rest_cells)) >= 2:
                 group = {"name": label_cell.strip(), "keywords": [_item(i)[0] for i in pieces.list_items(rest_cells)]}
                 skills.append(group)  # a table row: "Planning | SAP IBP, Kinaxis, Excel"
@@ -143,7 +146,7 @@ def parse_skills(rows: list[Row]) -> list[dict[str, Any]]:
                 if target is not None and "level" not in target:
                     target["level"] = line.strip(" ()")
                 continue
-            items = pieces.list_items(line.replace(" | ", ", "))
+            items = pieces.list_items(line)
             if len(items) >= 2:
                 if group is not None:
                     group["keywords"].extend(_item(item)[0] for item in items)
@@ -171,7 +174,7 @@ def parse_skills(rows: list[Row]) -> list[dict[str, Any]]:
 def parse_languages(rows: list[Row]) -> list[dict[str, str]]:
     languages: list[dict[str, str]] = []
     for line in _lines(rows):
-        for raw in pieces.list_items(line.replace(" | ", ", ")):
+        for raw in pieces.list_items(line):
             item = raw.strip()
             if _is_level(item) and languages and "fluency" not in languages[-1]:
                 languages[-1]["fluency"] = item

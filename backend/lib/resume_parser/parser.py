@@ -17,13 +17,17 @@ def _no_progress(stage: str, percent: int) -> None:
 
 
 def render_text(rows: list[layout.Row]) -> str:
-    """The document's text in reading order: one row a line, a blank line between streams and pages."""
+    """The document's text in reading order: one row a line, a blank line between streams and pages.
+
+    Icon glyphs are dropped, except at the start of a row where they read as a list marker ("• ")."""
     lines: list[str] = []
     previous: layout.Row | None = None
     for row in rows:
         if previous is not None and (row.stream != previous.stream or row.page != previous.page):
             lines.append("")
         line = " | ".join(text_cleanup.strip_icons(s.text) for s in row.segments if text_cleanup.strip_icons(s.text))
+        if line and row.segments[0].text.startswith(text_cleanup.ICON):
+            line = f"{text_cleanup.ICON} {line}"  # a list marker (glyph, icon or drawn dot) stays a bullet
         if line:
             lines.append(line)
         previous = row

@@ -160,8 +160,9 @@ def is_school(text: str) -> bool:
 
 
 def list_items(text: str) -> list[str]:
-    """A delimited list ('Go, Python; SQL | Docker') as items; a slash counts only with spaces round it."""
-    items = re.split(r"\s*[,;|•·]\s*|\s+/\s+", text)
+    """A delimited list ('Go, Python; SQL | Docker', or table cells joined by tabs) as items; a slash
+    counts only with spaces round it ('CI/CD' is one item)."""
+    items = re.split(r"\s*[,;|•·\t]\s*|\s+/\s+", text)
     return [item.strip(" .") for item in items if item.strip(" .")]
 
 

@@ -119,6 +119,10 @@ _HEADINGS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 def compact(text: str) -> str:
     """Lowercase letters only: how headings are compared ('W O R K  E X P.' and 'Work Exp' agree)."""
     return re.sub(r"[^a-z]", "", text.lower().replace("&", "and"))
@@ -128,6 +132,8 @@ HEADINGS: Final[dict[str, str]] = {compact(phrase): kind for kind, phrases in _H
 HEADING_WORDS: Final[dict[str, str]] = {
     "experience": "work",
     "employment": "work",
+    "positions": "work",
+    "appointments": "work",
     "education": "education",
     "skills": "skills",
     "languages": "languages",
@@ -144,36 +150,44 @@ HEADING_WORDS: Final[dict[str, str]] = {
     "volunteering": "volunteer",
 }
 
-TITLE_WORDS: Final[frozenset[str]] = frozenset(
-    """engineer engineers developer developers manager designer analyst scientist intern internship lead
+TITLE_WORDS: Final[frozenset[str]] = _words(
+    """
+    engineer engineers developer developers manager designer analyst scientist intern internship lead
     director consultant architect specialist officer head vp president founder cofounder co-founder
     administrator coordinator associate assistant technician researcher teacher professor lecturer nurse
-    accountant writer editor owner programmer sre devops representative agent executive strategist marketer
-    recruiter advisor adviser fellow trainee apprentice mentor tutor chef cashier clerk supervisor principal
-    cto ceo cfo coo cio cmo contractor freelancer freelance maintainer creator instructor therapist
-    physician pharmacist paralegal attorney lawyer counsel auditor economist statistician mechanic
-    electrician operator planner producer photographer illustrator artist translator journalist
-    coach trainer scrum product owner partner chief staff member student ambassador volunteer
-    tester qa sdet support administrator bookkeeper controller buyer merchandiser realtor broker
-    pilot driver nanny caregiver barista waiter waitress bartender receptionist secretary""".split()
+    accountant writer editor owner programmer sre devops representative agent executive strategist
+    marketer recruiter advisor adviser fellow trainee apprentice mentor tutor chef cashier clerk
+    supervisor principal cto ceo cfo coo cio cmo contractor freelancer freelance maintainer creator
+    instructor therapist physician pharmacist paralegal attorney lawyer counsel auditor economist
+    statistician mechanic electrician operator planner producer photographer illustrator artist
+    translator journalist coach trainer owner partner chief student
+    ambassador volunteer tester qa sdet administrator bookkeeper controller buyer merchandiser
+    realtor broker pilot driver nanny caregiver barista waiter waitress bartender receptionist secretary
+    """
 )
-TITLE_MODIFIERS: Final[frozenset[str]] = frozenset("senior junior principal staff lead chief head".split())
+TITLE_MODIFIERS: Final[frozenset[str]] = frozenset(["senior", "junior", "principal", "staff", "lead", "chief", "head"])
 
-COMPANY_SUFFIXES: Final[frozenset[str]] = frozenset(
-    """inc incorporated llc l.l.c ltd limited gmbh ag sa s.a sas sarl bv b.v nv plc corp corporation co
-    company pty kg oy""".split()
+COMPANY_SUFFIXES: Final[frozenset[str]] = _words(
+    """
+    inc incorporated llc l.l.c ltd limited gmbh ag sa s.a sas sarl bv b.v nv plc corp corporation co
+    company pty kg oy
+    """
 )
-COMPANY_WORDS: Final[frozenset[str]] = frozenset(
-    """companies labs lab laboratories technologies technology tech solutions systems group holdings partners
-    consulting consultants software studio studios bank university college institute agency foundation
-    hospital clinic ventures capital media networks analytics industries services international global
-    enterprises associates""".split()
+COMPANY_WORDS: Final[frozenset[str]] = _words(
+    """
+    companies labs lab laboratories technologies technology tech solutions systems group holdings
+    partners consulting consultants software studio studios bank university college institute agency
+    foundation hospital clinic ventures capital media networks analytics industries services
+    international global enterprises associates
+    """
 )
 
-SCHOOL_WORDS: Final[frozenset[str]] = frozenset(
-    """university universität universidad università université universite college institute institut
+SCHOOL_WORDS: Final[frozenset[str]] = _words(
+    """
+    university universität universidad università université universite college institute institut
     school academy polytechnic polytechnique hochschule conservatory seminary ecole école lyceum
-    gymnasium""".split()
+    gymnasium
+    """
 )
 SCHOOL_ABBREVIATIONS: Final[re.Pattern[str]] = re.compile(
     r"^(?:UC|MIT|UCLA|NYU|ETH|EPFL|IIT|CMU|USC|UCSD|UCSB|LSE|KTH|TU|RWTH|NUS|NTU|HKUST|UBC|UIUC|UT|"
@@ -192,9 +206,11 @@ _DEGREE = (
 )
 DEGREE: Final[re.Pattern[str]] = re.compile(rf"^(?:{_DEGREE})(?=$|[\s,(:\-–—/])")
 
-US_STATES: Final[frozenset[str]] = frozenset(
-    """AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND
-    OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC ON QC BC AB MB SK NS NB NL PE""".split()
+US_STATES: Final[frozenset[str]] = _words(
+    """
+    AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC
+    ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC ON QC BC AB MB SK NS NB NL PE
+    """
 )
 COUNTRIES: Final[dict[str, str]] = {
     "united states": "US",
@@ -254,24 +270,30 @@ COUNTRIES: Final[dict[str, str]] = {
     "indonesia": "ID",
     "pakistan": "PK",
 }
-CITIES: Final[frozenset[str]] = frozenset(
-    """london berlin paris madrid barcelona lisbon amsterdam rotterdam brussels zurich geneva vienna munich
+CITIES: Final[frozenset[str]] = _words(
+    """
+    london berlin paris madrid barcelona lisbon amsterdam rotterdam brussels zurich geneva vienna munich
     hamburg frankfurt cologne stuttgart dublin stockholm oslo copenhagen helsinki warsaw krakow prague
     budapest bucharest athens istanbul kyiv milan rome toronto vancouver montreal ottawa calgary seattle
     portland boston chicago austin denver houston dallas atlanta miami phoenix philadelphia pittsburgh
     detroit minneapolis nashville raleigh remote hybrid bangalore bengaluru mumbai delhi hyderabad pune
-    chennai singapore tokyo seoul shanghai beijing sydney melbourne brisbane auckland tel-aviv""".split()
+    chennai singapore tokyo seoul shanghai beijing sydney melbourne brisbane auckland tel-aviv
+    """
 ) | {"new york", "san francisco", "los angeles", "san diego", "san jose", "tel aviv", "hong kong", "washington"}
 
-TABLE_HEADERS: Final[frozenset[str]] = frozenset(
-    """period dates date from to years year duration organisation organization company employer role position
-    title job location institution school university degree qualification subject area category skill skills
-    tools tool level proficiency details description""".split()
+TABLE_HEADERS: Final[frozenset[str]] = _words(
+    """
+    period dates date from to years year duration organisation organization company employer role
+    position title job location institution school university degree qualification subject area category
+    skill skills tools tool level proficiency details description
+    """
 )
 
-LEVEL_WORDS: Final[frozenset[str]] = frozenset(
-    """beginner novice elementary basic intermediate advanced expert master proficient fluent native
-    conversational professional bilingual working""".split()
+LEVEL_WORDS: Final[frozenset[str]] = _words(
+    """
+    beginner novice elementary basic intermediate advanced expert master proficient fluent native
+    conversational professional bilingual working
+    """
 )
 
 NETWORKS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
