@@ -45,7 +45,8 @@ migrate: uv
 	$(RUN) piccolo migrations forwards career_copilot
 
 api: uv
-	$(RUN) uvicorn --factory backend.app:app_from_env --host 127.0.0.1 --port $(PORT)
+	$(RUN) uvicorn --factory backend.app:app_from_env --host 127.0.0.1 --port $(PORT) \
+		--ws websockets-sansio --ws-per-message-deflate false
 
 worker: uv
 	$(RUN) python -m tasks.worker

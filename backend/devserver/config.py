@@ -75,7 +75,7 @@ class DevConfig:
 def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]:
     """The command line of each child; the same ones `make api|worker|scheduler` run."""
     api = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", HOST]
-    api += ["--port", str(port)]
+    api += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
     if reload:
         api += ["--reload", "--reload-dir", "backend", "--reload-dir", "tasks"]
     return {

@@ -57,7 +57,8 @@ def start_api(services: TestServices, **extra_env: str) -> Api:
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
     command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio", "--log-level", "warning"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio"]
+    command += ["--ws-per-message-deflate", "false", "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, cwd=ROOT, env=settings_env(services, **API_ENV, **extra_env), stdout=out, stderr=out
