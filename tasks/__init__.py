@@ -5,9 +5,11 @@ processes, and one module per task family.
 - tasks.stream      HardenedStreamBroker (reclaim, reconnect, dead-letter, delays, bounded stream)
 - tasks.middleware  retries with exponential backoff, terminal dead-letter, log context
 - tasks.resources   worker startup/shutdown hooks and the TaskiqDepends providers
+- tasks.outbox_relay the loop in each worker process that sends `task_outbox` rows to the broker
 - tasks.worker      `python -m tasks.worker`
 - tasks.scheduler   `python -m tasks.scheduler`
 - tasks.maintenance `maintenance.purge_expired` (scheduled)
+- tasks.resumes     `resumes.parse_version`, `resumes.sweep_stuck` (scheduled)
 
 Importing this package or a task module creates no broker, client or settings.
 """

@@ -15,6 +15,8 @@ importing a task module creates nothing. Each process builds its broker in its c
 The alternative, a module-level broker whose URL is read at import, is what STYLE rule 1 forbids.
 
 Every module that declares tasks is listed in TASK_MODULES; the worker and scheduler import them.
+Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api
+recorded in `task_outbox` (`backend.lib.outbox.enqueue`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tasks import resources
 from tasks.middleware import BackoffRetryMiddleware, LogContextMiddleware
 from tasks.stream import HardenedStreamBroker
 
-TASK_MODULES: tuple[str, ...] = ("tasks.maintenance",)
+TASK_MODULES: tuple[str, ...] = ("tasks.maintenance", "tasks.resumes")
 
 
 def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
@@ -49,7 +51,8 @@ def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
         )
     retries = BackoffRetryMiddleware(max_retries=max(0, settings.worker.max_retries))
     broker.add_middlewares(LogContextMiddleware(), retries)
-    resources.install(broker, settings)
+    # The outbox relay runs in worker processes only; in-process tests send their tasks themselves.
+    resources.install(broker, settings, relay=not in_memory)
     return broker
 
 

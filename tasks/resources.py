@@ -1,8 +1,11 @@
 """What tasks run with: pools opened in the worker's startup hook, handed out by TaskiqDepends.
 
 The startup hook opens the same pools as the api (STYLE rule 1: nothing at import): the Piccolo
-engine's asyncpg pool (`backend.db.engine.open_pool`) and a `redis.asyncio.Redis` client, and puts
-the settings and the client in `broker.state`. Tasks declare what they need, never read globals:
+engine's asyncpg pool (`backend.db.engine.open_pool`), a `redis.asyncio.Redis` client, the object
+store (`backend.lib.storage.build_store`: encrypted, S3 or local), the realtime publisher and the
+envelope encryption, and puts them with the settings in `broker.state`. With `relay=True` (real
+worker processes) it also starts the outbox relay (tasks.outbox_relay), stopped first at shutdown.
+Tasks declare what they need, never read globals:
 
     async def my_task(version_id: str, redis: Redis = TaskiqDepends(redis_client)) -> None: ...
 
@@ -15,11 +18,16 @@ from redis.asyncio import Redis
 from taskiq import AsyncBroker, TaskiqDepends, TaskiqEvents, TaskiqState
 
 from backend.db import engine as db_engine
+from backend.domain.resumes import parsing
+from backend.lib.encryption import Envelope
 from backend.lib.redis_client import connect as connect_redis
+from backend.lib.storage import ObjectStore, build_store
+from backend.realtime.publisher import Publisher
 from backend.settings import Settings
+from tasks.outbox_relay import OutboxRelay
 
 
-def install(broker: AsyncBroker, settings: Settings) -> None:
+def install(broker: AsyncBroker, settings: Settings, *, relay: bool = False) -> None:
     """Register the worker startup/shutdown hooks that open and close the pools."""
 
     async def startup(state: TaskiqState) -> None:
@@ -30,8 +38,20 @@ def install(broker: AsyncBroker, settings: Settings) -> None:
         state.owns_db_pool = db_engine.DB.pool is None
         if state.owns_db_pool:
             await db_engine.open_pool(settings.db)
+        state.envelope = Envelope.from_settings(settings.encryption)
+        state.store = build_store(settings)
+        await state.store.open()
+        state.publisher = Publisher(state.redis, settings.realtime)
+        state.parse_limits = parsing.ParseLimits()
+        if relay:
+            state.outbox_relay = OutboxRelay(broker)
+            state.outbox_relay.start()
 
     async def shutdown(state: TaskiqState) -> None:
+        if (outbox_relay := state.get("outbox_relay")) is not None:
+            await outbox_relay.stop()
+        if (store := state.get("store")) is not None:
+            await store.close()
         if (client := state.get("redis")) is not None:
             await client.aclose()
         if state.get("owns_db_pool"):
@@ -51,3 +71,33 @@ def app_settings(state: TaskiqState = TaskiqDepends()) -> Settings:
     """The settings the worker was started with."""
     settings: Settings = state.settings
     return settings
+
+
+def object_store(state: TaskiqState = TaskiqDepends()) -> ObjectStore:
+    """The opened object store; `get` returns plaintext (it decrypts)."""
+    store: ObjectStore = state.store
+    return store
+
+
+def publisher(state: TaskiqState = TaskiqDepends()) -> Publisher:
+    """Publishes realtime events to a user's channel and history (SPEC §5)."""
+    realtime: Publisher = state.publisher
+    return realtime
+
+
+def envelope(state: TaskiqState = TaskiqDepends()) -> Envelope:
+    """Envelope encryption of PII columns under the configured master keys."""
+    keys: Envelope = state.envelope
+    return keys
+
+
+def parse_limits(state: TaskiqState = TaskiqDepends()) -> parsing.ParseLimits:
+    limits: parsing.ParseLimits = state.parse_limits
+    return limits
+
+
+def version_parser(state: TaskiqState = TaskiqDepends()) -> parsing.VersionParser:
+    """The parse service of one task run, built from the worker's resources."""
+    return parsing.VersionParser(
+        store=state.store, envelope=state.envelope, sink=state.publisher, limits=state.parse_limits
+    )

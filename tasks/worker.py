@@ -5,8 +5,12 @@ on the broker from `tasks.broker:worker_broker`, importing every module of TASK_
 `--tasks-module` (tests use it to add test-only tasks). Any other option goes to `taskiq worker`
 unchanged, e.g. `--workers 1`, `--max-async-tasks 20`, `--log-level DEBUG`.
 
+Every worker child process also runs the outbox relay (tasks.outbox_relay), started and stopped by
+the startup/shutdown hooks in tasks.resources.
+
 Configuration comes from the environment (backend.settings): DATABASE_URL, REDIS_URL, TASK_QUEUE,
-TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON.
+TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON, DATA_DIR or S3_*
+(resume files), ENCRYPTION_KEYS, REALTIME_HISTORY_*.
 
 Shutdown is bounded (upstream may hang on SIGTERM, measured): on SIGTERM/SIGINT taskiq stops taking
 messages, waits up to `--wait-tasks-timeout` (8 s) for running tasks and `--shutdown-timeout` (5 s)

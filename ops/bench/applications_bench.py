@@ -34,7 +34,8 @@ PASSWORD = "benchmark passphrase 1"  # noqa: S105 - a throwaway local account
 
 def start_api(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--log-level", "warning", "--no-access-log"]
+    command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    command += ["--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
 
 

@@ -5,7 +5,8 @@ What goes, given `now`:
 - refresh tokens and email tokens that expired more than `TOKEN_GRACE` (1 day) ago: the grace keeps
   a just-expired token recognisable, so reusing it still answers like a spent token;
 - sessions (refresh-token families) that have expired (their refresh tokens go with them, cascade);
-- idempotency records created more than `IDEMPOTENCY_TTL` (24 h) ago (SPEC §4).
+- idempotency records created more than `IDEMPOTENCY_TTL` (24 h) ago (SPEC §4);
+- task outbox rows sent more than `OUTBOX_TTL` (24 h) ago (pending rows always stay: tasks.outbox_relay).
 
 Idempotent: a second run with the same `now` deletes nothing. Deletes go in batches, so a large
 backlog never holds long locks or one huge transaction.
@@ -19,10 +20,11 @@ import msgspec
 from piccolo.columns import Timestamptz
 from piccolo.table import Table
 
-from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session
+from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox
 
 TOKEN_GRACE = timedelta(days=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
+OUTBOX_TTL = timedelta(hours=24)
 BATCH = 5_000
 
 
@@ -33,6 +35,7 @@ class PurgeReport(msgspec.Struct, frozen=True):
     email_tokens: int
     sessions: int
     idempotency_records: int
+    task_outbox: int
 
 
 async def purge_expired(now: datetime, *, batch: int = BATCH) -> PurgeReport:
@@ -46,6 +49,8 @@ async def purge_expired(now: datetime, *, batch: int = BATCH) -> PurgeReport:
         idempotency_records=await _delete_before(
             IdempotencyRecord, IdempotencyRecord.created_at, now - IDEMPOTENCY_TTL, batch
         ),
+        # `sent_at < cutoff` is never true for a pending row (NULL).
+        task_outbox=await _delete_before(TaskOutbox, TaskOutbox.sent_at, now - OUTBOX_TTL, batch),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from taskiq import AsyncBroker
 
-from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session, User
+from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox, User
 from backend.domain.maintenance import services as maintenance_services
 from backend.settings import Settings
 from tasks import maintenance
@@ -58,7 +58,13 @@ async def _idempotency(created_at: datetime) -> uuid.UUID:
     return record.id
 
 
-async def _ids(table: type[RefreshToken | EmailToken | Session | IdempotencyRecord]) -> set[uuid.UUID]:
+async def _outbox(sent_at: datetime | None, created_at: datetime) -> uuid.UUID:
+    row = TaskOutbox(task_name="probe.mark", kwargs={"key": "k"}, sent_at=sent_at, created_at=created_at)
+    await row.save()
+    return row.id
+
+
+async def _ids(table: type[RefreshToken | EmailToken | Session | IdempotencyRecord | TaskOutbox]) -> set[uuid.UUID]:
     return {row["id"] for row in await table.select(table.id)}
 
 
@@ -73,20 +79,35 @@ async def test_purge_task_deletes_exactly_the_expired_rows_and_is_idempotent(in_
     kept_email = {await _email_token(user, NOW - HOUR), await _email_token(user, NOW + DAY)}
     old_record = await _idempotency(NOW - 25 * HOUR)
     kept_record = await _idempotency(NOW - HOUR)
+    old_sent = await _outbox(NOW - 2 * DAY, NOW - 2 * DAY)
+    kept_outbox = {await _outbox(NOW - HOUR, NOW - 2 * DAY), await _outbox(None, NOW - 2 * DAY)}  # pending stays
 
     task = await maintenance.purge_expired.kicker().with_broker(in_process).kiq()
     result = await task.wait_result(timeout=10)
 
     assert not result.is_err, result.error
-    assert result.return_value == {"refresh_tokens": 1, "email_tokens": 1, "sessions": 1, "idempotency_records": 1}
+    assert result.return_value == {
+        "refresh_tokens": 1,
+        "email_tokens": 1,
+        "sessions": 1,
+        "idempotency_records": 1,
+        "task_outbox": 1,
+    }
     assert await _ids(Session) == {live.id}
     assert await _ids(RefreshToken) == {recent_refresh, live_refresh}
     assert old_refresh not in await _ids(RefreshToken)
     assert await _ids(EmailToken) == kept_email and old_email not in kept_email
     assert await _ids(IdempotencyRecord) == {kept_record} and old_record != kept_record
+    assert await _ids(TaskOutbox) == kept_outbox and old_sent not in kept_outbox
 
     again = await (await maintenance.purge_expired.kicker().with_broker(in_process).kiq()).wait_result(timeout=10)
-    assert again.return_value == {"refresh_tokens": 0, "email_tokens": 0, "sessions": 0, "idempotency_records": 0}
+    assert again.return_value == {
+        "refresh_tokens": 0,
+        "email_tokens": 0,
+        "sessions": 0,
+        "idempotency_records": 0,
+        "task_outbox": 0,
+    }
 
 
 async def test_purge_deletes_a_backlog_larger_than_one_batch(db: None) -> None:
