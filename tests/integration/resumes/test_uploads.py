@@ -148,8 +148,8 @@ async def test_other_users_get_404_everywhere(client: httpx.AsyncClient) -> None
         ("GET", f"{URL}/{rid}/versions"), ("GET", f"{URL}/{rid}/versions/{vid}"),
         ("GET", f"{URL}/{rid}/versions/{vid}/file"),
     ]:  # fmt: skip
-        kwargs = {"json": {"title": "pwned"}} if method == "PATCH" else {}
-        response = await client.request(method, url, headers=mallory.headers, **kwargs)
+        payload = {"title": "pwned"} if method == "PATCH" else None
+        response = await client.request(method, url, headers=mallory.headers, json=payload)
         assert response.status_code == 404, (method, url)
     steal = await client.post(
         f"{URL}/{rid}/versions", files={"file": ("x.pdf", make_pdf(["evil"]), "application/pdf")},
