@@ -103,7 +103,8 @@ async def test_a_2000_page_pdf_is_refused_at_upload(client: httpx.AsyncClient) -
 async def test_a_password_protected_pdf_is_refused_or_fails_with_a_reason(client: httpx.AsyncClient) -> None:
     account = await factories.account(client)
     doc = pymupdf.open(stream=make_pdf(), filetype="pdf")
-    locked = doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_AES_256, user_pw="secret", owner_pw="owner")
+    aes_256 = pymupdf.PDF_ENCRYPT_AES_256  # type: ignore[attr-defined]  # missing from the stubs
+    locked = doc.tobytes(encryption=aes_256, user_pw="secret", owner_pw="owner")
     response = await upload(client, account, locked)
     assert response.status_code == 422 and response.json()["type"].endswith("resume-encrypted")
 
