@@ -1,0 +1,170 @@
+"""The outbox relay: sends the tasks recorded in `task_outbox` to the broker (SPEC §2 upload flow).
+
+The api writes a TaskOutbox row in the transaction of the rows the task is about
+(`backend.lib.outbox.enqueue`); this loop, one per worker process (started and stopped by the
+worker's hooks in tasks.resources), makes sure each reaches the broker:
+
+- every `interval` s it claims up to `batch` pending rows (`sent_at IS NULL`, oldest first,
+  `FOR UPDATE SKIP LOCKED`, so relays of other processes take other rows), sends each by task
+  name with its kwargs and the task's own labels, and sets `sent_at` (and `attempts`) in the
+  same transaction once the send succeeded. A full batch is followed by the next one at once;
+- a broker outage (Redis down, a send timing out) records `attempts`/`last_error` on the row that
+  failed, commits what was sent before it, and backs off exponentially up to `max_backoff`
+  (no crash, no busy loop); the rows stay pending and go out when Redis is back. Postgres being
+  down is waited out the same way;
+- any other send error (a row that cannot be serialised) is recorded on that row, which stays
+  pending, and the batch goes on.
+
+Delivery is at-least-once: a crash between the send and the commit sends the row again, which the
+idempotent tasks absorb. Sent rows are deleted by `maintenance.purge_expired` after a day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+import random
+import uuid
+from typing import Any
+
+import msgspec
+from taskiq import AsyncBroker
+from taskiq.kicker import AsyncKicker
+
+from backend.db.engine import DB
+from backend.db.tables import TaskOutbox
+from tasks.connections import OUTAGES
+
+logger = logging.getLogger("tasks.outbox")
+
+_CLAIM = """
+SELECT id, task_name, kwargs FROM task_outbox
+WHERE sent_at IS NULL
+ORDER BY created_at, id
+LIMIT {}
+FOR UPDATE SKIP LOCKED
+"""
+
+
+class BrokerUnavailable(Exception):
+    """A send failed because the broker cannot be reached; the relay backs off."""
+
+
+class OutboxRelay:
+    """Moves pending outbox rows to the broker until stopped (see the module docstring)."""
+
+    def __init__(
+        self,
+        broker: AsyncBroker,
+        *,
+        interval: float = 0.5,
+        batch: int = 100,
+        send_timeout: float = 5.0,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self.broker = broker
+        self.interval = interval
+        self.batch = batch
+        self.send_timeout = send_timeout
+        self.max_backoff = max_backoff
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stop.clear()
+            self._task = asyncio.create_task(self.run(), name="outbox-relay")
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Finish the batch in hand (up to `grace` s), then stop."""
+        if self._task is None:
+            return
+        self._stop.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
+        self._task = None
+
+    async def run(self) -> None:
+        """Relay until `stop`; outages of Redis or Postgres are waited out with backoff."""
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                sent = await self.relay_once()
+            except Exception as exc:
+                failures += 1
+                pause = min(self.max_backoff, self.interval * 2 ** min(failures, 10)) * random.uniform(0.75, 1)
+                if failures % 100 == 1:  # the first failure of an outage, then now and then
+                    expected = isinstance(exc, (BrokerUnavailable, *OUTAGES))
+                    logger.warning(
+                        "outbox relay failed %d time(s) (%s); retrying with backoff",
+                        failures,
+                        type(exc).__name__,
+                        exc_info=not expected,
+                    )
+                await self._sleep(pause)
+                continue
+            if failures:
+                logger.warning("outbox relay sending again after %d failed attempt(s)", failures)
+                failures = 0
+            if sent < self.batch:
+                await self._sleep(self.interval)
+
+    async def relay_once(self) -> int:
+        """Send one batch of pending rows; how many were sent. Raises BrokerUnavailable on an outage."""
+        outage: BaseException | None = None
+        sent: list[uuid.UUID] = []
+        async with DB.transaction():
+            for row in await TaskOutbox.raw(_CLAIM, self.batch):
+                try:
+                    await self._send(row["task_name"], _kwargs(row["kwargs"]))
+                except Exception as exc:
+                    await _record_failure(row["id"], exc)
+                    if _is_outage(exc):
+                        outage = exc
+                        break
+                    logger.error("outbox row %s (%s) cannot be sent: %s", row["id"], row["task_name"], exc)
+                    continue
+                sent.append(row["id"])
+            if sent:
+                await TaskOutbox.raw(
+                    "UPDATE task_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY({})", sent
+                )
+        if outage is not None:
+            raise BrokerUnavailable(f"{type(outage).__name__}: {outage}") from outage
+        return len(sent)
+
+    async def _send(self, task_name: str, kwargs: dict[str, Any]) -> None:
+        task = self.broker.find_task(task_name)
+        # The task's own labels (retry_delay, ...) travel with it, as with `task.kiq()`.
+        labels = copy.copy(task.labels) if task is not None else {}
+        kicker: AsyncKicker[Any, Any] = AsyncKicker(task_name=task_name, broker=self.broker, labels=labels)
+        async with asyncio.timeout(self.send_timeout):
+            await kicker.kiq(**kwargs)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+
+def _kwargs(raw: Any) -> dict[str, Any]:
+    """JSONB comes back as text from raw queries (Piccolo 1.38)."""
+    value = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    if not isinstance(value, dict):
+        raise TypeError(f"outbox kwargs must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """A send error that says the broker is unreachable (the SendTaskError's cause), not this row."""
+    return isinstance(exc, OUTAGES) or isinstance(exc.__cause__, OUTAGES)  # TimeoutError is an OSError
+
+
+async def _record_failure(row_id: uuid.UUID, exc: BaseException) -> None:
+    cause = exc.__cause__ if exc.__cause__ is not None else exc
+    error = f"{type(cause).__name__}: {cause}"[:300]
+    await TaskOutbox.raw("UPDATE task_outbox SET attempts = attempts + 1, last_error = {} WHERE id = {}", error, row_id)

@@ -1,0 +1,69 @@
+"""Resume tasks (issue 4, SPEC §6): thin wrappers of `backend.domain.resumes.parsing`.
+
+- `resumes.parse_version(version_id)`: parse one uploaded version (enqueued by the api through the
+  outbox). Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs
+  again. Permanent failures (not a PDF, scanned, encrypted, missing file...) end the version
+  `failed` without a retry; transient ones raise, so BackoffRetryMiddleware retries them with
+  backoff, and the last attempt marks the version `failed` before giving up.
+- `resumes.sweep_stuck()`: every 2 minutes (schedule id `resumes.sweep_stuck`), re-enqueue versions
+  queued/parsing for longer than `ParseLimits.stuck_after` whose job was sent and lost, within
+  their attempt budget.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+from taskiq import Context, TaskiqDepends, async_shared_broker
+
+from backend.domain.resumes import parsing
+from backend.realtime.publisher import Publisher
+from backend.settings import Settings
+from tasks import resources
+
+log = structlog.get_logger("career_copilot.resumes.tasks")
+
+PARSE_VERSION = parsing.PARSE_TASK
+SWEEP_STUCK = "resumes.sweep_stuck"
+
+
+def is_final_attempt(labels: dict[str, Any], max_retries: int) -> bool:
+    """True when BackoffRetryMiddleware will not retry this delivery if it fails."""
+    if str(labels.get("retry_on_error", "true")).lower() == "false":
+        return True
+    allowed = int(labels.get("max_retries", max_retries + 1))  # SmartRetryMiddleware counts attempts
+    return int(labels.get("_retries", 0)) + 1 >= allowed
+
+
+@async_shared_broker.task(task_name=PARSE_VERSION)
+async def parse_version(
+    version_id: str,
+    context: Context = TaskiqDepends(),
+    parser: parsing.VersionParser = TaskiqDepends(resources.version_parser),
+    settings: Settings = TaskiqDepends(resources.app_settings),
+) -> str:
+    """Parse resume version `version_id`; returns parsed, failed, skipped or superseded."""
+    try:
+        vid = uuid.UUID(version_id)
+    except (TypeError, ValueError):
+        log.error("resume_parse_bad_id")
+        return "skipped"
+    final = is_final_attempt(context.message.labels, settings.worker.max_retries)
+    return await parser.run(vid, final_attempt=final)
+
+
+@async_shared_broker.task(
+    task_name=SWEEP_STUCK,
+    schedule=[{"cron": "*/2 * * * *", "schedule_id": SWEEP_STUCK}],
+)
+async def sweep_stuck(
+    publisher: Publisher = TaskiqDepends(resources.publisher),
+    limits: parsing.ParseLimits = TaskiqDepends(resources.parse_limits),
+) -> dict[str, int]:
+    """Re-enqueue lost parse jobs; fail versions out of attempts. Returns how many of each."""
+    report = await parsing.sweep_stuck(datetime.now(UTC), publisher, limits)
+    return msgspec.structs.asdict(report)
