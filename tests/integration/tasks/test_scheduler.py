@@ -38,7 +38,10 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     await eventually(lambda: _gone(expired), 30, "the scheduled purge to delete the expired record")
     assert not await _gone(fresh)
     sent: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(settings.worker.queue_name)  # type: ignore[assignment]
-    assert sent and {json.loads(fields[b"data"])["task_name"] for _id, fields in sent} == {"maintenance.purge_expired"}
+    names = [json.loads(fields[b"data"])["task_name"] for _id, fields in sent]
+    # the purge came from the scheduler; other schedules (e.g. resumes.sweep_stuck) may tick meanwhile
+    assert "maintenance.purge_expired" in names
+    assert set(names) <= {"maintenance.purge_expired", "resumes.sweep_stuck"}
 
     assert scheduler.terminate(timeout=20) == 0
     assert worker.terminate(timeout=30) == 0
