@@ -31,6 +31,7 @@ from typing import Any
 
 import msgspec
 from taskiq import AsyncBroker
+from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
 from backend.db.engine import DB
@@ -123,7 +124,7 @@ class OutboxRelay:
                 try:
                     await self._send(row["task_name"], _kwargs(row["kwargs"]))
                 except Exception as exc:
-                    await _record_failure(row["id"], exc)
+                    await _record_failure(row["id"], self._describe(exc))
                     if _is_outage(exc):
                         outage = exc
                         break
@@ -146,6 +147,13 @@ class OutboxRelay:
         async with asyncio.timeout(self.send_timeout):
             await kicker.kiq(**kwargs)
 
+    def _describe(self, exc: BaseException) -> str:
+        """What went wrong, for `last_error`: the send's cause, not taskiq's SendTaskError wrapper."""
+        if isinstance(exc, TimeoutError):
+            return f"TimeoutError: the broker did not take the task within {self.send_timeout:g} s"
+        cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ is not None else exc
+        return f"{type(cause).__name__}: {cause}"
+
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
@@ -164,7 +172,7 @@ def _is_outage(exc: BaseException) -> bool:
     return isinstance(exc, OUTAGES) or isinstance(exc.__cause__, OUTAGES)  # TimeoutError is an OSError
 
 
-async def _record_failure(row_id: uuid.UUID, exc: BaseException) -> None:
-    cause = exc.__cause__ if exc.__cause__ is not None else exc
-    error = f"{type(cause).__name__}: {cause}"[:300]
-    await TaskOutbox.raw("UPDATE task_outbox SET attempts = attempts + 1, last_error = {} WHERE id = {}", error, row_id)
+async def _record_failure(row_id: uuid.UUID, error: str) -> None:
+    await TaskOutbox.raw(
+        "UPDATE task_outbox SET attempts = attempts + 1, last_error = {} WHERE id = {}", error[:300], row_id
+    )

@@ -86,7 +86,8 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     uses_services = "services" in request.fixturenames
     if uses_services:  # set up before the test: a fixture cannot be set up during teardown
         settings: Settings = request.getfixturevalue("settings")
-        request.getfixturevalue("db")
+        # The pool, directly: asking for the async `db` fixture from here fails when it is not set up yet.
+        await db_engine.open_pool(settings.db)
     yield
     if not uses_services:
         return  # unit tests touch no service

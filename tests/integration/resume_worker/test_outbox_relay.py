@@ -114,7 +114,8 @@ async def test_a_broker_outage_keeps_rows_pending_records_the_error_and_backs_of
     except BrokerUnavailable:
         pass
     row = await _row(head)
-    assert row["sent_at"] is None and row["attempts"] == 1 and "ConnectionError" in row["last_error"]
+    assert row["sent_at"] is None and row["attempts"] == 1
+    assert row["last_error"].startswith(("ConnectionError", "TimeoutError")), row["last_error"]  # refused, or slow
     assert (await _row(tail))["attempts"] == 0  # the batch stopped at the outage
 
     relay.start()  # the loop: no crash, no busy loop
