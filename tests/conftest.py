@@ -1,7 +1,7 @@
 """Session-wide real services and per-test isolation (STYLE rule 9).
 
 Fixtures:
-- `services`   (session) TestServices: a fresh migrated database + a Redis url for this session.
+- `services`   (session) SessionServices: a fresh migrated database + a Redis url for this session.
 - `settings`   (session) Settings pointing at them (APP_ENV=test).
 - `db`         (session) the Piccolo engine's pool opened on the test database.
 - `redis`      a redis.asyncio client on the test Redis.
@@ -32,7 +32,7 @@ from tests import support
 
 
 @pytest.fixture(scope="session")
-def services() -> Iterator[support.TestServices]:
+def services() -> Iterator[support.SessionServices]:
     admin_url, redis_url, servers = support.session_urls()
     name = support.new_database_name()
     asyncio.run(support.create_database(admin_url, name))
@@ -40,7 +40,7 @@ def services() -> Iterator[support.TestServices]:
     try:
         support.run_migrations(database_url)
         data_dir = tempfile.mkdtemp(prefix="cc-test-data-")
-        yield support.TestServices(
+        yield support.SessionServices(
             database_url=database_url, redis_url=redis_url, admin_database_url=admin_url, data_dir=data_dir
         )
     finally:
@@ -49,7 +49,7 @@ def services() -> Iterator[support.TestServices]:
             server.stop()  # type: ignore[attr-defined]
 
 
-def settings_env(services: support.TestServices, **extra: str) -> dict[str, str]:
+def settings_env(services: support.SessionServices, **extra: str) -> dict[str, str]:
     """The environment a process under test gets (also used for subprocess workers/apis)."""
     return {
         **os.environ,
@@ -63,7 +63,7 @@ def settings_env(services: support.TestServices, **extra: str) -> dict[str, str]
 
 
 @pytest.fixture(scope="session")
-def settings(services: support.TestServices) -> Settings:
+def settings(services: support.SessionServices) -> Settings:
     return Settings.from_env(settings_env(services))
 
 

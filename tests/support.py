@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
-class TestServices:
+class SessionServices:
     database_url: str
     redis_url: str
     admin_database_url: str

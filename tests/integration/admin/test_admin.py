@@ -10,7 +10,7 @@ import pytest
 from backend.db.tables import User
 from tests import factories
 from tests.conftest import settings_env
-from tests.support import ROOT, TestServices
+from tests.support import ROOT, SessionServices
 
 
 async def _admin(client: httpx.AsyncClient) -> factories.Account:
@@ -96,7 +96,7 @@ async def test_refused_admin_changes_change_nothing(
     assert await User.count().where(User.is_active.eq(False)) == 0
 
 
-async def _manage(services: TestServices, *args: str) -> tuple[int, str]:
+async def _manage(services: SessionServices, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "backend.manage", *args, cwd=ROOT, env=settings_env(services), stderr=PIPE
     )
@@ -104,7 +104,9 @@ async def _manage(services: TestServices, *args: str) -> tuple[int, str]:
     return process.returncode or 0, stderr.decode()
 
 
-async def test_set_role_command_promotes_an_existing_account(client: httpx.AsyncClient, services: TestServices) -> None:
+async def test_set_role_command_promotes_an_existing_account(
+    client: httpx.AsyncClient, services: SessionServices
+) -> None:
     user = await factories.account(client)
     code, stderr = await _manage(services, "set-role", user.email.upper(), "admin")
     assert code == 0, stderr

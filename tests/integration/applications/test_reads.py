@@ -15,7 +15,7 @@ from backend.lib.embedded_services import EmbeddedRedis, free_port
 from tests import factories
 from tests.integration.applications.test_crud import URL, create
 from tests.integration.realtime.conftest import Api, connect, next_event, start_api, stop_api, wait_ready
-from tests.support import TestServices
+from tests.support import SessionServices
 
 
 async def _all_pages(client: httpx.AsyncClient, account: factories.Account, **params: str) -> list[dict]:
@@ -96,7 +96,7 @@ async def test_strong_etags_and_304(client: httpx.AsyncClient) -> None:
 
 
 async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instance(
-    services: TestServices, client: httpx.AsyncClient, redis: aioredis.Redis
+    services: SessionServices, client: httpx.AsyncClient, redis: aioredis.Redis
 ) -> None:
     other = start_api(services)
     try:
@@ -117,7 +117,7 @@ async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instan
         stop_api(other)
 
 
-async def test_reads_and_writes_keep_working_while_redis_is_down(services: TestServices) -> None:
+async def test_reads_and_writes_keep_working_while_redis_is_down(services: SessionServices) -> None:
     """An api on its own Redis, which the test stops mid-test: no 5xx, data from Postgres."""
     own = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-redis-")), free_port(), persistent=False)
     own.start()
@@ -204,7 +204,7 @@ async def test_import_is_all_or_nothing_with_a_report(client: httpx.AsyncClient)
 
 
 async def test_changes_are_pushed_to_the_owners_sockets(
-    services: TestServices, client: httpx.AsyncClient, redis: aioredis.Redis
+    services: SessionServices, client: httpx.AsyncClient, redis: aioredis.Redis
 ) -> None:
     api = start_api(services)
     try:

@@ -29,7 +29,7 @@ from backend.realtime import tickets
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests.conftest import settings_env
-from tests.support import ROOT, TestServices
+from tests.support import ROOT, SessionServices
 
 # Test-friendly knobs of the api processes (the defaults are minutes and thousands).
 API_ENV = {
@@ -53,7 +53,7 @@ class Api:
         return self.log.read_text(errors="replace")
 
 
-def start_api(services: TestServices, **extra_env: str) -> Api:
+def start_api(services: SessionServices, **extra_env: str) -> Api:
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
     command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env"]
@@ -89,7 +89,7 @@ def stop_api(api: Api) -> None:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def apis(services: TestServices, db: None) -> AsyncIterator[tuple[Api, Api]]:
+async def apis(services: SessionServices, db: None) -> AsyncIterator[tuple[Api, Api]]:
     """Two api replicas sharing the test Postgres and Redis."""
     pair = (start_api(services), start_api(services))
     try:
@@ -101,7 +101,7 @@ async def apis(services: TestServices, db: None) -> AsyncIterator[tuple[Api, Api
 
 
 @pytest.fixture
-def fresh_api(services: TestServices, db: None) -> Iterator[Api]:
+def fresh_api(services: SessionServices, db: None) -> Iterator[Api]:
     """An api process started by the test itself (cold: no subscription yet)."""
     api = start_api(services)
     try:

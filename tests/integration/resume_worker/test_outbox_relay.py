@@ -52,7 +52,7 @@ async def _row(row_id: uuid.UUID) -> dict[str, Any]:
 
 
 @pytest_asyncio.fixture
-async def dead_broker(services: support.TestServices) -> AsyncIterator[AsyncBroker]:
+async def dead_broker(services: support.SessionServices) -> AsyncIterator[AsyncBroker]:
     """A client broker whose Redis is not there (nothing listens on its port)."""
     broker = build_broker(Settings.from_env(settings_env(services, REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")))
     await broker.startup()
@@ -84,7 +84,7 @@ async def test_pending_rows_are_sent_oldest_first_with_their_labels_and_marked_s
 
 
 async def test_rows_locked_by_another_relay_are_skipped(
-    db: None, services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis
+    db: None, services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis
 ) -> None:
     await outbox.enqueue(resumes.PARSE_VERSION, version_id="first")
     await outbox.enqueue(resumes.PARSE_VERSION, version_id="second")
@@ -142,7 +142,7 @@ async def test_a_row_that_cannot_be_sent_is_recorded_and_does_not_block_the_othe
 
 
 async def test_a_job_written_while_redis_is_down_is_sent_and_parsed_once_redis_returns(
-    services: support.TestServices, settings: Settings, store: ObjectStore, spawn: Spawn, tmp_path: Path
+    services: support.SessionServices, settings: Settings, store: ObjectStore, spawn: Spawn, tmp_path: Path
 ) -> None:
     server = EmbeddedRedis(tmp_path / "redis", free_port(), persistent=False)
     server.start()

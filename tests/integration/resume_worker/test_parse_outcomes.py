@@ -41,7 +41,7 @@ def test_the_final_attempt_is_known_from_the_retry_labels(labels: dict[str, Any]
 
 
 async def test_storage_down_on_every_attempt_ends_failed_after_the_retries(
-    services: support.TestServices, store: ObjectStore, redis: aioredis.Redis
+    services: support.SessionServices, store: ObjectStore, redis: aioredis.Redis
 ) -> None:
     up = await upload(store, GOOD_PDF.read_bytes())
     unreachable_s3 = {

@@ -43,7 +43,7 @@ def _progress(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 async def test_an_uploaded_version_is_relayed_parsed_stored_encrypted_and_announced(
-    services: support.TestServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
     up = await upload(store, GOOD_PDF.read_bytes())
@@ -76,7 +76,7 @@ async def test_an_uploaded_version_is_relayed_parsed_stored_encrypted_and_announ
 
 
 async def test_unreadable_pdfs_end_failed_with_a_reason_and_the_worker_goes_on(
-    services: support.TestServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     worker = spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
     cases = {"not-a-pdf.pdf": "not_pdf", "scanned.pdf": "no_text", "encrypted.pdf": "encrypted"}
@@ -105,7 +105,7 @@ async def test_unreadable_pdfs_end_failed_with_a_reason_and_the_worker_goes_on(
 
 
 async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_new_upload(
-    services: support.TestServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, TASK_IDLE_RECLAIM_MS="1500")
     first = spawn("tasks.worker", env, *WORKER_ARGS, "--tasks-module", SLOW_PARSE_MODULE)
@@ -131,7 +131,7 @@ async def _saw_stage(redis: aioredis.Redis, user_id: uuid.UUID, stage: str) -> b
 
 
 async def test_a_redelivered_parsed_version_is_left_alone(
-    services: support.TestServices,
+    services: support.SessionServices,
     settings: Settings,
     store: ObjectStore,
     redis: aioredis.Redis,

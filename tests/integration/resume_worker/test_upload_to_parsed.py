@@ -17,7 +17,7 @@ URL = "/api/v1/resumes"
 
 
 async def test_an_upload_through_the_api_ends_parsed_and_readable_by_its_owner_only(
-    services: support.TestServices, client: httpx.AsyncClient, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, client: httpx.AsyncClient, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
     owner, other = await factories.account(client), await factories.account(client)

@@ -20,7 +20,7 @@ SENT = 1_000
 
 
 async def test_stream_and_dead_letter_stream_stay_bounded(
-    services: support.TestServices, redis: aioredis.Redis
+    services: support.SessionServices, redis: aioredis.Redis
 ) -> None:
     settings = Settings.from_env(settings_env(services, TASK_STREAM_MAXLEN=str(MAXLEN)))
     broker = build_broker(settings)

@@ -29,7 +29,7 @@ async def _stream_state(redis: aioredis.Redis, queue: str) -> tuple[int, bytes]:
 
 
 async def test_task_of_a_killed_worker_is_finished_by_another_without_a_new_message(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, **FAST_RECLAIM)
     queue = settings.worker.queue_name
@@ -60,7 +60,7 @@ async def _no_pending(redis: aioredis.Redis, queue: str, group: str) -> bool:
 
 
 async def test_worker_survives_a_redis_restart_and_keeps_processing(
-    services: support.TestServices, settings: Settings, spawn: Spawn, tmp_path: Path
+    services: support.SessionServices, settings: Settings, spawn: Spawn, tmp_path: Path
 ) -> None:
     server = EmbeddedRedis(tmp_path / "redis", free_port(), persistent=False)
     server.start()
@@ -100,7 +100,7 @@ async def _run_mark(settings: Settings) -> bytes:
 
 
 async def test_sigterm_stops_a_busy_worker_in_bounded_time_and_keeps_its_task(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     worker = spawn("tasks.worker", settings_env(services), *PROBE_ARGS)
     key = uuid.uuid4().hex

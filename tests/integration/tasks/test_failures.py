@@ -29,7 +29,7 @@ async def _all_acked(redis: aioredis.Redis, settings: Settings) -> bool:
 
 
 async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     queue = settings.worker.queue_name
     spawn("tasks.worker", settings_env(services), *PROBE_ARGS)
@@ -55,7 +55,7 @@ async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
 
 
 async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     spawn("tasks.worker", settings_env(services, TASK_MAX_RETRIES="3"), *PROBE_ARGS)
     key = uuid.uuid4().hex
@@ -74,7 +74,7 @@ async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
 
 
 async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     worker = spawn("tasks.worker", settings_env(services, TASK_MAX_RETRIES="2"), *PROBE_ARGS)
     key = uuid.uuid4().hex
@@ -106,7 +106,7 @@ async def _orphan(redis: aioredis.Redis, settings: Settings, sender: AsyncBroker
 
 
 async def test_a_message_that_keeps_killing_workers_is_dead_lettered_not_run_again(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     msg_id = await _orphan(redis, settings, sender, delivered=10)  # the broker's max_deliveries
     spawn("tasks.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
@@ -120,7 +120,7 @@ async def test_a_message_that_keeps_killing_workers_is_dead_lettered_not_run_aga
 
 
 async def test_a_pending_message_trimmed_away_is_acked_and_dead_lettered(
-    services: support.TestServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     msg_id = await _orphan(redis, settings, sender, delivered=1)
     await redis.xtrim(settings.worker.queue_name, maxlen=0, approximate=False)

@@ -26,7 +26,7 @@ async def _gone(record_id: uuid.UUID) -> bool:
 
 
 async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
-    services: support.TestServices, settings: Settings, redis: aioredis.Redis, spawn: Spawn
+    services: support.SessionServices, settings: Settings, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     expired = await _record(datetime.now(UTC) - timedelta(days=2))
     fresh = await _record(datetime.now(UTC))
