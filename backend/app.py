@@ -8,6 +8,7 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> Litestar:
         prefix="career_copilot",
         group_path=True,
         exclude=["/metrics"],
+        scopes={ScopeType.HTTP},  # websockets are counted by the realtime metrics, not as requests
     )
     app = Litestar(
         route_handlers=[

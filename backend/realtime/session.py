@@ -25,6 +25,7 @@ PONG = events.encoder.encode(events.Pong())
 SYNC_RESET = events.encoder.encode(events.SyncReset())
 CLOSE_NORMAL = 1000
 CLOSE_GRACE_SECONDS = 30.0  # how long a close frame may wait behind a peer's unread backlog
+PEER_GONE = -1  # mailbox item: the peer left, end quietly
 
 
 class Transport(Protocol):
@@ -74,34 +75,46 @@ async def pump(transport: Transport, client: Client, after: tuple[int, int], sen
     """Send mailbox frames with ids above `after` and a ping when idle; answer client pings.
 
     Returns when the peer goes, the hub closes the mailbox, or a send blocks past `send_timeout`
-    (a consumer too slow to keep up: closed with 4008, it reconnects and replays).
+    (a consumer too slow to keep up: closed with 4008, it reconnects and replays). The writer runs
+    in the caller's task and waits with `asyncio.timeout` (no helper task): an idle socket costs
+    one extra task, the reader (measured: memory per idle socket is the scaling limit).
     """
     lock = asyncio.Lock()  # one frame at a time on the socket
 
     async def send(frame: bytes) -> None:
-        async with lock:
-            await asyncio.wait_for(transport.send(frame), send_timeout)
+        async with lock, asyncio.timeout(send_timeout):
+            await transport.send(frame)
 
     async def read() -> None:
-        while (text := await transport.receive()) is not None:
-            try:
-                message = events.client_decoder.decode(text)
-            except msgspec.DecodeError:
-                continue  # unknown client messages are ignored, not fatal
-            if isinstance(message, events.Ping):
-                await send(PONG)
+        code = PEER_GONE
+        try:
+            while (text := await transport.receive()) is not None:
+                try:
+                    message = events.client_decoder.decode(text)
+                except msgspec.DecodeError:
+                    continue  # unknown client messages are ignored, not fatal
+                if isinstance(message, events.Ping):
+                    await send(PONG)
+        except TimeoutError:
+            code = CLOSE_TOO_SLOW
+        finally:
+            client.close(code)  # wakes the writer
 
-    async def write() -> None:
-        last = after
+    reader = asyncio.create_task(read())
+    last = after
+    try:
         while True:
             try:
-                item = await asyncio.wait_for(client.queue.get(), timeout=ping)
+                async with asyncio.timeout(ping):
+                    item = await client.queue.get()
             except TimeoutError:
                 await send(PING)
                 continue
             if isinstance(item, int):
-                async with lock:
-                    await asyncio.wait_for(transport.close(item), CLOSE_GRACE_SECONDS)
+                if item != PEER_GONE:
+                    with contextlib.suppress(TimeoutError):
+                        async with lock, asyncio.timeout(CLOSE_GRACE_SECONDS):
+                            await transport.close(item)
                 return
             event_id, frame = item
             if event_id <= last:
@@ -110,18 +123,13 @@ async def pump(transport: Transport, client: Client, after: tuple[int, int], sen
             last = event_id
             metrics.EVENTS_DELIVERED.inc()
             metrics.PUBLISH_TO_SEND.observe(max(0.0, time.time() - event_id[0] / 1000))
-
-    reader = asyncio.create_task(read())
-    writer = asyncio.create_task(write())
-    try:
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        if any(isinstance(task.exception(), TimeoutError) for task in done):
-            metrics.SOCKETS_CLOSED.labels("send_timeout").inc()
-            with contextlib.suppress(Exception):
-                # Queued behind what the peer has not read yet: a slow peer sees 4008 after its
-                # backlog; a dead one never reads, and we stop waiting after the grace period.
-                await asyncio.wait_for(transport.close(CLOSE_TOO_SLOW), CLOSE_GRACE_SECONDS)
+    except TimeoutError:  # a send blocked past send_timeout
+        metrics.SOCKETS_CLOSED.labels("send_timeout").inc()
+        with contextlib.suppress(Exception):
+            # Queued behind what the peer has not read yet: a slow peer sees 4008 after its
+            # backlog; a dead one never reads, and we stop waiting after the grace period.
+            async with asyncio.timeout(CLOSE_GRACE_SECONDS):
+                await transport.close(CLOSE_TOO_SLOW)
     finally:
-        for task in (reader, writer):
-            task.cancel()
-        await asyncio.gather(reader, writer, return_exceptions=True)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)

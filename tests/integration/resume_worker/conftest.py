@@ -41,9 +41,7 @@ class Upload:
 
 @pytest_asyncio.fixture
 async def store(settings: Settings, db: None) -> AsyncIterator[ObjectStore]:
-    """The encrypted object store of the session's DATA_DIR (the one worker subprocesses get).
-
-    Takes `db`, so the session's pool is open before `clean_state` asks for it."""
+    """The encrypted object store of the session's DATA_DIR (the one worker subprocesses get)."""
     opened = build_store(settings)
     await opened.open()
     yield opened
