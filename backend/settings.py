@@ -48,7 +48,7 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
 
 class RedisSettings(msgspec.Struct, frozen=True):
     url: str = DEFAULT_REDIS_URL
-    pool_max: int = 50
+    pool_max: int = 500
     cache_ttl_seconds: int = 120  # cache-aside entries; 0 turns the read cache off
 
 
@@ -296,7 +296,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         ),
         redis=RedisSettings(
             url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL,
-            pool_max=_int(env, "REDIS_POOL_MAX", 50),
+            pool_max=_int(env, "REDIS_POOL_MAX", 500),
             cache_ttl_seconds=_int(env, "CACHE_TTL_SECONDS", 120),
         ),
         auth=AuthSettings(
