@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 
@@ -79,6 +80,25 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     client = redis_client.connect(settings.redis.url)
     yield client
     await client.aclose()
+
+
+HANG_REPORT_SECONDS = 120  # below pytest-timeout's 300 s: a hung test prints what every task awaits
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _hang_report() -> AsyncIterator[None]:
+    """Diagnostics for an intermittent hang seen in CI (see the session note of issue 3): if a test
+    runs past HANG_REPORT_SECONDS, print the stack of every asyncio task to stderr."""
+
+    async def watchdog() -> None:
+        await asyncio.sleep(HANG_REPORT_SECONDS)
+        print(f"--- test still running after {HANG_REPORT_SECONDS}s; asyncio tasks:", file=sys.stderr)
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=12, file=sys.stderr)
+
+    dog = asyncio.create_task(watchdog())
+    yield
+    dog.cancel()
 
 
 @pytest_asyncio.fixture(autouse=True)
