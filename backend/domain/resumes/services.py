@@ -14,7 +14,7 @@ import structlog
 
 from backend.db.engine import DB
 from backend.db.tables import Resume, ResumeVersion
-from backend.domain.resumes import schemas
+from backend.domain.resumes import parsing, schemas
 from backend.lib import errors, outbox
 from backend.lib.encryption import Envelope
 from backend.lib.resume_parser.document import inspect_pdf
@@ -24,7 +24,6 @@ log = structlog.get_logger("career_copilot.resumes")
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PAGES = 20
 MAX_RESUMES = 100
-PARSE_TASK = "resumes.parse_version"
 
 
 def object_key(user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> str:
@@ -92,7 +91,7 @@ class ResumeService:
                     pages=info.pages,
                 ).save()  # fmt: skip
                 await Resume.update({Resume.updated_at: datetime.now(UTC)}).where(Resume.id == rid)
-                await outbox.enqueue(PARSE_TASK, version_id=str(vid))
+                await outbox.enqueue(parsing.PARSE_TASK, version_id=str(vid))
         except BaseException:
             await self._forget_object(key)
             raise
