@@ -6,6 +6,7 @@
 #   make lint | format | compose-config
 #   make contract   regenerate frontend_contract/ from the code (commit it)
 #   make set-role EMAIL=a@b.c ROLE=admin
+#   make bench-realtime | bench-applications | bench-parser   benchmarks (print numbers; docs/benchmarks.md)
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -16,7 +17,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract set-role
+.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract set-role bench-realtime bench-applications bench-parser
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -74,3 +75,13 @@ contract: uv
 
 set-role: uv
 	$(RUN) python -m backend.manage set-role $(EMAIL) $(ROLE)
+
+bench-realtime: uv
+	$(RUN) python -m ops.bench.realtime_bench
+
+bench-applications: uv
+	@command -v wrk >/dev/null || { echo "bench-applications needs wrk: apt-get install -y wrk"; exit 1; }
+	$(RUN) python ops/bench/applications_bench.py
+
+bench-parser: uv
+	$(RUN) python ops/bench/parser_quality.py
