@@ -10,7 +10,6 @@ until their TTL ends once Redis is back (bounded staleness; see README).
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -57,27 +56,6 @@ class Cache:
             self._failed(exc)
             return None, None
         return int(version), (bytes(value) if value is not None else None)
-
-    async def version(self, namespace: str) -> int | None:
-        """The namespace's current version (0 if never bumped); None when Redis is unavailable."""
-        if not self._available():
-            return None
-        try:
-            raw: Any = await self.redis.get(f"cv:{namespace}")
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
-            return None
-        return int(raw) if raw else 0
-
-    async def get(self, key: str) -> bytes | None:
-        if not self._available():
-            return None
-        try:
-            value: Any = await self.redis.get(key)
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
-            return None
-        return bytes(value) if value is not None else None
 
     async def set(self, key: str, value: bytes) -> None:
         if not self._available():
