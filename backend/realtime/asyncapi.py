@@ -240,6 +240,9 @@ operations are server → browser messages, `receive` operations are browser →
    malformed `last_event_id` is refused at the handshake: the server closes with
    {controllers.CLOSE_POLICY} before accepting, which the handshake answers as HTTP 403
    (browsers report close code 1006 without an `open` event).
+3. Once the socket is open (the `open` event), every event published from then on reaches it:
+   the server subscribes before it completes the handshake. So fetch state over REST after `open`,
+   or reconnect with `last_event_id`, and nothing falls between the two.
 
 ## Messages
 Every event is one JSON text frame

@@ -84,16 +84,20 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
     if user is None or not user.is_active:
         await socket.close(CLOSE_POLICY)
         return
-    await socket.accept()
     hub: Hub = state.realtime_hub
     try:
+        # Subscribed before the handshake completes: once the client's connect returns, every event
+        # published from then on reaches it (an event published in between would otherwise be lost
+        # to a client without a last_event_id).
         client = await hub.attach(str(user.id))
     except (TimeoutError, RedisError, OSError):  # Redis unreachable: try again (maybe elsewhere)
+        await socket.accept()
         await socket.close(CLOSE_RESTART)
         return
     transport = _Socket(socket)
     code = session.CLOSE_NORMAL
     try:
+        await socket.accept()
         after = (0, 0)
         if last_event_id is not None:
             after = await session.replay(state.redis, transport, str(user.id), last_event_id)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -88,6 +89,31 @@ def stop_api(api: Api) -> None:
             api.process.wait()
 
 
+@contextlib.asynccontextmanager
+async def slow_link(url: str, delay: float) -> AsyncIterator[str]:
+    """A loopback TCP proxy to the server of `url` that holds every chunk `delay` seconds each way
+    (a slow network between an api and Redis); yields the same URL through the proxy."""
+    target = urlsplit(url)
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                await asyncio.sleep(delay)
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield urlunsplit(target._replace(netloc=f"127.0.0.1:{port}"))
+
+
 @pytest_asyncio.fixture(scope="module")
 async def apis(services: SessionServices, db: None) -> AsyncIterator[tuple[Api, Api]]:
     """Two api replicas sharing the test Postgres and Redis."""
@@ -135,11 +161,13 @@ async def connect(
 
 
 async def next_event(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
-    """The next frame that is not a server ping."""
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message.get("type") != "ping":
-            return dict(message)
+    """The next frame that is not a server ping, within `timeout` in all (pings keep coming, so a
+    per-frame timeout would wait forever for an event that never comes)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") != "ping":
+                return dict(message)
 
 
 async def nothing_within(ws: ClientConnection, seconds: float) -> bool:

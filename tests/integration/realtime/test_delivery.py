@@ -8,10 +8,21 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
-from backend.realtime import events
+from backend.realtime import channels, events
 from backend.realtime.publisher import Publisher
 from backend.settings import RealtimeSettings, Settings
-from tests.integration.realtime.conftest import Api, connect, make_users, next_event, nothing_within, wait_ready
+from tests.integration.realtime.conftest import (
+    Api,
+    connect,
+    make_users,
+    next_event,
+    nothing_within,
+    slow_link,
+    start_api,
+    stop_api,
+    wait_ready,
+)
+from tests.support import SessionServices
 
 
 def delta(seq: int, text: str = "token") -> events.CoverLetterDelta:
@@ -51,6 +62,27 @@ async def test_ids_increase_per_user_and_order_is_kept(
     assert as_tuples == sorted(as_tuples) and len(set(as_tuples)) == 50
 
 
+async def test_a_socket_hears_every_event_published_after_its_handshake(
+    services: SessionServices, db: None, redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    """No last_event_id, so nothing is replayed: the api subscribes the user before it completes the
+    handshake. A slow link (50 ms each way) between that api and Redis makes a late subscription
+    certain to show (before the fix, events published right after connect were lost)."""
+    users = await make_users(3)
+    async with slow_link(services.redis_url, 0.05) as slow_redis_url:
+        api = start_api(services, REDIS_URL=slow_redis_url)
+        try:
+            await wait_ready(api)
+            for user in users:
+                async with await connect(redis, api, user) as ws:
+                    channel = channels.user_channel(user)
+                    assert await redis.pubsub_numsub(channel) == [(channel.encode(), 1)]
+                    sent = await publisher.publish(user, delta(0))
+                    assert (await next_event(ws))["id"] == sent
+        finally:
+            await asyncio.to_thread(stop_api, api)
+
+
 async def test_200_users_connecting_at_once_after_a_cold_start_all_hear_their_first_event(
     fresh_api: Api, redis: aioredis.Redis, publisher: Publisher
 ) -> None:
@@ -80,7 +112,7 @@ async def test_replay_after_a_disconnect_mid_burst_loses_and_duplicates_nothing(
                 burst.set()
         return ids
 
-    first = await connect(redis, apis[0], user)
+    first = await connect(redis, apis[0], user, close_timeout=1)  # it stops reading: no clean close
     producer = asyncio.create_task(publish_burst())
     await burst.wait()
     seen = [await next_event(first) for _ in range(150)]
