@@ -1,28 +1,42 @@
 """Fixtures for the parse worker tests: versions written as the api writes them, events read back.
 
 `spawn`, `sender` and `eventually` come from the task tests (tests/integration/tasks/conftest.py).
+
+End to end, on either object store: `stack` (parametrized `local` / `s3`) is an api in this process
+and the environment of its workers, both on the same store; `user_socket` opens a user's realtime
+socket whose frames a `Socket` collects in the background.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from backend.db.engine import DB
 from backend.db.tables import Resume, ResumeVersion, TaskOutbox, User
 from backend.domain.resumes import parsing
 from backend.lib import outbox
 from backend.lib.storage import ObjectStore, build_store
-from backend.realtime import channels
+from backend.realtime import channels, tickets
 from backend.settings import Settings
+from tests import support
+from tests.conftest import settings_env
+from tests.integration.conftest import BUCKET, raw_client, s3_env, served
 from tests.integration.tasks.conftest import eventually, sender, spawn  # noqa: F401 - shared fixtures
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "resumes"
@@ -127,3 +141,102 @@ async def queue_drained(redis: aioredis.Redis, settings: Settings) -> bool:
     if not last or not mine:
         return False
     return bool(mine[0]["last-delivered-id"] == last[0][0] and mine[0]["pending"] == 0)
+
+
+# -- end to end: an api and its workers on one object store, realtime sockets ------------------------
+@dataclass(frozen=True)
+class Stack:
+    """An api served in this process (real HTTP and websockets) and the environment of its workers,
+    both on the same object store."""
+
+    store: str  # "local" or "s3"
+    api_url: str
+    worker_env: dict[str, str]
+    read_raw: Callable[[str], bytes]  # the bytes at rest under a store key, read around the store
+    local_dir: Path  # where the local store keeps files (the s3 stack must leave it empty)
+
+
+@pytest.fixture(params=["local", "s3"])
+def stack(request: pytest.FixtureRequest, services: support.SessionServices, settings: Settings) -> Stack:
+    local_dir = Path(settings.storage.local_dir)
+    if request.param == "local":  # the session's api (`app_url`, as `client` uses) and the default store
+        return Stack(
+            "local",
+            request.getfixturevalue("app_url"),
+            settings_env(services),
+            read_raw=lambda key: local_dir.joinpath(key).read_bytes(),
+            local_dir=local_dir,
+        )
+    endpoint, prefix, api_url = request.getfixturevalue("s3_api")
+    client = raw_client(endpoint)
+    return Stack(
+        "s3",
+        api_url,
+        settings_env(services, **s3_env(endpoint, prefix)),
+        read_raw=lambda key: client.get_object(Bucket=BUCKET, Key=f"{prefix}/{key}")["Body"].read(),
+        local_dir=local_dir,
+    )
+
+
+@pytest_asyncio.fixture
+async def s3_api(services: support.SessionServices, s3_endpoint: str, db: None) -> AsyncIterator[tuple[str, str, str]]:
+    """(endpoint, key prefix, api url): a second api in this process, storing in the moto bucket under
+    a prefix of its own. It pings idle sockets every second, so tests meet server pings too."""
+    from backend.app import create_app
+
+    prefix = f"e2e-{uuid.uuid4().hex[:12]}"
+    env = settings_env(services, **s3_env(s3_endpoint, prefix), REALTIME_PING_INTERVAL_SECONDS="1")
+    async with served(create_app(Settings.from_env(env))) as url:
+        yield s3_endpoint, prefix, url
+
+
+class Socket:
+    """A user's realtime socket; every frame it receives is collected in the background."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                self.frames.append(json.loads(raw))
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The frames that are events: server pings and the answers to our pings aside."""
+        return [frame for frame in self.frames if frame.get("type") not in ("ping", "pong")]
+
+    async def until(self, done: Callable[[list[dict[str, Any]]], bool], within: float) -> list[dict[str, Any]]:
+        """The events once `done(events)` holds; TimeoutError after `within` seconds overall."""
+        async with asyncio.timeout(within):
+            while not done(self.events):
+                assert not self.reader.done(), f"socket closed ({self.ws.close_code}) after {self.frames}"
+                await asyncio.sleep(0.05)
+        return self.events
+
+    async def alive(self, within: float = 10) -> None:
+        """Ping and wait for the pong. The server's pump answers it, and the pump starts only once the
+        user's channel is subscribed: after this, nothing published to the user can be missed."""
+        pongs = self.frames.count({"type": "pong"})
+        await self.ws.send(json.dumps({"type": "ping"}))
+        async with asyncio.timeout(within):
+            while self.frames.count({"type": "pong"}) == pongs:
+                assert not self.reader.done(), f"socket closed ({self.ws.close_code}) after {self.frames}"
+                await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def user_socket(redis: aioredis.Redis, api_url: str, user_id: str) -> AsyncIterator[Socket]:
+    """The user's realtime socket on the api at `api_url`, subscribed and collecting when yielded."""
+    ticket = await tickets.issue(redis, uuid.UUID(user_id), 30)
+    url = api_url.replace("http://", "ws://", 1) + f"/api/v1/realtime?ticket={ticket}"
+    async with websockets.connect(url, open_timeout=10) as ws:
+        socket = Socket(ws)
+        try:
+            await socket.alive()
+            yield socket
+        finally:
+            await ws.close()
+            await socket.reader

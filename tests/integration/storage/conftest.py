@@ -1,4 +1,4 @@
-"""Real stores for the storage tests: a moto S3 server on loopback (session) and temp directories.
+"""Real stores for the storage tests: the moto S3 server of tests/integration/conftest.py and temp directories.
 
 `backend` is parametrized over `local` and `s3`: each test gets a fresh, isolated inner store (its own
 directory, or its own key prefix in the shared bucket) plus a way to read the bytes at rest directly,
@@ -8,24 +8,19 @@ bypassing the store (from disk, or with a plain boto3 client).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aioboto3
-import boto3
 import pytest
 import pytest_asyncio
-from moto.server import ThreadedMotoServer
 
-from backend.lib.embedded_services import free_port, wait_for_port
 from backend.lib.storage import LocalStore, ObjectStore
 from backend.lib.storage.s3 import S3Store
 from backend.settings import StorageSettings
-
-BUCKET = "career-copilot-test"
-CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test-secret"}
+from tests.integration.conftest import BUCKET, CREDENTIALS, raw_client
 
 
 @dataclass
@@ -34,26 +29,6 @@ class Backend:
     store: ObjectStore  # opened
     read_raw: Callable[[str], bytes]  # the bytes at rest under a key, read around the store
     write_raw: Callable[[str, bytes], None]
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3 protocol server (moto) on a free loopback port, with the test bucket created."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        wait_for_port(port, timeout=30)
-        url = f"http://127.0.0.1:{port}"
-        raw_client(url).create_bucket(Bucket=BUCKET)
-        yield url
-    finally:
-        server.stop()
-
-
-def raw_client(endpoint: str) -> Any:
-    """A plain synchronous boto3 client: reads what the store wrote without going through it."""
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **CREDENTIALS)
 
 
 def s3_settings(endpoint: str, **overrides: Any) -> StorageSettings:

@@ -12,7 +12,8 @@ from backend.lib.encryption import DecryptionError, Envelope, UnknownKeyError
 from backend.lib.storage import EncryptedStore, LocalStore
 from backend.lib.storage.s3 import S3Store
 from backend.settings import Settings
-from tests.integration.storage.conftest import BUCKET, CREDENTIALS, Backend, raw_client
+from tests.integration.conftest import BUCKET, CREDENTIALS, raw_client
+from tests.integration.storage.conftest import Backend
 
 K1, K2 = os.urandom(32), os.urandom(32)
 RESUME = b"%PDF-1.7\nJane Doe\njane.doe@example.com\n+1 555 0100\nSenior Engineer at Initech\n"

@@ -12,7 +12,8 @@ import pytest
 from backend.lib.embedded_services import free_port
 from backend.lib.storage import StorageError, StorageUnavailable
 from backend.lib.storage.s3 import S3Store
-from tests.integration.storage.conftest import BUCKET, raw_client, s3_settings
+from tests.integration.conftest import BUCKET, raw_client
+from tests.integration.storage.conftest import s3_settings
 
 
 async def test_presigned_url_downloads_the_object_with_its_name(s3_store: S3Store) -> None:
