@@ -25,7 +25,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
         cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
         app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
-        app.state.realtime_hub = Hub(app.state.redis, settings.realtime.socket_queue_size)
+        subscriber = redis_client.connect_subscriber(settings.redis.url)
+        app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
         app.state.envelope = Envelope.from_settings(settings.encryption)
         app.state.store = build_store(settings)
@@ -34,6 +35,7 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
             yield
         finally:
             await app.state.realtime_hub.stop()
+            await subscriber.aclose()
             await app.state.store.close()
             await app.state.cache.redis.aclose()
             await app.state.redis.aclose()

@@ -89,29 +89,58 @@ def stop_api(api: Api) -> None:
             api.process.wait()
 
 
-@contextlib.asynccontextmanager
-async def slow_link(url: str, delay: float) -> AsyncIterator[str]:
-    """A loopback TCP proxy to the server of `url` that holds every chunk `delay` seconds each way
-    (a slow network between an api and Redis); yields the same URL through the proxy."""
-    target = urlsplit(url)
+class Link:
+    """A loopback TCP proxy to the server of a URL: the network between an api and Redis, which a
+    test can slow down (`delay` seconds per chunk each way) or cut and restore."""
 
-    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, url: str, delay: float = 0.0) -> None:
+        self.target = urlsplit(url)
+        self.delay = delay
+        self.url = ""
+        self._up = True
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    def cut(self) -> None:
+        """Drop every open connection and refuse new ones until `restore()`."""
+        self._up = False
+        for writer in self._writers:
+            writer.close()
+
+    def restore(self) -> None:
+        self._up = True
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
-                await asyncio.sleep(delay)
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 writer.write(data)
                 await writer.drain()
         finally:
             writer.close()
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self._up:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(self.target.hostname, self.target.port)
+        self._writers |= {writer, up_writer}
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        finally:
+            self._writers -= {writer, up_writer}
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+
+@contextlib.asynccontextmanager
+async def network_link(url: str, delay: float = 0.0) -> AsyncIterator[Link]:
+    """A `Link` to the server of `url`; its `url` is the same URL through the proxy."""
+    link = Link(url, delay)
+    server = await asyncio.start_server(link._handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
+    link.url = urlunsplit(link.target._replace(netloc=f"127.0.0.1:{port}"))
     async with server:
-        yield urlunsplit(target._replace(netloc=f"127.0.0.1:{port}"))
+        yield link
+        link.cut()
 
 
 @pytest_asyncio.fixture(scope="module")

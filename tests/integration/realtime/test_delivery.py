@@ -15,9 +15,9 @@ from tests.integration.realtime.conftest import (
     Api,
     connect,
     make_users,
+    network_link,
     next_event,
     nothing_within,
-    slow_link,
     start_api,
     stop_api,
     wait_ready,
@@ -69,8 +69,8 @@ async def test_a_socket_hears_every_event_published_after_its_handshake(
     handshake. A slow link (50 ms each way) between that api and Redis makes a late subscription
     certain to show (before the fix, events published right after connect were lost)."""
     users = await make_users(3)
-    async with slow_link(services.redis_url, 0.05) as slow_redis_url:
-        api = start_api(services, REDIS_URL=slow_redis_url)
+    async with network_link(services.redis_url, delay=0.05) as slow:
+        api = start_api(services, REDIS_URL=slow.url)
         try:
             await wait_ready(api)
             for user in users:
@@ -190,3 +190,30 @@ async def test_unknown_ws_paths_get_no_socket(apis: tuple[Api, Api]) -> None:
     with pytest.raises(websockets.InvalidStatus) as caught:
         await websockets.connect(apis[0].url.replace("http", "ws") + "/api/v1/nowhere", open_timeout=5)
     assert caught.value.response.status_code in (403, 404)
+
+
+async def test_a_socket_misses_nothing_published_while_its_api_briefly_lost_redis(
+    services: SessionServices, db: None, redis: aioredis.Redis, publisher: Publisher
+) -> None:
+    """The api's link to Redis drops for 0.3 s while an event is published: the client, following
+    the protocol (on 1012 reconnect with its last_event_id), still gets that event."""
+    (user,) = await make_users(1)
+    async with network_link(services.redis_url) as link:
+        api = start_api(services, REDIS_URL=link.url)
+        try:
+            await wait_ready(api)
+            async with await connect(redis, api, user) as ws:
+                last = await publisher.publish(user, delta(0))
+                assert (await next_event(ws))["id"] == last
+                link.cut()
+                missed = await publisher.publish(user, delta(1))  # the test's own client is not cut
+                await asyncio.sleep(0.3)
+                link.restore()
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await next_event(ws, 10)  # the api cannot know whether it missed something
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+            await wait_ready(api)
+            async with await connect(redis, api, user, last_event_id=last) as ws:
+                assert (await next_event(ws))["id"] == missed
+        finally:
+            await asyncio.to_thread(stop_api, api)
