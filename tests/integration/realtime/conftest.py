@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,6 +197,27 @@ async def next_event(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]
             message = json.loads(await ws.recv())
             if message.get("type") != "ping":
                 return dict(message)
+
+
+Reconnect = Callable[[str], Awaitable[ClientConnection]]
+REPLAY_CODES = (1012, 4008)  # closes after which a client reconnects with its last_event_id
+
+
+async def read_events(
+    ws: ClientConnection, count: int, reconnect: Reconnect
+) -> tuple[list[dict[str, Any]], ClientConnection]:
+    """`count` events read the way a client should: after a 1012 or 4008 close, reconnect with the
+    last event id and go on. Returns the events and the socket in use at the end."""
+    got: list[dict[str, Any]] = []
+    while True:
+        try:
+            while len(got) < count:
+                got.append(await next_event(ws))
+            return got, ws
+        except websockets.ConnectionClosed as closed:
+            if closed.rcvd is None or closed.rcvd.code not in REPLAY_CODES or not got:
+                raise
+            ws = await reconnect(got[-1]["id"])
 
 
 async def nothing_within(ws: ClientConnection, seconds: float) -> bool:
