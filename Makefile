@@ -4,7 +4,8 @@
 #   make test       the whole suite, lint, format check, types, compose validation
 #   make migrate | api | worker | scheduler   one piece, against DATABASE_URL / REDIS_URL
 #   make lint | format | compose-config
-#   make contract   regenerate frontend_contract/ from the code (commit it)
+#   make contract   regenerate frontend_contract/ from the code: JSON docs, TS types, dashboard JS (commit it)
+#   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
 #   make bench-realtime | bench-applications | bench-parser   benchmarks (print numbers; docs/benchmarks.md)
 
@@ -17,7 +18,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract set-role bench-realtime bench-applications bench-parser
+.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-parser
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -33,7 +34,7 @@ sync: uv
 dev: sync
 	$(RUN) python -m backend.devserver
 
-test: uv
+test: uv npm-ci browser
 	$(UV) sync --frozen --all-extras
 	$(RUN) pytest
 	$(RUN) ruff check .
@@ -70,8 +71,26 @@ compose-config:
 	$(COMPOSE) --env-file ops/compose.env.example -f docker-compose.yml config --quiet
 	@echo "compose-config: docker-compose.yml is valid"
 
-contract: uv
+contract: uv npm-ci
 	$(RUN) python -m backend.contract
+
+# The locked TypeScript generators and compiler (frontend_contract/package-lock.json), once.
+npm-ci:
+	@command -v npm >/dev/null || { echo "frontend_contract needs Node.js 20+ and npm (apt-get install -y nodejs npm)"; exit 1; }
+	@test -f frontend_contract/node_modules/.package-lock.json || \
+		(cd frontend_contract && npm ci --no-audit --no-fund --loglevel=error)
+
+# Chromium for the browser tests: Debian's package (as root), never `playwright install`.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		echo "installing Debian's chromium for the browser tests" && \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+		{ echo "the browser tests need Chromium: sudo apt-get install -y chromium"; exit 1; }
+
+screenshots: uv browser
+	$(UV) sync --frozen --all-extras
+	E2E_SCREENSHOTS_DIR=$(CURDIR)/frontend_contract/screenshots $(RUN) pytest -q tests/e2e
 
 set-role: uv
 	$(RUN) python -m backend.manage set-role $(EMAIL) $(ROLE)

@@ -13,9 +13,13 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
+from backend import dashboard
 from backend.domain.accounts import controllers as account_controllers
 from backend.domain.admin import controllers as admin_controllers
+from backend.domain.analyses import controllers as analysis_controllers
 from backend.domain.applications import controllers as application_controllers
+from backend.domain.cover_letters import controllers as cover_letter_controllers
+from backend.domain.notifications import controllers as notification_controllers
 from backend.domain.resumes import controllers as resume_controllers
 from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
@@ -50,10 +54,17 @@ def create_app(settings: Settings) -> Litestar:
             admin_controllers.AdminController,
             application_controllers.ApplicationController,
             resume_controllers.ResumeController,
+            cover_letter_controllers.CoverLetterController,
+            analysis_controllers.AnalysisController,
+            analysis_controllers.VersionAnalysisController,
             realtime_controllers.TicketController,
             realtime_controllers.realtime_socket,
+            notification_controllers.NotificationController,
             health.HealthController,
             MetricsController,
+            # The local mailbox of `make dev`: never outside development.
+            *([notification_controllers.DevMailboxController] if settings.app.env == "development" else []),
+            *dashboard.routes(),  # the reference dashboard at `/` (frontend_contract/dashboard)
         ],
         dependencies={
             "settings": Provide(auth.provide_settings, sync_to_thread=False),

@@ -2,7 +2,11 @@
 
 - `openapi.json`: the REST API, from the Litestar app built with default settings (never started);
 - `asyncapi.yaml` and `events.schema.json`: the websocket and its messages, from `realtime.events`
-  (`backend.realtime.asyncapi`).
+  (`backend.realtime.asyncapi`);
+- `types/api.d.ts` and `types/events.d.ts`: TypeScript types generated from those two JSON documents by
+  the npm packages pinned in `frontend_contract/package.json` (`npm ci` first when `node_modules` is
+  missing), then `tsc` type-checks the client, the usage example and the dashboard, and builds the
+  reference dashboard into `dashboard/js/` (plain ES modules, committed: the api serves them at `/`).
 
 `python -m backend.contract` regenerates them; `python -m backend.contract --check` exits 1 on drift
 (the contract test does the same). Keys are sorted so the output only changes when the code does.
@@ -11,8 +15,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +53,66 @@ def render_events_schema() -> str:
 
 def rendered() -> dict[str, str]:
     """File name in frontend_contract/ -> expected content."""
-    return {
+    documents = {
         "openapi.json": render_openapi(),
         "asyncapi.yaml": render_asyncapi(),
         "events.schema.json": render_events_schema(),
     }
+    return documents | render_typescript(documents)
+
+
+# -- TypeScript: generated types, type check, dashboard build ---------------------------------------
+TYPES = ("types/api.d.ts", "types/events.d.ts")
+DASHBOARD_JS = "dashboard/js"  # tsc's output, served by the api at `/` (backend/dashboard.py)
+_TS_INPUTS = ("package.json", "tsconfig.json", "dashboard/tsconfig.json", "client", "example", "dashboard/src")
+
+
+def render_typescript(documents: dict[str, str]) -> dict[str, str]:
+    """The generated types and the dashboard's JS build for `documents`, made in a scratch copy of
+    frontend_contract/ (so a check never touches the tree). Raises when a generator or `tsc` fails."""
+    ensure_node_modules()
+    with tempfile.TemporaryDirectory(prefix="contract-") as scratch:
+        root = Path(scratch)
+        for name in ("openapi.json", "events.schema.json"):
+            (root / name).write_text(documents[name])
+        for name in _TS_INPUTS:
+            source, target = CONTRACT_DIR / name, root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, target)
+            else:
+                shutil.copy(source, target)
+        (root / "node_modules").symlink_to(CONTRACT_DIR / "node_modules")
+        (root / "types").mkdir()
+        for script in ("types", "check", "build"):  # package.json scripts
+            _npm(root, "run", "--silent", script)
+        files = {name: (root / name).read_text() for name in TYPES}
+        for path in sorted((root / DASHBOARD_JS).rglob("*.js")):
+            files[path.relative_to(root).as_posix()] = path.read_text()
+    return files
+
+
+def ensure_node_modules() -> None:
+    """`npm ci` (the locked generators and tsc) when frontend_contract/node_modules is missing."""
+    if not (CONTRACT_DIR / "node_modules" / ".package-lock.json").exists():
+        _npm(CONTRACT_DIR, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+
+
+def _npm(cwd: Path, *args: str) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is not installed: frontend_contract/ needs Node.js 20+ and npm")
+    result = subprocess.run(  # noqa: S603 - fixed npm commands
+        [npm, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env={**os.environ, "NO_COLOR": "1"}
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"npm {' '.join(args)} failed in {cwd}:\n{result.stdout}\n{result.stderr}")
+
+
+def _strays(files: dict[str, str]) -> list[Path]:
+    """Committed dashboard JS that the build no longer produces."""
+    built = {CONTRACT_DIR / name for name in files}
+    return [path for path in sorted((CONTRACT_DIR / DASHBOARD_JS).rglob("*.js")) if path not in built]
 
 
 def _json(value: Any) -> str:
@@ -115,12 +178,18 @@ def _scalar(value: Any) -> str:
 def main(argv: list[str]) -> int:
     files = rendered()
     stale = [name for name, text in files.items() if _read(CONTRACT_DIR / name) != text]
+    strays = _strays(files)
     if "--check" in argv:
         for name in stale:
             print(f"frontend_contract/{name} is out of date: run `python -m backend.contract`", file=sys.stderr)
-        return 1 if stale else 0
+        for path in strays:
+            print(f"{path} is no longer built: run `python -m backend.contract`", file=sys.stderr)
+        return 1 if stale or strays else 0
     for name, text in files.items():
+        (CONTRACT_DIR / name).parent.mkdir(parents=True, exist_ok=True)
         (CONTRACT_DIR / name).write_text(text)
+    for path in strays:
+        path.unlink()
     print(f"wrote {len(files)} file(s) to {CONTRACT_DIR}")
     return 0
 

@@ -8,15 +8,18 @@ import sys
 
 from backend.db import engine
 from backend.domain.admin import services as admin_services
+from backend.lib import redis_client
 from backend.settings import Settings
 
 
 async def _set_role(email: str, role: str) -> int:
     settings = Settings.from_env()
     await engine.open_pool(settings.db)
+    redis = redis_client.connect(settings.redis.url)  # the change is announced to the api's session memos
     try:
-        found = await admin_services.set_role(email, role)
+        found = await admin_services.set_role(email, role, redis)
     finally:
+        await redis.aclose()
         await engine.close_pool()
     print(f"{email}: role is now {role}" if found else f"{email}: no such account", file=sys.stderr)
     return 0 if found else 1

@@ -63,6 +63,9 @@ class AuthSettings(msgspec.Struct, frozen=True):
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 30
     login_window_seconds: int = 900
+    # how long an api process may trust a session it checked in Postgres while Redis says nothing
+    # changed (backend/domain/accounts/session_memo.py); 0: every request asks Postgres
+    session_memo_seconds: int = 10
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
@@ -112,6 +115,42 @@ class EncryptionSettings(msgspec.Struct, frozen=True):
     active_kid: str = "dev"  # wraps new data keys; every listed kid can unwrap (rotation)
 
 
+class AISettings(msgspec.Struct, frozen=True):
+    """SPEC §8: an OpenAI-compatible endpoint when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set, else builtin."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "gpt-4o-mini"
+    timeout_seconds: float = 30.0  # per request, and the longest silence inside a stream
+    max_retries: int = 2  # the openai client's own retries of 408/409/429/5xx and connection errors
+    max_output_tokens: int = 900
+    builtin_token_delay_ms: float = 0.0  # pacing of the offline provider's stream (demos, tests)
+    requests_per_minute: int = 10  # per user, on AI endpoints
+    requests_per_day: int = 200
+    daily_token_budget: int = 200_000  # per user (prompt + completion tokens)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url or self.api_key)
+
+
+class MailSettings(msgspec.Struct, frozen=True):
+    """Outgoing email (SPEC §7): the SMTP server the worker sends through. The default is the local
+    mail catcher that `make dev` runs (backend/lib/mail/catcher.py); production sets SMTP_HOST."""
+
+    host: str = "127.0.0.1"
+    port: int = 1025
+    username: str | None = None
+    password: str | None = None
+    starttls: bool | None = None  # True: required, False: never, None: when the server offers it
+    tls: bool = False  # implicit TLS from the first byte (SMTPS, usually port 465)
+    validate_certs: bool = True
+    mail_from: str = "Career Copilot <no-reply@career-copilot.local>"
+    timeout_seconds: float = 20.0
+    max_attempts: int = 10  # sends of one email (transient failures) before it is marked failed
+    retry_base_seconds: float = 10.0  # transient failure n waits base * 2**(n-1), capped at 15 min
+
+
 class Settings(msgspec.Struct, frozen=True):
     app: AppSettings = msgspec.field(default_factory=AppSettings)
     db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
@@ -121,6 +160,8 @@ class Settings(msgspec.Struct, frozen=True):
     realtime: RealtimeSettings = msgspec.field(default_factory=RealtimeSettings)
     storage: StorageSettings = msgspec.field(default_factory=StorageSettings)
     encryption: EncryptionSettings = msgspec.field(default_factory=EncryptionSettings)
+    ai: AISettings = msgspec.field(default_factory=AISettings)
+    mail: MailSettings = msgspec.field(default_factory=MailSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -256,6 +297,42 @@ def _storage(env: Mapping[str, str], data_dir: str) -> StorageSettings:
     )
 
 
+def _optional_bool(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip().lower()
+    return None if raw in {"", "auto"} else _bool(env, name, False)
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings:
+    """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS (true/false/auto), SMTP_TLS,
+    SMTP_VALIDATE_CERTS, MAIL_FROM (or SMTP_FROM), SMTP_TIMEOUT_SECONDS, MAIL_MAX_ATTEMPTS."""
+    defaults = MailSettings()
+    tls = _bool(env, "SMTP_TLS", False)
+    starttls = _optional_bool(env, "SMTP_STARTTLS")
+    if tls and starttls:
+        raise SettingsError("SMTP_TLS and SMTP_STARTTLS exclude each other (implicit TLS or an upgrade, not both)")
+    username = env.get("SMTP_USERNAME", "").strip() or None
+    password = env.get("SMTP_PASSWORD", "") or None
+    if (username is None) != (password is None):
+        missing = "SMTP_PASSWORD" if password is None else "SMTP_USERNAME"
+        raise SettingsError(f"{missing} must be set together with the other SMTP credential")
+    mail_from = (env.get("MAIL_FROM", "").strip() or env.get("SMTP_FROM", "").strip()) or defaults.mail_from
+    if "@" not in mail_from:
+        raise SettingsError(f"MAIL_FROM must hold an email address, got {mail_from!r}")
+    return MailSettings(
+        host=env.get("SMTP_HOST", "").strip() or defaults.host,
+        port=_int(env, "SMTP_PORT", 465 if tls else defaults.port),
+        username=username,
+        password=password,
+        starttls=False if tls else starttls,
+        tls=tls,
+        validate_certs=_bool(env, "SMTP_VALIDATE_CERTS", True),
+        mail_from=mail_from,
+        timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", defaults.timeout_seconds),
+        max_attempts=max(1, _int(env, "MAIL_MAX_ATTEMPTS", defaults.max_attempts)),
+        retry_base_seconds=_float(env, "MAIL_RETRY_BASE_SECONDS", defaults.retry_base_seconds),
+    )
+
+
 def _from_env(env: Mapping[str, str]) -> Settings:
     app_env = env.get("APP_ENV", "development").strip() or "development"
     if app_env not in {"development", "test", "production"}:
@@ -309,6 +386,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
             ),
             login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", auth_defaults.login_max_failures_per_ip),
             login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", auth_defaults.login_window_seconds),
+            session_memo_seconds=_int(env, "SESSION_MEMO_SECONDS", auth_defaults.session_memo_seconds),
         ),
         worker=WorkerSettings(
             queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
@@ -326,4 +404,25 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         ),
         storage=_storage(env, env.get("DATA_DIR", ".data")),
         encryption=_encryption(env, production),
+        ai=_ai(env),
+        mail=_mail(env),
+    )
+
+
+def _ai(env: Mapping[str, str]) -> AISettings:
+    d = AISettings()
+    base_url = env.get("OPENAI_BASE_URL", "").strip() or None
+    if base_url is not None and not re.match(r"https?://[^/\s]+", base_url):
+        raise SettingsError(f"OPENAI_BASE_URL must be an http(s) URL, got {base_url!r}")
+    return AISettings(
+        base_url=base_url,
+        api_key=env.get("OPENAI_API_KEY", "").strip() or None,
+        model=env.get("OPENAI_MODEL", "").strip() or d.model,
+        timeout_seconds=_float(env, "OPENAI_TIMEOUT_SECONDS", d.timeout_seconds),
+        max_retries=_int(env, "OPENAI_MAX_RETRIES", d.max_retries),
+        max_output_tokens=_int(env, "AI_MAX_OUTPUT_TOKENS", d.max_output_tokens),
+        builtin_token_delay_ms=_float(env, "AI_BUILTIN_TOKEN_DELAY_MS", d.builtin_token_delay_ms),
+        requests_per_minute=_int(env, "AI_REQUESTS_PER_MINUTE", d.requests_per_minute),
+        requests_per_day=_int(env, "AI_REQUESTS_PER_DAY", d.requests_per_day),
+        daily_token_budget=_int(env, "AI_DAILY_TOKEN_BUDGET", d.daily_token_budget),
     )

@@ -28,7 +28,7 @@ from tasks import resources
 from tasks.middleware import BackoffRetryMiddleware, LogContextMiddleware
 from tasks.stream import HardenedStreamBroker
 
-TASK_MODULES: tuple[str, ...] = ("tasks.maintenance", "tasks.resumes")
+TASK_MODULES: tuple[str, ...] = ("tasks.maintenance", "tasks.resumes", "tasks.notifications", "tasks.ai")
 
 
 def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:

@@ -15,6 +15,12 @@ worker's hooks in tasks.resources), makes sure each reaches the broker:
 - any other send error (a row that cannot be serialised) is recorded on that row, which stays
   pending, and the batch goes on.
 
+Between batches the relay sleeps `interval` s or until a `NOTIFY task_outbox` (sent by
+`outbox.enqueue` in the writer's transaction) arrives on its own LISTEN connection, so a job
+reaches the broker within milliseconds of the commit (issue 6: first cover-letter token ≤ 150 ms).
+The LISTEN connection is best effort: when it cannot be opened or drops, polling carries on and
+the connection is retried before each sleep.
+
 Delivery is at-least-once: a crash between the send and the commit sends the row again, which the
 idempotent tasks absorb. Sent rows are deleted by `maintenance.purge_expired` after a day.
 """
@@ -36,6 +42,7 @@ from taskiq.kicker import AsyncKicker
 
 from backend.db.engine import DB
 from backend.db.tables import TaskOutbox
+from backend.lib import outbox
 from tasks.connections import OUTAGES
 
 logger = logging.getLogger("tasks.outbox")
@@ -71,6 +78,8 @@ class OutboxRelay:
         self.send_timeout = send_timeout
         self.max_backoff = max_backoff
         self._stop = asyncio.Event()
+        self._nudge = asyncio.Event()  # set by a NOTIFY or by stop(): ends the current sleep
+        self._listener: Any = None  # the asyncpg connection that LISTENs to outbox.CHANNEL
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -83,12 +92,34 @@ class OutboxRelay:
         if self._task is None:
             return
         self._stop.set()
+        self._nudge.set()
         done, _ = await asyncio.wait({self._task}, timeout=grace)
         if not done:
             self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
         self._task = None
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._listener.close(), 2)
+            self._listener = None
+
+    async def _listen(self) -> None:
+        """(Re)open the LISTEN connection if it is missing or closed; polling covers any failure."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        self._listener = None
+        connection: Any = None
+        try:
+            connection = await asyncio.wait_for(DB.get_new_connection(), 5)
+            await connection.add_listener(outbox.CHANNEL, lambda *_: self._nudge.set())
+        except Exception as exc:
+            logger.debug("outbox relay cannot LISTEN (%s); polling only", type(exc).__name__)
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    connection.terminate()
+            return
+        self._listener = connection
 
     async def run(self) -> None:
         """Relay until `stop`; outages of Redis or Postgres are waited out with backoff."""
@@ -107,12 +138,13 @@ class OutboxRelay:
                         type(exc).__name__,
                         exc_info=not expected,
                     )
-                await self._sleep(pause)
+                await self._sleep(pause, nudgeable=False)
                 continue
             if failures:
                 logger.warning("outbox relay sending again after %d failed attempt(s)", failures)
                 failures = 0
             if sent < self.batch:
+                await self._listen()
                 await self._sleep(self.interval)
 
     async def relay_once(self) -> int:
@@ -154,9 +186,11 @@ class OutboxRelay:
         cause = exc.__cause__ if isinstance(exc, SendTaskError) and exc.__cause__ is not None else exc
         return f"{type(cause).__name__}: {cause}"
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, *, nudgeable: bool = True) -> None:
+        """Sleep `seconds`, or until stopped; a NOTIFY ends it early too unless backing off from an outage."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), seconds)
+            await asyncio.wait_for((self._nudge if nudgeable else self._stop).wait(), seconds)
+        self._nudge.clear()
 
 
 def _kwargs(raw: Any) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class DevConfig:
     redis_url: str | None  # None: provision the embedded Redis
     postgres_port: int
     redis_port: int
+    smtp_host: str | None  # None: run the local mail catcher (mail lands in DATA_DIR/mail)
+    smtp_port: int
     database_name: str
     redis_db: int
     processes: tuple[str, ...]
@@ -58,6 +60,8 @@ class DevConfig:
             redis_url=env.get("REDIS_URL", "").strip() or None,
             postgres_port=_int(env, "DEV_POSTGRES_PORT", default_db.port or 55432),
             redis_port=_int(env, "DEV_REDIS_PORT", default_redis.port or 56379),
+            smtp_host=env.get("SMTP_HOST", "").strip() or None,
+            smtp_port=_int(env, "DEV_SMTP_PORT", 1025),
             database_name=default_db.path.lstrip("/") or "career_copilot",
             redis_db=int(default_redis.path.lstrip("/") or 0),
             processes=processes,

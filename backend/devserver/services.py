@@ -85,6 +85,17 @@ async def start_redis(config: DevConfig, env: Mapping[str, str], output: Output,
     return child
 
 
+async def start_mail(config: DevConfig, env: Mapping[str, str], output: Output, policy: RestartPolicy) -> Child:
+    """Start the local mail catcher (SMTP on DEV_SMTP_PORT, `.eml` files in DATA_DIR/mail)."""
+    if port_in_use(config.smtp_port):
+        raise StartupError(f"port {config.smtp_port} is in use; set DEV_SMTP_PORT to another port (or SMTP_HOST)")
+    argv = [sys.executable, "-m", "backend.lib.mail.catcher", "--dir", str(config.data_dir / "mail")]
+    child = Child("mail", [*argv, "--port", str(config.smtp_port)], env=env, cwd=ROOT, output=output, policy=policy)
+    await child.start()
+    await wait_for_port(child, config.smtp_port, within=30)
+    return child
+
+
 async def wait_for_port(child: Child, port: int, within: float) -> None:
     """Wait up to `within` seconds until `child` listens on `port`; fail fast if it exits first."""
     loop = asyncio.get_running_loop()

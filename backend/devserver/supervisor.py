@@ -1,9 +1,9 @@
 """The start/stop sequence of `make dev`.
 
-Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) →
-migrations → api, worker, scheduler → wait for /health/ready. Stop (Ctrl-C, SIGTERM, or a child that
-keeps crashing): the app processes (SIGTERM, then SIGKILL after DEV_STOP_TIMEOUT) → Redis →
-Postgres. A second Ctrl-C kills the app processes at once.
+Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) → the
+mail catcher (unless SMTP_HOST is set) → migrations → api, worker, scheduler → wait for
+/health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the app processes (SIGTERM,
+then SIGKILL after DEV_STOP_TIMEOUT) → mail catcher → Redis → Postgres. A second Ctrl-C kills the app processes at once.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class Supervisor:
         self.pg: EmbeddedPostgres | None = None
         self.pg_log: services.LogTail | None = None
         self.redis: Child | None = None
+        self.mail: Child | None = None  # the local mail catcher, unless SMTP_HOST is set
         self.children: list[Child] = []  # api, worker, scheduler
         self._tasks: list[asyncio.Task[None]] = []
         self._lock: IO[str] | None = None
@@ -132,6 +133,9 @@ class Supervisor:
             Settings.from_env(env)
         except SettingsError as exc:
             raise StartupError(str(exc)) from exc
+        if config.smtp_host is None:
+            self.mail = await services.start_mail(config, env, self.output, self.policy)
+            env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(config.smtp_port)
         self._check_stopping()
         await services.migrate(env, self.output)
         for name in config.processes:
@@ -167,13 +171,18 @@ class Supervisor:
         lines.append(f"  {'postgres':<10} {redact(env['DATABASE_URL'])}  ({where})")
         where = "from REDIS_URL" if config.redis_url else "embedded, AOF in DATA_DIR/redis"
         lines.append(f"  {'redis':<10} {redact(env['REDIS_URL'])}  ({where})")
+        if self.mail is not None:
+            mail = f"smtp://127.0.0.1:{config.smtp_port} -> {config.data_dir / 'mail'}"
+            if "api" in config.processes and env["APP_ENV"] == "development":
+                mail += f", listed at {config.api_url}/api/v1/dev/mailbox"
+            lines.append(f"  {'mail':<10} {mail}")
         lines.append(f"  {'data dir':<10} {config.data_dir}")
         lines.append(f"  {'processes':<10} {', '.join(config.processes) or '(none)'}")
         self.output.say("\n".join(lines))
 
     async def _watch(self) -> int:
         """Run until a stop signal (0) or a child that gives up (1)."""
-        supervised = [*self.children, *([self.redis] if self.redis else [])]
+        supervised = [*self.children, *(c for c in (self.redis, self.mail) if c is not None)]
         watched = [asyncio.create_task(child.supervise(self.stopping)) for child in supervised]
         self._tasks += watched
         if "api" in self.config.processes:
@@ -206,7 +215,8 @@ class Supervisor:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()
         failed = False
-        for name, step in (("app", self._stop_children), ("redis", self._stop_redis), ("postgres", self._stop_pg)):
+        steps = (("app", self._stop_children), ("mail", self._stop_mail), ("redis", self._stop_redis))
+        for name, step in (*steps, ("postgres", self._stop_pg)):
             try:
                 await step()
             except Exception as exc:  # keep going: a later step must still stop its server
@@ -214,7 +224,7 @@ class Supervisor:
                 failed = True
         if self._lock is not None:
             self._lock.close()
-        if self.children or self.redis or self.pg:
+        if self.children or self.redis or self.pg or self.mail:
             verdict = "stopped with errors" if failed else "all stopped"
             self.output.say(f"{verdict}; data kept in {self.config.data_dir}")
 
@@ -222,6 +232,10 @@ class Supervisor:
         if self.children:
             self.output.say(f"stopping {', '.join(child.name for child in self.children)}")
             await asyncio.gather(*(child.stop(self.config.stop_timeout) for child in self.children))
+
+    async def _stop_mail(self) -> None:
+        if self.mail is not None:
+            await self.mail.stop(self.config.stop_timeout)
 
     async def _stop_redis(self) -> None:
         if self.redis is not None:

@@ -73,9 +73,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") != "POST":  # the common case first: no header scan
+            await next_app(scope, receive, send)
+            return
         raw_key = dict(scope["headers"]).get(HEADER)
         handler = scope.get("route_handler")
-        if raw_key is None or scope.get("method") != "POST" or not (handler and handler.opt.get("idempotent")):
+        if raw_key is None or not (handler and handler.opt.get("idempotent")):
             await next_app(scope, receive, send)
             return
         key = raw_key.decode("latin-1")

@@ -8,9 +8,11 @@ from backend.db.tables.accounts import (
     Session,
     User,
 )
+from backend.db.tables.ai import AIUsage, Analysis, CoverLetter
 from backend.db.tables.applications import Application, ApplicationEvent
 from backend.db.tables.email import EmailOutbox
 from backend.db.tables.idempotency import IdempotencyRecord
+from backend.db.tables.notifications import FollowUpReminder, Notification
 from backend.db.tables.outbox import TaskOutbox
 from backend.db.tables.resumes import Resume, ResumeVersion
 
@@ -28,15 +30,25 @@ ALL_TABLES = (
     Resume,
     ResumeVersion,
     TaskOutbox,
+    CoverLetter,
+    Analysis,
+    AIUsage,
+    Notification,
+    FollowUpReminder,
 )
 
 __all__ = [
     "ALL_TABLES",
+    "AIUsage",
+    "Analysis",
     "Application",
     "ApplicationEvent",
+    "CoverLetter",
     "EmailOutbox",
     "EmailToken",
+    "FollowUpReminder",
     "IdempotencyRecord",
+    "Notification",
     "NotificationSettings",
     "PersonalAccessToken",
     "RefreshToken",

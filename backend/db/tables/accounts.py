@@ -8,6 +8,7 @@ from piccolo.columns import (
     Array,
     Boolean,
     ForeignKey,
+    Integer,
     OnDelete,
     Timestamptz,
     Varchar,
@@ -93,4 +94,6 @@ class NotificationSettings(Table, tablename="notification_settings", db=DB):
     in_app = Boolean(default=True)
     email_follow_up_reminders = Boolean(default=True)
     email_status_changes = Boolean(default=False)
+    reminder_lead_minutes = Integer(default=0)  # a follow-up reminder comes this long before its time
+    time_zone = Varchar(length=64, default="UTC")  # IANA name; dates in emails are shown in it
     updated_at = Timestamptz(default=TimestamptzNow())

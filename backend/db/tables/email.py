@@ -1,6 +1,9 @@
 """Outgoing email, written in the same transaction as what caused it (transactional outbox, SPEC §2/§7).
 
-A worker delivers pending rows; until the email issue lands they wait here (and tests read them).
+The worker delivers pending rows (backend/domain/notifications/emails.py): a send claims the row for
+`claimed_until`, and marks it `sent_at` or, on a permanent failure or after the last attempt,
+`failed_at` with `last_error`; a transient failure sets `next_attempt_at` (backoff). Secrets in
+`context` (the token and link) are erased once the row is settled.
 """
 
 from __future__ import annotations
@@ -22,3 +25,7 @@ class EmailOutbox(Table, tablename="email_outbox", db=DB):
     created_at = Timestamptz(default=TimestamptzNow(), index=True)
     sent_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
+    claimed_until = Timestamptz(null=True, default=None)
+    next_attempt_at = Timestamptz(null=True, default=None)
+    failed_at = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=300, null=True, default=None)

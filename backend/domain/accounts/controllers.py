@@ -71,7 +71,20 @@ class AuthController(Controller):
     async def verify_email(
         self, data: JSONBody[schemas.TokenRequest], account_service: NamedDependency[AccountService]
     ) -> None:
+        """Confirm the email address with the token from the verification email."""
         await account_service.verify_email(data.token)
+
+    @post(
+        "/verify-email/resend",
+        operation_id="resendVerificationEmail",
+        responses=problems.problem_responses(),
+        status_code=HTTP_202_ACCEPTED,
+    )
+    async def resend_verification(
+        self, data: JSONBody[schemas.ResendVerificationRequest], account_service: NamedDependency[AccountService]
+    ) -> None:
+        """Send a new verification email. Always 202, whether or not the account exists or is verified."""
+        await account_service.resend_verification(data.email)
 
     @post(
         "/password-reset",
@@ -110,10 +123,10 @@ class MeController(Controller):
 
     @patch("/", operation_id="updateMe", responses=problems.problem_responses(401, 403))
     async def update_me(
-        self, data: JSONBody[schemas.ProfileUpdate], principal: NamedDependency[Principal]
+        self, data: JSONBody[schemas.ProfileUpdate], principal: NamedDependency[Principal], state: State
     ) -> schemas.UserOut:
         """Change profile fields; absent fields stay as they are."""
-        return account_services.user_out(await profile.update_profile(principal.user, data))
+        return account_services.user_out(await profile.update_profile(principal.user, data, state.redis))
 
     @post(
         "/password",
@@ -123,10 +136,10 @@ class MeController(Controller):
         opt={"session_only": True},
     )
     async def change_password(
-        self, data: JSONBody[schemas.PasswordChange], principal: NamedDependency[Principal]
+        self, data: JSONBody[schemas.PasswordChange], principal: NamedDependency[Principal], state: State
     ) -> None:
         """Change the password; every other session of the account ends."""
-        await profile.change_password(principal, data)
+        await profile.change_password(principal, data, state.redis)
 
     @delete("/", operation_id="deleteMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
     async def delete_me(
@@ -137,7 +150,7 @@ class MeController(Controller):
         state: State,
     ) -> None:
         """Erase the account and everything stored for it (rows, files, events). Needs the password."""
-        await profile.delete_account(principal.user, data, publisher, state.store)
+        await profile.delete_account(principal.user, data, publisher, state.store, state.redis)
 
     @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
     async def export_me(self, principal: NamedDependency[Principal]) -> schemas.AccountExport:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from datetime import datetime
 from typing import Any
 
 import msgspec
+from redis.asyncio import Redis
 
 from backend.db.engine import DB
 from backend.db.tables import NotificationSettings, Session, User
 from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
 from backend.domain.accounts.services import Principal, check_password, user_out
+from backend.domain.accounts.session_memo import AuthChanges, row_changed
+from backend.domain.notifications import services as notification_services
 from backend.lib import errors, passwords
 from backend.lib.storage import ObjectStore
 from backend.realtime.publisher import Publisher
@@ -21,7 +26,7 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
-async def update_profile(user: User, body: schemas.ProfileUpdate) -> User:
+async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) -> User:
     """Apply the fields present in `body`; absent ones keep their value."""
     if body.full_name is not msgspec.UNSET and not body.full_name.strip():
         raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
@@ -37,6 +42,7 @@ async def update_profile(user: User, body: schemas.ProfileUpdate) -> User:
     if changes:
         changes[User.updated_at] = _now()
         await User.update(changes).where(User.id == user.id)
+        await row_changed(redis, user.id)
     updated = await repo.user_by_id(user.id)
     assert updated is not None
     return updated
@@ -47,13 +53,14 @@ async def _check_current_password(user: User, password: str, field: str) -> None
         raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
 
 
-async def change_password(principal: Principal, body: schemas.PasswordChange) -> None:
+async def change_password(principal: Principal, body: schemas.PasswordChange, redis: Redis) -> None:
     """Change the password and end every other session of the user."""
     await _check_current_password(principal.user, body.current_password, "current_password")
     check_password(body.new_password, "new_password")
     password_hash = await passwords.hash_password(body.new_password)
     now = _now()
-    async with DB.transaction():
+    async with AuthChanges(redis) as changes, DB.transaction():
+        await changes.add(principal.user.id)
         await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == principal.user.id)
         await repo.revoke_user_sessions(principal.user.id, "password_change", now, keep=principal.session_id)
 
@@ -66,12 +73,22 @@ async def notification_settings(user: User) -> schemas.NotificationSettingsBody:
         in_app=row.in_app,
         email_follow_up_reminders=row.email_follow_up_reminders,
         email_status_changes=row.email_status_changes,
+        reminder_lead_minutes=row.reminder_lead_minutes,
+        time_zone=row.time_zone,
     )
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
 async def put_notification_settings(
     user: User, body: schemas.NotificationSettingsBody
 ) -> schemas.NotificationSettingsBody:
+    if body.time_zone not in _time_zones():
+        problem = "must be an IANA time zone name such as 'Europe/Paris' or 'UTC'"
+        raise errors.Unprocessable(errors=[errors.FieldError("time_zone", problem)])
     values = msgspec.structs.asdict(body)
     row = NotificationSettings(user=user.id, updated_at=_now(), **values)
     columns = [getattr(NotificationSettings, name) for name in values] + [NotificationSettings.updated_at]
@@ -99,13 +116,18 @@ async def export(user: User) -> schemas.AccountExport:
             for s in sessions
         ],
         personal_access_tokens=await personal_tokens.list_live(user.id),
+        notifications=await notification_services.all_of(user.id),
     )
 
 
-async def delete_account(user: User, body: schemas.AccountDeletion, publisher: Publisher, store: ObjectStore) -> None:
+async def delete_account(
+    user: User, body: schemas.AccountDeletion, publisher: Publisher, store: ObjectStore, redis: Redis
+) -> None:
     """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
     its stored files, its open sockets and its realtime history."""
     await _check_current_password(user, body.password, "password")
-    await User.delete().where(User.id == user.id)
+    async with AuthChanges(redis) as changes:
+        await changes.add(user.id)
+        await User.delete().where(User.id == user.id)
     await store.delete_prefix(f"users/{user.id}/")
     await publisher.erase(user.id)

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from backend.domain.notifications.schemas import NotificationOut
+
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -39,6 +41,10 @@ class TokenRequest(Input):
 
 
 class PasswordResetRequest(Input):
+    email: Email
+
+
+class ResendVerificationRequest(Input):
     email: Email
 
 
@@ -117,9 +123,15 @@ class PersonalTokenCreated(PersonalTokenOut, kw_only=True):
 
 
 class NotificationSettingsBody(Input):
+    """Which notifications the user wants (SPEC §7). Verification and password-reset emails are
+    always sent; `reminder_lead_minutes` brings follow-up reminders forward (up to 7 days);
+    `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails."""
+
     in_app: bool = True
     email_follow_up_reminders: bool = True
     email_status_changes: bool = False
+    reminder_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=10080)] = 0
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Paris"])] = "UTC"
 
 
 class AccountDeletion(Input):
@@ -143,3 +155,4 @@ class AccountExport(msgspec.Struct, kw_only=True):
     notification_settings: NotificationSettingsBody
     sessions: list[SessionOut]
     personal_access_tokens: list[PersonalTokenOut]
+    notifications: list[NotificationOut] = msgspec.field(default_factory=list)

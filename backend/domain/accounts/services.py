@@ -18,6 +18,7 @@ from backend.db.engine import DB
 from backend.db.tables import User
 from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
+from backend.domain.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.lib import errors, passwords, ratelimit, tokens
 from backend.settings import Settings
 
@@ -72,10 +73,11 @@ class Principal:
 
 
 class AccountService:
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: Settings, redis: Redis, sessions: SessionMemo | None = None) -> None:
         self.settings = settings
         self.auth = settings.auth
         self.redis = redis
+        self.sessions = sessions  # None: every authentication asks Postgres
 
     # -- registration and email tokens ----------------------------------------------------------
     async def register(self, body: schemas.RegisterRequest) -> User:
@@ -114,14 +116,33 @@ class AccountService:
             if user_id is None:
                 raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
             await User.update({User.email_verified_at: now}).where(User.id == user_id)
+        await row_changed(self.redis, uuid.UUID(str(user_id)))
+
+    async def resend_verification(self, raw_email: str) -> None:
+        """Queue a new verification email when the account exists and is unverified; the caller
+        answers 202 either way (no account enumeration). Earlier links keep working until they expire."""
+        email = normalize_email(raw_email)
+        if not await self._allowed(f"rl:verify:{_digest(email)}"):
+            return
+        user = await repo.user_by_email(email)
+        if user is None or not user.is_active or user.email_verified_at is not None:
+            return
+        async with DB.transaction():
+            await self._issue_email_token(user, VERIFY_EMAIL)
+
+    async def _allowed(self, key: str) -> bool:
+        """At most 3 emails per address and hour: a mailbox cannot be flooded through us."""
+        window = ratelimit.Window(key, 3, 3600)
+        if await ratelimit.blocked_for(self.redis, [window]):
+            return False
+        await ratelimit.hit(self.redis, [window])
+        return True
 
     async def request_password_reset(self, raw_email: str) -> None:
         """Queue a reset email when the account exists; the caller answers 202 either way."""
         email = normalize_email(raw_email)
-        window = ratelimit.Window(f"rl:reset:{_digest(email)}", 3, 3600)
-        if await ratelimit.blocked_for(self.redis, [window]):
+        if not await self._allowed(f"rl:reset:{_digest(email)}"):
             return
-        await ratelimit.hit(self.redis, [window])
         user = await repo.user_by_email(email)
         if user is None or not user.is_active:
             return
@@ -132,11 +153,19 @@ class AccountService:
         check_password(new_password, "new_password")
         password_hash = await passwords.hash_password(new_password)
         now = _now()
-        async with DB.transaction():
+        async with AuthChanges(self.redis) as changes, DB.transaction():
             user_id = await repo.consume_email_token(PASSWORD_RESET, tokens.hash_opaque_token(token), now)
             if user_id is None:
                 raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
+            await changes.add(user_id)
+            # The reset link proved the mailbox: the address counts as verified from now on.
             await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == user_id)
+            await (
+                User.update({User.email_verified_at: now})
+                .where(User.id == user_id)
+                .where(User.email_verified_at.is_null())
+            )
+            await repo.spend_email_tokens(user_id, PASSWORD_RESET, now)  # other reset links die with this one
             await repo.revoke_user_sessions(user_id, "password_reset", now)
 
     # -- sign-in sessions -------------------------------------------------------------------------
@@ -175,12 +204,13 @@ class AccountService:
         """Rotate: the presented token is spent; presenting a spent one revokes its whole family."""
         now = _now()
         pair: schemas.TokenPair | None = None
-        async with DB.transaction():
+        async with AuthChanges(self.redis) as changes, DB.transaction():
             row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
             if row is None or row["revoked_at"] is not None:
                 raise errors.Unauthorized("Invalid refresh token", slug="invalid-token")
             if row["used_at"] is not None:
                 # Committed before we refuse: the whole family dies (RFC 9700 §4.14.2).
+                await changes.add(row["user_id"])
                 await repo.revoke_session(row["session"], "refresh_reuse", now)
             elif row["expires_at"] <= now or row["session_expires_at"] <= now:
                 raise errors.Unauthorized("Refresh token expired", slug="token-expired")
@@ -197,9 +227,10 @@ class AccountService:
 
     async def logout(self, refresh_token: str) -> None:
         """End the session of `refresh_token`; unknown tokens are ignored (logout is idempotent)."""
-        async with DB.transaction():
+        async with AuthChanges(self.redis) as changes, DB.transaction():
             row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
             if row is not None:
+                await changes.add(row["user_id"])
                 await repo.revoke_session(row["session"], "logout", _now())
 
     async def authenticate(self, access_token: str) -> Principal:
@@ -208,7 +239,11 @@ class AccountService:
             owner, scopes = await personal_tokens.authenticate(access_token)
             return Principal(user=owner, session_id=None, scopes=scopes)
         claims = tokens.decode_access_token(self.auth, access_token)
-        user = await repo.active_user_in_session(claims.user_id, claims.session_id)
+        if self.sessions is not None:
+            user = await self.sessions.active_user(claims.user_id, claims.session_id)
+        else:
+            found = await repo.active_user_in_session(claims.user_id, claims.session_id)
+            user = found[0] if found is not None else None
         if user is None:
             raise errors.Unauthorized("The session has ended", slug="session-ended")
         return Principal(user=user, session_id=claims.session_id)

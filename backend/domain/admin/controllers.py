@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from litestar import Controller, get, patch
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -51,6 +52,7 @@ class AdminController(Controller):
         data: JSONBody[schemas.UserAdminUpdate],
         admin: NamedDependency[Principal],
         publisher: NamedDependency[Publisher],
+        state: State,
     ) -> account_schemas.UserOut:
         """Enable/disable an account or change its role; disabling ends its sessions and sockets at once."""
-        return await admin_services.update_user(admin.user, user_id, data, publisher)
+        return await admin_services.update_user(admin.user, user_id, data, publisher, state.redis)

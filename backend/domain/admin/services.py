@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
+from redis.asyncio import Redis
 
 from backend.db.engine import DB
 from backend.db.tables import User
 from backend.domain.accounts import repositories as account_repo
 from backend.domain.accounts import schemas as account_schemas
 from backend.domain.accounts import services as account_services
+from backend.domain.accounts.session_memo import AuthChanges
 from backend.domain.admin import schemas
 from backend.lib import errors, pagination
 from backend.realtime.publisher import Publisher
@@ -41,7 +43,7 @@ async def list_users(limit: int, cursor: str | None, q: str | None) -> schemas.U
 
 
 async def update_user(
-    admin: User, user_id: uuid.UUID, body: schemas.UserAdminUpdate, publisher: Publisher
+    admin: User, user_id: uuid.UUID, body: schemas.UserAdminUpdate, publisher: Publisher, redis: Redis
 ) -> account_schemas.UserOut:
     """Change a user's `is_active`/`role`. Disabling ends every session; an admin cannot lock themself out."""
     target = await account_repo.user_by_id(user_id)
@@ -56,7 +58,8 @@ async def update_user(
         changes[User.role] = body.role
     now = datetime.now().astimezone()
     if changes:
-        async with DB.transaction():
+        async with AuthChanges(redis) as auth_changes, DB.transaction():
+            await auth_changes.add(user_id)
             await User.update({**changes, User.updated_at: now}).where(User.id == user_id)
             if body.is_active is False:
                 await account_repo.revoke_user_sessions(user_id, "disabled", now)
@@ -67,7 +70,12 @@ async def update_user(
     return account_services.user_out(updated)
 
 
-async def set_role(email: str, role: str) -> bool:
+async def set_role(email: str, role: str, redis: Redis) -> bool:
     """For the `manage` CLI: give the account `email` the role; False when there is no such account."""
-    rows = await User.update({User.role: role}).where(User.email == email.strip().lower()).returning(User.id)
-    return bool(rows)
+    user = await account_repo.user_by_email(email.strip().lower())
+    if user is None:
+        return False
+    async with AuthChanges(redis) as changes, DB.transaction():
+        await changes.add(user.id)
+        await User.update({User.role: role}).where(User.id == user.id)
+    return True

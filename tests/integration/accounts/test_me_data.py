@@ -13,21 +13,48 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
     account = await factories.account(client)
     url = "/api/v1/me/notification-settings"
     defaults = (await client.get(url, headers=account.headers)).json()
-    assert defaults == {"in_app": True, "email_follow_up_reminders": True, "email_status_changes": False}
-    wanted = {"in_app": False, "email_follow_up_reminders": False, "email_status_changes": True}
+    default_values = {"in_app": True, "email_follow_up_reminders": True, "email_status_changes": False}
+    assert defaults == {**default_values, "reminder_lead_minutes": 0, "time_zone": "UTC"}
+    wanted = {
+        "in_app": False,
+        "email_follow_up_reminders": False,
+        "email_status_changes": True,
+        "reminder_lead_minutes": 90,
+        "time_zone": "America/Argentina/Buenos_Aires",
+    }
     assert (await client.put(url, json=wanted, headers=account.headers)).json() == wanted
     assert (await client.get(url, headers=account.headers)).json() == wanted
     partial = (await client.put(url, json={"in_app": False}, headers=account.headers)).json()
-    assert partial == {"in_app": False, "email_follow_up_reminders": True, "email_status_changes": False}
+    assert partial == {**default_values, "in_app": False, "reminder_lead_minutes": 0, "time_zone": "UTC"}
 
 
-@pytest.mark.parametrize("body", [{"in_app": "yes"}, {"sms": True}, []])
-async def test_bad_notification_settings_change_nothing(client: httpx.AsyncClient, body: object) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"in_app": "yes"}, "in_app"),
+        ({"sms": True}, "sms"),
+        ([], "body"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"time_zone": "../../etc/passwd"}, "time_zone"),
+        ({"time_zone": ""}, "time_zone"),
+        ({"reminder_lead_minutes": -5}, "reminder_lead_minutes"),
+        ({"reminder_lead_minutes": 10081}, "reminder_lead_minutes"),
+    ],
+)
+async def test_bad_notification_settings_are_422_problems_and_change_nothing(
+    client: httpx.AsyncClient, body: object, field: str
+) -> None:
     account = await factories.account(client)
     url = "/api/v1/me/notification-settings"
     response = await client.put(url, json=body, headers=account.headers)
-    assert response.status_code == 422
-    assert (await client.get(url, headers=account.headers)).json()["in_app"] is True
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith(":validation-error")
+    if field != "body":
+        assert any(field in e["field"] or field in e["message"] for e in problem["errors"]), problem
+    settings = (await client.get(url, headers=account.headers)).json()
+    assert settings["in_app"] is True and settings["time_zone"] == "UTC" and settings["reminder_lead_minutes"] == 0
 
 
 async def test_export_holds_the_users_data_and_no_secrets(client: httpx.AsyncClient) -> None:
@@ -39,6 +66,7 @@ async def test_export_holds_the_users_data_and_no_secrets(client: httpx.AsyncCli
     assert export["user"]["email"] == account.email
     assert len(export["sessions"]) == 1
     assert [t["name"] for t in export["personal_access_tokens"]] == ["sheet"]
+    assert export["notifications"] == []
     for secret in ("password_hash", "token_hash", account.refresh_token, "argon2", '"token"'):
         assert secret not in response.text
 

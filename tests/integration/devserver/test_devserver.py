@@ -31,7 +31,7 @@ from backend.lib.embedded_services import free_port
 from tests.support import ROOT
 
 STARTED = re.compile(r"^devserver \| started (\w+) \(pid (\d+)\)$", re.MULTILINE)
-PREFIXED = re.compile(r"^(devserver|api|worker|scheduler|migrate|postgres|redis) \| ")
+PREFIXED = re.compile(r"^(devserver|api|worker|scheduler|migrate|postgres|redis|mail) \| ")
 STOP_BOUND = 25.0  # seconds from SIGINT until every process is gone (DEV_STOP_TIMEOUT=5 below)
 
 
@@ -131,6 +131,7 @@ def devserver() -> Iterator[DevServer]:
         PORT=str(free_port()),
         DEV_POSTGRES_PORT=str(free_port()),
         DEV_REDIS_PORT=str(free_port()),
+        DEV_SMTP_PORT=str(free_port()),
         DEV_STOP_TIMEOUT="5",
         NO_COLOR="1",
     )
@@ -145,7 +146,7 @@ def _assert_all_stopped(server: DevServer) -> None:
     assert not still, f"still running after the supervisor exited: {still}\n{server.output()}"
     members = _group_members({pid for name, pid in server.pids.items() if name != "postgres"})
     assert not members, f"grandchildren left behind: {members}\n{server.output()}"
-    ports = [int(server.env[name]) for name in ("PORT", "DEV_POSTGRES_PORT", "DEV_REDIS_PORT")]
+    ports = [int(server.env[name]) for name in ("PORT", "DEV_POSTGRES_PORT", "DEV_REDIS_PORT", "DEV_SMTP_PORT")]
     assert not [port for port in ports if _listening(port)], server.output()
 
 
@@ -166,6 +167,19 @@ async def _read_probe_rows(url: str) -> list[str]:
         await conn.close()
 
 
+def _mail_lands_in_the_local_mailbox(api: str, data_dir: Path) -> None:
+    """A registration's verification email goes through the worker to the mail catcher (SPEC §3)."""
+    body = {"email": "dev-mail@example.com", "password": "correct horse battery", "full_name": "Dev Mail"}
+    assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 201
+    deadline = time.monotonic() + 30
+    while not list((data_dir / "mail").glob("*.eml")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [eml] = list((data_dir / "mail").glob("*.eml"))
+    assert b"To: dev-mail@example.com" in eml.read_bytes()
+    [entry] = httpx.get(f"{api}/api/v1/dev/mailbox", timeout=10).json()
+    assert entry["subject"] == "Confirm your email address" and "/verify-email?token=" in entry["text"]
+
+
 def test_starts_everything_stops_cleanly_and_keeps_data(devserver: DevServer) -> None:
     env = devserver.env
     api = f"http://127.0.0.1:{env['PORT']}"
@@ -176,13 +190,14 @@ def test_starts_everything_stops_cleanly_and_keeps_data(devserver: DevServer) ->
     devserver.wait_for(r"^devserver \| ready: ", timeout=90)
     assert httpx.get(f"{api}/health/ready").json()["checks"] == {"postgres": "ok", "redis": "ok"}
     devserver.record_pids()
-    assert set(devserver.pids) == {"redis", "api", "worker", "scheduler", "postgres"}
+    assert set(devserver.pids) == {"redis", "mail", "api", "worker", "scheduler", "postgres"}
     text = devserver.output()
     for prefix in ("api", "migrate", "postgres", "redis"):
         assert re.search(rf"^{prefix} \| \S", text, re.MULTILINE), f"no '{prefix} |' lines:\n{text}"
     assert f"{api}/schema" in text
     unprefixed = [line for line in text.splitlines() if not PREFIXED.match(line)]
     assert not unprefixed, f"lines without a prefix: {unprefixed}"
+    _mail_lands_in_the_local_mailbox(api, devserver.data_dir)
 
     asyncio.run(_write_probe_row(database_url))
     with redis.Redis.from_url(redis_url) as client:

@@ -1,0 +1,126 @@
+// Typed REST calls: one method per operation, each typed by the generated `operations[<operationId>]`.
+// Add a method here when the dashboard needs another operation (types/api.d.ts lists them all).
+import { Http, type BodyOf, type HttpOptions, type QueryOf, type ResultOf, type operations } from "./http.js";
+
+type Op = operations;
+const V1 = "/api/v1";
+
+/** Parsed resume data, JSON Resume v1 field names (SPEC §4). OpenAPI types it as an open object. */
+export interface ParsedResume {
+  basics?: { name?: string; label?: string; email?: string; phone?: string; url?: string; summary?: string };
+  work?: { name?: string; position?: string; location?: string; startDate?: string; endDate?: string | null }[];
+  education?: { institution?: string; area?: string; studyType?: string; startDate?: string; endDate?: string }[];
+  skills?: { name?: string; keywords?: string[] }[];
+}
+
+export type ApplicationStatus = BodyOf<Op["createApplication"]>["status"] & string;
+
+/** A random `Idempotency-Key`: reuse the same one when retrying the same create. */
+export function idempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+export class ApiClient {
+  readonly http: Http;
+
+  constructor(options: HttpOptions = {}) {
+    this.http = new Http(options);
+  }
+
+  get signedIn(): boolean {
+    return this.http.tokens.get() !== null;
+  }
+
+  // -- auth ----------------------------------------------------------------------------------------
+  register(body: BodyOf<Op["registerUser"]>): Promise<ResultOf<Op["registerUser"]>> {
+    return this.http.request("POST", `${V1}/auth/register`, { json: body, auth: false });
+  }
+
+  /** Sign in: stores the token pair, so later calls are authenticated. */
+  async login(body: BodyOf<Op["login"]>): Promise<ResultOf<Op["login"]>> {
+    const tokens = await this.http.request<ResultOf<Op["login"]>>("POST", `${V1}/auth/login`, {
+      json: body,
+      auth: false,
+    });
+    this.http.tokens.set(tokens);
+    return tokens;
+  }
+
+  /** Sign out: ends the session on the server (best effort) and forgets the tokens. */
+  async logout(): Promise<void> {
+    const tokens = this.http.tokens.get();
+    this.http.tokens.set(null);
+    if (!tokens) return;
+    const body: BodyOf<Op["logout"]> = { refresh_token: tokens.refresh_token };
+    await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false }).catch(() => undefined);
+  }
+
+  getMe(): Promise<ResultOf<Op["getMe"]>> {
+    return this.http.request("GET", `${V1}/me`);
+  }
+
+  // -- realtime ------------------------------------------------------------------------------------
+  createRealtimeTicket(): Promise<ResultOf<Op["createRealtimeTicket"]>> {
+    return this.http.request("POST", `${V1}/realtime/tickets`);
+  }
+
+  // -- resumes -------------------------------------------------------------------------------------
+  uploadResume(file: Blob, filename: string, title?: string): Promise<ResultOf<Op["uploadResume"]>> {
+    const form = new FormData();
+    form.set("file", file, filename);
+    if (title) form.set("title", title);
+    return this.http.request("POST", `${V1}/resumes`, { form });
+  }
+
+  listResumes(): Promise<ResultOf<Op["listResumes"]>> {
+    return this.http.request("GET", `${V1}/resumes`);
+  }
+
+  getResumeVersion(resumeId: string, versionId: string): Promise<ResultOf<Op["getResumeVersion"]>> {
+    return this.http.request("GET", `${V1}/resumes/${resumeId}/versions/${versionId}`);
+  }
+
+  // -- applications --------------------------------------------------------------------------------
+  listApplications(query: QueryOf<Op["listApplications"]> = {}): Promise<ResultOf<Op["listApplications"]>> {
+    return this.http.request("GET", `${V1}/applications`, { query });
+  }
+
+  createApplication(
+    body: BodyOf<Op["createApplication"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["createApplication"]>> {
+    return this.http.request("POST", `${V1}/applications`, { json: body, headers: { "Idempotency-Key": key } });
+  }
+
+  getApplication(id: string): Promise<ResultOf<Op["getApplication"]>> {
+    return this.http.request("GET", `${V1}/applications/${id}`);
+  }
+
+  updateApplication(id: string, body: BodyOf<Op["updateApplication"]>): Promise<ResultOf<Op["updateApplication"]>> {
+    return this.http.request("PATCH", `${V1}/applications/${id}`, { json: body });
+  }
+
+  deleteApplication(id: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/applications/${id}`);
+  }
+
+  listApplicationEvents(id: string): Promise<ResultOf<Op["listApplicationEvents"]>> {
+    return this.http.request("GET", `${V1}/applications/${id}/events`);
+  }
+
+  applicationStats(): Promise<ResultOf<Op["applicationStats"]>> {
+    return this.http.request("GET", `${V1}/applications/stats`);
+  }
+}
+
+/** Every page of a cursor-paginated list (`{items, next_cursor}`), in order. */
+export async function* pages<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; next_cursor: string | null }>,
+): AsyncGenerator<T> {
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    yield* page.items;
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+}

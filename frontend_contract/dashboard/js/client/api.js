@@ -1,0 +1,91 @@
+// Typed REST calls: one method per operation, each typed by the generated `operations[<operationId>]`.
+// Add a method here when the dashboard needs another operation (types/api.d.ts lists them all).
+import { Http } from "./http.js";
+const V1 = "/api/v1";
+/** A random `Idempotency-Key`: reuse the same one when retrying the same create. */
+export function idempotencyKey() {
+    return crypto.randomUUID();
+}
+export class ApiClient {
+    http;
+    constructor(options = {}) {
+        this.http = new Http(options);
+    }
+    get signedIn() {
+        return this.http.tokens.get() !== null;
+    }
+    // -- auth ----------------------------------------------------------------------------------------
+    register(body) {
+        return this.http.request("POST", `${V1}/auth/register`, { json: body, auth: false });
+    }
+    /** Sign in: stores the token pair, so later calls are authenticated. */
+    async login(body) {
+        const tokens = await this.http.request("POST", `${V1}/auth/login`, {
+            json: body,
+            auth: false,
+        });
+        this.http.tokens.set(tokens);
+        return tokens;
+    }
+    /** Sign out: ends the session on the server (best effort) and forgets the tokens. */
+    async logout() {
+        const tokens = this.http.tokens.get();
+        this.http.tokens.set(null);
+        if (!tokens)
+            return;
+        const body = { refresh_token: tokens.refresh_token };
+        await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false }).catch(() => undefined);
+    }
+    getMe() {
+        return this.http.request("GET", `${V1}/me`);
+    }
+    // -- realtime ------------------------------------------------------------------------------------
+    createRealtimeTicket() {
+        return this.http.request("POST", `${V1}/realtime/tickets`);
+    }
+    // -- resumes -------------------------------------------------------------------------------------
+    uploadResume(file, filename, title) {
+        const form = new FormData();
+        form.set("file", file, filename);
+        if (title)
+            form.set("title", title);
+        return this.http.request("POST", `${V1}/resumes`, { form });
+    }
+    listResumes() {
+        return this.http.request("GET", `${V1}/resumes`);
+    }
+    getResumeVersion(resumeId, versionId) {
+        return this.http.request("GET", `${V1}/resumes/${resumeId}/versions/${versionId}`);
+    }
+    // -- applications --------------------------------------------------------------------------------
+    listApplications(query = {}) {
+        return this.http.request("GET", `${V1}/applications`, { query });
+    }
+    createApplication(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/applications`, { json: body, headers: { "Idempotency-Key": key } });
+    }
+    getApplication(id) {
+        return this.http.request("GET", `${V1}/applications/${id}`);
+    }
+    updateApplication(id, body) {
+        return this.http.request("PATCH", `${V1}/applications/${id}`, { json: body });
+    }
+    deleteApplication(id) {
+        return this.http.request("DELETE", `${V1}/applications/${id}`);
+    }
+    listApplicationEvents(id) {
+        return this.http.request("GET", `${V1}/applications/${id}/events`);
+    }
+    applicationStats() {
+        return this.http.request("GET", `${V1}/applications/stats`);
+    }
+}
+/** Every page of a cursor-paginated list (`{items, next_cursor}`), in order. */
+export async function* pages(fetchPage) {
+    let cursor;
+    do {
+        const page = await fetchPage(cursor);
+        yield* page.items;
+        cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+}

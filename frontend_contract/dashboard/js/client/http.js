@@ -1,0 +1,122 @@
+/** A non-2xx answer (or a network failure, with `status` 0) as problem details. */
+export class ApiError extends Error {
+    status;
+    problem;
+    constructor(problem) {
+        super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
+        this.name = "ApiError";
+        this.status = problem.status;
+        this.problem = problem;
+    }
+    /** Field errors of a 4xx validation problem, as `{field: message}`. */
+    get fieldErrors() {
+        const out = {};
+        for (const error of this.problem.errors ?? []) {
+            if (error.field !== undefined && error.message !== undefined)
+                out[error.field] = error.message;
+        }
+        return out;
+    }
+}
+export function memoryTokenStore(initial = null) {
+    let tokens = initial;
+    return { get: () => tokens, set: (next) => void (tokens = next) };
+}
+export class Http {
+    baseUrl;
+    tokens;
+    onSignedOut;
+    fetcher;
+    refreshing = null;
+    constructor(options = {}) {
+        this.baseUrl = (options.baseUrl ?? "").replace(/\/$/, "");
+        this.tokens = options.tokens ?? memoryTokenStore();
+        this.onSignedOut = options.onSignedOut ?? (() => { });
+        this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
+    }
+    /** Send a request; returns the parsed JSON (or undefined for 204), throws `ApiError` otherwise. */
+    async request(method, path, options = {}) {
+        const auth = options.auth ?? true;
+        let response = await this.send(method, path, options, auth);
+        if (response.status === 401 && auth && this.tokens.get()) {
+            // The access token expired (or the session ended): rotate once, then retry once.
+            if (await this.refresh())
+                response = await this.send(method, path, options, auth);
+        }
+        if (!response.ok)
+            throw new ApiError(await problemOf(response));
+        if (response.status === 204 || response.status === 304)
+            return undefined;
+        return (await response.json());
+    }
+    /** Rotate the refresh token. Concurrent callers share one rotation (a spent token revokes the session). */
+    refresh() {
+        this.refreshing ??= this.rotate().finally(() => (this.refreshing = null));
+        return this.refreshing;
+    }
+    async rotate() {
+        const current = this.tokens.get();
+        if (!current)
+            return false;
+        const body = { refresh_token: current.refresh_token };
+        const response = await this.send("POST", "/api/v1/auth/refresh", { json: body }, false);
+        if (response.ok) {
+            this.tokens.set((await response.json()));
+            return true;
+        }
+        if (response.status === 401) {
+            this.tokens.set(null);
+            this.onSignedOut();
+        }
+        return false;
+    }
+    async send(method, path, options, auth) {
+        const headers = { accept: "application/json", ...options.headers };
+        const access = this.tokens.get()?.access_token;
+        if (auth && access)
+            headers.authorization = `Bearer ${access}`;
+        let body;
+        if (options.form)
+            body = options.form;
+        else if (options.json !== undefined) {
+            headers["content-type"] = "application/json";
+            body = JSON.stringify(options.json);
+        }
+        try {
+            return await this.fetcher(this.baseUrl + path + queryString(options.query), {
+                method,
+                headers,
+                body,
+                signal: options.signal,
+            });
+        }
+        catch (error) {
+            if (options.signal?.aborted)
+                throw error;
+            throw new ApiError({ type: "about:blank", title: "Network error", status: 0, detail: String(error) });
+        }
+    }
+}
+function queryString(query) {
+    if (!query)
+        return "";
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+        if (value !== undefined && value !== null && value !== "")
+            params.set(key, String(value));
+    }
+    const text = params.toString();
+    return text ? `?${text}` : "";
+}
+async function problemOf(response) {
+    const fallback = { type: "about:blank", title: response.statusText || "Error", status: response.status };
+    const type = response.headers.get("content-type") ?? "";
+    if (!type.includes("json"))
+        return fallback;
+    try {
+        return { ...fallback, ...(await response.json()) };
+    }
+    catch {
+        return fallback;
+    }
+}

@@ -1,0 +1,135 @@
+import { ApiError } from "./http.js";
+export const CLOSE_RESTART = 1012; // server restarting or lost Redis: reconnect and replay
+export const CLOSE_TOO_SLOW = 4008; // could not keep up: reconnect and replay
+export const CLOSE_ACCOUNT = 4401; // account disabled or deleted: never reconnect
+export class Realtime {
+    api;
+    lastEventId;
+    state = "stopped";
+    handlers = new Map();
+    socket = null;
+    attempt = 0;
+    generation = 0; // bumped by stop(): an attempt of an older generation gives up
+    retryTimer;
+    silenceTimer;
+    options;
+    constructor(api, options = {}) {
+        this.api = api;
+        this.options = { minDelayMs: 500, maxDelayMs: 30_000, silenceMs: 70_000, ...options };
+        this.lastEventId = options.lastEventId;
+    }
+    /** Call `handler` for every event of `type`; returns a function that unsubscribes. */
+    on(type, handler) {
+        const set = this.handlers.get(type) ?? new Set();
+        this.handlers.set(type, set);
+        const wrapped = handler;
+        set.add(wrapped);
+        return () => set.delete(wrapped);
+    }
+    start() {
+        if (this.state !== "stopped")
+            return;
+        this.setState("connecting", "");
+        void this.connect();
+    }
+    /** Close for good (sign-out, page teardown). */
+    stop() {
+        this.generation += 1;
+        clearTimeout(this.retryTimer);
+        clearTimeout(this.silenceTimer);
+        const socket = this.socket;
+        this.socket = null;
+        socket?.close(1000);
+        this.setState("stopped", "");
+    }
+    async connect() {
+        const generation = this.generation;
+        let ticket;
+        try {
+            ticket = (await this.api.createRealtimeTicket()).ticket;
+        }
+        catch (error) {
+            if (generation !== this.generation)
+                return;
+            if (error instanceof ApiError && error.status === 401)
+                return this.stop(); // signed out
+            return this.retry(`ticket: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (generation !== this.generation)
+            return; // stopped (and maybe restarted) meanwhile
+        const url = new URL(this.options.url ?? defaultUrl(this.api.http.baseUrl));
+        url.searchParams.set("ticket", ticket);
+        if (this.lastEventId)
+            url.searchParams.set("last_event_id", this.lastEventId);
+        const Socket = this.options.WebSocket ?? WebSocket;
+        const socket = new Socket(url.toString());
+        this.socket = socket;
+        socket.onopen = () => {
+            this.attempt = 0;
+            this.watchSilence();
+            this.setState("open", "");
+        };
+        socket.onmessage = (message) => {
+            this.watchSilence();
+            this.receive(message.data);
+        };
+        socket.onclose = (close) => {
+            if (this.socket !== socket)
+                return; // an old socket, replaced or stopped
+            this.socket = null;
+            clearTimeout(this.silenceTimer);
+            if (close.code === CLOSE_ACCOUNT) {
+                this.stop();
+                return this.options.onAccountClosed?.();
+            }
+            const replay = close.code === CLOSE_RESTART || close.code === CLOSE_TOO_SLOW;
+            this.retry(`closed ${close.code}${close.reason ? ` (${close.reason})` : ""}`, replay);
+        };
+    }
+    receive(raw) {
+        if (typeof raw !== "string")
+            return;
+        let message;
+        try {
+            message = JSON.parse(raw);
+        }
+        catch {
+            return;
+        }
+        if (message.type === "sync.reset")
+            return this.options.onReset?.();
+        if (message.type === "ping" || message.type === "pong")
+            return; // server keep-alive
+        if (!("id" in message))
+            return; // an unknown control message: ignore (forward compatible)
+        this.lastEventId = message.id;
+        this.options.onEvent?.(message);
+        for (const handler of this.handlers.get(message.type) ?? [])
+            handler(message);
+    }
+    /** Schedule the next attempt: soon after a 1012/4008 (the server asked), else exponential backoff. */
+    retry(detail, soon = false) {
+        if (this.state === "stopped")
+            return;
+        this.setState("reconnecting", detail);
+        const { minDelayMs, maxDelayMs } = this.options;
+        const ceiling = soon && this.attempt === 0 ? minDelayMs : Math.min(maxDelayMs, minDelayMs * 2 ** this.attempt);
+        this.attempt += 1;
+        const delay = ceiling / 2 + (Math.random() * ceiling) / 2; // jitter: replicas restart together
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => void this.connect(), delay);
+    }
+    /** A socket that stays silent past two server pings is dead (laptop sleep, lost route): replace it. */
+    watchSilence() {
+        clearTimeout(this.silenceTimer);
+        this.silenceTimer = setTimeout(() => this.socket?.close(4000, "silent"), this.options.silenceMs);
+    }
+    setState(state, detail) {
+        this.state = state;
+        this.options.onState?.(state, detail);
+    }
+}
+function defaultUrl(baseUrl) {
+    const origin = baseUrl || globalThis.location.origin;
+    return origin.replace(/^http/, "ws") + "/api/v1/realtime";
+}

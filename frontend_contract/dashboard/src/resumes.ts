@@ -1,0 +1,121 @@
+// Resumes: upload a PDF, watch the parse progress live (`resume.parse.progress`), then show the
+// parsed result (`resume.parsed` -> GET the version). Events may arrive before the upload's answer,
+// so progress is kept per version id and drawn for the version being watched.
+import type { ApiClient, ParsedResume, Realtime, Schemas } from "../../client/index.js";
+import { byId, formValue, h } from "./dom.js";
+
+type Progress = { percent: number; stage: string; done?: "parsed" | "failed"; error?: string };
+
+export class ResumesPanel {
+  private readonly progress = new Map<string, Progress>();
+  private watched: { resumeId: string; versionId: string } | null = null;
+
+  constructor(
+    private readonly api: ApiClient,
+    live: Realtime,
+    private readonly flash: (message: string) => void,
+  ) {
+    live.on("resume.parse.progress", ({ data }) => this.update(data.version_id, { percent: data.percent, stage: data.stage }));
+    live.on("resume.parsed", ({ data }) => {
+      this.update(data.version_id, { percent: 100, stage: "parsed", done: "parsed" });
+      void this.refresh();
+    });
+    live.on("resume.parse.failed", ({ data }) => {
+      this.update(data.version_id, { percent: 100, stage: "failed", done: "failed", error: data.error });
+      void this.refresh();
+    });
+    byId<HTMLFormElement>("upload").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.upload(event.target as HTMLFormElement);
+    });
+  }
+
+  /** Reload the list (after sign-in, a `sync.reset`, or a parse outcome). */
+  async refresh(): Promise<void> {
+    const page = await this.api.listResumes();
+    const list = byId("resume-list");
+    list.replaceChildren(
+      ...page.items.map((resume) => h("li", {}, h("strong", {}, resume.title), " — ", versionLabel(resume.latest_version))),
+    );
+    if (page.items.length === 0) list.append(h("li", { class: "hint" }, "No resume yet: upload a PDF above."));
+    if (!this.watched) {
+      const parsed = page.items.find((resume) => resume.latest_version?.status === "parsed");
+      if (parsed?.latest_version) this.watch(parsed.id, parsed.latest_version.id, parsed.title);
+    }
+  }
+
+  private async upload(form: HTMLFormElement): Promise<void> {
+    const file = byId<HTMLInputElement>("upload-file").files?.[0];
+    if (!file) return this.flash("Choose a PDF file to upload.");
+    const button = form.querySelector("button");
+    button?.setAttribute("disabled", "");
+    try {
+      const resume = await this.api.uploadResume(file, file.name, formValue(form, "title") || undefined);
+      form.reset();
+      if (resume.latest_version) this.watch(resume.id, resume.latest_version.id, resume.title);
+      await this.refresh();
+    } catch (error) {
+      this.flash(error instanceof Error ? error.message : String(error));
+    } finally {
+      button?.removeAttribute("disabled");
+    }
+  }
+
+  private watch(resumeId: string, versionId: string, title: string): void {
+    this.watched = { resumeId, versionId };
+    byId("parse").hidden = false;
+    byId("parse-title").textContent = title;
+    byId("parsed").hidden = true;
+    this.draw();
+  }
+
+  private update(versionId: string, next: Progress): void {
+    const known = this.progress.get(versionId);
+    if (known?.done || (known && known.percent > next.percent)) return; // replays and late frames never go back
+    this.progress.set(versionId, next);
+    if (this.watched?.versionId === versionId) this.draw();
+  }
+
+  private draw(): void {
+    if (!this.watched) return;
+    const state = this.progress.get(this.watched.versionId) ?? { percent: 0, stage: "queued" };
+    const bar = byId<HTMLProgressElement>("parse-progress");
+    bar.value = state.percent;
+    bar.textContent = `${state.percent}%`;
+    byId("parse-stage").textContent =
+      state.done === "failed" ? `Parsing failed: ${state.error ?? "unknown error"}` : `${capitalise(state.stage)} — ${state.percent}%`;
+    if (state.done === "parsed" || state.stage === "parsed") void this.showParsed(this.watched);
+  }
+
+  private async showParsed(target: { resumeId: string; versionId: string }): Promise<void> {
+    const version = await this.api.getResumeVersion(target.resumeId, target.versionId);
+    if (this.watched?.versionId !== target.versionId) return;
+    if (version.status !== "parsed") return;
+    this.progress.set(version.id, { percent: 100, stage: "parsed", done: "parsed" });
+    byId<HTMLProgressElement>("parse-progress").value = 100;
+    byId("parse-stage").textContent = "Parsed — 100%";
+    const parsed = (version.parsed ?? {}) as ParsedResume;
+    byId("parsed-name").textContent = parsed.basics?.name ?? "—";
+    byId("parsed-email").textContent = parsed.basics?.email ?? "—";
+    byId("parsed-work").replaceChildren(
+      ...(parsed.work ?? []).map((job) =>
+        h(
+          "li",
+          {},
+          h("strong", {}, job.position ?? "Role"),
+          job.name ? ` at ${job.name}` : "",
+          h("span", { class: "hint" }, ` ${job.startDate ?? ""}–${job.endDate ?? "present"}`),
+        ),
+      ),
+    );
+    byId("parsed").hidden = false;
+  }
+}
+
+function versionLabel(version: Schemas["VersionSummary"] | null | undefined): string {
+  return version ? `version ${version.number}, ${version.status} (${version.filename})` : "no version";
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

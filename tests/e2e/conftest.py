@@ -1,0 +1,180 @@
+"""Browser tests: Debian's Chromium driven headless by Playwright against real processes (an api
+served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
+
+- `browser_path` the Chromium binary (`E2E_CHROMIUM`, default /usr/bin/chromium). Missing: the tests
+  fail (`make test` installs Debian's chromium first). Never `playwright install`.
+- `stack` an api on a fixed port (so it can be restarted at the same URL) and a worker.
+- `page` a fresh browser page (uncaught script errors land in `page_errors`); when the test fails,
+  its screenshot, HTML, console and the processes' logs are written to `E2E_ARTIFACTS_DIR`
+  (default `test-artifacts/e2e/`).
+- `shots` where the journey's screenshots go: `E2E_SCREENSHOTS_DIR` (`make screenshots` sets
+  frontend_contract/screenshots), else a temporary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright
+
+from backend.lib.embedded_services import free_port
+from tests.conftest import settings_env
+from tests.integration.realtime.conftest import Api, stop_api, wait_ready
+from tests.integration.tasks.conftest import Process, Spawn, spawn  # noqa: F401 - shared fixture
+from tests.support import ROOT, SessionServices
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# A test-only worker module (named, never imported here): paces the parse so progress is visible.
+PACED_PARSE_MODULE = "tests.e2e.paced_parse"
+
+
+@pytest.fixture(scope="session")
+def browser_path() -> str:
+    path = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
+    if not Path(path).is_file():
+        message = f"no Chromium at {path}: apt-get install -y chromium (or set E2E_CHROMIUM)"
+        pytest.fail(message)  # never skipped: `make test` installs it (Makefile target `browser`)
+    return path
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser(browser_path: str) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@dataclass
+class Stack:
+    """The api (restartable at the same URL) and a worker, as `make dev` runs them."""
+
+    services: SessionServices
+    port: int
+    env: dict[str, str]
+    api: Api
+    worker: Process
+    log_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start_api(self, port: int | None = None) -> Api:
+        """An api process on `port` (default: the stack's own)."""
+        import subprocess
+        import sys
+
+        port = port or self.port
+        log = self.log_dir / f"api-{port}-{len(list(self.log_dir.glob('api-*.log')))}.log"
+        command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
+        command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return Api(f"http://127.0.0.1:{port}", process, log)
+
+    async def restart_api(self) -> None:
+        stop_api(self.api)
+        self.api = self.start_api()
+        await wait_ready(self.api)
+
+    def logs(self) -> str:
+        apis = [f"--- {path.name}\n{path.read_text(errors='replace')}" for path in sorted(self.log_dir.iterdir())]
+        return "\n".join([*apis, f"--- worker\n{self.worker.output()}"])
+
+
+@pytest_asyncio.fixture
+async def stack(
+    services: SessionServices,
+    db: None,
+    spawn: Spawn,  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> AsyncIterator[Stack]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = settings_env(
+        services,
+        PUBLIC_URL=url,
+        ALLOWED_ORIGINS=url,  # the dashboard is served by the api: its socket's Origin is the api's
+        REALTIME_PING_INTERVAL_SECONDS="5",
+    )
+    worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    running = Stack(services, port, env, api=None, worker=worker, log_dir=log_dir)  # type: ignore[arg-type]
+    running.api = running.start_api()
+    try:
+        await wait_ready(running.api)
+        yield running
+    finally:
+        stop_api(running.api)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    configured = os.environ.get("E2E_SCREENSHOTS_DIR")
+    directory = Path(configured) if configured else tmp_path / "screenshots"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the item, so fixtures can tell whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture
+def page_errors() -> list[str]:
+    """Uncaught exceptions and unhandled rejections of the page's scripts."""
+    return []
+
+
+@pytest_asyncio.fixture
+async def page(
+    browser: Browser, stack: Stack, page_errors: list[str], request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    # A fixed locale and zone: the screenshots change only when the dashboard does (dates aside).
+    context = await browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC")
+    opened = await context.new_page()
+    console: list[str] = []
+    opened.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    opened.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
+    opened.on("pageerror", lambda error: page_errors.append(str(error)))
+    yield opened
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        base = _artifact_base(request.node.name)
+        await opened.screenshot(path=f"{base}.png", full_page=True)
+        _save_artifacts(base, await opened.content(), console, stack.logs())
+    await context.close()
+
+
+def _artifact_base(test_name: str) -> Path:
+    """`E2E_ARTIFACTS_DIR/<test name>` (the directory created), the stem of a failed test's artefacts."""
+    directory = Path(os.environ.get("E2E_ARTIFACTS_DIR", ROOT / "test-artifacts" / "e2e"))
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name)
+
+
+def _save_artifacts(base: Path, html: str, console: list[str], logs: str) -> None:
+    Path(f"{base}.html").write_text(html)
+    Path(f"{base}.console.log").write_text("\n".join(console))
+    Path(f"{base}.processes.log").write_text(logs)
+    print(f"\nbrowser test failed: screenshot, page, console and process logs at {base}.*")
