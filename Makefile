@@ -7,7 +7,7 @@
 #   make contract   regenerate frontend_contract/ from the code: JSON docs, TS types, dashboard JS (commit it)
 #   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
-#   make bench-realtime | bench-applications | bench-parser   benchmarks (print numbers; docs/benchmarks.md)
+#   make bench-realtime | bench-applications | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -18,7 +18,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-parser
+.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-parser bench-ai
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -104,3 +104,7 @@ bench-applications: uv
 
 bench-parser: uv
 	$(RUN) python ops/bench/parser_quality.py
+
+# Cover letters: POST -> first delta, and per-token relay latency beside raw Redis pub/sub (prints numbers).
+bench-ai: uv
+	$(RUN) pytest -q -s -p no:cacheprovider tests/integration/ai/test_benchmark.py

@@ -90,7 +90,7 @@ async def test_first_delta_after_post_with_the_builtin_provider(
                 firsts.append((socket.deltas(lid)[0][1] - posted) * 1000)
     print(f"\nPOST -> first delta (builtin, n={len(firsts)}): p50 {statistics.median(firsts):.0f} ms, "
           f"max {max(firsts):.0f} ms; all {[round(f) for f in firsts]}")  # fmt: skip
-    assert statistics.median(firsts) < 1000  # the target (150 ms) is reported, not gated: shared machines
+    assert len(firsts) == 6  # every letter streamed; the latency is reported (make bench-ai), not gated
 
 
 async def test_relay_latency_per_token_beside_raw_redis_pubsub(
