@@ -8,11 +8,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from litestar import Litestar
 
 from backend.db import engine
-from backend.domain.accounts.session_memo import SessionMemo
 from backend.lib import redis_client
 from backend.lib.cache import Cache
 from backend.lib.encryption import Envelope
-from backend.lib.fast_redis import FastRedis
 from backend.lib.storage import build_store
 from backend.realtime.hub import Hub
 from backend.realtime.publisher import Publisher
@@ -25,10 +23,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         opened = await engine.open_pool(settings.db)
         app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
-        # the hot reads (cached answers, session stamps) share one pipelined connection
-        fast_redis = FastRedis(settings.redis.url)
-        app.state.cache = Cache(fast_redis, ttl_seconds=settings.redis.cache_ttl_seconds)
-        app.state.session_memo = SessionMemo(fast_redis, max_age_seconds=settings.auth.session_memo_seconds)
+        cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
+        app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
         subscriber = redis_client.connect_subscriber(settings.redis.url)
         app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
@@ -41,7 +37,7 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
             await app.state.realtime_hub.stop()
             await subscriber.aclose()
             await app.state.store.close()
-            await fast_redis.aclose()
+            await app.state.cache.redis.aclose()
             await app.state.redis.aclose()
             if opened:
                 await engine.close_pool()
