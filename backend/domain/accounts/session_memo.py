@@ -4,8 +4,8 @@ Every request with a session JWT used to ask Postgres whether the user is active
 neither revoked nor expired: about 200 µs of the api's CPU (asyncpg round trip and the `User` row)
 plus Postgres' own work, the largest cost of a cached read (docs/benchmarks.md). Now each process
 remembers the answer per (user, session), and every request checks that it still holds with one
-Redis read of the user's *stamp* (`auth:stamp:<user id>`, a random value) on the cache client: the memo is used only while the stamp is the one read before the Postgres query that
-filled it.
+Redis read of the user's *stamp* (`auth:stamp:<user id>`, a random value) on the cache client:
+the memo is used only while the stamp is the one read before the Postgres query that filled it.
 
 Every change to who may sign in as a user (logout, refresh-token reuse, password change or reset,
 disabling, role change, erasure) runs inside `AuthChanges`, which
