@@ -55,6 +55,25 @@ export class ApiClient {
     await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false }).catch(() => undefined);
   }
 
+  /** The link of the verification email (`/verify-email?token=…`): 204 when the address is confirmed. */
+  verifyEmail(body: BodyOf<Op["verifyEmail"]>): Promise<void> {
+    return this.http.request("POST", `${V1}/auth/verify-email`, { json: body, auth: false });
+  }
+
+  resendVerificationEmail(body: BodyOf<Op["resendVerificationEmail"]>): Promise<void> {
+    return this.http.request("POST", `${V1}/auth/verify-email/resend`, { json: body, auth: false });
+  }
+
+  /** "Forgot password": 202 whether or not the account exists (no enumeration). */
+  requestPasswordReset(body: BodyOf<Op["requestPasswordReset"]>): Promise<void> {
+    return this.http.request("POST", `${V1}/auth/password-reset`, { json: body, auth: false });
+  }
+
+  /** The link of the reset email (`/reset-password?token=…`) with the new password: 204, every session ended. */
+  confirmPasswordReset(body: BodyOf<Op["confirmPasswordReset"]>): Promise<void> {
+    return this.http.request("POST", `${V1}/auth/password-reset/confirm`, { json: body, auth: false });
+  }
+
   getMe(): Promise<ResultOf<Op["getMe"]>> {
     return this.http.request("GET", `${V1}/me`);
   }
@@ -74,6 +93,16 @@ export class ApiClient {
 
   listResumes(): Promise<ResultOf<Op["listResumes"]>> {
     return this.http.request("GET", `${V1}/resumes`);
+  }
+
+  listResumeVersions(resumeId: string): Promise<ResultOf<Op["listResumeVersions"]>> {
+    return this.http.request("GET", `${V1}/resumes/${resumeId}/versions`);
+  }
+
+  uploadResumeVersion(resumeId: string, file: Blob, filename: string): Promise<ResultOf<Op["uploadResumeVersion"]>> {
+    const form = new FormData();
+    form.set("file", file, filename);
+    return this.http.request("POST", `${V1}/resumes/${resumeId}/versions`, { form });
   }
 
   getResumeVersion(resumeId: string, versionId: string): Promise<ResultOf<Op["getResumeVersion"]>> {
@@ -110,6 +139,59 @@ export class ApiClient {
 
   applicationStats(): Promise<ResultOf<Op["applicationStats"]>> {
     return this.http.request("GET", `${V1}/applications/stats`);
+  }
+
+  // -- cover letters (streamed as `cover_letter.delta` events) -------------------------------------
+  createCoverLetter(
+    body: BodyOf<Op["createCoverLetter"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["createCoverLetter"]>> {
+    return this.http.request("POST", `${V1}/cover-letters`, { json: body, headers: { "Idempotency-Key": key } });
+  }
+
+  listCoverLetters(query: QueryOf<Op["listCoverLetters"]> = {}): Promise<ResultOf<Op["listCoverLetters"]>> {
+    return this.http.request("GET", `${V1}/cover-letters`, { query });
+  }
+
+  getCoverLetter(id: string): Promise<ResultOf<Op["getCoverLetter"]>> {
+    return this.http.request("GET", `${V1}/cover-letters/${id}`);
+  }
+
+  updateCoverLetter(id: string, body: BodyOf<Op["updateCoverLetter"]>): Promise<ResultOf<Op["updateCoverLetter"]>> {
+    return this.http.request("PATCH", `${V1}/cover-letters/${id}`, { json: body });
+  }
+
+  cancelCoverLetter(id: string): Promise<ResultOf<Op["cancelCoverLetter"]>> {
+    return this.http.request("POST", `${V1}/cover-letters/${id}/cancel`);
+  }
+
+  deleteCoverLetter(id: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/cover-letters/${id}`);
+  }
+
+  // -- analyses (`analysis.completed` / `analysis.failed` when done) -------------------------------
+  createAnalysis(
+    body: BodyOf<Op["createAnalysis"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["createAnalysis"]>> {
+    return this.http.request("POST", `${V1}/analyses`, { json: body, headers: { "Idempotency-Key": key } });
+  }
+
+  getAnalysis(id: string): Promise<ResultOf<Op["getAnalysis"]>> {
+    return this.http.request("GET", `${V1}/analyses/${id}`);
+  }
+
+  // -- notifications (`notification.created` live) -------------------------------------------------
+  listNotifications(query: QueryOf<Op["listNotifications"]> = {}): Promise<ResultOf<Op["listNotifications"]>> {
+    return this.http.request("GET", `${V1}/notifications`, { query });
+  }
+
+  markNotificationRead(id: string): Promise<ResultOf<Op["markNotificationRead"]>> {
+    return this.http.request("POST", `${V1}/notifications/${id}/read`);
+  }
+
+  markAllNotificationsRead(): Promise<ResultOf<Op["markAllNotificationsRead"]>> {
+    return this.http.request("POST", `${V1}/notifications/read-all`);
   }
 }
 

@@ -111,6 +111,7 @@ async def stack(
         PUBLIC_URL=url,
         ALLOWED_ORIGINS=url,  # the dashboard is served by the api: its socket's Origin is the api's
         REALTIME_PING_INTERVAL_SECONDS="5",
+        AI_BUILTIN_TOKEN_DELAY_MS="20",  # a cover letter streams for a few seconds: watchable, cancellable
     )
     worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
     log_dir = tmp_path / "logs"

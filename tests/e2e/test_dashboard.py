@@ -13,25 +13,38 @@ from pathlib import Path
 
 import httpx
 from playwright.async_api import Locator, Page, expect
+from redis import asyncio as aioredis
 
 from backend.db.tables import User
 from backend.lib.embedded_services import free_port
+from backend.realtime import events
+from backend.realtime.publisher import Publisher
+from backend.settings import Settings
 from tests import factories
 from tests.e2e.conftest import Stack
 from tests.integration.realtime.conftest import stop_api, wait_ready
 
 RESUME_PDF = Path(__file__).resolve().parents[1] / "fixtures" / "resumes" / "resume-matcher-single-column.pdf"
+SECOND_PDF = RESUME_PDF.with_name("reactive-resume-onyx.pdf")
 PASSWORD = "correct horse battery"
 LIVE_WITHIN = 20_000  # ms: a reconnect after a restart, with backoff, on a busy CI machine
 PARSE_WITHIN = 60_000  # ms: the worker starts, relays the job from the outbox and parses (paced)
+AI_WITHIN = 60_000  # ms: a whole cover letter from the builtin writer, paced by AI_BUILTIN_TOKEN_DELAY_MS
+JOB_DESCRIPTION = (
+    "We are looking for a software engineer to build our Python APIs and data pipelines. You know Python, "
+    "PostgreSQL, Docker and Kubernetes, have worked with React and AWS, and write clear documentation."
+)
 
 
-async def test_the_dashboard_journey(page: Page, stack: Stack, shots: Path, page_errors: list[str]) -> None:
+async def test_the_dashboard_journey(
+    page: Page, stack: Stack, shots: Path, page_errors: list[str], settings: Settings, redis: aioredis.Redis
+) -> None:
     connection = page.locator("#connection")
 
     # Signed out: the sign-in and sign-up forms, every field labelled.
     await page.goto(stack.url + "/")
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.locator("#account")).to_be_hidden()  # no bell, no "Sign out" when signed out
     assert await _unlabelled_fields(page) == []
     await page.screenshot(path=str(shots / "01-sign-in.png"), full_page=True)
 
@@ -74,15 +87,17 @@ async def test_the_dashboard_journey(page: Page, stack: Stack, shots: Path, page
     await expect(page.locator("#panel-applications")).to_be_visible()
     await page.get_by_text("Add an application").click()
     assert await _unlabelled_fields(page) == []
-    for company, role, status in [
-        ("Analytical Engines", "Programmer", "wishlist"),
-        ("Difference Works", "Mathematician", "wishlist"),
-        ("Royal Society", "Research fellow", "interview"),
+    for company, role, status, job in [
+        ("Analytical Engines", "Programmer", "wishlist", JOB_DESCRIPTION),
+        ("Difference Works", "Mathematician", "wishlist", ""),
+        ("Royal Society", "Research fellow", "interview", ""),
     ]:
-        await page.get_by_label("Company").fill(company)
-        await page.get_by_label("Role", exact=True).fill(role)
-        await page.locator("#app-status").select_option(status)
-        await page.get_by_role("button", name="Add", exact=True).click()
+        add = page.locator("#add-application")
+        await add.get_by_label("Company").fill(company)
+        await add.get_by_label("Role", exact=True).fill(role)
+        await add.get_by_label("Status").select_option(status)
+        await add.get_by_label("Job description").fill(job)
+        await add.get_by_role("button", name="Add", exact=True).click()
         await expect(_column(page, status)).to_contain_text(company)
     await page.screenshot(path=str(shots / "04-applications-board.png"), full_page=True)
 
@@ -100,6 +115,11 @@ async def test_the_dashboard_journey(page: Page, stack: Stack, shots: Path, page
     await page.screenshot(path=str(shots / "05-application-timeline.png"), full_page=True)
     await page.keyboard.press("Escape")
     await expect(timeline).to_be_hidden()
+
+    await _cover_letters(page, stack, shots, Publisher(redis, settings.realtime))
+    await _analysis(page, shots)
+    await _edit_and_stats(page, stack, shots)
+    await _resume_versions(page, shots)
 
     # The server restarts. Meanwhile another replica records a change: when the api is back, the
     # dashboard reconnects with its last event id and the replayed `application.changed` updates the board.
@@ -127,12 +147,12 @@ async def test_the_dashboard_journey(page: Page, stack: Stack, shots: Path, page
     await expect(_column(page, "screening")).to_contain_text("Babbage & Co", timeout=LIVE_WITHIN)
     await page.get_by_role("tab", name="Activity").click()
     await expect(page.locator("#activity li[data-type='application.changed']").first).to_contain_text("created")
-    await expect(page.locator("#activity li[data-type='resume.parsed']")).to_have_count(1)
+    await expect(page.locator("#activity li[data-type='resume.parsed']")).to_have_count(2)
+    await expect(page.locator("#activity li[data-type='cover_letter.completed']")).to_have_count(1)
+    await expect(page.locator("#activity li[data-type='cover_letter.cancelled']")).to_have_count(1)
+    await expect(page.locator("#activity li[data-type='analysis.completed']")).to_have_count(1)
+    assert await page.locator("#activity li[data-type='cover_letter.delta']").count() == 0
     await page.screenshot(path=str(shots / "07-live-activity.png"), full_page=True)
-
-    # Placeholders of the features still being built (issues 6 and 7).
-    await page.get_by_role("tab", name="Cover letters").click()
-    await expect(page.locator("#panel-letters")).to_contain_text("issue 6")
 
     # Responsive: the board in one column on a phone.
     await page.get_by_role("tab", name="Applications").click()
@@ -149,6 +169,173 @@ async def test_the_dashboard_journey(page: Page, stack: Stack, shots: Path, page
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     await expect(connection).to_have_attribute("data-state", "stopped")
     assert page_errors == []
+
+
+async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publisher) -> None:
+    """From a card: generate a letter and watch it stream, edit, save and copy it; cancel a second one."""
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
+    card = page.locator(".app-card", has_text="Analytical Engines")
+    await card.get_by_role("button", name="Cover letter").click()
+    panel = page.locator("#panel-letters")
+    await expect(panel).to_be_visible()
+    application_id = await card.get_attribute("data-id")
+    await expect(panel.get_by_label("Application")).to_have_value(application_id or "")
+    assert await _unlabelled_fields(page) == []
+    await panel.get_by_label("Resume version").select_option(label="Engineering resume — version 1")
+    await panel.get_by_label("Tone").select_option("enthusiastic")
+    await panel.get_by_label("Extra instructions").fill("Mention that I can start in May.")
+    await panel.get_by_role("button", name="Generate").click()
+
+    letter = page.locator("#letter")
+    text = page.locator("#letter-text")
+    await expect(letter).to_have_attribute("data-status", "streaming", timeout=AI_WITHIN)
+    await page.wait_for_function("() => document.querySelector('#letter-text').value.length > 40", timeout=AI_WITHIN)
+    partial = await text.input_value()
+    await expect(text).to_have_attribute("readonly", "")
+    # A delta sent again with a seq already shown (a replay, a resumed worker) is not shown twice.
+    letter_id = await letter.get_attribute("data-id")
+    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        me = await http.get("/api/v1/me", headers={"authorization": f"Bearer {tokens['access_token']}"})
+        user_id = me.json()["id"]
+    resent = events.CoverLetterDeltaData(cover_letter_id=uuid.UUID(letter_id or ""), seq=1, text="RESENT-PIECE")
+    await publisher.publish(user_id, events.CoverLetterDelta(data=resent))
+    await page.wait_for_function(
+        "n => document.querySelector('#letter-text').value.length > n", arg=len(partial) + 20, timeout=AI_WITHIN
+    )
+    streamed = await text.input_value()
+    assert streamed.startswith(partial) and "RESENT-PIECE" not in streamed
+    await page.screenshot(path=str(shots / "11-cover-letter-streaming.png"), full_page=True)
+    await expect(letter).to_have_attribute("data-status", "completed", timeout=AI_WITHIN)
+    written = await text.input_value()
+    assert written.startswith(partial) and len(written) > len(partial)  # deltas in seq order, none twice
+    assert "RESENT-PIECE" not in written
+    assert "Analytical Engines" in written
+
+    # Edit and save (PATCH), then copy to the clipboard.
+    await text.fill(written + "\n\nP.S. I can start in May.")
+    await panel.get_by_role("button", name="Save changes").click()
+    await expect(page.locator("#letter-status")).to_have_text("Saved.")
+    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        stored = await http.get(
+            f"/api/v1/cover-letters/{letter_id}", headers={"authorization": f"Bearer {tokens['access_token']}"}
+        )
+        assert stored.json()["content"].endswith("P.S. I can start in May.")
+    await panel.get_by_role("button", name="Copy").click()
+    await expect(page.locator("#letter-status")).to_have_text("Copied to the clipboard.")
+    assert (await page.evaluate("navigator.clipboard.readText()")).endswith("P.S. I can start in May.")
+    await page.screenshot(path=str(shots / "12-cover-letter-edited.png"), full_page=True)
+
+    # A second letter, cancelled while it streams: the text so far is kept, both are listed.
+    await panel.get_by_label("Tone").select_option("concise")
+    await panel.get_by_role("button", name="Generate").click()
+    await expect(letter).to_have_attribute("data-status", "streaming", timeout=AI_WITHIN)
+    await panel.get_by_role("button", name="Cancel").click()
+    await expect(letter).to_have_attribute("data-status", "cancelled", timeout=AI_WITHIN)
+    await expect(page.locator("#letter-list li")).to_have_count(2)
+    await expect(page.locator("#letter-list li[data-status='cancelled']")).to_have_count(1)
+    await expect(page.locator("#letter-list li[data-status='completed']")).to_have_count(1)
+    await page.get_by_role("tab", name="Applications").click()
+
+
+async def _analysis(page: Page, shots: Path) -> None:
+    """From a card: analyse the resume against the job; the result appears on `analysis.completed`."""
+    card = page.locator(".app-card", has_text="Analytical Engines")
+    await card.get_by_role("button", name="Analyse").click()
+    panel = page.locator("#panel-analyses")
+    await expect(panel).to_be_visible()
+    await expect(panel.get_by_label("Application")).to_have_value(await card.get_attribute("data-id") or "")
+    assert await _unlabelled_fields(page) == []
+    await panel.get_by_label("Resume version").select_option(label="Engineering resume — version 1")
+    await panel.get_by_role("button", name="Run the analysis").click()
+    result = page.locator("#analysis")
+    await expect(result).to_have_attribute("data-status", "completed", timeout=AI_WITHIN)
+    score = int(await page.locator("#analysis-score").inner_text())
+    assert 0 <= score <= 100
+    assert await page.locator("#analysis-meter").evaluate("m => m.value") == score
+    keywords = await page.locator("#analysis-matched li, #analysis-missing li").all_inner_texts()
+    assert any(word.lower() in ("python", "postgresql", "docker", "kubernetes", "react", "aws") for word in keywords)
+    assert await page.locator("#analysis-checks li").count() >= 1
+    await page.screenshot(path=str(shots / "13-analysis.png"), full_page=True)
+    await page.get_by_role("tab", name="Applications").click()
+
+
+async def _edit_and_stats(page: Page, stack: Stack, shots: Path) -> None:
+    """Edit every field of an application in its dialog; the card, the timeline and the stats follow."""
+    stats = page.locator("#stats")
+    await expect(stats.locator("#stats-total")).to_have_text("3")
+    await expect(stats.locator("#stats-applied")).to_have_text("1")  # the one moved to Applied (applied_at set)
+    card = page.locator(".app-card", has_text="Difference Works")
+    await card.get_by_role("button", name="Edit").click()
+    dialog = page.locator("#edit-application")
+    await expect(dialog).to_be_visible()
+    await expect(dialog.get_by_label("Company")).to_have_value("Difference Works")
+    await expect(dialog.get_by_label("Company")).to_be_focused()
+    assert await _unlabelled_fields(page) == []
+    await dialog.get_by_label("Status", exact=True).select_option("applied")
+    await dialog.get_by_label("Note on the status change").fill("Sent by email")
+    await dialog.get_by_label("Location").fill("London")
+    await dialog.get_by_label("Work mode").select_option("hybrid")
+    await dialog.get_by_label("Job URL").fill("https://jobs.example.com/difference")
+    await dialog.get_by_label("Source").fill("referral")
+    await dialog.get_by_label("Salary from").fill("50000")
+    await dialog.get_by_label("Salary to").fill("70000")
+    await dialog.get_by_label("Currency").fill("GBP")
+    await dialog.get_by_label("Applied on").fill("2026-01-05T09:30")
+    await dialog.get_by_label("Follow up on").fill("2026-02-01T10:00")
+    await dialog.get_by_label("Tags").fill("maths, engines")
+    await dialog.get_by_label("Resume version").select_option(label="Engineering resume — version 1")
+    await dialog.get_by_label("Notes").fill("Ask about the difference engine.")
+    await page.screenshot(path=str(shots / "14-application-edit.png"), full_page=True)
+    await dialog.get_by_role("button", name="Save the application").click()
+    await expect(dialog).to_be_hidden()
+
+    await expect(_column(page, "applied")).to_contain_text("Difference Works")
+    card = page.locator(".app-card", has_text="Difference Works")
+    await expect(card.locator(".tags li")).to_have_text(["maths", "engines"])
+    await expect(card.locator(".follow-up")).to_contain_text("1 Feb 2026")
+    await expect(stats.locator("#stats-applied")).to_have_text("2")
+    await expect(stats.locator("#stats-funnel li[data-status='applied'] .n")).to_have_text("2")
+    await expect(stats.locator("#stats-sources")).to_contain_text("referral")
+    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        saved = (
+            await http.get(
+                f"/api/v1/applications/{await card.get_attribute('data-id')}",
+                headers={"authorization": f"Bearer {tokens['access_token']}"},
+            )
+        ).json()
+    assert saved["tags"] == ["maths", "engines"] and saved["remote"] == "hybrid" and saved["source"] == "referral"
+    assert (saved["salary_min"], saved["salary_max"], saved["currency"]) == (50000, 70000, "GBP")
+    assert saved["applied_at"].startswith("2026-01-05T09:30")  # the browser's zone is UTC (conftest)
+    assert saved["next_follow_up_at"].startswith("2026-02-01T10:00")
+    assert saved["resume_version_id"] is not None and saved["notes"] == "Ask about the difference engine."
+    await card.get_by_role("button", name="Timeline").click()
+    await expect(page.locator("#timeline")).to_contain_text("Wishlist → Applied — Sent by email")
+    await page.keyboard.press("Escape")
+    await stats.scroll_into_view_if_needed()
+    await page.screenshot(path=str(shots / "15-applications-stats.png"), full_page=True)
+
+
+async def _resume_versions(page: Page, shots: Path) -> None:
+    """The versions of a resume, and a new version uploaded and parsed live."""
+    await page.get_by_role("tab", name="Resumes").click()
+    await page.get_by_text("Versions of Engineering resume").click()
+    versions = page.locator("#resume-list .version-list li")
+    await expect(versions).to_have_count(1)
+    await expect(versions.first).to_contain_text("Version 1: resume-matcher-single-column.pdf, parsed")
+    assert await _unlabelled_fields(page) == []
+    await page.get_by_label("New version of Engineering resume (PDF)").set_input_files(str(SECOND_PDF))
+    await page.get_by_role("button", name="Upload the new version", exact=True).click()
+    await expect(page.locator("#parse-title")).to_have_text("Engineering resume, version 2")
+    await expect(page.locator("#parsed")).to_be_visible(timeout=PARSE_WITHIN)
+    await expect(versions).to_have_count(2, timeout=PARSE_WITHIN)
+    parsed = page.locator("#resume-list .version-list li[data-status='parsed']")
+    await expect(parsed).to_have_count(2, timeout=PARSE_WITHIN)
+    await expect(page.locator("#resume-list")).to_contain_text("version 2, parsed")
+    await page.screenshot(path=str(shots / "16-resume-versions.png"), full_page=True)
+    await page.get_by_role("tab", name="Applications").click()
 
 
 def _column(page: Page, status: str) -> Locator:
@@ -180,6 +367,9 @@ async def test_a_disabled_account_is_signed_out_and_not_reconnected(page: Page, 
         await sign_in.get_by_label("Password").fill(user.password)
         await sign_in.get_by_role("button", name="Sign in").click()
         await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=LIVE_WITHIN)
+        # The loads after sign-in are done: a REST call answered 401 by the disable would sign out
+        # through the refresh path ("session ended") before the socket's 4401 arrives.
+        await page.wait_for_load_state("networkidle")
 
         response = await http.patch(
             f"/api/v1/admin/users/{user.user_id}", json={"is_active": False}, headers=admin.headers

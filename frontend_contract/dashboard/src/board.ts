@@ -11,8 +11,14 @@ import {
   type operations,
 } from "../../client/index.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
+import { ApplicationEditor } from "./editor.js";
 
 type Application = Schemas["ApplicationOut"];
+/** A button on every card (e.g. "Cover letter"), added by the panel it opens. */
+export interface CardAction {
+  label: string;
+  run: (item: Application) => void;
+}
 
 export const STATUSES: readonly ApplicationStatus[] = [
   "wishlist",
@@ -28,6 +34,12 @@ export const STATUSES: readonly ApplicationStatus[] = [
 export class Board {
   private reloading: Promise<void> | null = null;
   private again = false;
+  /** The applications last loaded (newest first). */
+  applications: Application[] = [];
+  readonly actions: CardAction[] = [];
+  /** Called after every reload with the applications. */
+  readonly loaded: ((items: Application[]) => void)[] = [];
+  private readonly editor: ApplicationEditor;
 
   constructor(
     private readonly api: ApiClient,
@@ -35,6 +47,7 @@ export class Board {
     private readonly flash: (message: string) => void,
   ) {
     live.on("application.changed", () => void this.refresh());
+    this.editor = new ApplicationEditor(api, () => this.refresh());
     const select = byId<HTMLSelectElement>("app-status");
     select.replaceChildren(...STATUSES.map((status) => h("option", { value: status }, label(status))));
     byId<HTMLFormElement>("add-application").addEventListener("submit", (event) => {
@@ -67,7 +80,10 @@ export class Board {
       items.push(...page.items);
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
+    this.applications = items;
     this.draw(items);
+    await this.stats();
+    for (const listener of this.loaded) listener(items);
   }
 
   private draw(items: Application[]): void {
@@ -104,10 +120,59 @@ export class Board {
       h("strong", { class: "company" }, item.company),
       h("span", { class: "role" }, item.role),
       item.location ? h("span", { class: "hint" }, item.location) : null,
-      h("div", { class: "card-actions" }, select, h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline")),
+      item.next_follow_up_at
+        ? h("span", { class: "follow-up" }, "Follow up ", h("time", { datetime: item.next_follow_up_at }, formatDate(item.next_follow_up_at)))
+        : null,
+      item.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, ...item.tags.map((tag) => h("li", {}, tag))) : null,
+      h(
+        "div",
+        { class: "card-actions" },
+        select,
+        h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline"),
+        h("button", { type: "button", onclick: () => void this.editor.open(item) }, "Edit"),
+        ...this.actions.map((action) => h("button", { type: "button", onclick: () => action.run(item) }, action.label)),
+      ),
     );
     card.addEventListener("dragstart", (event) => event.dataTransfer?.setData("text/plain", item.id));
     return card;
+  }
+
+  /** The stats panel: totals, response rate, the funnel by status and the table by source. */
+  private async stats(): Promise<void> {
+    const stats = await this.api.applicationStats();
+    const percent = (rate: number | null): string => (rate === null ? "—" : `${Math.round(rate * 100)}%`);
+    byId("stats-total").textContent = String(stats.total);
+    byId("stats-applied").textContent = String(stats.applied);
+    byId("stats-responded").textContent = String(stats.responded);
+    byId("stats-rate").textContent = percent(stats.response_rate);
+    byId("stats-median").textContent =
+      stats.median_days_to_first_response === null ? "—" : String(Math.round(stats.median_days_to_first_response * 10) / 10);
+    const most = Math.max(1, ...STATUSES.map((status) => stats.by_status[status] ?? 0));
+    byId("stats-funnel").replaceChildren(
+      ...STATUSES.map((status) => {
+        const count = stats.by_status[status] ?? 0;
+        return h(
+          "li",
+          { "data-status": status },
+          h("span", {}, label(status)),
+          h("span", { class: "bar", style: `width: ${(100 * count) / most}%`, "aria-hidden": "true" }),
+          h("span", { class: "n" }, String(count)),
+        );
+      }),
+    );
+    byId("stats-sources").replaceChildren(
+      ...stats.by_source.map((row) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, row.source || "(none)"),
+          h("td", {}, String(row.total)),
+          h("td", {}, String(row.applied)),
+          h("td", {}, String(row.responded)),
+          h("td", {}, percent(row.response_rate)),
+        ),
+      ),
+    );
   }
 
   private async add(form: HTMLFormElement): Promise<void> {
@@ -119,6 +184,7 @@ export class Board {
       location: formValue(form, "location"),
       job_url: formValue(form, "job_url"),
       notes: formValue(form, "notes"),
+      job_description: formValue(form, "job_description"),
       salary_min: number("salary_min"),
       salary_max: number("salary_max"),
       currency: formValue(form, "currency") || null,
@@ -154,6 +220,7 @@ export class Board {
           h("time", { datetime: step.at }, formatDate(step.at)),
           " ",
           step.from_status ? `${label(step.from_status)} → ${label(step.to_status)}` : `Created as ${label(step.to_status)}`,
+          step.note ? h("span", { class: "hint" }, ` — ${step.note}`) : null,
         ),
       ),
     );

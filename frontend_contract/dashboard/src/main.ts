@@ -3,6 +3,9 @@
 import { ApiClient, Realtime, type ConnectionState, type RealtimeEvent } from "../../client/index.js";
 import { Board, describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
+import { AnalysesPanel } from "./analyses.js";
+import { LettersPanel } from "./letters.js";
+import { Bell } from "./notifications.js";
 import { ResumesPanel } from "./resumes.js";
 import { lastEventId, tokenStore } from "./session.js";
 
@@ -13,7 +16,12 @@ const live = new Realtime(api, {
     lastEventId.set(event.id);
     logActivity(event);
   },
-  onReset: () => void refreshAll(), // history could not cover the gap: reload what is shown
+  onReset: () => {
+    // history could not cover the gap: reload what is shown
+    void refreshAll();
+    void letters.reload();
+    void analyses.reload();
+  },
   onState: showConnection,
   onAccountClosed: () => {
     tokenStore.set(null);
@@ -23,6 +31,32 @@ const live = new Realtime(api, {
 });
 const resumes = new ResumesPanel(api, live, flash);
 const board = new Board(api, live, flash);
+const letters = new LettersPanel(api, live, flash);
+board.actions.push({
+  label: "Cover letter",
+  run: (item) => {
+    letters.choose(item.id);
+    showTab("tab-letters");
+    byId<HTMLSelectElement>("letter-tone").focus();
+  },
+});
+const analyses = new AnalysesPanel(api, live, flash);
+const bell = new Bell(api, live, flash);
+board.actions.push({
+  label: "Analyse",
+  run: (item) => {
+    analyses.choose(item.id);
+    showTab("tab-analyses");
+    byId<HTMLSelectElement>("analysis-version").focus();
+  },
+});
+board.loaded.push((items) => void letters.refresh(items));
+board.loaded.push((items) => void analyses.refresh(items));
+live.on("resume.parsed", () => {
+  // a new version to choose
+  void letters.refresh(board.applications);
+  void analyses.refresh(board.applications);
+});
 
 const CONNECTION_TEXT: Record<ConnectionState, string> = {
   connecting: "Connecting…",
@@ -51,6 +85,7 @@ function flash(message: string): void {
 }
 
 function logActivity(event: RealtimeEvent): void {
+  if (event.type === "cover_letter.delta") return; // hundreds per letter: the letter itself shows them
   const list = byId("activity");
   const summary = Object.entries(event.data)
     .filter(([key]) => !key.endsWith("_id"))
@@ -61,7 +96,7 @@ function logActivity(event: RealtimeEvent): void {
 }
 
 async function refreshAll(): Promise<void> {
-  await Promise.all([resumes.refresh(), board.refresh()]);
+  await Promise.all([resumes.refresh(), board.refresh(), bell.refresh()]);
 }
 
 async function showSignedIn(): Promise<void> {
@@ -80,6 +115,7 @@ function showSignedOut(message?: string): void {
   live.lastEventId = undefined;
   byId("account").hidden = true;
   byId("workspace").hidden = true;
+  for (const id of ["letter", "analysis", "bell-panel"]) byId(id).hidden = true; // nothing of the last user
   byId("auth").hidden = false;
   if (message) flash(message);
 }
@@ -108,6 +144,82 @@ function wireAuth(): void {
   });
 }
 
+/** "Forgot your password?": the api answers 202 whether or not the account exists. */
+function wireForgotPassword(): void {
+  byId<HTMLFormElement>("forgot").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const email = formValue(form, "email");
+    const status = byId("forgot-status");
+    if (!email) {
+      status.textContent = "Enter the email address of your account.";
+      return;
+    }
+    void api
+      .requestPasswordReset({ email })
+      .then(() => (status.textContent = `If an account exists for ${email}, a reset link is on its way.`))
+      .catch((error: unknown) => (status.textContent = describe(error)));
+  });
+}
+
+type EmailLink = { kind: "verify" | "reset"; token: string };
+
+/** The page was opened from an account email: `/verify-email?token=…` or `/reset-password?token=…`. */
+function emailLink(): EmailLink | null {
+  const kind = { "/verify-email": "verify", "/reset-password": "reset" }[location.pathname] as EmailLink["kind"] | undefined;
+  const token = new URLSearchParams(location.search).get("token");
+  if (!kind) return null;
+  // The token is single use: keep it out of the address bar, the history and later bookmarks.
+  history.replaceState(null, "", "/");
+  return token ? { kind, token } : { kind, token: "" };
+}
+
+async function handleEmailLink(link: EmailLink): Promise<void> {
+  const box = byId("email-link");
+  const title = byId("email-link-title");
+  const status = byId("email-link-status");
+  const show = (text: string, ok: boolean | null): void => {
+    status.textContent = text;
+    status.className = ok === null ? "" : ok ? "ok" : "bad";
+  };
+  box.hidden = false;
+  if (!link.token) {
+    title.textContent = link.kind === "verify" ? "Confirm your email" : "Choose a new password";
+    return show("This link has no token: open the whole link from the email.", false);
+  }
+  if (link.kind === "verify") {
+    title.textContent = "Confirm your email";
+    show("Confirming your email address…", null);
+    try {
+      await api.verifyEmail({ token: link.token });
+      show("Your email address is confirmed. Thank you!", true);
+    } catch (error) {
+      show(`This link could not confirm your email: ${describe(error)}. Sign in to ask for a new one.`, false);
+    }
+    return;
+  }
+  title.textContent = "Choose a new password";
+  show("Enter your email and a new password.", null);
+  const form = byId<HTMLFormElement>("reset-password");
+  form.hidden = false;
+  byId<HTMLInputElement>("reset-email").focus();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const email = formValue(form, "email");
+    const password = formValue(form, "new_password");
+    void api
+      .confirmPasswordReset({ token: link.token, new_password: password })
+      .then(async () => {
+        form.hidden = true;
+        show("Your password is changed. Signing you in…", true);
+        await signIn(email, password);
+        if (api.signedIn) box.hidden = true;
+        else show("Your password is changed: sign in with it.", true);
+      })
+      .catch((error: unknown) => show(describe(error), false));
+  });
+}
+
 async function signIn(email: string, password: string): Promise<void> {
   try {
     await api.login({ email, password });
@@ -117,25 +229,31 @@ async function signIn(email: string, password: string): Promise<void> {
   }
 }
 
+function tabs(): HTMLButtonElement[] {
+  return [...document.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+}
+
+/** Select the tab with id `tabId` and show its panel. */
+function showTab(tabId: string): void {
+  for (const tab of tabs()) {
+    const selected = tab.id === tabId;
+    tab.setAttribute("aria-selected", String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    byId(tab.getAttribute("aria-controls") ?? "").hidden = !selected;
+  }
+}
+
 /** WAI-ARIA tabs: click or arrow keys move between panels. */
 function wireTabs(): void {
-  const tabs = [...document.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
-  const select = (tab: HTMLButtonElement): void => {
-    for (const other of tabs) {
-      const selected = other === tab;
-      other.setAttribute("aria-selected", String(selected));
-      other.tabIndex = selected ? 0 : -1;
-      byId(other.getAttribute("aria-controls") ?? "").hidden = !selected;
-    }
-  };
-  tabs.forEach((tab, index) => {
-    tab.addEventListener("click", () => select(tab));
+  const all = tabs();
+  all.forEach((tab, index) => {
+    tab.addEventListener("click", () => showTab(tab.id));
     tab.addEventListener("keydown", (event) => {
       const step = event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0;
       if (!step) return;
-      const next = tabs[(index + step + tabs.length) % tabs.length];
+      const next = all[(index + step + all.length) % all.length];
       if (next) {
-        select(next);
+        showTab(next.id);
         next.focus();
       }
     });
@@ -143,7 +261,10 @@ function wireTabs(): void {
 }
 
 wireAuth();
+wireForgotPassword();
 wireTabs();
+const link = emailLink();
+if (link) void handleEmailLink(link);
 if (api.signedIn) {
   showSignedIn().catch((error: unknown) => showSignedOut(describe(error)));
 } else {

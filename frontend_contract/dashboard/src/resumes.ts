@@ -2,13 +2,15 @@
 // parsed result (`resume.parsed` -> GET the version). Events may arrive before the upload's answer,
 // so progress is kept per version id and drawn for the version being watched.
 import type { ApiClient, ParsedResume, Realtime, Schemas } from "../../client/index.js";
-import { byId, formValue, h } from "./dom.js";
+import { byId, formValue, formatDate, h } from "./dom.js";
 
+type Resume = Schemas["ResumeOut"];
 type Progress = { percent: number; stage: string; done?: "parsed" | "failed"; error?: string };
 
 export class ResumesPanel {
   private readonly progress = new Map<string, Progress>();
   private watched: { resumeId: string; versionId: string } | null = null;
+  private readonly open = new Set<string>(); // resumes whose versions are shown
 
   constructor(
     private readonly api: ApiClient,
@@ -34,13 +36,94 @@ export class ResumesPanel {
   async refresh(): Promise<void> {
     const page = await this.api.listResumes();
     const list = byId("resume-list");
-    list.replaceChildren(
-      ...page.items.map((resume) => h("li", {}, h("strong", {}, resume.title), " — ", versionLabel(resume.latest_version))),
-    );
+    list.replaceChildren(...page.items.map((resume) => this.resumeItem(resume)));
     if (page.items.length === 0) list.append(h("li", { class: "hint" }, "No resume yet: upload a PDF above."));
+    await Promise.all(page.items.filter((resume) => this.open.has(resume.id)).map((resume) => this.loadVersions(resume)));
     if (!this.watched) {
       const parsed = page.items.find((resume) => resume.latest_version?.status === "parsed");
       if (parsed?.latest_version) this.watch(parsed.id, parsed.latest_version.id, parsed.title);
+    }
+  }
+
+  /** One resume: its newest version, and (opened on demand) every version and a form for a new one. */
+  private resumeItem(resume: Resume): HTMLLIElement {
+    const fileId = `version-file-${resume.id}`;
+    const form = h(
+      "form",
+      { class: "new-version", novalidate: true },
+      h("label", { for: fileId }, `New version of ${resume.title} (PDF)`),
+      h("input", { id: fileId, name: "file", type: "file", accept: "application/pdf", required: true }),
+      h("button", { type: "submit" }, "Upload the new version"),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.uploadVersion(resume, form);
+    });
+    const details = h(
+      "details",
+      { class: "versions", open: this.open.has(resume.id) },
+      h("summary", {}, `Versions of ${resume.title}`),
+      h("ol", { class: "version-list", id: `versions-${resume.id}` }),
+      form,
+    );
+    details.addEventListener("toggle", () => {
+      if (details.open) {
+        this.open.add(resume.id);
+        void this.loadVersions(resume);
+      } else this.open.delete(resume.id);
+    });
+    return h(
+      "li",
+      { "data-id": resume.id },
+      h("strong", {}, resume.title),
+      " — ",
+      versionLabel(resume.latest_version),
+      details,
+    );
+  }
+
+  private async loadVersions(resume: Resume): Promise<void> {
+    const versions = await this.api.listResumeVersions(resume.id);
+    document.getElementById(`versions-${resume.id}`)?.replaceChildren(
+      ...versions.map((version) =>
+        h(
+          "li",
+          { "data-status": version.status },
+          `Version ${version.number}: ${version.filename}, ${version.status}, ${formatSize(version.size)}, `,
+          h("time", { datetime: version.created_at }, formatDate(version.created_at)),
+          " ",
+          version.status === "parsed"
+            ? h(
+                "button",
+                {
+                  type: "button",
+                  class: "link",
+                  "aria-label": `Show version ${version.number} of ${resume.title}`,
+                  onclick: () => this.watch(resume.id, version.id, `${resume.title}, version ${version.number}`),
+                },
+                "Show",
+              )
+            : null,
+        ),
+      ),
+    );
+  }
+
+  private async uploadVersion(resume: Resume, form: HTMLFormElement): Promise<void> {
+    const file = form.querySelector<HTMLInputElement>('input[type="file"]')?.files?.[0];
+    if (!file) return this.flash("Choose a PDF file to upload.");
+    const button = form.querySelector("button");
+    button?.setAttribute("disabled", "");
+    try {
+      const updated = await this.api.uploadResumeVersion(resume.id, file, file.name);
+      this.open.add(resume.id);
+      const latest = updated.latest_version;
+      if (latest) this.watch(updated.id, latest.id, `${updated.title}, version ${latest.number}`);
+      await this.refresh();
+    } catch (error) {
+      this.flash(error instanceof Error ? error.message : String(error));
+    } finally {
+      button?.removeAttribute("disabled");
     }
   }
 
@@ -114,6 +197,10 @@ export class ResumesPanel {
 
 function versionLabel(version: Schemas["VersionSummary"] | null | undefined): string {
   return version ? `version ${version.number}, ${version.status} (${version.filename})` : "no version";
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} kB`;
 }
 
 function capitalise(text: string): string {

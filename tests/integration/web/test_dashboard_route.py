@@ -21,9 +21,19 @@ async def test_the_dashboard_is_served_at_the_root(client: httpx.AsyncClient) ->
     assert (await client.get("/no-such-file.js")).status_code == 404
 
 
+async def test_the_email_links_open_the_dashboard(client: httpx.AsyncClient) -> None:
+    """The verification and reset emails link to PUBLIC_URL/verify-email and /reset-password."""
+    for path in dashboard.EMAIL_LINK_PATHS:
+        page = await client.get(f"{path}?token=abc")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert 'src="js/dashboard/src/main.js"' in page.text
+        assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+
+
 async def test_the_dashboard_is_not_in_the_openapi_document(client: httpx.AsyncClient) -> None:
     paths = (await client.get("/schema/openapi.json")).json()["paths"]
     assert "/" not in paths and not any(path.startswith("/{") for path in paths)
+    assert not set(dashboard.EMAIL_LINK_PATHS) & set(paths)
 
 
 def test_no_route_without_the_dashboard_files(tmp_path: Path) -> None:

@@ -36,6 +36,21 @@ export class ApiClient {
         const body = { refresh_token: tokens.refresh_token };
         await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false }).catch(() => undefined);
     }
+    /** The link of the verification email (`/verify-email?token=…`): 204 when the address is confirmed. */
+    verifyEmail(body) {
+        return this.http.request("POST", `${V1}/auth/verify-email`, { json: body, auth: false });
+    }
+    resendVerificationEmail(body) {
+        return this.http.request("POST", `${V1}/auth/verify-email/resend`, { json: body, auth: false });
+    }
+    /** "Forgot password": 202 whether or not the account exists (no enumeration). */
+    requestPasswordReset(body) {
+        return this.http.request("POST", `${V1}/auth/password-reset`, { json: body, auth: false });
+    }
+    /** The link of the reset email (`/reset-password?token=…`) with the new password: 204, every session ended. */
+    confirmPasswordReset(body) {
+        return this.http.request("POST", `${V1}/auth/password-reset/confirm`, { json: body, auth: false });
+    }
     getMe() {
         return this.http.request("GET", `${V1}/me`);
     }
@@ -53,6 +68,14 @@ export class ApiClient {
     }
     listResumes() {
         return this.http.request("GET", `${V1}/resumes`);
+    }
+    listResumeVersions(resumeId) {
+        return this.http.request("GET", `${V1}/resumes/${resumeId}/versions`);
+    }
+    uploadResumeVersion(resumeId, file, filename) {
+        const form = new FormData();
+        form.set("file", file, filename);
+        return this.http.request("POST", `${V1}/resumes/${resumeId}/versions`, { form });
     }
     getResumeVersion(resumeId, versionId) {
         return this.http.request("GET", `${V1}/resumes/${resumeId}/versions/${versionId}`);
@@ -78,6 +101,42 @@ export class ApiClient {
     }
     applicationStats() {
         return this.http.request("GET", `${V1}/applications/stats`);
+    }
+    // -- cover letters (streamed as `cover_letter.delta` events) -------------------------------------
+    createCoverLetter(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/cover-letters`, { json: body, headers: { "Idempotency-Key": key } });
+    }
+    listCoverLetters(query = {}) {
+        return this.http.request("GET", `${V1}/cover-letters`, { query });
+    }
+    getCoverLetter(id) {
+        return this.http.request("GET", `${V1}/cover-letters/${id}`);
+    }
+    updateCoverLetter(id, body) {
+        return this.http.request("PATCH", `${V1}/cover-letters/${id}`, { json: body });
+    }
+    cancelCoverLetter(id) {
+        return this.http.request("POST", `${V1}/cover-letters/${id}/cancel`);
+    }
+    deleteCoverLetter(id) {
+        return this.http.request("DELETE", `${V1}/cover-letters/${id}`);
+    }
+    // -- analyses (`analysis.completed` / `analysis.failed` when done) -------------------------------
+    createAnalysis(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/analyses`, { json: body, headers: { "Idempotency-Key": key } });
+    }
+    getAnalysis(id) {
+        return this.http.request("GET", `${V1}/analyses/${id}`);
+    }
+    // -- notifications (`notification.created` live) -------------------------------------------------
+    listNotifications(query = {}) {
+        return this.http.request("GET", `${V1}/notifications`, { query });
+    }
+    markNotificationRead(id) {
+        return this.http.request("POST", `${V1}/notifications/${id}/read`);
+    }
+    markAllNotificationsRead() {
+        return this.http.request("POST", `${V1}/notifications/read-all`);
     }
 }
 /** Every page of a cursor-paginated list (`{items, next_cursor}`), in order. */

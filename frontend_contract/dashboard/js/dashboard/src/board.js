@@ -3,6 +3,7 @@
 // reloaded over REST on `application.changed` (from this tab, another tab or an integration).
 import { ApiError, } from "../../client/index.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
+import { ApplicationEditor } from "./editor.js";
 export const STATUSES = [
     "wishlist",
     "applied",
@@ -18,10 +19,17 @@ export class Board {
     flash;
     reloading = null;
     again = false;
+    /** The applications last loaded (newest first). */
+    applications = [];
+    actions = [];
+    /** Called after every reload with the applications. */
+    loaded = [];
+    editor;
     constructor(api, live, flash) {
         this.api = api;
         this.flash = flash;
         live.on("application.changed", () => void this.refresh());
+        this.editor = new ApplicationEditor(api, () => this.refresh());
         const select = byId("app-status");
         select.replaceChildren(...STATUSES.map((status) => h("option", { value: status }, label(status))));
         byId("add-application").addEventListener("submit", (event) => {
@@ -52,7 +60,11 @@ export class Board {
             items.push(...page.items);
             cursor = page.next_cursor ?? undefined;
         } while (cursor);
+        this.applications = items;
         this.draw(items);
+        await this.stats();
+        for (const listener of this.loaded)
+            listener(items);
     }
     draw(items) {
         const columns = STATUSES.map((status) => {
@@ -73,9 +85,28 @@ export class Board {
     card(item) {
         const select = h("select", { id: `move-${item.id}`, "aria-label": `Status of ${item.company}, ${item.role}` }, ...STATUSES.map((status) => h("option", { value: status, selected: status === item.status }, label(status))));
         select.addEventListener("change", () => void this.move(item.id, select.value));
-        const card = h("li", { class: "app-card", draggable: "true", "data-id": item.id }, h("strong", { class: "company" }, item.company), h("span", { class: "role" }, item.role), item.location ? h("span", { class: "hint" }, item.location) : null, h("div", { class: "card-actions" }, select, h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline")));
+        const card = h("li", { class: "app-card", draggable: "true", "data-id": item.id }, h("strong", { class: "company" }, item.company), h("span", { class: "role" }, item.role), item.location ? h("span", { class: "hint" }, item.location) : null, item.next_follow_up_at
+            ? h("span", { class: "follow-up" }, "Follow up ", h("time", { datetime: item.next_follow_up_at }, formatDate(item.next_follow_up_at)))
+            : null, item.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, ...item.tags.map((tag) => h("li", {}, tag))) : null, h("div", { class: "card-actions" }, select, h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline"), h("button", { type: "button", onclick: () => void this.editor.open(item) }, "Edit"), ...this.actions.map((action) => h("button", { type: "button", onclick: () => action.run(item) }, action.label))));
         card.addEventListener("dragstart", (event) => event.dataTransfer?.setData("text/plain", item.id));
         return card;
+    }
+    /** The stats panel: totals, response rate, the funnel by status and the table by source. */
+    async stats() {
+        const stats = await this.api.applicationStats();
+        const percent = (rate) => (rate === null ? "—" : `${Math.round(rate * 100)}%`);
+        byId("stats-total").textContent = String(stats.total);
+        byId("stats-applied").textContent = String(stats.applied);
+        byId("stats-responded").textContent = String(stats.responded);
+        byId("stats-rate").textContent = percent(stats.response_rate);
+        byId("stats-median").textContent =
+            stats.median_days_to_first_response === null ? "—" : String(Math.round(stats.median_days_to_first_response * 10) / 10);
+        const most = Math.max(1, ...STATUSES.map((status) => stats.by_status[status] ?? 0));
+        byId("stats-funnel").replaceChildren(...STATUSES.map((status) => {
+            const count = stats.by_status[status] ?? 0;
+            return h("li", { "data-status": status }, h("span", {}, label(status)), h("span", { class: "bar", style: `width: ${(100 * count) / most}%`, "aria-hidden": "true" }), h("span", { class: "n" }, String(count)));
+        }));
+        byId("stats-sources").replaceChildren(...stats.by_source.map((row) => h("tr", {}, h("th", { scope: "row" }, row.source || "(none)"), h("td", {}, String(row.total)), h("td", {}, String(row.applied)), h("td", {}, String(row.responded)), h("td", {}, percent(row.response_rate)))));
     }
     async add(form) {
         const number = (name) => (formValue(form, name) ? Number(formValue(form, name)) : null);
@@ -86,6 +117,7 @@ export class Board {
             location: formValue(form, "location"),
             job_url: formValue(form, "job_url"),
             notes: formValue(form, "notes"),
+            job_description: formValue(form, "job_description"),
             salary_min: number("salary_min"),
             salary_max: number("salary_max"),
             currency: formValue(form, "currency") || null,
@@ -113,7 +145,7 @@ export class Board {
     async timeline(item) {
         const steps = await this.api.listApplicationEvents(item.id);
         byId("timeline-title").textContent = `Timeline — ${item.company}, ${item.role}`;
-        byId("timeline-list").replaceChildren(...steps.map((step) => h("li", {}, h("time", { datetime: step.at }, formatDate(step.at)), " ", step.from_status ? `${label(step.from_status)} → ${label(step.to_status)}` : `Created as ${label(step.to_status)}`)));
+        byId("timeline-list").replaceChildren(...steps.map((step) => h("li", {}, h("time", { datetime: step.at }, formatDate(step.at)), " ", step.from_status ? `${label(step.from_status)} → ${label(step.to_status)}` : `Created as ${label(step.to_status)}`, step.note ? h("span", { class: "hint" }, ` — ${step.note}`) : null)));
         byId("timeline").showModal();
     }
 }

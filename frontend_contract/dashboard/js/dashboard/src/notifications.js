@@ -1,0 +1,113 @@
+import { describe } from "./board.js";
+import { byId, formatDate, h } from "./dom.js";
+export class Bell {
+    api;
+    flash;
+    items = [];
+    unread = 0;
+    button = byId("bell-button");
+    panel = byId("bell-panel");
+    constructor(api, live, flash) {
+        this.api = api;
+        this.flash = flash;
+        live.on("notification.created", ({ data }) => {
+            // events.schema.json types `notification` as an open object; its fields are NotificationOut's.
+            const note = data.notification;
+            if (typeof note.id !== "string" || this.items.some((item) => item.id === note.id))
+                return; // replayed
+            this.items = [note, ...this.items].slice(0, 50);
+            if (!note.read_at)
+                this.unread += 1;
+            this.draw();
+            this.notifyBrowser(note);
+        });
+        this.button.addEventListener("click", () => this.toggle());
+        document.addEventListener("keydown", (event) => {
+            if (event.key === "Escape" && !this.panel.hidden) {
+                this.toggle(false);
+                this.button.focus();
+            }
+        });
+        byId("bell-read-all").addEventListener("click", () => void this.markAllRead());
+        byId("bell-permission").addEventListener("click", () => void this.askPermission());
+        this.drawPermission();
+    }
+    async refresh() {
+        const page = await this.api.listNotifications({ limit: 20 });
+        this.items = page.items;
+        this.unread = page.unread_count;
+        this.draw();
+    }
+    toggle(open = this.panel.hidden) {
+        this.panel.hidden = !open;
+        this.button.setAttribute("aria-expanded", String(open));
+    }
+    draw() {
+        byId("bell-count").textContent = String(this.unread);
+        byId("bell-count").hidden = this.unread === 0;
+        this.button.setAttribute("aria-label", `Notifications, ${this.unread} unread`);
+        byId("bell-read-all").disabled = this.unread === 0;
+        const list = byId("bell-list");
+        list.replaceChildren(...this.items.map((note) => h("li", { class: note.read_at ? "read" : "unread", "data-id": note.id }, h("strong", {}, note.title), note.body ? h("span", {}, note.body) : null, h("time", { class: "hint", datetime: note.created_at }, formatDate(note.created_at)), note.read_at
+            ? h("span", { class: "hint" }, "Read")
+            : h("button", { type: "button", class: "link", "aria-label": `Mark "${note.title}" as read`, onclick: () => void this.markRead(note.id) }, "Mark as read"))));
+        if (!this.items.length)
+            list.append(h("li", { class: "hint" }, "Nothing yet."));
+    }
+    async markRead(id) {
+        try {
+            const note = await this.api.markNotificationRead(id);
+            const before = this.items.find((item) => item.id === id);
+            if (before && !before.read_at)
+                this.unread = Math.max(0, this.unread - 1);
+            this.items = this.items.map((item) => (item.id === id ? note : item));
+            this.draw();
+            byId("bell-button").focus();
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
+    }
+    async markAllRead() {
+        try {
+            await this.api.markAllNotificationsRead();
+            await this.refresh();
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
+    }
+    /** A system notification, only when this tab is not visible (else the bell is enough). */
+    notifyBrowser(note) {
+        if (document.visibilityState !== "hidden" || !("Notification" in window) || Notification.permission !== "granted")
+            return;
+        const shown = new Notification(note.title, { body: note.body, tag: note.id });
+        shown.onclick = () => {
+            window.focus();
+            this.toggle(true);
+        };
+    }
+    async askPermission() {
+        if (!("Notification" in window))
+            return;
+        await Notification.requestPermission();
+        this.drawPermission();
+    }
+    drawPermission() {
+        const button = byId("bell-permission");
+        const status = byId("bell-permission-status");
+        if (!("Notification" in window)) {
+            button.hidden = true;
+            status.textContent = "This browser has no system notifications.";
+            return;
+        }
+        const permission = Notification.permission;
+        button.hidden = permission !== "default";
+        status.textContent =
+            permission === "granted"
+                ? "Browser notifications are on (shown while this tab is in the background)."
+                : permission === "denied"
+                    ? "Browser notifications are blocked in this browser's site settings."
+                    : "";
+    }
+}

@@ -1,0 +1,211 @@
+// Cover letters: generate one for an application (tone, extra instructions, resume version), watch
+// it stream in live (`cover_letter.delta`, ordered and deduplicated by `seq`: a worker that resumes
+// after a crash sends deltas again with the same seq), cancel it, then edit, save and copy it.
+// Deltas may arrive before the POST answers, so they are kept per letter id. `cover_letter.completed`,
+// `.failed` and `.cancelled` mean "refetch": the stored letter is the truth.
+import type { ApiClient, BodyOf, Realtime, Schemas, operations } from "../../client/index.js";
+import { describe } from "./board.js";
+import { fillApplications, fillVersions } from "./choices.js";
+import { byId, formValue, formatDate, h } from "./dom.js";
+
+type Letter = Schemas["CoverLetterOut"];
+type Tone = BodyOf<operations["createCoverLetter"]>["tone"] & string;
+
+export const TONES: readonly Tone[] = ["professional", "enthusiastic", "friendly", "concise"];
+const STATUS_TEXT: Record<Letter["status"], string> = {
+  queued: "Queued: the writer starts in a moment…",
+  streaming: "Writing…",
+  completed: "Done. Edit the letter, save it, copy it.",
+  failed: "Failed",
+  cancelled: "Cancelled: the text written so far is kept.",
+};
+
+export class LettersPanel {
+  private readonly deltas = new Map<string, Map<number, string>>(); // letter id -> seq -> text
+  private readonly ended = new Set<string>(); // letters whose terminal event arrived
+  private current: { id: string; base: string; baseSeq: number; status: Letter["status"] } | null = null;
+  private readonly text = byId<HTMLTextAreaElement>("letter-text");
+  private readonly application = byId<HTMLSelectElement>("letter-application");
+
+  constructor(
+    private readonly api: ApiClient,
+    live: Realtime,
+    private readonly flash: (message: string) => void,
+  ) {
+    live.on("cover_letter.delta", ({ data }) => {
+      const pieces = this.deltas.get(data.cover_letter_id) ?? new Map<number, string>();
+      this.deltas.set(data.cover_letter_id, pieces);
+      if (pieces.has(data.seq)) return; // a replayed or resent delta: keep the first
+      pieces.set(data.seq, data.text);
+      if (this.current?.id === data.cover_letter_id && isRunning(this.current.status)) {
+        this.current.status = "streaming";
+        this.draw();
+      }
+    });
+    const finished = ({ data }: { data: { cover_letter_id: string } }): void => {
+      this.ended.add(data.cover_letter_id);
+      if (this.current?.id === data.cover_letter_id) void this.open(data.cover_letter_id);
+      void this.refreshList();
+    };
+    live.on("cover_letter.completed", finished);
+    live.on("cover_letter.failed", finished);
+    live.on("cover_letter.cancelled", finished);
+
+    byId<HTMLSelectElement>("letter-tone").replaceChildren(...TONES.map((tone) => h("option", { value: tone }, capitalise(tone))));
+    byId<HTMLFormElement>("letter-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.generate(event.target as HTMLFormElement);
+    });
+    this.application.addEventListener("change", () => void this.refreshList());
+    byId("letter-cancel").addEventListener("click", () => void this.cancel());
+    byId("letter-save").addEventListener("click", () => void this.save());
+    byId("letter-copy").addEventListener("click", () => void this.copy());
+    this.text.addEventListener("input", () => {
+      byId<HTMLButtonElement>("letter-save").disabled = false;
+      this.say("Edited: save to keep the changes.");
+    });
+  }
+
+  /** New applications or resumes: refresh the pickers (and the list for the chosen application). */
+  async refresh(applications: readonly Schemas["ApplicationOut"][]): Promise<void> {
+    fillApplications(this.application, applications);
+    await Promise.all([
+      fillVersions(this.api, byId<HTMLSelectElement>("letter-version"), "The application's resume (or the newest parsed)"),
+      this.refreshList(),
+    ]);
+  }
+
+  /** After a `sync.reset` (deltas may be lost): the stored checkpoint, then the deltas after it. */
+  async reload(): Promise<void> {
+    if (this.current) await this.open(this.current.id);
+  }
+
+  /** Show the panel for one application (the card's "Cover letter" button). */
+  choose(applicationId: string): void {
+    this.application.value = applicationId;
+    void this.refreshList();
+  }
+
+  private async refreshList(): Promise<void> {
+    const list = byId("letter-list");
+    const applicationId = this.application.value;
+    if (!applicationId) return void list.replaceChildren();
+    const page = await this.api.listCoverLetters({ application_id: applicationId, limit: 50 });
+    list.replaceChildren(
+      ...page.items.map((letter) =>
+        h(
+          "li",
+          { "data-id": letter.id, "data-status": letter.status },
+          h("span", {}, `${capitalise(letter.tone)} — ${letter.status}, `, h("time", { datetime: letter.created_at }, formatDate(letter.created_at)), " "),
+          h("button", { type: "button", class: "link", onclick: () => void this.open(letter.id) }, "Open"),
+        ),
+      ),
+    );
+    if (!page.items.length) list.append(h("li", { class: "hint" }, "No letter for this application yet."));
+  }
+
+  private async generate(form: HTMLFormElement): Promise<void> {
+    const applicationId = formValue(form, "application_id");
+    if (!applicationId) return this.flash("Add an application first: a letter is written for one.");
+    const body: BodyOf<operations["createCoverLetter"]> = {
+      application_id: applicationId,
+      resume_version_id: formValue(form, "resume_version_id") || null,
+      tone: formValue(form, "tone") as Tone,
+      instructions: formValue(form, "instructions"),
+    };
+    const button = form.querySelector("button");
+    button?.setAttribute("disabled", "");
+    try {
+      const letter = await this.api.createCoverLetter(body);
+      this.show(letter);
+      if (this.ended.has(letter.id)) await this.open(letter.id); // finished before the answer arrived
+      await this.refreshList();
+    } catch (error) {
+      this.flash(describe(error));
+    } finally {
+      button?.removeAttribute("disabled");
+    }
+  }
+
+  private async open(id: string): Promise<void> {
+    try {
+      this.show(await this.api.getCoverLetter(id));
+    } catch (error) {
+      this.flash(describe(error));
+    }
+  }
+
+  private show(letter: Letter): void {
+    this.current = { id: letter.id, base: letter.content, baseSeq: letter.seq, status: letter.status };
+    byId("letter").hidden = false;
+    byId("letter-title").textContent = `Cover letter — ${letter.company}, ${letter.role}`;
+    byId("letter").dataset.id = letter.id;
+    this.draw();
+    if (letter.status === "failed" && letter.error) this.say(`Failed: ${letter.error}`);
+  }
+
+  /** The stored text (up to its checkpoint `seq`), then every later delta in seq order. */
+  private draw(): void {
+    const current = this.current;
+    if (!current) return;
+    const running = isRunning(current.status);
+    const later = [...(this.deltas.get(current.id) ?? new Map<number, string>())]
+      .filter(([seq]) => seq > current.baseSeq)
+      .sort(([a], [b]) => a - b)
+      .map(([, text]) => text);
+    this.text.value = running ? current.base + later.join("") : current.base;
+    this.text.readOnly = running;
+    this.text.scrollTop = this.text.scrollHeight;
+    byId("letter").dataset.status = current.status;
+    byId("letter").setAttribute("aria-busy", String(running));
+    byId("letter-cancel").hidden = !running;
+    byId("letter-save").hidden = current.status !== "completed";
+    byId<HTMLButtonElement>("letter-save").disabled = true;
+    this.say(STATUS_TEXT[current.status]);
+  }
+
+  private async cancel(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    try {
+      await this.api.cancelCoverLetter(current.id); // `cover_letter.cancelled` follows, after the last delta
+      this.say("Cancelling…");
+    } catch (error) {
+      this.flash(describe(error));
+    }
+  }
+
+  private async save(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    try {
+      const letter = await this.api.updateCoverLetter(current.id, { content: this.text.value });
+      this.show(letter);
+      this.say("Saved.");
+    } catch (error) {
+      this.flash(describe(error));
+    }
+  }
+
+  private async copy(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(this.text.value);
+    } catch {
+      this.text.select(); // no clipboard permission: the older way
+      document.execCommand("copy");
+    }
+    this.say("Copied to the clipboard.");
+  }
+
+  private say(text: string): void {
+    byId("letter-status").textContent = text;
+  }
+}
+
+function isRunning(status: Letter["status"]): boolean {
+  return status === "queued" || status === "streaming";
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
