@@ -8,6 +8,7 @@ import pymupdf
 import pytest
 
 from backend.db.tables import Resume, ResumeVersion, TaskOutbox
+from backend.domain.resumes.parsing import PARSE_TASK
 from backend.settings import Settings
 from tests import factories
 
@@ -48,7 +49,7 @@ async def test_upload_answers_202_queues_the_parse_and_stores_ciphertext(
     assert body["title"] == "My CV" and body["is_default"] is True
     version = body["latest_version"]
     assert version["status"] == "queued" and version["number"] == 1 and version["size"] == len(pdf)
-    jobs = await TaskOutbox.select().where(TaskOutbox.task_name == "resumes.parse_version").output(load_json=True)
+    jobs = await TaskOutbox.select().where(TaskOutbox.task_name == PARSE_TASK).output(load_json=True)
     assert [job["kwargs"] for job in jobs] == [{"version_id": version["id"]}]
     row = await ResumeVersion.objects().where(ResumeVersion.id == version["id"]).first()
     assert row is not None
@@ -89,7 +90,8 @@ async def test_bad_files_are_refused_and_nothing_is_written(
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["type"].endswith(slug)
-    assert await Resume.count() == 0 and await ResumeVersion.count() == 0 and await TaskOutbox.count() == 0
+    parse_jobs = await TaskOutbox.count().where(TaskOutbox.task_name == PARSE_TASK)
+    assert await Resume.count() == 0 and await ResumeVersion.count() == 0 and parse_jobs == 0
     assert stored_files(settings) == before
 
 
