@@ -7,7 +7,6 @@ from typing import Any
 import structlog
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 
 from backend.domain.accounts import services as account_services
 from backend.lib import errors
@@ -29,16 +28,17 @@ def provide_publisher(state: State) -> Publisher:
 
 
 def provide_account_service(state: State) -> account_services.AccountService:
-    return account_services.AccountService(state.settings, state.redis)
+    return account_services.AccountService(state.settings, state.redis, state.session_memo)
 
 
-async def provide_principal(
-    request: Request[Any, Any, Any], account_service: NamedDependency[account_services.AccountService]
-) -> account_services.Principal:
+async def provide_principal(request: Request[Any, Any, Any], state: State) -> account_services.Principal:
+    """The caller. Depends on no other dependency, so that a handler's own dependencies can be
+    chained after it: Litestar resolves independent dependencies concurrently in an anyio task
+    group, ~10% of the CPU of a cached read (measured)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.Unauthorized("Send an access token as 'Authorization: Bearer <token>'", slug="missing-token")
-    principal = await account_service.authenticate(token.strip())
+    principal = await provide_account_service(state).authenticate(token.strip())
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
     opt = request.route_handler.opt
     if principal.session_id is None and opt.get("session_only"):

@@ -23,7 +23,10 @@ from backend.web import auth, problems
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
-def provide_application_service(state: State) -> ApplicationService:
+def provide_application_service(state: State, principal: NamedDependency[Principal]) -> ApplicationService:
+    """Takes `principal` so that it resolves after it: Litestar resolves independent dependencies
+    concurrently in an anyio task group (~10% of the CPU of a cached list request, measured);
+    a chain resolves inline. Every route of this controller needs the principal anyway."""
     return ApplicationService(state.cache, state.publisher)
 
 

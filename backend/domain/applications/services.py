@@ -49,6 +49,9 @@ def etag_of(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
+_ETAG_SIZE = 34  # a cache entry is the ETag (quoted, 32 hex digits) then the JSON body
+
+
 class ApplicationService:
     def __init__(self, cache: Cache, publisher: Publisher) -> None:
         self.cache = cache
@@ -114,16 +117,18 @@ class ApplicationService:
         await Application.delete().where(Application.id == application_id).where(Application.user == user_id)
         await self._changed(user_id, application_id, "deleted")
 
-    # -- reads (cache-aside, encoded once) ---------------------------------------------------------
+    # -- reads (cache-aside, encoded and hashed once) ----------------------------------------------
     async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:
+        """(JSON body, ETag). A hit is served as stored: no decoding, encoding or hashing."""
         namespace = f"apps:{user_id}"
         version, hit = await self.cache.lookup(namespace, key)
-        if hit is not None:
-            return hit, etag_of(hit)
+        if hit is not None and hit[:1] == b'"':  # (an entry of the older body-only layout is a miss)
+            return hit[_ETAG_SIZE:], hit[:_ETAG_SIZE].decode()
         body = _encoder.encode(await load())
+        etag = etag_of(body)
         if version is not None:
-            await self.cache.set(Cache.key(namespace, version, key), body)
-        return body, etag_of(body)
+            await self.cache.set(Cache.key(namespace, version, key), etag.encode() + body)
+        return body, etag
 
     async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:
         async def load() -> schemas.ApplicationOut:
