@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -51,8 +52,8 @@ async def account(client: httpx.AsyncClient, email: str | None = None, password:
     return Account(user["email"], password, user["id"], tokens["access_token"], tokens["refresh_token"])
 
 
-async def mailed_token(email: str, template: str) -> str:
-    """The raw token of the newest queued email of `template` to `email` (what the user would click)."""
+async def mailed(email: str, template: str) -> dict[str, Any]:
+    """The context (token, link…) of the newest queued email of `template` to `email`."""
     from backend.db.tables import EmailOutbox
 
     rows = (
@@ -63,4 +64,9 @@ async def mailed_token(email: str, template: str) -> str:
         .output(load_json=True)
     )
     assert rows, f"no {template} email queued for {email}"
-    return str(rows[0]["context"]["token"])
+    return dict(rows[0]["context"])
+
+
+async def mailed_token(email: str, template: str) -> str:
+    """The raw token of the newest queued email of `template` to `email` (what the user would click)."""
+    return str((await mailed(email, template))["token"])

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 # A test-only worker module (named, never imported here): paces the parse so progress is visible.
-PACED_PARSE_MODULE = "tests.e2e.paced_parse"
+PACED_PARSE_MODULE = "tests.workers.paced_parse"
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +112,7 @@ async def stack(
         ALLOWED_ORIGINS=url,  # the dashboard is served by the api: its socket's Origin is the api's
         REALTIME_PING_INTERVAL_SECONDS="5",
         AI_BUILTIN_TOKEN_DELAY_MS="20",  # a cover letter streams for a few seconds: watchable, cancellable
+        PACED_PARSE_SECONDS="0.4",  # the progress bar is seen moving
     )
     worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
     log_dir = tmp_path / "logs"

@@ -10,23 +10,11 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page, expect
 
-from backend.db.tables import EmailOutbox, User
+from backend.db.tables import User
 from tests import factories
 from tests.e2e.conftest import Stack
 
 NEW_PASSWORD = "a brand new passphrase"
-
-
-async def _mailed_link(email: str, template: str) -> str:
-    rows = (
-        await EmailOutbox.select(EmailOutbox.context)
-        .where(EmailOutbox.to_address == email)
-        .where(EmailOutbox.template == template)
-        .order_by(EmailOutbox.created_at, ascending=False)
-        .output(load_json=True)
-    )
-    assert rows, f"no {template} email queued for {email}"
-    return str(rows[0]["context"]["link"])
 
 
 async def test_email_links_verify_and_reset(page: Page, stack: Stack, shots: Path, page_errors: list[str]) -> None:
@@ -35,7 +23,7 @@ async def test_email_links_verify_and_reset(page: Page, stack: Stack, shots: Pat
         assert (await http.get("/api/v1/me", headers=account.headers)).json()["email_verified"] is False
 
         # The verification link, as the email has it: confirmed, and the token gone from the URL.
-        link = await _mailed_link(account.email, "verify_email")
+        link = str((await factories.mailed(account.email, "verify_email"))["link"])
         assert link.startswith(f"{stack.url}/verify-email?token=")
         await page.goto(link)
         status = page.locator("#email-link-status")
@@ -57,7 +45,7 @@ async def test_email_links_verify_and_reset(page: Page, stack: Stack, shots: Pat
         await expect(page.locator("#forgot-status")).to_contain_text("a reset link is on its way")
 
         # The reset link: a new password, then signed in with it; the old password no longer works.
-        link = await _mailed_link(account.email, "password_reset")
+        link = str((await factories.mailed(account.email, "password_reset"))["link"])
         assert link.startswith(f"{stack.url}/reset-password?token=")
         await page.goto(link)
         assert page.url == stack.url + "/"

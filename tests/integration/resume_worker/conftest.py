@@ -42,8 +42,8 @@ from tests.integration.tasks.conftest import eventually, sender, spawn  # noqa: 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "resumes"
 GOOD_PDF = FIXTURES / "resume-matcher-single-column.pdf"
 WORKER_ARGS = ("--workers", "1")
-# Named, never imported here: importing it makes every parse of the importing process hold.
-SLOW_PARSE_MODULE = "tests.integration.resume_worker.slow_parse"
+# Named, never imported here: importing it makes every parse of the importing process pause.
+PACED_PARSE_MODULE = "tests.workers.paced_parse"
 
 
 @dataclass(frozen=True)

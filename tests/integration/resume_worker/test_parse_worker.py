@@ -21,7 +21,7 @@ from tests.conftest import settings_env
 from tests.integration.resume_worker.conftest import (
     FIXTURES,
     GOOD_PDF,
-    SLOW_PARSE_MODULE,
+    PACED_PARSE_MODULE,
     WORKER_ARGS,
     history,
     outbox_rows,
@@ -108,7 +108,8 @@ async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_n
     services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, TASK_IDLE_RECLAIM_MS="1500")
-    first = spawn("tasks.worker", env, *WORKER_ARGS, "--tasks-module", SLOW_PARSE_MODULE)
+    held = {**env, "PACED_PARSE_SECONDS": "25"}  # holds at its first progress report: killed mid-parse
+    first = spawn("tasks.worker", held, *WORKER_ARGS, "--tasks-module", PACED_PARSE_MODULE)
     up = await upload(store, GOOD_PDF.read_bytes())
 
     # The first parser stage is reported: the sandboxed parse is under way (and held there).

@@ -1,16 +1,18 @@
-"""Test-only worker module (`--tasks-module tests.e2e.paced_parse`): every parse in this worker
-pauses after each progress report, so the browser test sees the progress bar move (a real parse
-of a one-page PDF is over in a blink). Never import this from a test module: the patch would pace
-the test process's own parses too."""
+"""Test-only worker module (`--tasks-module tests.workers.paced_parse`): every parse in this worker
+pauses `PACED_PARSE_SECONDS` after each progress report. The browser test uses a short pause so the
+progress bar is seen moving; the kill test a long one, to kill the worker mid-parse (below the
+parse's 30 s wall-clock limit). Never import this from a test module: the patch would pace the test
+process's own parses too."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from backend.lib import resume_parser
 
-PAUSE_SECONDS = 0.4
+PAUSE_SECONDS = float(os.environ["PACED_PARSE_SECONDS"])
 
 _real_parse = resume_parser.parse_isolated_async
 
