@@ -28,7 +28,7 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         # the hot reads (cached answers, session stamps): short timeouts, no retries (a miss, not a wait)
         cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
         app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
-        app.state.session_memo = SessionMemo(cache_client, max_age_seconds=settings.auth.session_memo_seconds)
+        app.state.session_memo = SessionMemo(app.state.cache, max_age_seconds=settings.auth.session_memo_seconds)
         subscriber = redis_client.connect_subscriber(settings.redis.url)
         app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()

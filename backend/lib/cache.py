@@ -10,10 +10,14 @@ until their TTL ends once Redis is back (bounded staleness; see README).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
 
 log = structlog.get_logger("career_copilot.cache")
 
@@ -24,6 +28,41 @@ local version = redis.call('GET', KEYS[1]) or '0'
 return {version, redis.call('GET', ARGV[1] .. version .. ARGV[2])}
 """
 
+# A *guard* (a key whose value the caller compares, stored as ARGV[1] with TTL ARGV[2] when missing,
+# so that a lost guard never reads as an unchanged one), and optionally an entry as in _LOOKUP.
+_GUARDED_LOOKUP = """
+local guard = redis.call('GET', KEYS[1])
+if not guard then
+  guard = ARGV[1]
+  redis.call('SET', KEYS[1], guard, 'EX', ARGV[2])
+end
+if #KEYS == 1 then
+  return {guard}
+end
+local version = redis.call('GET', KEYS[2]) or '0'
+return {guard, version, redis.call('GET', ARGV[3] .. version .. ARGV[4])}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a lookup found: the entry `suffix` of `namespace` at its current `version`.
+    `version` None: Redis was unavailable (store nothing); `entry` None: a miss."""
+
+    namespace: str
+    suffix: str
+    version: int | None
+    entry: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A guard key to read with a lookup (see `Cache.guarded_lookup`)."""
+
+    key: str
+    value_if_missing: str
+    ttl_seconds: int
+
 
 class Cache:
     def __init__(self, redis: Redis, *, ttl_seconds: int = 120, cooldown_seconds: float = 5.0) -> None:
@@ -32,6 +71,7 @@ class Cache:
         self.cooldown = cooldown_seconds
         self._skip_until = 0.0
         self._lookup = redis.register_script(_LOOKUP)
+        self._guarded_lookup = redis.register_script(_GUARDED_LOOKUP)
 
     def _available(self) -> bool:
         return self.ttl > 0 and time.monotonic() >= self._skip_until
@@ -41,21 +81,65 @@ class Cache:
             log.warning("cache_unavailable", error=type(exc).__name__)
         self._skip_until = time.monotonic() + self.cooldown
 
+    async def _run(self, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+        """EVALSHA on a pooled connection of redis-py, without its per-command wrapper (retries,
+        observability hooks): ~20 of the ~85 µs of CPU a command costs the api (measured,
+        docs/benchmarks.md), on the hottest path. This client retries nothing anyway; a connection
+        that fails or is interrupted is dropped. After a Redis restart (scripts gone) the script is
+        run once through redis-py's own loader."""
+        pool = self.redis.connection_pool
+        connection = await pool.get_connection()
+        try:
+            await connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+            return await connection.read_response()
+        except NoScriptError:
+            pass
+        except BaseException:
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+        return await script(keys=keys, args=args)
+
     @staticmethod
     def key(namespace: str, version: int, suffix: str) -> str:
         return f"{namespace}:{version}:{suffix}"
 
-    async def lookup(self, namespace: str, suffix: str) -> tuple[int | None, bytes | None]:
-        """(current version, the entry `suffix` of that version) in one round trip; (None, None)
-        when Redis is unavailable."""
+    async def lookup(self, namespace: str, suffix: str) -> Hit:
+        """The current version of `namespace` and its entry `suffix`, in one round trip."""
         if not self._available():
-            return None, None
+            return Hit(namespace, suffix, None, None)
         try:
-            version, value = await self._lookup(keys=[f"cv:{namespace}"], args=[f"{namespace}:", f":{suffix}"])
+            version, value = await self._run(self._lookup, [f"cv:{namespace}"], [f"{namespace}:", f":{suffix}"])
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+            return Hit(namespace, suffix, None, None)
+        return Hit(namespace, suffix, int(version), bytes(value) if value is not None else None)
+
+    async def guarded_lookup(self, guard: Guard, want: tuple[str, str] | None) -> tuple[bytes | None, Hit | None]:
+        """The guard's value, and the lookup of `want` (namespace, suffix) in the same round trip:
+        the session check and the cached answer of a read cost one Redis command together.
+        (None, None) when Redis is unavailable; the Hit is None when nothing is wanted or cached
+        answers are off."""
+        if time.monotonic() < self._skip_until:
+            return None, None
+        if want is not None and self.ttl <= 0:
+            want = None
+        keys: list[str] = [guard.key]
+        args: list[str | int] = [guard.value_if_missing, guard.ttl_seconds]
+        if want is not None:
+            keys.append(f"cv:{want[0]}")
+            args += [f"{want[0]}:", f":{want[1]}"]
+        try:
+            found = await self._run(self._guarded_lookup, keys, args)
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None, None
-        return int(version), (bytes(value) if value is not None else None)
+        value = bytes(found[0])
+        if want is None:
+            return value, None
+        entry = found[2] if len(found) > 2 else None
+        return value, Hit(want[0], want[1], int(found[1]), bytes(entry) if entry is not None else None)
 
     async def set(self, key: str, value: bytes) -> None:
         if not self._available():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts import repositories as repo
 from backend.domain.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.lib import errors, passwords, ratelimit, tokens
+from backend.lib.cache import Hit
 from backend.settings import Settings
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
@@ -65,11 +67,13 @@ ALL_SCOPES = frozenset({"read", "write"})
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the user, the sign-in session (None for a personal access token), scopes."""
+    """Who is calling: the user, the sign-in session (None for a personal access token), scopes,
+    and the cached answer asked for with the session check (`authenticate(want=...)`), if any."""
 
     user: User
     session_id: uuid.UUID | None
     scopes: frozenset[str] = ALL_SCOPES
+    prefetched: Hit | None = None
 
 
 class AccountService:
@@ -233,20 +237,26 @@ class AccountService:
                 await changes.add(row["user_id"])
                 await repo.revoke_session(row["session"], "logout", _now())
 
-    async def authenticate(self, access_token: str) -> Principal:
-        """A session's JWT access token, or a personal access token (`ccp_...`)."""
+    async def authenticate(
+        self, access_token: str, want: Callable[[uuid.UUID], tuple[str, str]] | None = None
+    ) -> Principal:
+        """A session's JWT access token, or a personal access token (`ccp_...`). `want(user_id)`
+        names a cache entry (namespace, suffix) the request will read: it is looked up in the same
+        Redis round trip as the session's stamp and handed back as `Principal.prefetched`."""
         if personal_tokens.is_personal_token(access_token):
             owner, scopes = await personal_tokens.authenticate(access_token)
             return Principal(user=owner, session_id=None, scopes=scopes)
         claims = tokens.decode_access_token(self.auth, access_token)
+        hit = None
         if self.sessions is not None:
-            user = await self.sessions.active_user(claims.user_id, claims.session_id)
+            wanted = want(claims.user_id) if want is not None else None
+            user, hit = await self.sessions.active_user(claims.user_id, claims.session_id, wanted)
         else:
             found = await repo.active_user_in_session(claims.user_id, claims.session_id)
             user = found[0] if found is not None else None
         if user is None:
             raise errors.Unauthorized("The session has ended", slug="session-ended")
-        return Principal(user=user, session_id=claims.session_id)
+        return Principal(user=user, session_id=claims.session_id, prefetched=hit)
 
 
 def _json(value: Any) -> Any:

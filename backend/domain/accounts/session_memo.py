@@ -6,6 +6,8 @@ plus Postgres' own work, the largest cost of a cached read (docs/benchmarks.md).
 remembers the answer per (user, session), and every request checks that it still holds with one
 Redis read of the user's *stamp* (`auth:stamp:<user id>`, a random value) on the cache client:
 the memo is used only while the stamp is the one read before the Postgres query that filled it.
+A cached read names the entry it will serve (`want`), and the stamp and that entry come back in one
+Redis command (`Cache.guarded_lookup`).
 
 Every change to who may sign in as a user (logout, refresh-token reuse, password change or reset,
 disabling, role change, erasure) runs inside `AuthChanges`, which
@@ -27,6 +29,8 @@ behind the app's back (SQL by hand) is seen once the memo entry is `max_age` sec
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import time
 import uuid
@@ -39,6 +43,7 @@ from redis.exceptions import RedisError
 
 from backend.db.tables import User
 from backend.domain.accounts import repositories as repo
+from backend.lib.cache import Cache, Guard, Hit
 
 log = structlog.get_logger("career_copilot.sessions")
 
@@ -46,17 +51,6 @@ STAMP_TTL_SECONDS = 86_400  # an idle user's stamp goes away; a new one is drawn
 CHANGING_TTL_SECONDS = 60  # longest a change may take between its marker and its commit
 CHANGING = b"changing:"
 MAX_ENTRIES = 10_000
-
-# The user's stamp; a missing one is drawn (ARGV[1]) and stored, so that a lost stamp never reads
-# as an unchanged one.
-_STAMP = """
-local stamp = redis.call('GET', KEYS[1])
-if not stamp then
-  stamp = ARGV[1]
-  redis.call('SET', KEYS[1], stamp, 'EX', ARGV[2])
-end
-return stamp
-"""
 
 # After a change: a new stamp, unless another change has put its own marker in the meantime.
 _SETTLE = """
@@ -80,8 +74,23 @@ def stamp_key(user_id: uuid.UUID) -> str:
     return f"auth:stamp:{user_id}"
 
 
+_stamp_prefix = secrets.token_hex(12)  # drawn per process (again in a forked child)
+_stamp_counter = itertools.count()
+
+
+def _new_process_prefix() -> None:
+    global _stamp_prefix
+    _stamp_prefix = secrets.token_hex(12)
+
+
+os.register_at_fork(after_in_child=_new_process_prefix)
+
+
 def _new_stamp() -> str:
-    return secrets.token_hex(16)
+    """A value no process ever drew before: a random per-process prefix and a counter. Drawn on
+    every request (in case the stamp is missing), so it must be cheap: `token_hex` was ~2% of a
+    cached read."""
+    return f"{_stamp_prefix}{next(_stamp_counter):x}"
 
 
 @dataclass(slots=True)
@@ -95,25 +104,21 @@ class _Entry:
 class SessionMemo:
     """Per-process memo of valid sessions (see the module docstring)."""
 
-    def __init__(self, redis: Redis | None, *, max_age_seconds: float, max_entries: int = MAX_ENTRIES) -> None:
-        self.redis = redis
-        self._stamp_script = redis.register_script(_STAMP) if redis is not None else None
+    def __init__(self, cache: Cache | None, *, max_age_seconds: float, max_entries: int = MAX_ENTRIES) -> None:
+        self.cache = cache if max_age_seconds > 0 else None
         self.max_age = max_age_seconds
         self.max_entries = max_entries
         self._entries: dict[tuple[uuid.UUID, uuid.UUID], _Entry] = {}
 
-    async def _stamp(self, user_id: uuid.UUID) -> bytes | None:
-        if self._stamp_script is None or self.max_age <= 0:
-            return None
-        try:
-            stamp = await self._stamp_script(keys=[stamp_key(user_id)], args=[_new_stamp(), STAMP_TTL_SECONDS])
-        except (RedisError, OSError):
-            return None  # unknown: ask Postgres
-        return stamp if isinstance(stamp, bytes) else None
-
-    async def active_user(self, user_id: uuid.UUID, session_id: uuid.UUID) -> User | None:
-        """The user if active and `session_id` is a live session of theirs, else None."""
-        stamp = await self._stamp(user_id)  # read BEFORE Postgres: a change after it moves the stamp
+    async def active_user(
+        self, user_id: uuid.UUID, session_id: uuid.UUID, want: tuple[str, str] | None = None
+    ) -> tuple[User | None, Hit | None]:
+        """The user if active and `session_id` is a live session of theirs (else None), and the
+        lookup of the cache entry `want` (namespace, suffix) made in the same round trip."""
+        stamp, hit = None, None
+        if self.cache is not None:  # read BEFORE Postgres: a change after it moves the stamp
+            guard = Guard(stamp_key(user_id), _new_stamp(), STAMP_TTL_SECONDS)
+            stamp, hit = await self.cache.guarded_lookup(guard, want)
         key = (user_id, session_id)
         entry = self._entries.get(key)
         if (
@@ -122,16 +127,16 @@ class SessionMemo:
             and time.monotonic() < entry.fresh_until
             and time.time() < entry.session_expires_at
         ):
-            return entry.user
+            return entry.user, hit
         found = await repo.active_user_in_session(user_id, session_id)
         if found is None or stamp is None or stamp.startswith(CHANGING):
             self._entries.pop(key, None)
-            return found[0] if found is not None else None
+            return (found[0] if found is not None else None), hit
         user, session_expires_at = found
         if len(self._entries) >= self.max_entries and key not in self._entries:
             del self._entries[next(iter(self._entries))]  # the oldest entry
         self._entries[key] = _Entry(user, stamp, session_expires_at.timestamp(), time.monotonic() + self.max_age)
-        return user
+        return user, hit
 
 
 class AuthChanges:

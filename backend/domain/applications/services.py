@@ -3,6 +3,7 @@ No Litestar import: tasks (e.g. follow-up reminders) reuse this."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import statistics
 import uuid
@@ -18,7 +19,7 @@ from backend.db.tables import Application
 from backend.domain.applications import repositories as repo
 from backend.domain.applications import schemas
 from backend.lib import errors, pagination
-from backend.lib.cache import Cache
+from backend.lib.cache import Cache, Hit
 from backend.realtime import events
 from backend.realtime.publisher import Publisher
 
@@ -52,14 +53,33 @@ def etag_of(body: bytes) -> str:
 _ETAG_SIZE = 34  # a cache entry is the ETag (quoted, 32 hex digits) then the JSON body
 
 
+def cache_namespace(user_id: uuid.UUID) -> str:
+    """Every cached answer of a user's applications; one version bump invalidates them all."""
+    return f"apps:{user_id}"
+
+
+@functools.lru_cache(maxsize=4096)
+def list_cache_key(query: bytes) -> str:
+    """A list page is cached under its query string, as sent: known before the session check, so
+    that both are one Redis round trip (`Principal.prefetched`). Invalid queries never get here."""
+    return "list:" + hashlib.sha256(query).hexdigest()[:24]
+
+
+def one_cache_key(application_id: uuid.UUID) -> str:
+    return f"one:{application_id}"
+
+
 class ApplicationService:
-    def __init__(self, cache: Cache, publisher: Publisher) -> None:
+    def __init__(self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None) -> None:
+        """`prefetched`: a cache lookup already made with the session check, used if it is the one
+        a read asks for."""
         self.cache = cache
         self.publisher = publisher
+        self.prefetched = prefetched
 
     async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
         """After a commit: bump the owner's cache version, tell their other tabs."""
-        await self.cache.bump(f"apps:{user_id}")
+        await self.cache.bump(cache_namespace(user_id))
         data = events.ApplicationChangedData(application_id, op)  # type: ignore[arg-type]
         try:
             await self.publisher.publish(user_id, events.ApplicationChanged(data=data))
@@ -120,21 +140,24 @@ class ApplicationService:
     # -- reads (cache-aside, encoded and hashed once) ----------------------------------------------
     async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:
         """(JSON body, ETag). A hit is served as stored: no decoding, encoding or hashing."""
-        namespace = f"apps:{user_id}"
-        version, hit = await self.cache.lookup(namespace, key)
-        if hit is not None and hit[:1] == b'"':  # (an entry of the older body-only layout is a miss)
-            return hit[_ETAG_SIZE:], hit[:_ETAG_SIZE].decode()
+        namespace = cache_namespace(user_id)
+        hit = self.prefetched
+        if hit is None or hit.namespace != namespace or hit.suffix != key:
+            hit = await self.cache.lookup(namespace, key)
+        entry = hit.entry
+        if entry is not None and entry[:1] == b'"':  # (an entry of the older body-only layout is a miss)
+            return entry[_ETAG_SIZE:], entry[:_ETAG_SIZE].decode()
         body = _encoder.encode(await load())
         etag = etag_of(body)
-        if version is not None:
-            await self.cache.set(Cache.key(namespace, version, key), etag.encode() + body)
+        if hit.version is not None:
+            await self.cache.set(Cache.key(namespace, hit.version, key), etag.encode() + body)
         return body, etag
 
     async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:
         async def load() -> schemas.ApplicationOut:
             return to_out(await repo.get_owned(user_id, application_id))
 
-        return await self._cached(user_id, f"one:{application_id}", load)
+        return await self._cached(user_id, one_cache_key(application_id), load)
 
     async def list_json(
         self,
@@ -146,7 +169,9 @@ class ApplicationService:
         sort: str,
         limit: int,
         cursor: str | None,
+        cache_key: str,
     ) -> tuple[bytes, str]:
+        """A page as JSON, cached under `cache_key` (`list_cache_key` of the query)."""
         statuses = [s for s in (status or "").split(",") if s]
         bad = [s for s in statuses if s not in schemas.STATUSES]
         problems = [errors.FieldError("status", f"unknown status {s!r}") for s in bad]
@@ -167,8 +192,7 @@ class ApplicationService:
             next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
             return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
 
-        query_key = hashlib.sha256(repr((statuses, tag, q, sort, limit, cursor)).encode()).hexdigest()[:24]
-        return await self._cached(user_id, f"list:{query_key}", load)
+        return await self._cached(user_id, cache_key, load)
 
     async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
         await repo.get_owned(user_id, application_id)

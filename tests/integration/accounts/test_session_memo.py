@@ -53,7 +53,8 @@ async def test_logout_is_seen_by_the_next_request_on_every_process(
     client: httpx.AsyncClient, other: httpx.AsyncClient
 ) -> None:
     account = await factories.account(client)
-    await _remembered([client, other], account.headers)
+    # remembered through a cached read: its answer comes with the session's stamp in one Redis command
+    await _remembered([client, other], account.headers, "/api/v1/applications")
     assert (await other.post("/api/v1/auth/logout", json={"refresh_token": account.refresh_token})).status_code == 204
     assert await _statuses([client, other], "/api/v1/applications", account.headers) == [401, 401]
 

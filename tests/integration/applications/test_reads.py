@@ -3,6 +3,8 @@
 import csv
 import io
 import tempfile
+import uuid
+from collections.abc import Awaitable
 from pathlib import Path
 
 import httpx
@@ -105,6 +107,53 @@ async def test_cached_entries_carry_their_etag_and_older_entries_are_misses(
     await redis.set(key, b'{"items":[],"next_cursor":null}')  # the body-only layout of older api versions
     again = await client.get(URL, headers=account.headers)
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
+
+
+async def _commands_of(redis: aioredis.Redis, needle: str, action: Awaitable[object]) -> list[list[str]]:
+    """The Redis commands (name and arguments) naming `needle` that clients sent while `action` ran
+    (not those a script ran)."""
+    marker = f"end-of-capture-{uuid.uuid4()}"
+    seen: list[list[str]] = []
+    async with redis.monitor() as monitor:
+        await action
+        await redis.echo(marker)
+        async for sent in monitor.listen():
+            if marker in sent["command"]:
+                return seen
+            if needle in sent["command"] and sent["client_type"] != "lua":
+                seen.append(sent["command"].split())
+    raise AssertionError("the monitor ended early")
+
+
+async def test_a_cached_read_is_one_redis_command_with_the_session_check(
+    client: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    account = await factories.account(client)
+    app = await create(client, account)
+    for path in (URL, f"{URL}/{app['id']}", f"{URL}?sort=company&limit=5"):
+        first = await client.get(path, headers=account.headers)  # fills the cache and the session memo
+        sent = await _commands_of(redis, str(account.user_id), client.get(path, headers=account.headers))
+        assert [command[0] for command in sent] == ["EVALSHA"], sent  # was two: the stamp, then the entry
+        assert any(f"auth:stamp:{account.user_id}" in arg for arg in sent[0])
+        assert any(f"cv:apps:{account.user_id}" in arg for arg in sent[0])
+        again = await client.get(path, headers=account.headers)
+        assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, first.headers["etag"])
+
+
+async def test_cached_reads_go_on_after_redis_forgets_its_scripts(
+    client: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    account = await factories.account(client)
+    await create(client, account, company="Before")
+    first = await client.get(URL, headers=account.headers)
+    await redis.script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT
+    again = await client.get(URL, headers=account.headers)
+    assert (again.status_code, again.content) == (200, first.content)
+    await create(client, account, company="After")
+    assert [i["company"] for i in (await client.get(URL, headers=account.headers)).json()["items"]] == [
+        "After",
+        "Before",
+    ]
 
 
 async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instance(
