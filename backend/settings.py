@@ -347,6 +347,8 @@ def _from_env(env: Mapping[str, str]) -> Settings:
                 raise SettingsError(f"{name} must be set when APP_ENV=production")
         if jwt is None:
             raise SettingsError("JWT_KEYS (or JWT_SECRET) must be set when APP_ENV=production")
+        if not env.get("SMTP_HOST", "").strip():  # the default is `make dev`'s local mail catcher
+            raise SettingsError("SMTP_HOST must be set when APP_ENV=production (account emails go through it)")
         for kid, secret in jwt[0].items():
             if len(secret) < 32 or secret == DEV_JWT_KEY:
                 raise SettingsError(

@@ -14,6 +14,7 @@ PROD = {
     "DATABASE_URL": "postgresql://db/app",
     "REDIS_URL": "redis://cache:6379/0",
     "JWT_KEYS": "2026a:" + "s" * 40,
+    "SMTP_HOST": "smtp.example.com",
 }
 
 

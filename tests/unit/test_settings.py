@@ -9,6 +9,7 @@ PROD = {
     "DATABASE_URL": "postgresql://db/app",
     "REDIS_URL": "redis://cache:6379/0",
     "JWT_KEYS": "2026a:" + "s" * 40,
+    "SMTP_HOST": "smtp.example.com",
     "ENCRYPTION_KEYS": "k1:" + base64.b64encode(b"k" * 32).decode(),
 }
 
@@ -21,7 +22,7 @@ def test_defaults_point_at_the_embedded_services() -> None:
     assert settings.auth.jwt_keys[settings.auth.jwt_active_kid] == DEV_JWT_KEY
 
 
-@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "JWT_KEYS"])
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL", "JWT_KEYS", "SMTP_HOST"])
 def test_production_refuses_to_start_without_a_real_secret_naming_the_variable(missing: str) -> None:
     env = {k: v for k, v in PROD.items() if k != missing}
     with pytest.raises(SettingsError, match=missing):
