@@ -11,7 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from backend.domain.accounts import personal_tokens, profile, schemas
+from backend.domain.accounts import data_export, personal_tokens, profile, schemas
 from backend.domain.accounts import services as account_services
 from backend.realtime.publisher import Publisher
 from backend.web import auth, problems
@@ -153,9 +153,11 @@ class MeController(Controller):
         await profile.delete_account(principal.user, data, publisher, state.store, state.redis)
 
     @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
-    async def export_me(self, principal: NamedDependency[Principal]) -> schemas.AccountExport:
-        """Everything stored about the user, as JSON."""
-        return await profile.export(principal.user)
+    async def export_me(self, principal: NamedDependency[Principal], state: State) -> data_export.AccountExport:
+        """Everything stored about the user, as JSON: profile, settings, sessions, tokens (no secrets),
+        notifications, resumes with every version's parsed data, applications with their timelines,
+        cover letters, analyses, and the emails sent."""
+        return await data_export.export(principal.user, state.envelope)
 
     @get("/notification-settings", operation_id="getNotificationSettings", responses=problems.problem_responses(401))
     async def get_notification_settings(

@@ -1,4 +1,5 @@
-"""The signed-in user's own data: profile, password, notification settings, export and erasure."""
+"""The signed-in user's own data: profile, password, notification settings and erasure (export:
+data_export.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import msgspec
 from redis.asyncio import Redis
 
 from backend.db.engine import DB
-from backend.db.tables import NotificationSettings, Session, User
-from backend.domain.accounts import personal_tokens, schemas
+from backend.db.tables import NotificationSettings, User
 from backend.domain.accounts import repositories as repo
-from backend.domain.accounts.services import Principal, check_password, user_out
+from backend.domain.accounts import schemas
+from backend.domain.accounts.services import Principal, check_password
 from backend.domain.accounts.session_memo import AuthChanges, row_changed
-from backend.domain.notifications import services as notification_services
 from backend.lib import errors, passwords
 from backend.lib.storage import ObjectStore
 from backend.realtime.publisher import Publisher
@@ -96,28 +96,6 @@ async def put_notification_settings(
         target=NotificationSettings.user, action="DO UPDATE", values=columns
     )
     return await notification_settings(user)
-
-
-async def export(user: User) -> schemas.AccountExport:
-    sessions = await Session.objects().where(Session.user == user.id).order_by(Session.created_at)
-    return schemas.AccountExport(
-        exported_at=_now(),
-        user=user_out(user),
-        notification_settings=await notification_settings(user),
-        sessions=[
-            schemas.SessionOut(
-                id=s.id,
-                created_at=s.created_at,
-                last_used_at=s.last_used_at,
-                expires_at=s.expires_at,
-                revoked_at=s.revoked_at,
-                user_agent=s.user_agent,
-            )
-            for s in sessions
-        ],
-        personal_access_tokens=await personal_tokens.list_live(user.id),
-        notifications=await notification_services.all_of(user.id),
-    )
 
 
 async def delete_account(

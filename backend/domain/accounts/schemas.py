@@ -8,8 +8,6 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.domain.notifications.schemas import NotificationOut
-
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -145,14 +143,3 @@ class SessionOut(msgspec.Struct, kw_only=True):
     expires_at: datetime
     revoked_at: datetime | None
     user_agent: str
-
-
-class AccountExport(msgspec.Struct, kw_only=True):
-    """Everything the service holds about the user (GDPR art. 15/20). Secrets are never included."""
-
-    exported_at: datetime
-    user: UserOut
-    notification_settings: NotificationSettingsBody
-    sessions: list[SessionOut]
-    personal_access_tokens: list[PersonalTokenOut]
-    notifications: list[NotificationOut] = msgspec.field(default_factory=list)

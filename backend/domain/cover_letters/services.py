@@ -42,18 +42,23 @@ def _usage(raw: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def letter_out(envelope: Envelope, row: dict[str, Any]) -> schemas.CoverLetterOut:
+    """A letter with its content (decrypted)."""
+    return schemas.CoverLetterOut(
+        id=row["id"], status=row["status"], application_id=row["application"],
+        resume_version_id=row["resume_version"], company=row["company"], role=row["role"], tone=row["tone"],
+        content=decrypt_content(envelope, row), seq=row["seq"], provider=row["provider"],
+        model=row["model"], usage=_usage(row["usage"]), error=row["error"], created_at=row["created_at"],
+        updated_at=row["updated_at"], completed_at=row["completed_at"],
+    )  # fmt: skip
+
+
 class CoverLetterService:
     def __init__(self, envelope: Envelope, redis: Redis, publisher: Publisher, settings: AISettings) -> None:
         self.envelope, self.redis, self.publisher, self.settings = envelope, redis, publisher, settings
 
     def _out(self, row: dict[str, Any]) -> schemas.CoverLetterOut:
-        return schemas.CoverLetterOut(
-            id=row["id"], status=row["status"], application_id=row["application"],
-            resume_version_id=row["resume_version"], company=row["company"], role=row["role"], tone=row["tone"],
-            content=decrypt_content(self.envelope, row), seq=row["seq"], provider=row["provider"],
-            model=row["model"], usage=_usage(row["usage"]), error=row["error"], created_at=row["created_at"],
-            updated_at=row["updated_at"], completed_at=row["completed_at"],
-        )  # fmt: skip
+        return letter_out(self.envelope, row)
 
     async def _owned(self, user_id: uuid.UUID, letter_id: uuid.UUID) -> dict[str, Any]:
         row = await CoverLetter.select().where((CoverLetter.id == letter_id) & (CoverLetter.user == user_id)).first()

@@ -37,6 +37,25 @@ def _summary(row: dict[str, Any]) -> schemas.VersionSummary:
     )  # fmt: skip
 
 
+def version_out(envelope: Envelope, row: dict[str, Any]) -> schemas.VersionOut:
+    """A version with its parsed data (decrypted)."""
+    parsed = None
+    if row["parsed"] is not None:
+        parsed = envelope.decrypt_json(bytes(row["parsed"]), f"resume_versions.parsed:{row['id']}")
+    return schemas.VersionOut(
+        id=row["id"], number=row["number"], status=row["status"], filename=row["filename"], size=row["size"],
+        content_type=row["content_type"], created_at=row["created_at"], sha256=row["sha256"], pages=row["pages"],
+        parsed=parsed, error=row["error"], error_code=row["error_code"], parsed_at=row["parsed_at"],
+    )  # fmt: skip
+
+
+def resume_out(row: dict[str, Any], latest: dict[str, Any] | None) -> schemas.ResumeOut:
+    return schemas.ResumeOut(
+        id=row["id"], title=row["title"], is_default=row["is_default"], created_at=row["created_at"],
+        updated_at=row["updated_at"], latest_version=_summary(latest) if latest else None,
+    )  # fmt: skip
+
+
 class ResumeService:
     def __init__(self, store: ObjectStore, envelope: Envelope) -> None:
         self.store = store
@@ -117,10 +136,7 @@ class ResumeService:
             .order_by(ResumeVersion.number, ascending=False)
             .first()
         )
-        return schemas.ResumeOut(
-            id=row["id"], title=row["title"], is_default=row["is_default"], created_at=row["created_at"],
-            updated_at=row["updated_at"], latest_version=_summary(latest) if latest else None,
-        )  # fmt: skip
+        return resume_out(row, latest)
 
     async def get(self, user_id: uuid.UUID, resume_id: uuid.UUID) -> schemas.ResumeOut:
         return await self._out(await self._owned(user_id, resume_id))
@@ -176,15 +192,7 @@ class ResumeService:
         return row
 
     async def version(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> schemas.VersionOut:
-        row = await self._version(user_id, resume_id, version_id)
-        parsed = None
-        if row["parsed"] is not None:
-            parsed = self.envelope.decrypt_json(bytes(row["parsed"]), f"resume_versions.parsed:{version_id}")
-        return schemas.VersionOut(
-            id=row["id"], number=row["number"], status=row["status"], filename=row["filename"], size=row["size"],
-            content_type=row["content_type"], created_at=row["created_at"], sha256=row["sha256"], pages=row["pages"],
-            parsed=parsed, error=row["error"], error_code=row["error_code"], parsed_at=row["parsed_at"],
-        )  # fmt: skip
+        return version_out(self.envelope, await self._version(user_id, resume_id, version_id))
 
     async def file(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> tuple[bytes, str, str]:
         """(original bytes, filename, content type) of a version."""
