@@ -6,7 +6,9 @@ What goes, given `now`:
   a just-expired token recognisable, so reusing it still answers like a spent token;
 - sessions (refresh-token families) that have expired (their refresh tokens go with them, cascade);
 - idempotency records created more than `IDEMPOTENCY_TTL` (24 h) ago (SPEC §4);
-- task outbox rows sent more than `OUTBOX_TTL` (24 h) ago (pending rows always stay: tasks.outbox_relay).
+- task outbox rows sent more than `OUTBOX_TTL` (24 h) ago (pending rows always stay: tasks.outbox_relay);
+- email rows settled (sent, or failed for good) more than `EMAIL_LOG_TTL` (90 days) ago: the log of
+  what was mailed to a user (in their export) is kept that long; unsettled rows always stay.
 
 Idempotent: a second run with the same `now` deletes nothing. Deletes go in batches, so a large
 backlog never holds long locks or one huge transaction.
@@ -20,11 +22,12 @@ import msgspec
 from piccolo.columns import Timestamptz
 from piccolo.table import Table
 
-from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox
+from backend.db.tables import EmailOutbox, EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox
 
 TOKEN_GRACE = timedelta(days=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
 OUTBOX_TTL = timedelta(hours=24)
+EMAIL_LOG_TTL = timedelta(days=90)
 BATCH = 5_000
 
 
@@ -36,6 +39,7 @@ class PurgeReport(msgspec.Struct, frozen=True):
     sessions: int
     idempotency_records: int
     task_outbox: int
+    emails: int
 
 
 async def purge_expired(now: datetime, *, batch: int = BATCH) -> PurgeReport:
@@ -51,6 +55,8 @@ async def purge_expired(now: datetime, *, batch: int = BATCH) -> PurgeReport:
         ),
         # `sent_at < cutoff` is never true for a pending row (NULL).
         task_outbox=await _delete_before(TaskOutbox, TaskOutbox.sent_at, now - OUTBOX_TTL, batch),
+        emails=await _delete_before(EmailOutbox, EmailOutbox.sent_at, now - EMAIL_LOG_TTL, batch)
+        + await _delete_before(EmailOutbox, EmailOutbox.failed_at, now - EMAIL_LOG_TTL, batch),
     )
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from taskiq import AsyncBroker
 
-from backend.db.tables import EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox, User
+from backend.db.tables import EmailOutbox, EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox, User
 from backend.domain.maintenance import services as maintenance_services
 from backend.settings import Settings
 from tasks import maintenance
@@ -64,7 +64,16 @@ async def _outbox(sent_at: datetime | None, created_at: datetime) -> uuid.UUID:
     return row.id
 
 
-async def _ids(table: type[RefreshToken | EmailToken | Session | IdempotencyRecord | TaskOutbox]) -> set[uuid.UUID]:
+async def _email(user: User, sent_at: datetime | None, failed_at: datetime | None) -> uuid.UUID:
+    row = EmailOutbox(user=user.id, to_address="a@example.com", template="verify_email", sent_at=sent_at,
+                      failed_at=failed_at, created_at=NOW - 200 * DAY)  # fmt: skip
+    await row.save()
+    return row.id
+
+
+async def _ids(
+    table: type[RefreshToken | EmailToken | Session | IdempotencyRecord | TaskOutbox | EmailOutbox],
+) -> set[uuid.UUID]:
     return {row["id"] for row in await table.select(table.id)}
 
 
@@ -81,6 +90,12 @@ async def test_purge_task_deletes_exactly_the_expired_rows_and_is_idempotent(in_
     kept_record = await _idempotency(NOW - HOUR)
     old_sent = await _outbox(NOW - 2 * DAY, NOW - 2 * DAY)
     kept_outbox = {await _outbox(NOW - HOUR, NOW - 2 * DAY), await _outbox(None, NOW - 2 * DAY)}  # pending stays
+    old_emails = {await _email(user, NOW - 91 * DAY, None), await _email(user, None, NOW - 91 * DAY)}
+    kept_emails = {
+        await _email(user, NOW - 89 * DAY, None),
+        await _email(user, None, NOW - 89 * DAY),
+        await _email(user, None, None),  # not settled: stays, however old
+    }
 
     task = await maintenance.purge_expired.kicker().with_broker(in_process).kiq()
     result = await task.wait_result(timeout=10)
@@ -92,6 +107,7 @@ async def test_purge_task_deletes_exactly_the_expired_rows_and_is_idempotent(in_
         "sessions": 1,
         "idempotency_records": 1,
         "task_outbox": 1,
+        "emails": 2,
     }
     assert await _ids(Session) == {live.id}
     assert await _ids(RefreshToken) == {recent_refresh, live_refresh}
@@ -99,6 +115,7 @@ async def test_purge_task_deletes_exactly_the_expired_rows_and_is_idempotent(in_
     assert await _ids(EmailToken) == kept_email and old_email not in kept_email
     assert await _ids(IdempotencyRecord) == {kept_record} and old_record != kept_record
     assert await _ids(TaskOutbox) == kept_outbox and old_sent not in kept_outbox
+    assert await _ids(EmailOutbox) == kept_emails and not old_emails & kept_emails
 
     again = await (await maintenance.purge_expired.kicker().with_broker(in_process).kiq()).wait_result(timeout=10)
     assert again.return_value == {
@@ -107,6 +124,7 @@ async def test_purge_task_deletes_exactly_the_expired_rows_and_is_idempotent(in_
         "sessions": 0,
         "idempotency_records": 0,
         "task_outbox": 0,
+        "emails": 0,
     }
 
 
