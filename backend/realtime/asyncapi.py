@@ -55,17 +55,9 @@ def server_message_types() -> tuple[type[msgspec.Struct], ...]:
     return (*events.EVENT_TYPES, *CONTROL_TYPES)
 
 
-def _schema_hook(cls: type) -> dict[str, Any]:
-    if cls is object:  # `dict[str, object]` values: any JSON value
-        return {"description": "Any JSON value."}
-    raise NotImplementedError
-
-
 def payload_schemas(ref_template: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the server message union, named component schemas), `$ref`s built with `ref_template`."""
-    (union,), components = msgspec.json.schema_components(
-        [ServerMessage], schema_hook=_schema_hook, ref_template=ref_template
-    )
+    (union,), components = msgspec.json.schema_components([ServerMessage], ref_template=ref_template)
     for cls in events.EVENT_TYPES:
         schema = components[cls.__name__]
         assert set(_ENVELOPE) <= set(schema["properties"]), f"{cls.__name__} lost an envelope field"

@@ -9,11 +9,13 @@ listing it in `ServerEvent`; the AsyncAPI document and JSON Schema are generated
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
 
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]  # aware: `format: date-time` in the schema
 
 
 class Event(msgspec.Struct, tag_field="type", kw_only=True, frozen=True, omit_defaults=True):
@@ -67,8 +69,20 @@ class CoverLetterFailedData(msgspec.Struct, frozen=True):
     error: str
 
 
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
+    """An in-app notification, as `GET /api/v1/notifications` lists it (`NotificationOut`)."""
+
+    id: uuid.UUID
+    kind: str  # e.g. "follow_up_reminder"; new kinds are added compatibly
+    title: str
+    body: str
+    link: str  # a path or URL to open, "" for none
+    read_at: Instant | None
+    created_at: Instant
+
+
 class NotificationCreatedData(msgspec.Struct, frozen=True):
-    notification: dict[str, object]
+    notification: Notification
 
 
 class ApplicationChangedData(msgspec.Struct, frozen=True):

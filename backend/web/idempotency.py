@@ -1,6 +1,8 @@
 """`Idempotency-Key` for create endpoints (SPEC §4), as one reusable middleware.
 
-A handler opts in with `opt={"idempotent": True}`. For a POST that carries the header:
+A create handler opts in with `**idempotent()` in its route decorator: the middleware's opt-in
+(`opt={"idempotent": True}`) and the header in its OpenAPI operation, never one without the other.
+For a POST that carries the header:
 same caller + key + same body → the stored answer (`Idempotent-Replayed: true`); same key + other
 body → 422; the first request still running → 409 with Retry-After. Answers below 500 are stored
 (24 h, purged by the maintenance task); a 5xx or a crash releases the key so a retry runs again.
@@ -12,11 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any, cast
 
 from asyncpg.exceptions import UniqueViolationError
-from litestar.enums import ScopeType
+from litestar.enums import ParamType, ScopeType
 from litestar.middleware import ASGIMiddleware
+from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from backend.db.tables import IdempotencyRecord
@@ -26,6 +30,35 @@ from backend.web.problems import PROBLEM_JSON, TYPE_PREFIX
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
+
+
+IDEMPOTENCY_KEY = Parameter(
+    name="Idempotency-Key",
+    param_in=ParamType.HEADER,
+    required=False,
+    description=(
+        "Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters "
+        "(a UUID; else `400`). The same key with the same body answers the stored response again "
+        "(`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with "
+        "`Retry-After`. Keys are kept 24 hours."
+    ),
+    schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=200, pattern="^[\\x21-\\x7e]+$"),
+)
+
+
+@dataclass
+class IdempotentOperation(Operation):
+    """An operation whose parameters include the optional `Idempotency-Key` request header."""
+
+    def __post_init__(self) -> None:
+        if IDEMPOTENCY_KEY not in (self.parameters or []):
+            self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
+
+
+def idempotent(**opt: Any) -> dict[str, Any]:
+    """Route decorator arguments of a create endpoint that honours `Idempotency-Key`, e.g.
+    `@post("/", **idempotent())` or `**idempotent(session_only=True)` with other handler opts."""
+    return {"opt": {**opt, "idempotent": True}, "operation_class": IdempotentOperation}
 
 
 def _caller(scope: Scope) -> str:

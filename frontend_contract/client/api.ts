@@ -60,6 +60,7 @@ export class ApiClient {
     return this.http.request("POST", `${V1}/auth/verify-email`, { json: body, auth: false });
   }
 
+  /** A new verification email: 202 whether or not the account exists or is verified (at most 3 an hour). */
   resendVerificationEmail(body: BodyOf<Op["resendVerificationEmail"]>): Promise<void> {
     return this.http.request("POST", `${V1}/auth/verify-email/resend`, { json: body, auth: false });
   }
@@ -76,6 +77,18 @@ export class ApiClient {
 
   getMe(): Promise<ResultOf<Op["getMe"]>> {
     return this.http.request("GET", `${V1}/me`);
+  }
+
+  /** In-app and email notifications on/off, the reminder lead time and the IANA zone of emailed times. */
+  getNotificationSettings(): Promise<ResultOf<Op["getNotificationSettings"]>> {
+    return this.http.request("GET", `${V1}/me/notification-settings`);
+  }
+
+  /** Replace the settings (422 with field errors for an unknown `time_zone` or a lead time out of range). */
+  putNotificationSettings(
+    body: BodyOf<Op["putNotificationSettings"]>,
+  ): Promise<ResultOf<Op["putNotificationSettings"]>> {
+    return this.http.request("PUT", `${V1}/me/notification-settings`, { json: body });
   }
 
   // -- realtime ------------------------------------------------------------------------------------
@@ -103,6 +116,11 @@ export class ApiClient {
     const form = new FormData();
     form.set("file", file, filename);
     return this.http.request("POST", `${V1}/resumes/${resumeId}/versions`, { form });
+  }
+
+  /** Delete a resume with every version and stored file. */
+  deleteResume(resumeId: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/resumes/${resumeId}`);
   }
 
   getResumeVersion(resumeId: string, versionId: string): Promise<ResultOf<Op["getResumeVersion"]>> {

@@ -691,11 +691,16 @@ export interface components {
         };
         /** AccountExport */
         AccountExport: {
+            analyses?: components["schemas"]["AnalysisOut"][];
+            applications?: components["schemas"]["ApplicationExport"][];
+            cover_letters?: components["schemas"]["CoverLetterOut"][];
+            emails?: components["schemas"]["EmailRecordOut"][];
             /** Format: date-time */
             exported_at: string;
             notification_settings: components["schemas"]["NotificationSettingsBody"];
             notifications?: components["schemas"]["NotificationOut"][];
             personal_access_tokens: components["schemas"]["PersonalTokenOut"][];
+            resumes?: components["schemas"]["ResumeExport"][];
             sessions: components["schemas"]["SessionOut"][];
             user: components["schemas"]["UserOut"];
         };
@@ -765,6 +770,34 @@ export interface components {
             note: string;
             /** @enum {string} */
             to_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+        };
+        /** ApplicationExport */
+        ApplicationExport: {
+            applied_at: string | null;
+            company: string;
+            /** Format: date-time */
+            created_at: string;
+            currency: string | null;
+            /** Format: uuid */
+            id: string;
+            job_description: string;
+            job_url: string;
+            location: string;
+            next_follow_up_at: string | null;
+            notes: string;
+            /** @enum {null|string} */
+            remote: "onsite" | "hybrid" | "remote" | null;
+            resume_version_id: string | null;
+            role: string;
+            salary_max: number | null;
+            salary_min: number | null;
+            source: string;
+            /** @enum {string} */
+            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            tags: string[];
+            timeline: components["schemas"]["ApplicationEventOut"][];
+            /** Format: date-time */
+            updated_at: string;
         };
         /** ApplicationOut */
         ApplicationOut: {
@@ -885,6 +918,17 @@ export interface components {
         /** CoverLetterUpdate */
         CoverLetterUpdate: {
             content: string;
+        };
+        /** EmailRecordOut */
+        EmailRecordOut: {
+            /** Format: date-time */
+            created_at: string;
+            failed_at: string | null;
+            /** Format: uuid */
+            id: string;
+            sent_at: string | null;
+            template: string;
+            to_address: string;
         };
         /** ImportRejection */
         ImportRejection: {
@@ -1031,6 +1075,19 @@ export interface components {
         ResendVerificationRequest: {
             /** @example ada@example.com */
             email: string;
+        };
+        /** ResumeExport */
+        ResumeExport: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            is_default: boolean;
+            latest_version: components["schemas"]["VersionSummary"] | null;
+            title: string;
+            /** Format: date-time */
+            updated_at: string;
+            versions: components["schemas"]["VersionOut"][];
         };
         /** ResumeOut */
         ResumeOut: {
@@ -1325,7 +1382,10 @@ export interface operations {
     createAnalysis: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1524,7 +1584,10 @@ export interface operations {
     createApplication: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2235,7 +2298,10 @@ export interface operations {
     registerUser: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2426,7 +2492,10 @@ export interface operations {
     createCoverLetter: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3216,7 +3285,10 @@ export interface operations {
     createPersonalAccessToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3618,7 +3690,10 @@ export interface operations {
     uploadResume: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3948,7 +4023,10 @@ export interface operations {
     uploadResumeVersion: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 resume_id: string;
             };
@@ -4096,7 +4174,10 @@ export interface operations {
     createVersionAnalysis: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 resume_id: string;
                 version_id: string;

@@ -210,14 +210,19 @@ export interface NotificationCreated {
   type: "notification.created";
 }
 export interface NotificationCreatedData {
-  notification: {
-    /**
-     * Any JSON value.
-     */
-    [k: string]: {
-      [k: string]: unknown;
-    };
-  };
+  notification: Notification;
+}
+/**
+ * An in-app notification, as `GET /api/v1/notifications` lists it (`NotificationOut`).
+ */
+export interface Notification {
+  body: string;
+  created_at: string;
+  id: string;
+  kind: string;
+  link: string;
+  read_at: string | null;
+  title: string;
 }
 /**
  * A job application was created, updated or deleted (on any device).

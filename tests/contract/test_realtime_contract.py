@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonschema
@@ -18,6 +19,10 @@ from backend.realtime import asyncapi, controllers, events, hub, session, wire
 from backend.settings import Settings
 
 RESUME, VERSION, THING = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
+NOTIFICATION = events.Notification(
+    id=THING, kind="follow_up_reminder", title="Follow up", body="", link="/applications",
+    read_at=None, created_at=datetime(2025, 1, 31, 12, tzinfo=UTC),
+)  # fmt: skip
 SAMPLES: list[events.Event] = [
     events.ResumeParseProgress(data=events.ResumeParseProgressData(RESUME, VERSION, "extracting", 40)),
     events.ResumeParsed(data=events.ResumeVersionRef(RESUME, VERSION)),
@@ -28,7 +33,7 @@ SAMPLES: list[events.Event] = [
     events.CoverLetterCompleted(data=events.CoverLetterRef(THING)),
     events.CoverLetterFailed(data=events.CoverLetterFailedData(THING, "provider error")),
     events.CoverLetterCancelled(data=events.CoverLetterRef(THING)),
-    events.NotificationCreated(data=events.NotificationCreatedData({"id": str(THING), "unread": True, "n": [1]})),
+    events.NotificationCreated(data=events.NotificationCreatedData(NOTIFICATION)),
     events.ApplicationChanged(data=events.ApplicationChangedData(THING, "updated")),
 ]
 TS = "2025-01-31T12:00:00.123+00:00"
@@ -192,3 +197,19 @@ def test_the_schema_rejects_malformed_frames(schema: dict[str, Any], change: Any
     message = json.loads(_frames()[0])
     change(message)
     assert any(why in error for error in _messages(_validator(schema).iter_errors(message))), why
+
+
+def test_notification_created_carries_a_typed_notification(schema: dict[str, Any]) -> None:
+    """`notification.created` sends what `GET /notifications` lists, typed field by field (not an open object)."""
+    from backend.domain.notifications import schemas as notification_schemas
+
+    fields = msgspec.structs.fields
+    names = [f.name for f in fields(events.Notification)]
+    assert names == [f.name for f in fields(notification_schemas.NotificationOut)]
+    payload = schema["$defs"]["Notification"]
+    assert set(payload["required"]) == set(payload["properties"]) == set(names)
+    assert payload["properties"]["created_at"] == {"type": "string", "format": "date-time"}
+    assert payload["properties"]["id"] == {"type": "string", "format": "uuid"}
+    frame = json.loads(_frames()[SAMPLES.index(next(s for s in SAMPLES if isinstance(s, events.NotificationCreated)))])
+    del frame["data"]["notification"]["title"]
+    assert any("'title' is a required property" in e for e in _messages(_validator(schema).iter_errors(frame)))

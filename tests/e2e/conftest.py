@@ -3,7 +3,8 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
 
 - `browser_path` the Chromium binary (`E2E_CHROMIUM`, default /usr/bin/chromium). Missing: the tests
   fail (`make test` installs Debian's chromium first). Never `playwright install`.
-- `stack` an api on a fixed port (so it can be restarted at the same URL) and a worker.
+- `stack` an api on a fixed port (so it can be restarted at the same URL), a worker, and a mailbox
+  (`stack.mailbox`: the dev mail catcher on a free port, which the worker sends every email to).
 - `page` a fresh browser page (uncaught script errors land in `page_errors`); when the test fails,
   its screenshot, HTML, console and the processes' logs are written to `E2E_ARTIFACTS_DIR`
   (default `test-artifacts/e2e/`).
@@ -13,6 +14,7 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +26,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
 from backend.lib.embedded_services import free_port
+from backend.lib.mail.catcher import Catcher
 from tests.conftest import settings_env
 from tests.integration.realtime.conftest import Api, stop_api, wait_ready
 from tests.integration.tasks.conftest import Process, Spawn, spawn  # noqa: F401 - shared fixture
@@ -69,6 +72,7 @@ class Stack:
     api: Api
     worker: Process
     log_dir: Path
+    mailbox: Catcher
 
     @property
     def url(self) -> str:
@@ -92,6 +96,22 @@ class Stack:
         self.api = self.start_api()
         await wait_ready(self.api)
 
+    async def emails_to(self, address: str, count: int, within: float = 60) -> list[str]:
+        """The plain-text bodies of the emails the worker sent to `address` (oldest first), once there
+        are `count` of them."""
+        for _ in range(int(within * 10)):
+            found = [m for m in self.mailbox.messages if address in str(m["To"])]
+            if len(found) >= count:
+                bodies = [m.get_body(preferencelist=("plain",)) for m in found]
+                return [str(body.get_content()) for body in bodies if body is not None]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{count} email(s) to {address} not received within {within} s")
+
+    def link_in(self, text: str, path: str) -> str:
+        """The one link to `PUBLIC_URL/<path>?token=…` in an email's text."""
+        [link] = re.findall(rf"{re.escape(self.url)}/{path}\?token=[A-Za-z0-9_-]+", text)
+        return str(link)
+
     def logs(self) -> str:
         apis = [f"--- {path.name}\n{path.read_text(errors='replace')}" for path in sorted(self.log_dir.iterdir())]
         return "\n".join([*apis, f"--- worker\n{self.worker.output()}"])
@@ -106,6 +126,7 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    mailbox = Catcher(directory=tmp_path / "mail").start()  # as `make dev`'s mail catcher
     env = settings_env(
         services,
         PUBLIC_URL=url,
@@ -113,17 +134,21 @@ async def stack(
         REALTIME_PING_INTERVAL_SECONDS="5",
         AI_BUILTIN_TOKEN_DELAY_MS="20",  # a cover letter streams for a few seconds: watchable, cancellable
         PACED_PARSE_SECONDS="0.4",  # the progress bar is seen moving
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mailbox.port),
     )
     worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
-    running = Stack(services, port, env, api=None, worker=worker, log_dir=log_dir)  # type: ignore[arg-type]
+    no_api: Api = None  # type: ignore[assignment]  # started just below
+    running = Stack(services, port, env, api=no_api, worker=worker, log_dir=log_dir, mailbox=mailbox)
     running.api = running.start_api()
     try:
         await wait_ready(running.api)
         yield running
     finally:
         stop_api(running.api)
+        mailbox.stop()
 
 
 @pytest.fixture

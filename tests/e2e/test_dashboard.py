@@ -21,6 +21,7 @@ from backend.realtime import events
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
+from tests.e2e.a11y import assert_contrast
 from tests.e2e.conftest import Stack
 from tests.integration.realtime.conftest import stop_api, wait_ready
 
@@ -46,6 +47,7 @@ async def test_the_dashboard_journey(
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     await expect(page.locator("#account")).to_be_hidden()  # no bell, no "Sign out" when signed out
     assert await _unlabelled_fields(page) == []
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "01-sign-in.png"), full_page=True)
 
     # Sign up (then signed in automatically): the workspace and a live socket.
@@ -69,6 +71,7 @@ async def test_the_dashboard_journey(
         "() => { const p = document.querySelector('#parse-progress'); return p.value > 0 && p.value < 100; }",
         timeout=PARSE_WITHIN,
     )
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "02-resume-parsing.png"), full_page=True)
     await expect(page.locator("#parsed")).to_be_visible(timeout=PARSE_WITHIN)
     assert await progress.evaluate("p => p.value") == 100
@@ -78,6 +81,7 @@ async def test_the_dashboard_journey(
     assert await page.locator("#parsed-work li").count() >= 1
     await expect(page.locator("#resume-list")).to_contain_text("Engineering resume")
     await expect(page.locator("#resume-list")).to_contain_text("parsed")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "03-resume-parsed.png"), full_page=True)
 
     # The applications board, reached with the keyboard (arrow keys move between tabs).
@@ -99,6 +103,7 @@ async def test_the_dashboard_journey(
         await add.get_by_label("Job description").fill(job)
         await add.get_by_role("button", name="Add", exact=True).click()
         await expect(_column(page, status)).to_contain_text(company)
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "04-applications-board.png"), full_page=True)
 
     # Move a card with its status select; its timeline shows both steps.
@@ -112,6 +117,7 @@ async def test_the_dashboard_journey(
     await expect(timeline.locator("li")).to_have_count(2)
     await expect(timeline).to_contain_text("Created as Wishlist")
     await expect(timeline).to_contain_text("Wishlist → Applied")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "05-application-timeline.png"), full_page=True)
     await page.keyboard.press("Escape")
     await expect(timeline).to_be_hidden()
@@ -127,6 +133,7 @@ async def test_the_dashboard_journey(
     stop_api(stack.api)
     await expect(connection).to_have_attribute("data-state", "reconnecting", timeout=LIVE_WITHIN)
     await expect(connection).to_have_text("Reconnecting…")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "06-reconnecting.png"), full_page=True)
     replica = stack.start_api(free_port())
     try:
@@ -152,6 +159,7 @@ async def test_the_dashboard_journey(
     await expect(page.locator("#activity li[data-type='cover_letter.cancelled']")).to_have_count(1)
     await expect(page.locator("#activity li[data-type='analysis.completed']")).to_have_count(1)
     assert await page.locator("#activity li[data-type='cover_letter.delta']").count() == 0
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "07-live-activity.png"), full_page=True)
 
     # Responsive: the board in one column on a phone.
@@ -161,6 +169,7 @@ async def test_the_dashboard_journey(
     column_width = await _column(page, "wishlist").evaluate("c => c.getBoundingClientRect().width")
     assert column_width > board_width * 0.9  # one column per row
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "08-mobile-board.png"), full_page=True)
 
     # Sign out: back to the forms, the socket closed for good.
@@ -205,6 +214,7 @@ async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publi
     )
     streamed = await text.input_value()
     assert streamed.startswith(partial) and "RESENT-PIECE" not in streamed
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "11-cover-letter-streaming.png"), full_page=True)
     await expect(letter).to_have_attribute("data-status", "completed", timeout=AI_WITHIN)
     written = await text.input_value()
@@ -225,6 +235,7 @@ async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publi
     await panel.get_by_role("button", name="Copy").click()
     await expect(page.locator("#letter-status")).to_have_text("Copied to the clipboard.")
     assert (await page.evaluate("navigator.clipboard.readText()")).endswith("P.S. I can start in May.")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "12-cover-letter-edited.png"), full_page=True)
 
     # A second letter, cancelled while it streams: the text so far is kept, both are listed.
@@ -257,6 +268,7 @@ async def _analysis(page: Page, shots: Path) -> None:
     keywords = await page.locator("#analysis-matched li, #analysis-missing li").all_inner_texts()
     assert any(word.lower() in ("python", "postgresql", "docker", "kubernetes", "react", "aws") for word in keywords)
     assert await page.locator("#analysis-checks li").count() >= 1
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "13-analysis.png"), full_page=True)
     await page.get_by_role("tab", name="Applications").click()
 
@@ -287,6 +299,7 @@ async def _edit_and_stats(page: Page, stack: Stack, shots: Path) -> None:
     await dialog.get_by_label("Tags").fill("maths, engines")
     await dialog.get_by_label("Resume version").select_option(label="Engineering resume — version 1")
     await dialog.get_by_label("Notes").fill("Ask about the difference engine.")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "14-application-edit.png"), full_page=True)
     await dialog.get_by_role("button", name="Save the application").click()
     await expect(dialog).to_be_hidden()
@@ -315,6 +328,7 @@ async def _edit_and_stats(page: Page, stack: Stack, shots: Path) -> None:
     await expect(page.locator("#timeline")).to_contain_text("Wishlist → Applied — Sent by email")
     await page.keyboard.press("Escape")
     await stats.scroll_into_view_if_needed()
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "15-applications-stats.png"), full_page=True)
 
 
@@ -334,6 +348,7 @@ async def _resume_versions(page: Page, shots: Path) -> None:
     parsed = page.locator("#resume-list .version-list li[data-status='parsed']")
     await expect(parsed).to_have_count(2, timeout=PARSE_WITHIN)
     await expect(page.locator("#resume-list")).to_contain_text("version 2, parsed")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "16-resume-versions.png"), full_page=True)
     await page.get_by_role("tab", name="Applications").click()
 

@@ -19,6 +19,7 @@ from backend.domain.notifications import services as notifications
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
+from tests.e2e.a11y import assert_contrast
 from tests.e2e.conftest import Stack
 
 LIVE_WITHIN = 20_000
@@ -88,6 +89,7 @@ async def test_the_notification_bell(
     items = page.locator("#bell-list li")
     await expect(items).to_have_count(2)
     await expect(items.first).to_contain_text("Royal Society")
+    await assert_contrast(page)
     await page.screenshot(path=str(shots / "17-notifications.png"), full_page=True)
     await page.get_by_role("button", name='Mark "Follow up with Royal Society" as read').click()
     await expect(page.locator("#bell-count")).to_have_text("1")

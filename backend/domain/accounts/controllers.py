@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_
 from backend.domain.accounts import data_export, personal_tokens, profile, schemas
 from backend.domain.accounts import services as account_services
 from backend.realtime.publisher import Publisher
-from backend.web import auth, problems
+from backend.web import auth, idempotency, problems
 
 AccountService = account_services.AccountService
 Principal = account_services.Principal
@@ -29,7 +29,7 @@ class AuthController(Controller):
         operation_id="registerUser",
         responses=problems.problem_responses(409, 413),
         status_code=HTTP_201_CREATED,
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def register(
         self, data: JSONBody[schemas.RegisterRequest], account_service: NamedDependency[AccountService]
@@ -179,7 +179,7 @@ class MeController(Controller):
         operation_id="createPersonalAccessToken",
         status_code=HTTP_201_CREATED,
         responses=problems.problem_responses(401, 403, 409),
-        opt={"session_only": True, "idempotent": True},
+        **idempotency.idempotent(session_only=True),
     )
     async def create_token(
         self, data: JSONBody[schemas.PersonalTokenCreate], principal: NamedDependency[Principal]

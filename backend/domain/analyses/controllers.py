@@ -14,7 +14,7 @@ from backend.domain.accounts.services import Principal
 from backend.domain.analyses import schemas
 from backend.domain.analyses.services import AnalysisService
 from backend.lib import errors
-from backend.web import auth, problems
+from backend.web import auth, idempotency, problems
 
 
 def provide_analysis_service(state: State) -> AnalysisService:
@@ -38,7 +38,7 @@ class AnalysisController(Controller):
         operation_id="createAnalysis",
         status_code=HTTP_202_ACCEPTED,
         responses=problems.problem_responses(401, 403, 404, 409, 429),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def create(
         self,
@@ -78,7 +78,7 @@ class VersionAnalysisController(Controller):
         operation_id="createVersionAnalysis",
         status_code=HTTP_202_ACCEPTED,
         responses=problems.problem_responses(401, 403, 404, 409, 429),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def create(
         self,

@@ -23,7 +23,7 @@ from backend.domain.applications.services import (
     one_cache_key,
 )
 from backend.lib import errors
-from backend.web import auth, problems
+from backend.web import auth, idempotency, problems
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -76,7 +76,7 @@ class ApplicationController(Controller):
         operation_id="createApplication",
         status_code=HTTP_201_CREATED,
         responses=problems.problem_responses(401, 403),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def create(
         self,

@@ -14,7 +14,7 @@ from backend.domain.accounts.services import Principal
 from backend.domain.cover_letters import schemas
 from backend.domain.cover_letters.services import CoverLetterService
 from backend.lib import pagination
-from backend.web import auth, problems
+from backend.web import auth, idempotency, problems
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:
@@ -35,7 +35,7 @@ class CoverLetterController(Controller):
         operation_id="createCoverLetter",
         status_code=HTTP_202_ACCEPTED,
         responses=problems.problem_responses(401, 403, 404, 409, 429),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def create(
         self,
@@ -103,4 +103,5 @@ class CoverLetterController(Controller):
         principal: NamedDependency[Principal],
         letters: NamedDependency[CoverLetterService],
     ) -> None:
+        """Delete the letter; a generation still running notices and stops."""
         await letters.delete(principal.user.id, letter_id)

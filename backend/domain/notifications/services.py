@@ -38,7 +38,8 @@ async def create(user_id: uuid.UUID, kind: str, title: str, body: str = "", link
 async def announce(publisher: Publisher, user_id: uuid.UUID, notification: schemas.NotificationOut) -> None:
     """Push `notification.created` to the owner's sockets. Best effort: the row is the truth, and a
     client that missed the event refetches the list (SPEC §5)."""
-    data = events.NotificationCreatedData(notification=msgspec.to_builtins(notification))
+    payload = msgspec.convert(msgspec.structs.asdict(notification), events.Notification)
+    data = events.NotificationCreatedData(notification=payload)
     try:
         await publisher.publish(user_id, events.NotificationCreated(data=data))
     except Exception as exc:

@@ -16,7 +16,7 @@ from backend.domain.accounts.services import Principal
 from backend.domain.resumes import schemas
 from backend.domain.resumes.services import MAX_BYTES, ResumeService
 from backend.lib.storage.base import content_disposition
-from backend.web import auth, problems
+from backend.web import auth, idempotency, problems
 
 # The body may exceed the file by the multipart framing; the service enforces MAX_BYTES exactly.
 UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
@@ -54,7 +54,7 @@ class ResumeController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
         responses=problems.problem_responses(401, 403, 409, 413),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def upload(
         self,
@@ -108,7 +108,7 @@ class ResumeController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
         responses=problems.problem_responses(401, 403, 404, 409, 413),
-        opt={"idempotent": True},
+        **idempotency.idempotent(),
     )
     async def upload_version(
         self,

@@ -1,6 +1,7 @@
 // The applications board: one column per status, cards moved with a labelled select (keyboard and
-// screen readers) or by drag and drop, an add form, and each card's status timeline. The board is
-// reloaded over REST on `application.changed` (from this tab, another tab or an integration).
+// screen readers) or by drag and drop, an add form, each card's status timeline, and delete (after a
+// confirmation). The board is reloaded over REST on `application.changed` (from this tab, another tab
+// or an integration), so a card deleted anywhere disappears everywhere.
 import {
   ApiError,
   type ApiClient,
@@ -10,6 +11,7 @@ import {
   type Schemas,
   type operations,
 } from "../../client/index.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 import { ApplicationEditor } from "./editor.js";
 
@@ -44,7 +46,7 @@ export class Board {
   constructor(
     private readonly api: ApiClient,
     live: Realtime,
-    private readonly flash: (message: string) => void,
+    private readonly flash: (message: string, kind?: "info") => void,
   ) {
     live.on("application.changed", () => void this.refresh());
     this.editor = new ApplicationEditor(api, () => this.refresh());
@@ -104,7 +106,10 @@ export class Board {
       });
       return column;
     });
+    // A redraw (this tab's change, or a live one from elsewhere) keeps the keyboard focus where it was.
+    const focused = byId("board").contains(document.activeElement) ? document.activeElement?.id : undefined;
     byId("board").replaceChildren(...columns);
+    if (focused) document.getElementById(focused)?.focus();
   }
 
   private card(item: Application): HTMLLIElement {
@@ -128,9 +133,22 @@ export class Board {
         "div",
         { class: "card-actions" },
         select,
-        h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline"),
-        h("button", { type: "button", onclick: () => void this.editor.open(item) }, "Edit"),
-        ...this.actions.map((action) => h("button", { type: "button", onclick: () => action.run(item) }, action.label)),
+        h("button", { type: "button", id: `timeline-${item.id}`, onclick: () => void this.timeline(item) }, "Timeline"),
+        h("button", { type: "button", id: `edit-${item.id}`, onclick: () => void this.editor.open(item) }, "Edit"),
+        ...this.actions.map((action, n) =>
+          h("button", { type: "button", id: `action-${n}-${item.id}`, onclick: () => action.run(item) }, action.label),
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            id: `delete-${item.id}`,
+            class: "danger-outline",
+            "aria-label": `Delete ${item.company}, ${item.role}`,
+            onclick: () => void this.remove(item),
+          },
+          "Delete",
+        ),
       ),
     );
     card.addEventListener("dragstart", (event) => event.dataTransfer?.setData("text/plain", item.id));
@@ -204,6 +222,22 @@ export class Board {
       await this.api.updateApplication(id, { status });
       await this.refresh();
       document.getElementById(`move-${id}`)?.focus(); // keep the keyboard where it was
+    } catch (error) {
+      this.flash(describe(error));
+    }
+  }
+
+  /** Delete after a confirmation; the focus goes to the next card of the column (or the add form). */
+  private async remove(item: Application): Promise<void> {
+    const detail = "Its timeline, cover letters and analyses are deleted with it. This cannot be undone.";
+    if (!(await confirmAction(`Delete ${item.company}, ${item.role}?`, detail, "Delete the application"))) return;
+    const column = this.applications.filter((other) => other.status === item.status);
+    const next = column[column.findIndex((other) => other.id === item.id) + 1] ?? column.find((other) => other.id !== item.id);
+    try {
+      await this.api.deleteApplication(item.id);
+      await this.refresh();
+      this.flash(`Deleted ${item.company}, ${item.role}.`, "info");
+      (next ? document.getElementById(`move-${next.id}`) : byId("add-application-box").querySelector("summary"))?.focus();
     } catch (error) {
       this.flash(describe(error));
     }

@@ -2,10 +2,12 @@
 // it stream in live (`cover_letter.delta`, ordered and deduplicated by `seq`: a worker that resumes
 // after a crash sends deltas again with the same seq), cancel it, then edit, save and copy it.
 // Deltas may arrive before the POST answers, so they are kept per letter id. `cover_letter.completed`,
-// `.failed` and `.cancelled` mean "refetch": the stored letter is the truth.
+// `.failed` and `.cancelled` mean "refetch": the stored letter is the truth. A listed letter can be
+// deleted after a confirmation.
 import type { ApiClient, BodyOf, Realtime, Schemas, operations } from "../../client/index.js";
 import { describe } from "./board.js";
 import { fillApplications, fillVersions } from "./choices.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 
 type Letter = Schemas["CoverLetterOut"];
@@ -30,7 +32,7 @@ export class LettersPanel {
   constructor(
     private readonly api: ApiClient,
     live: Realtime,
-    private readonly flash: (message: string) => void,
+    private readonly flash: (message: string, kind?: "info") => void,
   ) {
     live.on("cover_letter.delta", ({ data }) => {
       const pieces = this.deltas.get(data.cover_letter_id) ?? new Map<number, string>();
@@ -98,10 +100,38 @@ export class LettersPanel {
           { "data-id": letter.id, "data-status": letter.status },
           h("span", {}, `${capitalise(letter.tone)} — ${letter.status}, `, h("time", { datetime: letter.created_at }, formatDate(letter.created_at)), " "),
           h("button", { type: "button", class: "link", onclick: () => void this.open(letter.id) }, "Open"),
+          " ",
+          h(
+            "button",
+            {
+              type: "button",
+              class: "link danger-link",
+              "aria-label": `Delete the ${letter.tone} letter of ${formatDate(letter.created_at)}`,
+              onclick: () => void this.remove(letter),
+            },
+            "Delete",
+          ),
         ),
       ),
     );
     if (!page.items.length) list.append(h("li", { class: "hint" }, "No letter for this application yet."));
+  }
+
+  private async remove(letter: Letter): Promise<void> {
+    const when = formatDate(letter.created_at);
+    if (!(await confirmAction(`Delete the ${letter.tone} letter of ${when}?`, "This cannot be undone.", "Delete the letter"))) return;
+    try {
+      await this.api.deleteCoverLetter(letter.id);
+      if (this.current?.id === letter.id) {
+        this.current = null;
+        byId("letter").hidden = true;
+      }
+      await this.refreshList();
+      this.flash(`Deleted the ${letter.tone} letter of ${when}.`, "info");
+      this.application.focus();
+    } catch (error) {
+      this.flash(describe(error));
+    }
   }
 
   private async generate(form: HTMLFormElement): Promise<void> {

@@ -19,9 +19,8 @@ export class Bell {
     private readonly flash: (message: string) => void,
   ) {
     live.on("notification.created", ({ data }) => {
-      // events.schema.json types `notification` as an open object; its fields are NotificationOut's.
-      const note = data.notification as unknown as Note;
-      if (typeof note.id !== "string" || this.items.some((item) => item.id === note.id)) return; // replayed
+      const note: Note = data.notification; // the event carries what GET /notifications lists
+      if (this.items.some((item) => item.id === note.id)) return; // replayed
       this.items = [note, ...this.items].slice(0, 50);
       if (!note.read_at) this.unread += 1;
       this.draw();

@@ -1,7 +1,10 @@
 // Resumes: upload a PDF, watch the parse progress live (`resume.parse.progress`), then show the
 // parsed result (`resume.parsed` -> GET the version). Events may arrive before the upload's answer,
-// so progress is kept per version id and drawn for the version being watched.
+// so progress is kept per version id and drawn for the version being watched. A resume is deleted
+// (every version and file) after a confirmation.
 import type { ApiClient, ParsedResume, Realtime, Schemas } from "../../client/index.js";
+import { describe } from "./board.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 
 type Resume = Schemas["ResumeOut"];
@@ -11,11 +14,13 @@ export class ResumesPanel {
   private readonly progress = new Map<string, Progress>();
   private watched: { resumeId: string; versionId: string } | null = null;
   private readonly open = new Set<string>(); // resumes whose versions are shown
+  /** Called after a resume is deleted (the version pickers of other panels change). */
+  readonly deleted: (() => void)[] = [];
 
   constructor(
     private readonly api: ApiClient,
     live: Realtime,
-    private readonly flash: (message: string) => void,
+    private readonly flash: (message: string, kind?: "info") => void,
   ) {
     live.on("resume.parse.progress", ({ data }) => this.update(data.version_id, { percent: data.percent, stage: data.stage }));
     live.on("resume.parsed", ({ data }) => {
@@ -78,8 +83,33 @@ export class ResumesPanel {
       h("strong", {}, resume.title),
       " — ",
       versionLabel(resume.latest_version),
+      " ",
+      h(
+        "button",
+        { type: "button", class: "link danger-link", "aria-label": `Delete ${resume.title}`, onclick: () => void this.remove(resume) },
+        "Delete",
+      ),
       details,
     );
+  }
+
+  private async remove(resume: Resume): Promise<void> {
+    const detail = "Every version, with its file, parsed data and analyses, is deleted. This cannot be undone.";
+    if (!(await confirmAction(`Delete the resume ${resume.title}?`, detail, "Delete the resume"))) return;
+    try {
+      await this.api.deleteResume(resume.id);
+      this.open.delete(resume.id);
+      if (this.watched?.resumeId === resume.id) {
+        this.watched = null;
+        byId("parse").hidden = true;
+      }
+      await this.refresh();
+      this.flash(`Deleted the resume ${resume.title}.`, "info");
+      byId<HTMLInputElement>("upload-title").focus();
+      for (const listener of this.deleted) listener();
+    } catch (error) {
+      this.flash(describe(error));
+    }
   }
 
   private async loadVersions(resume: Resume): Promise<void> {

@@ -40,6 +40,7 @@ export class ApiClient {
     verifyEmail(body) {
         return this.http.request("POST", `${V1}/auth/verify-email`, { json: body, auth: false });
     }
+    /** A new verification email: 202 whether or not the account exists or is verified (at most 3 an hour). */
     resendVerificationEmail(body) {
         return this.http.request("POST", `${V1}/auth/verify-email/resend`, { json: body, auth: false });
     }
@@ -53,6 +54,14 @@ export class ApiClient {
     }
     getMe() {
         return this.http.request("GET", `${V1}/me`);
+    }
+    /** In-app and email notifications on/off, the reminder lead time and the IANA zone of emailed times. */
+    getNotificationSettings() {
+        return this.http.request("GET", `${V1}/me/notification-settings`);
+    }
+    /** Replace the settings (422 with field errors for an unknown `time_zone` or a lead time out of range). */
+    putNotificationSettings(body) {
+        return this.http.request("PUT", `${V1}/me/notification-settings`, { json: body });
     }
     // -- realtime ------------------------------------------------------------------------------------
     createRealtimeTicket() {
@@ -76,6 +85,10 @@ export class ApiClient {
         const form = new FormData();
         form.set("file", file, filename);
         return this.http.request("POST", `${V1}/resumes/${resumeId}/versions`, { form });
+    }
+    /** Delete a resume with every version and stored file. */
+    deleteResume(resumeId) {
+        return this.http.request("DELETE", `${V1}/resumes/${resumeId}`);
     }
     getResumeVersion(resumeId, versionId) {
         return this.http.request("GET", `${V1}/resumes/${resumeId}/versions/${versionId}`);

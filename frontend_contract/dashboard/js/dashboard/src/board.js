@@ -1,7 +1,9 @@
 // The applications board: one column per status, cards moved with a labelled select (keyboard and
-// screen readers) or by drag and drop, an add form, and each card's status timeline. The board is
-// reloaded over REST on `application.changed` (from this tab, another tab or an integration).
+// screen readers) or by drag and drop, an add form, each card's status timeline, and delete (after a
+// confirmation). The board is reloaded over REST on `application.changed` (from this tab, another tab
+// or an integration), so a card deleted anywhere disappears everywhere.
 import { ApiError, } from "../../client/index.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 import { ApplicationEditor } from "./editor.js";
 export const STATUSES = [
@@ -80,14 +82,24 @@ export class Board {
             });
             return column;
         });
+        // A redraw (this tab's change, or a live one from elsewhere) keeps the keyboard focus where it was.
+        const focused = byId("board").contains(document.activeElement) ? document.activeElement?.id : undefined;
         byId("board").replaceChildren(...columns);
+        if (focused)
+            document.getElementById(focused)?.focus();
     }
     card(item) {
         const select = h("select", { id: `move-${item.id}`, "aria-label": `Status of ${item.company}, ${item.role}` }, ...STATUSES.map((status) => h("option", { value: status, selected: status === item.status }, label(status))));
         select.addEventListener("change", () => void this.move(item.id, select.value));
         const card = h("li", { class: "app-card", draggable: "true", "data-id": item.id }, h("strong", { class: "company" }, item.company), h("span", { class: "role" }, item.role), item.location ? h("span", { class: "hint" }, item.location) : null, item.next_follow_up_at
             ? h("span", { class: "follow-up" }, "Follow up ", h("time", { datetime: item.next_follow_up_at }, formatDate(item.next_follow_up_at)))
-            : null, item.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, ...item.tags.map((tag) => h("li", {}, tag))) : null, h("div", { class: "card-actions" }, select, h("button", { type: "button", onclick: () => void this.timeline(item) }, "Timeline"), h("button", { type: "button", onclick: () => void this.editor.open(item) }, "Edit"), ...this.actions.map((action) => h("button", { type: "button", onclick: () => action.run(item) }, action.label))));
+            : null, item.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, ...item.tags.map((tag) => h("li", {}, tag))) : null, h("div", { class: "card-actions" }, select, h("button", { type: "button", id: `timeline-${item.id}`, onclick: () => void this.timeline(item) }, "Timeline"), h("button", { type: "button", id: `edit-${item.id}`, onclick: () => void this.editor.open(item) }, "Edit"), ...this.actions.map((action, n) => h("button", { type: "button", id: `action-${n}-${item.id}`, onclick: () => action.run(item) }, action.label)), h("button", {
+            type: "button",
+            id: `delete-${item.id}`,
+            class: "danger-outline",
+            "aria-label": `Delete ${item.company}, ${item.role}`,
+            onclick: () => void this.remove(item),
+        }, "Delete")));
         card.addEventListener("dragstart", (event) => event.dataTransfer?.setData("text/plain", item.id));
         return card;
     }
@@ -137,6 +149,23 @@ export class Board {
             await this.api.updateApplication(id, { status });
             await this.refresh();
             document.getElementById(`move-${id}`)?.focus(); // keep the keyboard where it was
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
+    }
+    /** Delete after a confirmation; the focus goes to the next card of the column (or the add form). */
+    async remove(item) {
+        const detail = "Its timeline, cover letters and analyses are deleted with it. This cannot be undone.";
+        if (!(await confirmAction(`Delete ${item.company}, ${item.role}?`, detail, "Delete the application")))
+            return;
+        const column = this.applications.filter((other) => other.status === item.status);
+        const next = column[column.findIndex((other) => other.id === item.id) + 1] ?? column.find((other) => other.id !== item.id);
+        try {
+            await this.api.deleteApplication(item.id);
+            await this.refresh();
+            this.flash(`Deleted ${item.company}, ${item.role}.`, "info");
+            (next ? document.getElementById(`move-${next.id}`) : byId("add-application-box").querySelector("summary"))?.focus();
         }
         catch (error) {
             this.flash(describe(error));

@@ -1,5 +1,6 @@
 import { describe } from "./board.js";
 import { fillApplications, fillVersions } from "./choices.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 export const TONES = ["professional", "enthusiastic", "friendly", "concise"];
 const STATUS_TEXT = {
@@ -78,9 +79,32 @@ export class LettersPanel {
         if (!applicationId)
             return void list.replaceChildren();
         const page = await this.api.listCoverLetters({ application_id: applicationId, limit: 50 });
-        list.replaceChildren(...page.items.map((letter) => h("li", { "data-id": letter.id, "data-status": letter.status }, h("span", {}, `${capitalise(letter.tone)} — ${letter.status}, `, h("time", { datetime: letter.created_at }, formatDate(letter.created_at)), " "), h("button", { type: "button", class: "link", onclick: () => void this.open(letter.id) }, "Open"))));
+        list.replaceChildren(...page.items.map((letter) => h("li", { "data-id": letter.id, "data-status": letter.status }, h("span", {}, `${capitalise(letter.tone)} — ${letter.status}, `, h("time", { datetime: letter.created_at }, formatDate(letter.created_at)), " "), h("button", { type: "button", class: "link", onclick: () => void this.open(letter.id) }, "Open"), " ", h("button", {
+            type: "button",
+            class: "link danger-link",
+            "aria-label": `Delete the ${letter.tone} letter of ${formatDate(letter.created_at)}`,
+            onclick: () => void this.remove(letter),
+        }, "Delete"))));
         if (!page.items.length)
             list.append(h("li", { class: "hint" }, "No letter for this application yet."));
+    }
+    async remove(letter) {
+        const when = formatDate(letter.created_at);
+        if (!(await confirmAction(`Delete the ${letter.tone} letter of ${when}?`, "This cannot be undone.", "Delete the letter")))
+            return;
+        try {
+            await this.api.deleteCoverLetter(letter.id);
+            if (this.current?.id === letter.id) {
+                this.current = null;
+                byId("letter").hidden = true;
+            }
+            await this.refreshList();
+            this.flash(`Deleted the ${letter.tone} letter of ${when}.`, "info");
+            this.application.focus();
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
     }
     async generate(form) {
         const applicationId = formValue(form, "application_id");

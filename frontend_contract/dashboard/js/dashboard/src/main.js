@@ -3,11 +3,13 @@
 import { ApiClient, Realtime } from "../../client/index.js";
 import { Board, describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
+import { VerifyBanner } from "./account.js";
 import { AnalysesPanel } from "./analyses.js";
 import { LettersPanel } from "./letters.js";
 import { Bell } from "./notifications.js";
 import { ResumesPanel } from "./resumes.js";
 import { lastEventId, tokenStore } from "./session.js";
+import { SettingsPanel } from "./settings.js";
 const api = new ApiClient({ tokens: tokenStore, onSignedOut: () => showSignedOut("Your session ended: sign in again.") });
 const live = new Realtime(api, {
     lastEventId: lastEventId.get(),
@@ -49,13 +51,16 @@ board.actions.push({
         byId("analysis-version").focus();
     },
 });
+const settings = new SettingsPanel(api);
+const verifyBanner = new VerifyBanner(api);
 board.loaded.push((items) => void letters.refresh(items));
 board.loaded.push((items) => void analyses.refresh(items));
-live.on("resume.parsed", () => {
-    // a new version to choose
+const versionsChanged = () => {
     void letters.refresh(board.applications);
     void analyses.refresh(board.applications);
-});
+};
+live.on("resume.parsed", versionsChanged); // a new version to choose
+resumes.deleted.push(versionsChanged); // versions gone
 const CONNECTION_TEXT = {
     connecting: "Connecting…",
     open: "Live",
@@ -74,9 +79,11 @@ function showConnection(state, detail) {
     if (text)
         text.textContent = CONNECTION_TEXT[state];
 }
-function flash(message) {
+/** A message at the top of the page: an error (the default) or `"info"` (e.g. "Deleted …"). */
+function flash(message, kind = "error") {
     const element = byId("flash");
     element.textContent = message;
+    element.dataset.kind = kind;
     element.hidden = false;
     clearTimeout(Number(element.dataset.timer));
     element.dataset.timer = String(setTimeout(() => (element.hidden = true), 8000));
@@ -94,11 +101,13 @@ function logActivity(event) {
         list.lastElementChild?.remove();
 }
 async function refreshAll() {
-    await Promise.all([resumes.refresh(), board.refresh(), bell.refresh()]);
+    await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh()]);
 }
 async function showSignedIn() {
+    await verifying; // a verification link being confirmed: then `me` says whether it worked
     const me = await api.getMe();
     byId("who").textContent = me.full_name;
+    verifyBanner.show(me);
     byId("account").hidden = false;
     byId("auth").hidden = true;
     byId("workspace").hidden = false;
@@ -111,6 +120,7 @@ function showSignedOut(message) {
     live.lastEventId = undefined;
     byId("account").hidden = true;
     byId("workspace").hidden = true;
+    verifyBanner.hide();
     for (const id of ["letter", "analysis", "bell-panel"])
         byId(id).hidden = true; // nothing of the last user
     byId("auth").hidden = false;
@@ -157,6 +167,8 @@ function wireForgotPassword() {
             .catch((error) => (status.textContent = describe(error)));
     });
 }
+/** The confirmation of a verification link opened in this page (the banner waits for it). */
+let verifying = Promise.resolve();
 /** The page was opened from an account email: `/verify-email?token=…` or `/reset-password?token=…`. */
 function emailLink() {
     const kind = { "/verify-email": "verify", "/reset-password": "reset" }[location.pathname];
@@ -183,8 +195,10 @@ async function handleEmailLink(link) {
     if (link.kind === "verify") {
         title.textContent = "Confirm your email";
         show("Confirming your email address…", null);
+        const confirming = api.verifyEmail({ token: link.token });
+        verifying = confirming.catch(() => undefined);
         try {
-            await api.verifyEmail({ token: link.token });
+            await confirming;
             show("Your email address is confirmed. Thank you!", true);
         }
         catch (error) {

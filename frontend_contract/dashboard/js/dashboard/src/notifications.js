@@ -11,9 +11,8 @@ export class Bell {
         this.api = api;
         this.flash = flash;
         live.on("notification.created", ({ data }) => {
-            // events.schema.json types `notification` as an open object; its fields are NotificationOut's.
-            const note = data.notification;
-            if (typeof note.id !== "string" || this.items.some((item) => item.id === note.id))
+            const note = data.notification; // the event carries what GET /notifications lists
+            if (this.items.some((item) => item.id === note.id))
                 return; // replayed
             this.items = [note, ...this.items].slice(0, 50);
             if (!note.read_at)

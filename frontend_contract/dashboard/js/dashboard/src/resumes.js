@@ -1,3 +1,5 @@
+import { describe } from "./board.js";
+import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 export class ResumesPanel {
     api;
@@ -5,6 +7,8 @@ export class ResumesPanel {
     progress = new Map();
     watched = null;
     open = new Set(); // resumes whose versions are shown
+    /** Called after a resume is deleted (the version pickers of other panels change). */
+    deleted = [];
     constructor(api, live, flash) {
         this.api = api;
         this.flash = flash;
@@ -53,7 +57,28 @@ export class ResumesPanel {
             else
                 this.open.delete(resume.id);
         });
-        return h("li", { "data-id": resume.id }, h("strong", {}, resume.title), " — ", versionLabel(resume.latest_version), details);
+        return h("li", { "data-id": resume.id }, h("strong", {}, resume.title), " — ", versionLabel(resume.latest_version), " ", h("button", { type: "button", class: "link danger-link", "aria-label": `Delete ${resume.title}`, onclick: () => void this.remove(resume) }, "Delete"), details);
+    }
+    async remove(resume) {
+        const detail = "Every version, with its file, parsed data and analyses, is deleted. This cannot be undone.";
+        if (!(await confirmAction(`Delete the resume ${resume.title}?`, detail, "Delete the resume")))
+            return;
+        try {
+            await this.api.deleteResume(resume.id);
+            this.open.delete(resume.id);
+            if (this.watched?.resumeId === resume.id) {
+                this.watched = null;
+                byId("parse").hidden = true;
+            }
+            await this.refresh();
+            this.flash(`Deleted the resume ${resume.title}.`, "info");
+            byId("upload-title").focus();
+            for (const listener of this.deleted)
+                listener();
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
     }
     async loadVersions(resume) {
         const versions = await this.api.listResumeVersions(resume.id);

@@ -1,0 +1,93 @@
+// Notification settings (GET/PUT /me/notification-settings): the bell on/off, which emails to send,
+// how long before a follow-up date to remind, and the IANA time zone of the times in emails. A 422's
+// field errors are shown next to the Save button and the first wrong field gets the focus.
+import { ApiError, type ApiClient, type BodyOf, type operations } from "../../client/index.js";
+import { describe } from "./board.js";
+import { byId, formValue, h } from "./dom.js";
+
+type NotificationSettings = BodyOf<operations["putNotificationSettings"]>;
+const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes"] as const;
+
+export class SettingsPanel {
+  private readonly form = byId<HTMLFormElement>("settings-form");
+
+  constructor(private readonly api: ApiClient) {
+    const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+    byId("settings-zones").replaceChildren(...zones.map((zone) => h("option", { value: zone })));
+    const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const useBrowser = byId<HTMLButtonElement>("settings-browser-zone");
+    useBrowser.textContent = `Use this browser's zone (${browserZone})`;
+    useBrowser.addEventListener("click", () => {
+      this.input("time_zone").value = browserZone;
+      this.input("time_zone").focus();
+    });
+    this.input("reminder_lead_minutes").addEventListener("input", () => this.describeLead());
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.save();
+    });
+  }
+
+  /** Load the stored settings into the form. */
+  async refresh(): Promise<void> {
+    this.show(await this.api.getNotificationSettings());
+  }
+
+  private show(settings: NotificationSettings): void {
+    for (const name of CHECKBOXES) this.input(name).checked = settings[name] ?? false;
+    this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
+    this.input("time_zone").value = settings.time_zone ?? "UTC";
+    this.describeLead();
+  }
+
+  private async save(): Promise<void> {
+    const status = byId("settings-status");
+    const errors = byId("settings-errors");
+    errors.textContent = "";
+    const lead = formValue(this.form, "reminder_lead_minutes");
+    const body: NotificationSettings = {
+      in_app: this.input("in_app").checked,
+      email_follow_up_reminders: this.input("email_follow_up_reminders").checked,
+      email_status_changes: this.input("email_status_changes").checked,
+      reminder_lead_minutes: lead === "" ? 0 : Number(lead),
+      time_zone: formValue(this.form, "time_zone"),
+    };
+    try {
+      this.show(await this.api.putNotificationSettings(body));
+      status.textContent = "Saved.";
+    } catch (error) {
+      status.textContent = "";
+      errors.textContent = describe(error);
+      const first = error instanceof ApiError ? Object.keys(error.fieldErrors)[0] : undefined;
+      if (first) this.form.querySelector<HTMLElement>(`[name="${first.split(".").pop() ?? first}"]`)?.focus();
+    }
+  }
+
+  /** "= 1 day 2 hours" next to the minutes. */
+  private describeLead(): void {
+    const minutes = Number(this.input("reminder_lead_minutes").value);
+    byId("settings-lead-text").textContent = Number.isFinite(minutes) && minutes > 0 ? `= ${duration(minutes)} before` : "= at the follow-up time";
+  }
+
+  private input(name: string): HTMLInputElement {
+    const element = this.form.elements.namedItem(name);
+    if (!(element instanceof HTMLInputElement)) throw new Error(`settings field ${name} is missing`);
+    return element;
+  }
+}
+
+function duration(minutes: number): string {
+  const parts: string[] = [];
+  const units: [number, string][] = [
+    [1440, "day"],
+    [60, "hour"],
+    [1, "minute"],
+  ];
+  let rest = Math.round(minutes);
+  for (const [size, name] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count) parts.push(`${count} ${name}${count === 1 ? "" : "s"}`);
+  }
+  return parts.join(" ");
+}
