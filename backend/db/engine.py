@@ -6,8 +6,12 @@ Piccolo binds tables to one engine object when they are defined (SPEC §2, DEVEL
 
 from __future__ import annotations
 
+from typing import cast
+
+from asyncpg.pool import Pool
 from piccolo.engine.postgres import PostgresEngine
 
+from backend.db.fair_pool import FairPool
 from backend.settings import DatabaseSettings
 
 DB = PostgresEngine(config={})
@@ -20,6 +24,8 @@ async def open_pool(settings: DatabaseSettings) -> bool:
     DB.config = {"dsn": settings.url}
     # Piccolo 1.38: pass both sizes, the asyncpg defaults (10/10) ignore the other one.
     await DB.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max, reset=_keep_session)
+    assert DB.pool is not None
+    DB.pool = cast(Pool, FairPool(DB.pool, settings.pool_max))  # requests served in arrival order
     return True
 
 

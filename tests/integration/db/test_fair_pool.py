@@ -1,0 +1,74 @@
+"""`backend.db.fair_pool.FairPool`: connections go to requests in arrival order, in both forms
+Piccolo uses (`await acquire()` + `release`, `async with acquire()`), and no token is lost to an
+error or a cancelled wait. (Its effect on tail latency is measured by `make bench-applications`.)"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+import pytest_asyncio
+
+from backend.db import engine
+from backend.db.fair_pool import FairPool
+from tests.support import SessionServices
+
+
+async def _no_reset(connection: asyncpg.Connection) -> None:
+    """As the app's pool (backend/db/engine.py): no reset query on release."""
+
+
+@pytest_asyncio.fixture
+async def one_connection(services: SessionServices) -> AsyncIterator[FairPool]:
+    raw = await asyncpg.create_pool(services.database_url, min_size=1, max_size=1, reset=_no_reset)
+    yield FairPool(raw, 1)
+    await raw.close()
+
+
+async def _free_within(pool: FairPool, seconds: float = 2.0) -> None:
+    async with asyncio.timeout(seconds), pool.acquire() as connection:
+        assert await connection.fetchval("SELECT 41 + 1") == 42
+
+
+async def test_waiters_get_the_connection_in_arrival_order(one_connection: FairPool) -> None:
+    pool, granted = one_connection, []
+    holder = await pool.acquire()
+
+    async def request(name: str) -> None:
+        async with pool.acquire() as connection:
+            granted.append(name)
+            await connection.execute("SELECT pg_sleep(0.002)")
+
+    waiting = []
+    for index in range(5):
+        waiting.append(asyncio.create_task(request(f"w{index}")))
+        await asyncio.sleep(0.01)  # each is queued before the next arrives
+    late = asyncio.create_task(request("late"))  # in the ready queue before any waiter wakes
+    await pool.release(holder)
+    await asyncio.gather(*waiting, late)
+    assert granted == ["w0", "w1", "w2", "w3", "w4", "late"]
+
+
+async def test_errors_and_cancelled_waits_give_their_token_back(one_connection: FairPool) -> None:
+    pool = one_connection
+    with pytest.raises(asyncpg.PostgresError):
+        async with pool.acquire() as connection:
+            await connection.execute("SELECT * FROM no_such_table")
+    await _free_within(pool)
+
+    holder = await pool.acquire()
+    gave_up = asyncio.create_task(_free_within(pool, 0.05))
+    with pytest.raises(TimeoutError):
+        await gave_up
+    await pool.release(holder)
+    await _free_within(pool)
+    assert dict(await pool.fetchrow("SELECT 1 AS one")) == {"one": 1}
+    assert await pool.fetchval("SELECT 2") == 2 and [dict(r) for r in await pool.fetch("SELECT 3 AS n")] == [{"n": 3}]
+    await _free_within(pool)
+
+
+async def test_the_apps_engine_uses_it(db: None) -> None:
+    assert isinstance(engine.DB.pool, FairPool)
+    assert await engine.DB.pool.fetchval("SELECT 7") == 7
