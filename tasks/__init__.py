@@ -10,6 +10,8 @@ processes, and one module per task family.
 - tasks.scheduler   `python -m tasks.scheduler`
 - tasks.maintenance `maintenance.purge_expired` (scheduled)
 - tasks.resumes     `resumes.parse_version`, `resumes.sweep_stuck` (scheduled)
+- tasks.ai          `cover_letters.generate`, `analyses.run`, `ai.sweep_stuck` (scheduled)
+- tasks.notifications `email.send`, `email.sweep` and `reminders.scan` (scheduled)
 
 Importing this package or a task module creates no broker, client or settings.
 """

@@ -4,6 +4,8 @@
 - `cover_letters.generate(cover_letter_id)`: stream one letter to its owner's sockets. Idempotent:
   a settled letter returns at once; one left `streaming` by a dead worker resumes from its checkpoint.
 - `analyses.run(analysis_id)`: score a resume version against a job; idempotent the same way.
+- `ai.sweep_stuck` (every 2 minutes): re-enqueue letters and analyses whose job was lost
+  (`backend.domain.ai.sweeper`).
 
 The model provider is built once per worker process from `Settings.ai`, on first use (builtin
 unless OPENAI_BASE_URL/OPENAI_API_KEY is set).
@@ -12,15 +14,19 @@ unless OPENAI_BASE_URL/OPENAI_API_KEY is set).
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+import msgspec
 import structlog
 from taskiq import Context, TaskiqDepends, TaskiqState, async_shared_broker
 
+from backend.domain.ai import sweeper
 from backend.domain.analyses import runner as analysis_runner
 from backend.domain.analyses.services import RUN_TASK
 from backend.domain.cover_letters import generation
 from backend.domain.cover_letters.services import GENERATE_TASK
 from backend.lib import llm
+from backend.realtime.publisher import Publisher
 from backend.settings import Settings
 from tasks import resources
 from tasks.resumes import is_final_attempt
@@ -82,3 +88,12 @@ async def run_analysis(
     )
     final = is_final_attempt(context.message.labels, settings.worker.max_retries)
     return await runner.run(aid, final_attempt=final)
+
+
+SWEEP_STUCK = "ai.sweep_stuck"
+
+
+@async_shared_broker.task(task_name=SWEEP_STUCK, schedule=[{"cron": "*/2 * * * *", "schedule_id": SWEEP_STUCK}])
+async def sweep_stuck(publisher: Publisher = TaskiqDepends(resources.publisher)) -> dict[str, int]:
+    """Re-enqueue lost letter and analysis jobs; fail those out of attempts. Returns the counts."""
+    return msgspec.structs.asdict(await sweeper.sweep_stuck(datetime.now(UTC), publisher))

@@ -41,7 +41,13 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     names = [json.loads(fields[b"data"])["task_name"] for _id, fields in sent]
     # the purge came from the scheduler; other schedules (e.g. resumes.sweep_stuck) may tick meanwhile
     assert "maintenance.purge_expired" in names
-    assert set(names) <= {"maintenance.purge_expired", "resumes.sweep_stuck", "email.sweep", "reminders.scan"}
+    assert set(names) <= {
+        "maintenance.purge_expired",
+        "resumes.sweep_stuck",
+        "ai.sweep_stuck",
+        "email.sweep",
+        "reminders.scan",
+    }
 
     assert scheduler.terminate(timeout=20) == 0
     assert worker.terminate(timeout=30) == 0
