@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,13 +185,21 @@ async def page(
     opened.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
     opened.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     opened.on("pageerror", lambda error: page_errors.append(str(error)))
+    elsewhere: list[str] = []  # the dashboard loads nothing from another host (no CDN, no fonts)
+    opened.on("request", lambda sent: None if _local(sent.url) else elsewhere.append(sent.url))
     yield opened
+    assert not elsewhere, f"the page asked other hosts: {elsewhere}"
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         base = _artifact_base(request.node.name)
         await opened.screenshot(path=f"{base}.png", full_page=True)
         _save_artifacts(base, await opened.content(), console, stack.logs())
     await context.close()
+
+
+def _local(url: str) -> bool:
+    parsed = urllib.parse.urlsplit(url)
+    return parsed.scheme in {"data", "blob", "about"} or parsed.hostname in {"127.0.0.1", "localhost"}
 
 
 def _artifact_base(test_name: str) -> Path:
