@@ -35,7 +35,9 @@ def provide_application_service(
     concurrently in an anyio task group (~10% of the CPU of a cached list request, measured);
     a chain resolves inline. Every route of this controller needs the principal anyway."""
     state = request.app.state
-    return ApplicationService(state.cache, state.publisher, principal.prefetched)
+    return ApplicationService(
+        state.cache, state.publisher, principal.prefetched, public_url=state.settings.app.public_url
+    )
 
 
 def _list_entry(request: Request[Any, Any, Any], user_id: uuid.UUID) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from backend.db.engine import DB
 from backend.db.tables import Application
 from backend.domain.applications import repositories as repo
 from backend.domain.applications import schemas
+from backend.domain.notifications import status_notices
 from backend.lib import errors, pagination
 from backend.lib.cache import Cache, Hit
 from backend.realtime import events
@@ -70,12 +71,15 @@ def one_cache_key(application_id: uuid.UUID) -> str:
 
 
 class ApplicationService:
-    def __init__(self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None) -> None:
+    def __init__(
+        self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None, *, public_url: str = ""
+    ) -> None:
         """`prefetched`: a cache lookup already made with the session check, used if it is the one
-        a read asks for."""
+        a read asks for. `public_url`: the base of links in emails (status-change notices)."""
         self.cache = cache
         self.publisher = publisher
         self.prefetched = prefetched
+        self.public_url = public_url
 
     async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
         """After a commit: bump the owner's cache version, tell their other tabs."""
@@ -118,6 +122,8 @@ class ApplicationService:
                 await repo.add_event(application_id, current["status"], new_status, note)
                 if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
                     changes["applied_at"] = _now()
+                before = {**current, **changes, "status": current["status"]}  # its new company/role
+                await status_notices.queue_if_wanted(user_id, before, new_status, _now(), self.public_url)
             if changes:
                 changes["updated_at"] = _now()
                 await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(

@@ -2,8 +2,9 @@
 from the outbox row's context. Every value is escaped in the HTML body; links are only ever the ones
 the service built from PUBLIC_URL.
 
-Templates: `verify_email`, `password_reset` (context: full_name, link, expires_at), and
-`follow_up_reminder` (full_name, company, role, due_at, time_zone, link).
+Templates: `verify_email`, `password_reset` (context: full_name, link, expires_at),
+`follow_up_reminder` (full_name, company, role, due_at, time_zone, link) and `status_change`
+(full_name, company, role, old_status, new_status, changed_at, time_zone, link).
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ _SPECS: dict[str, _Spec] = {
         "Open the application",
         "You get this email because follow-up reminders are on in your notification settings.",
     ),
+    "status_change": _Spec(
+        "$company: $old_status -> $new_status",
+        ["Your application for $role at $company moved from $old_status to $new_status ($changed_at)."],
+        "Open the application",
+        "You get this email because status-change emails are on in your notification settings.",
+    ),
 }
 
 TEMPLATES = frozenset(_SPECS)
@@ -78,7 +85,7 @@ def render(template: str, context: Mapping[str, Any]) -> Rendered:
     spec = _SPECS[template]
     zone = str(context.get("time_zone") or "UTC")
     values = {key: str(value) for key, value in context.items()}
-    for key in ("expires_at", "due_at"):
+    for key in ("expires_at", "due_at", "changed_at"):
         if key in values:
             values[key] = local_time(values[key], zone)
     values.setdefault("full_name", "there")
