@@ -6,7 +6,8 @@ For a POST that carries the header:
 same caller + key + same body → the stored answer (`Idempotent-Replayed: true`); same key + other
 body → 422; the first request still running → 409 with Retry-After. Answers below 500 are stored
 (24 h, purged by the maintenance task); a 5xx or a crash releases the key so a retry runs again.
-The caller is the user of a valid bearer token, otherwise the client address.
+The caller is the user of a valid session token, the personal access token itself (by its hash),
+otherwise the client address.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from backend.db.tables import IdempotencyRecord
+from backend.domain.accounts import personal_tokens
 from backend.lib import errors, tokens
 from backend.web.problems import PROBLEM_JSON, TYPE_PREFIX
 
@@ -64,9 +66,12 @@ def idempotent(**opt: Any) -> dict[str, Any]:
 def _caller(scope: Scope) -> str:
     headers = dict(scope["headers"])
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    token = token.strip()
     if scheme.lower() == "bearer" and token:
+        if personal_tokens.is_personal_token(token):  # an integration: its own scope, never its IP's
+            return "token:" + hashlib.sha256(token.encode()).hexdigest()
         try:
-            return "user:" + str(tokens.decode_access_token(scope["app"].state.settings.auth, token.strip()).user_id)
+            return "user:" + str(tokens.decode_access_token(scope["app"].state.settings.auth, token).user_id)
         except errors.Unauthorized:
             pass  # the handler refuses the token itself
     client = scope.get("client")

@@ -78,3 +78,27 @@ async def test_concurrent_retries_with_one_key_create_exactly_once(client: httpx
         if response.status_code == 409:
             assert response.headers["retry-after"] == "1"
     assert await User.count() == 1
+
+
+async def test_integrations_on_one_address_never_get_each_others_answers(client: httpx.AsyncClient) -> None:
+    """Two users' personal access tokens (integrations behind one NAT: the same client address) send
+    the same key and body: each creates its own application; none is replayed the other's."""
+    tokens = []
+    for _ in range(2):
+        owner = await factories.account(client)
+        made = await client.post(
+            "/api/v1/me/tokens", json={"name": "sheet", "scopes": ["read", "write"]}, headers=owner.headers
+        )
+        assert made.status_code == 201, made.text
+        tokens.append(made.json()["token"])
+    answers = []
+    for token in tokens:
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "from-the-sheet"}
+        sent = await client.post("/api/v1/applications", json={"company": "Acme", "role": "Dev"}, headers=headers)
+        assert sent.status_code == 201, sent.text
+        assert "idempotent-replayed" not in sent.headers
+        answers.append(sent.json()["id"])
+    assert answers[0] != answers[1]
+    for token, app_id in zip(tokens, answers, strict=True):
+        mine = await client.get("/api/v1/applications", headers={"Authorization": f"Bearer {token}"})
+        assert [a["id"] for a in mine.json()["items"]] == [app_id]
