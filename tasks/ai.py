@@ -78,7 +78,7 @@ async def run_analysis(
     model: llm.Provider = TaskiqDepends(provider),
     settings: Settings = TaskiqDepends(resources.app_settings),
 ) -> str:
-    """Analyse `analysis_id`; returns completed, failed or skipped."""
+    """Analyse `analysis_id`; returns completed, failed, skipped or superseded."""
     aid = _uuid(analysis_id)
     if aid is None:
         log.error("analysis_bad_id")

@@ -7,7 +7,10 @@ analysis still `queued`/`running`, `STUCK_AFTER` after its last sign of life (a 
 checkpoint, an analysis' creation) and after its job was last sent, gets a new job through the
 outbox; one whose job is pending in the outbox (the relay will send it) or was sent recently is left
 alone; one that has used up `MAX_ATTEMPTS` runs ends `failed` and its owner hears it. Re-running a
-job is safe: the tasks claim the row (fenced by `attempts`) and resume from a letter's checkpoint.
+job is safe, also when the first one was only late (workers behind by more than `STUCK_AFTER`): each
+run claims the row by raising `attempts`, and only the run holding the latest claim may save, settle
+or announce it (a letter resumes from its checkpoint; an analysis run that lost its claim reports
+`superseded` and records no usage).
 Two sweepers skip each other's rows (`FOR UPDATE SKIP LOCKED`). Framework-free.
 """
 
@@ -80,17 +83,20 @@ async def sweep_stuck(now: datetime, sink: EventSink, *, batch: int = 500) -> Sw
         for row in await CoverLetter.raw(_STUCK_LETTERS, cutoff, GENERATE_TASK, cutoff, batch):
             if row["attempts"] >= MAX_ATTEMPTS:
                 await CoverLetter.update(
-                    {CoverLetter.status: "failed", CoverLetter.error: generation.FAILURES["too_many_attempts"]}
-                ).where(CoverLetter.id == row["id"])
+                    {
+                        CoverLetter.status: "failed", CoverLetter.error: generation.FAILURES["too_many_attempts"],
+                        CoverLetter.updated_at: now, CoverLetter.completed_at: now,
+                    }
+                ).where(CoverLetter.id == row["id"])  # fmt: skip
                 failed_letters.append(row)
             else:
                 await outbox.enqueue(GENERATE_TASK, cover_letter_id=str(row["id"]))
                 letters += 1
         for row in await Analysis.raw(_STUCK_ANALYSES, cutoff, RUN_TASK, cutoff, batch):
             if row["attempts"] >= MAX_ATTEMPTS:
-                await Analysis.update({Analysis.status: "failed", Analysis.error: ANALYSIS_INTERRUPTED}).where(
-                    Analysis.id == row["id"]
-                )
+                await Analysis.update(
+                    {Analysis.status: "failed", Analysis.error: ANALYSIS_INTERRUPTED, Analysis.completed_at: now}
+                ).where(Analysis.id == row["id"])
                 failed_analyses.append(row)
             else:
                 await outbox.enqueue(RUN_TASK, analysis_id=str(row["id"]))

@@ -55,17 +55,24 @@ class AnalysisRunner:
             if self.provider.name != "builtin":
                 result["narrative"], usage = await self._narrative(row, resume, result)
             async with DB.transaction():
-                await Analysis.update(
+                # Fenced by `attempts`: a later run (a redelivery, a sweep) or the sweeper's `failed`
+                # took the row meanwhile, so this run neither completes it nor tells anyone.
+                settled = await Analysis.update(
                     {
                         Analysis.status: "completed", Analysis.score: findings.score, Analysis.result: result,
                         Analysis.provider: self.provider.name, Analysis.completed_at: datetime.now(UTC),
                         Analysis.error: None,
                     }
-                ).where((Analysis.id == analysis_id) & (Analysis.status == "running"))  # fmt: skip
-                if usage is not None:
+                ).where(
+                    (Analysis.id == analysis_id) & (Analysis.status == "running")
+                    & (Analysis.attempts == row["attempts"])
+                ).returning(Analysis.id)  # fmt: skip
+                if settled and usage is not None:
                     await quota.record(
                         row["user"], "analysis", analysis_id, self.provider.name, self.provider.model, usage
                     )
+            if not settled:
+                return "superseded"
         except Exception:
             if final_attempt:
                 await self._fail(row, UNAVAILABLE)
@@ -88,9 +95,15 @@ class AnalysisRunner:
         return text.strip() or None, usage
 
     async def _fail(self, row: dict[str, Any], reason: str) -> str:
-        await Analysis.update({Analysis.status: "failed", Analysis.error: reason[:500]}).where(
-            (Analysis.id == row["id"]) & (Analysis.status == "running")
+        failed = (
+            await Analysis.update(
+                {Analysis.status: "failed", Analysis.error: reason[:500], Analysis.completed_at: datetime.now(UTC)}
+            )
+            .where((Analysis.id == row["id"]) & (Analysis.status == "running") & (Analysis.attempts == row["attempts"]))
+            .returning(Analysis.id)
         )
+        if not failed:
+            return "superseded"
         await self._publish(row["user"], events.AnalysisFailed(data=events.AnalysisFailedData(row["id"], reason)))
         return "failed"
 

@@ -4,6 +4,7 @@ is left alone; one out of attempts ends `failed` and its owner hears it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -12,7 +13,7 @@ import httpx
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
-from backend.db.tables import Analysis, CoverLetter, TaskOutbox
+from backend.db.tables import AIUsage, Analysis, CoverLetter, TaskOutbox
 from backend.domain.ai import sweeper
 from backend.realtime.publisher import Publisher
 from backend.settings import Settings
@@ -20,7 +21,8 @@ from tasks import ai as ai_tasks
 from tasks.broker import build_broker
 from tests import ai_fixtures, support
 from tests.conftest import settings_env
-from tests.integration.ai.conftest import WORKER_ARGS, wait_letter
+from tests.integration.ai.conftest import WORKER_ARGS, eventually, wait_letter
+from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
 from tests.integration.resume_worker.conftest import history
 
 NOW = datetime.now(UTC)
@@ -122,3 +124,37 @@ async def test_a_lost_letter_is_finished_by_a_worker_after_the_sweep(
     spawn("tasks.worker", settings_env(services), *WORKER_ARGS)  # its relay sends the new job
     row = await wait_letter(lid)
     assert row["status"] == "completed" and row["attempts"] == 1
+
+
+async def test_a_run_that_lost_its_analysis_to_the_sweeper_neither_completes_nor_charges_it(
+    client: httpx.AsyncClient, redis: aioredis.Redis, services: support.SessionServices, settings: Settings,
+    spawn: Any, marcus: Any, fake_openai: FakeOpenAI,
+) -> None:  # fmt: skip
+    """A run is slow (the model stalls); meanwhile the sweeper judges the analysis stuck and out of
+    attempts and fails it. When the model answers, the run's completion is fenced out: no
+    `analysis.completed`, no usage charged, the row stays failed."""
+    account, vid = marcus
+    fake_openai.script = [Reply(pieces=words("A late narrative."), stall=3.0)]
+    spawn("tasks.worker", settings_env(services, OPENAI_BASE_URL=fake_openai.url, OPENAI_MODEL="m"), *WORKER_ARGS)
+    body = {"resume_version_id": str(vid), "job_description": ai_fixtures.DATA_JOB}
+    aid = (await client.post("/api/v1/analyses", json=body, headers=account.headers)).json()["id"]
+
+    async def in_the_model() -> bool:
+        return bool(fake_openai.requests)
+
+    await eventually(in_the_model, 30, "the run to ask the model")
+    await Analysis.update({Analysis.attempts: sweeper.MAX_ATTEMPTS, Analysis.created_at: OLD}).where(Analysis.id == aid)
+    await _set_job("analysis_id", aid, "sent_long_ago")
+    report = await sweeper.sweep_stuck(datetime.now(UTC), Publisher(redis, settings.realtime))
+    assert report.analyses_failed == 1
+
+    async def answered() -> bool:
+        return bool(fake_openai.emitted)
+
+    await eventually(answered, 30, "the model to answer")
+    await asyncio.sleep(1.0)  # the run's fenced completion
+    row = await Analysis.select().where(Analysis.id == aid).first()
+    assert row is not None and (row["status"], row["error"]) == ("failed", sweeper.ANALYSIS_INTERRUPTED)
+    assert await AIUsage.count().where(AIUsage.ref_id == aid) == 0
+    told = [e["type"] for e in await history(redis, uuid.UUID(account.user_id)) if e["type"].startswith("analysis.")]
+    assert told == ["analysis.failed"]
