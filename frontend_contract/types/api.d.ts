@@ -685,21 +685,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AIUsageOut */
+        AIUsageOut: {
+            completion_tokens: number;
+            /** Format: date-time */
+            created_at: string;
+            estimated: boolean;
+            kind: string;
+            model: string;
+            prompt_tokens: number;
+            provider: string;
+            /** Format: uuid */
+            ref_id: string;
+        };
         /** AccountDeletion */
         AccountDeletion: {
             password: string;
         };
         /** AccountExport */
         AccountExport: {
+            ai_usage?: components["schemas"]["AIUsageOut"][];
             analyses?: components["schemas"]["AnalysisOut"][];
             applications?: components["schemas"]["ApplicationExport"][];
             cover_letters?: components["schemas"]["CoverLetterOut"][];
             emails?: components["schemas"]["EmailRecordOut"][];
             /** Format: date-time */
             exported_at: string;
+            follow_up_reminders?: components["schemas"]["FollowUpReminderOut"][];
             notification_settings: components["schemas"]["NotificationSettingsBody"];
             notifications?: components["schemas"]["NotificationOut"][];
-            personal_access_tokens: components["schemas"]["PersonalTokenOut"][];
+            personal_access_tokens: components["schemas"]["PersonalTokenRecord"][];
             resumes?: components["schemas"]["ResumeExport"][];
             sessions: components["schemas"]["SessionOut"][];
             user: components["schemas"]["UserOut"];
@@ -930,6 +945,15 @@ export interface components {
             template: string;
             to_address: string;
         };
+        /** FollowUpReminderOut */
+        FollowUpReminderOut: {
+            /** Format: uuid */
+            application_id: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            due_at: string;
+        };
         /** ImportRejection */
         ImportRejection: {
             errors: string[];
@@ -1034,6 +1058,19 @@ export interface components {
             last_used_at: string | null;
             name: string;
             prefix: string;
+            scopes: ("read" | "write")[];
+        };
+        /** PersonalTokenRecord */
+        PersonalTokenRecord: {
+            /** Format: date-time */
+            created_at: string;
+            expires_at: string | null;
+            /** Format: uuid */
+            id: string;
+            last_used_at: string | null;
+            name: string;
+            prefix: string;
+            revoked_at: string | null;
             scopes: ("read" | "write")[];
         };
         /** Problem */
@@ -3052,6 +3089,15 @@ export interface operations {
             };
             /** @description Authentication required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

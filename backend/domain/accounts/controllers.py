@@ -152,11 +152,12 @@ class MeController(Controller):
         """Erase the account and everything stored for it (rows, files, events). Needs the password."""
         await profile.delete_account(principal.user, data, publisher, state.store, state.redis)
 
-    @get("/export", operation_id="exportMe", responses=problems.problem_responses(401))
+    @get("/export", operation_id="exportMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
     async def export_me(self, principal: NamedDependency[Principal], state: State) -> data_export.AccountExport:
         """Everything stored about the user, as JSON: profile, settings, sessions, tokens (no secrets),
         notifications, resumes with every version's parsed data, applications with their timelines,
-        cover letters, analyses, and the emails sent."""
+        cover letters, analyses, AI usage, follow-up reminders and the emails sent. Needs a signed-in
+        session (not a personal access token)."""
         return await data_export.export(principal.user, state.envelope)
 
     @get("/notification-settings", operation_id="getNotificationSettings", responses=problems.problem_responses(401))

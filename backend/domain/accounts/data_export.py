@@ -1,8 +1,11 @@
 """`GET /me/export` (SPEC §4 *me*): all of the user's data as JSON (GDPR art. 15 and 20).
 
-Every table that holds rows of the user contributes, decrypted where it is stored encrypted (parsed
-resumes, cover letters). Secrets never leave: no password hash, token hashes, or email links with
-their tokens. Stored files are listed (name, size, sha256); each downloads from its own endpoint.
+Every table that holds rows of the user contributes (the user, notification settings, sessions,
+personal access tokens, notifications, follow-up reminders, resumes and versions, applications and
+their events, cover letters, analyses, AI usage, emails), decrypted where it is stored encrypted
+(parsed resumes, cover letters). Secrets never leave: no password hash, token hashes, refresh
+tokens, or email links with their tokens. Stored files are listed (name, size, sha256); each
+downloads from its own endpoint. Sign-in sessions only: a personal access token cannot export.
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from typing import Any
 import msgspec
 
 from backend.db.tables import (
+    AIUsage,
     Analysis,
     Application,
     ApplicationEvent,
     CoverLetter,
     EmailOutbox,
+    FollowUpReminder,
+    PersonalAccessToken,
     Resume,
     ResumeVersion,
     Session,
     User,
 )
-from backend.domain.accounts import personal_tokens, schemas
+from backend.domain.accounts import schemas
 from backend.domain.accounts.profile import notification_settings
 from backend.domain.accounts.services import user_out
 from backend.domain.analyses.schemas import AnalysisOut
@@ -64,6 +70,31 @@ class EmailRecordOut(msgspec.Struct, kw_only=True):
     failed_at: datetime | None
 
 
+class PersonalTokenRecord(schemas.PersonalTokenOut, kw_only=True):
+    """A personal access token, also a revoked one (never its secret or hash)."""
+
+    revoked_at: datetime | None
+
+
+class FollowUpReminderOut(msgspec.Struct, kw_only=True):
+    application_id: uuid.UUID
+    due_at: datetime
+    created_at: datetime
+
+
+class AIUsageOut(msgspec.Struct, kw_only=True):
+    """Model tokens one AI request cost (what the daily budget counts)."""
+
+    kind: str
+    ref_id: uuid.UUID
+    provider: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    estimated: bool
+    created_at: datetime
+
+
 class AccountExport(msgspec.Struct, kw_only=True):
     """Everything the service holds about the user (GDPR art. 15/20). Secrets are never included."""
 
@@ -71,13 +102,15 @@ class AccountExport(msgspec.Struct, kw_only=True):
     user: schemas.UserOut
     notification_settings: schemas.NotificationSettingsBody
     sessions: list[schemas.SessionOut]
-    personal_access_tokens: list[schemas.PersonalTokenOut]
+    personal_access_tokens: list[PersonalTokenRecord]
     notifications: list[NotificationOut] = msgspec.field(default_factory=list)
     resumes: list[ResumeExport] = msgspec.field(default_factory=list)
     applications: list[ApplicationExport] = msgspec.field(default_factory=list)
     cover_letters: list[CoverLetterOut] = msgspec.field(default_factory=list)
     analyses: list[AnalysisOut] = msgspec.field(default_factory=list)
     emails: list[EmailRecordOut] = msgspec.field(default_factory=list)
+    follow_up_reminders: list[FollowUpReminderOut] = msgspec.field(default_factory=list)
+    ai_usage: list[AIUsageOut] = msgspec.field(default_factory=list)
 
 
 async def export(user: User, envelope: Envelope) -> AccountExport:
@@ -86,7 +119,7 @@ async def export(user: User, envelope: Envelope) -> AccountExport:
         user=user_out(user),
         notification_settings=await notification_settings(user),
         sessions=await _sessions(user),
-        personal_access_tokens=await personal_tokens.list_live(user.id),
+        personal_access_tokens=await _tokens(user),
         notifications=await notification_services.all_of(user.id),
         resumes=await _resumes(user, envelope),
         applications=await _applications(user),
@@ -105,7 +138,28 @@ async def export(user: User, envelope: Envelope) -> AccountExport:
                 EmailOutbox.sent_at, EmailOutbox.failed_at,
             ).where(EmailOutbox.user == user.id).order_by(EmailOutbox.created_at)
         ],
+        follow_up_reminders=[
+            FollowUpReminderOut(application_id=r["application"], due_at=r["due_at"], created_at=r["created_at"])
+            for r in await FollowUpReminder.select().where(FollowUpReminder.user == user.id)
+            .order_by(FollowUpReminder.created_at)
+        ],
+        ai_usage=[
+            msgspec.convert(row, AIUsageOut)
+            for row in await AIUsage.select(
+                AIUsage.kind, AIUsage.ref_id, AIUsage.provider, AIUsage.model, AIUsage.prompt_tokens,
+                AIUsage.completion_tokens, AIUsage.estimated, AIUsage.created_at,
+            ).where(AIUsage.user == user.id).order_by(AIUsage.created_at)
+        ],
     )  # fmt: skip
+
+
+async def _tokens(user: User) -> list[PersonalTokenRecord]:
+    rows = await PersonalAccessToken.select(
+        PersonalAccessToken.id, PersonalAccessToken.name, PersonalAccessToken.prefix, PersonalAccessToken.scopes,
+        PersonalAccessToken.created_at, PersonalAccessToken.expires_at, PersonalAccessToken.last_used_at,
+        PersonalAccessToken.revoked_at,
+    ).where(PersonalAccessToken.user == user.id).order_by(PersonalAccessToken.created_at)  # fmt: skip
+    return [msgspec.convert({**row, "scopes": list(row["scopes"])}, PersonalTokenRecord) for row in rows]
 
 
 async def _sessions(user: User) -> list[schemas.SessionOut]:

@@ -59,16 +59,26 @@ async def test_bad_notification_settings_are_422_problems_and_change_nothing(
 
 async def test_export_holds_the_users_data_and_no_secrets(client: httpx.AsyncClient) -> None:
     account = await factories.account(client)
-    await client.post("/api/v1/me/tokens", json={"name": "sheet", "scopes": ["read"]}, headers=account.headers)
+    made = await client.post("/api/v1/me/tokens", json={"name": "sheet", "scopes": ["read"]}, headers=account.headers)
+    old = await client.post("/api/v1/me/tokens", json={"name": "old", "scopes": ["read"]}, headers=account.headers)
+    assert (await client.delete(f"/api/v1/me/tokens/{old.json()['id']}", headers=account.headers)).status_code == 204
     response = await client.get("/api/v1/me/export", headers=account.headers)
     assert response.status_code == 200
     export = response.json()
     assert export["user"]["email"] == account.email
     assert len(export["sessions"]) == 1
-    assert [t["name"] for t in export["personal_access_tokens"]] == ["sheet"]
-    assert export["notifications"] == []
-    for secret in ("password_hash", "token_hash", account.refresh_token, "argon2", '"token"'):
+    tokens = {t["name"]: t for t in export["personal_access_tokens"]}  # revoked ones too: they are stored
+    assert set(tokens) == {"sheet", "old"} and tokens["old"]["revoked_at"] and tokens["sheet"]["revoked_at"] is None
+    assert export["notifications"] == [] and export["follow_up_reminders"] == [] and export["ai_usage"] == []
+    assert [e["template"] for e in export["emails"]] == ["verify_email"]
+    for secret in ("password_hash", "token_hash", account.refresh_token, made.json()["token"], "argon2", '"token"'):
         assert secret not in response.text
+    # everything at once is for the signed-in user, not an integration's token, even a `write` one
+    pat = await client.post(
+        "/api/v1/me/tokens", json={"name": "zap", "scopes": ["read", "write"]}, headers=account.headers
+    )
+    refused = await client.get("/api/v1/me/export", headers={"Authorization": f"Bearer {pat.json()['token']}"})
+    assert refused.status_code == 403 and refused.json()["type"].endswith(":session-required")
 
 
 async def test_delete_me_needs_the_password_and_then_erases_every_row(client: httpx.AsyncClient) -> None:
