@@ -17,7 +17,7 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 log = structlog.get_logger("career_copilot.cache")
 
@@ -76,6 +76,11 @@ class Cache:
     def _available(self) -> bool:
         return self.ttl > 0 and time.monotonic() >= self._skip_until
 
+    def _refused(self, exc: ResponseError) -> None:
+        """Redis answered with an error (a key of the wrong type, out of memory): this read is a
+        miss, but Redis is up, so the cache stays on for the next one."""
+        log.warning("cache_error_reply", error=str(exc)[:100])
+
     def _failed(self, exc: BaseException) -> None:
         if self._available():
             log.warning("cache_unavailable", error=type(exc).__name__)
@@ -94,6 +99,8 @@ class Cache:
             return await connection.read_response()
         except NoScriptError:
             pass
+        except ResponseError:
+            raise  # an error reply (e.g. WRONGTYPE, OOM): the connection itself is fine
         except BaseException:
             await connection.disconnect()
             raise
@@ -111,6 +118,9 @@ class Cache:
             return Hit(namespace, suffix, None, None)
         try:
             version, value = await self._run(self._lookup, [f"cv:{namespace}"], [f"{namespace}:", f":{suffix}"])
+        except ResponseError as exc:
+            self._refused(exc)
+            return Hit(namespace, suffix, None, None)
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return Hit(namespace, suffix, None, None)
@@ -132,6 +142,9 @@ class Cache:
             args += [f"{want[0]}:", f":{want[1]}"]
         try:
             found = await self._run(self._guarded_lookup, keys, args)
+        except ResponseError as exc:
+            self._refused(exc)
+            return None, None
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None, None

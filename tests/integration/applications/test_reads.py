@@ -1,6 +1,7 @@
 """Listing, pagination, ETags, cache-aside with read-your-writes, Redis outages, CSV, live sync."""
 
 import csv
+import hashlib
 import io
 import tempfile
 import uuid
@@ -12,6 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from backend.db.tables import Application
+from backend.lib import cache
 from backend.lib.embedded_services import EmbeddedRedis, free_port
 from tests import factories
 from tests.integration.applications.test_crud import URL, create
@@ -149,6 +151,10 @@ async def test_cached_reads_go_on_after_redis_forgets_its_scripts(
     await redis.script_flush()  # as after a Redis restart: EVALSHA answers NOSCRIPT
     again = await client.get(URL, headers=account.headers)
     assert (again.status_code, again.content) == (200, first.content)
+    # ...served from Redis, not from Postgres behind a cache that gave up: the script is back
+    assert await redis.script_exists(hashlib.sha1(cache._GUARDED_LOOKUP.encode()).hexdigest()) == [True]  # noqa: S324
+    sent = await _commands_of(redis, str(account.user_id), client.get(URL, headers=account.headers))
+    assert [command[0] for command in sent] == ["EVALSHA"]  # the one cached read, no reload
     await create(client, account, company="After")
     assert [i["company"] for i in (await client.get(URL, headers=account.headers)).json()["items"]] == [
         "After",
@@ -286,3 +292,21 @@ async def test_changes_are_pushed_to_the_owners_sockets(
 async def test_list_and_export_need_a_token(client: httpx.AsyncClient) -> None:
     for url in (URL, f"{URL}/export.csv", f"{URL}/stats"):
         assert (await client.get(url)).status_code == 401
+
+
+async def test_an_error_reply_is_a_miss_and_leaves_the_cache_on(
+    client: httpx.AsyncClient, redis: aioredis.Redis
+) -> None:
+    """A key of the wrong type (Redis answers WRONGTYPE): the read is served from Postgres, and the
+    next one uses Redis again at once (a connection error would turn the cache off for a while)."""
+    account = await factories.account(client)
+    await create(client, account, company="Solid")
+    first = await client.get(URL, headers=account.headers)
+    version_key = f"cv:apps:{account.user_id}"
+    await redis.delete(version_key)
+    await redis.hset(version_key, "not", "a counter")
+    answered = await client.get(URL, headers=account.headers)
+    assert (answered.status_code, answered.content) == (200, first.content)
+    await redis.delete(version_key)
+    sent = await _commands_of(redis, str(account.user_id), client.get(URL, headers=account.headers))
+    assert "EVALSHA" in [command[0] for command in sent]
