@@ -5,6 +5,7 @@ error or a cancelled wait. (Its effect on tail latency is measured by `make benc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -32,22 +33,30 @@ async def _free_within(pool: FairPool, seconds: float = 2.0) -> None:
         assert await connection.fetchval("SELECT 41 + 1") == 42
 
 
-async def test_waiters_get_the_connection_in_arrival_order(one_connection: FairPool) -> None:
+async def test_a_newcomer_never_takes_the_connection_from_those_already_waiting(one_connection: FairPool) -> None:
+    """The starvation of asyncpg's pool, reproduced: the connection goes back to the queue in one
+    step, the first waiter is woken for the next, and a request arriving in between takes it; the
+    woken waiter queues again at the back (asyncpg alone grants `late, w1, w2, w3, w4, w0`)."""
     pool, granted = one_connection, []
     holder = await pool.acquire()
 
     async def request(name: str) -> None:
         async with pool.acquire() as connection:
             granted.append(name)
-            await connection.execute("SELECT pg_sleep(0.002)")
+            await connection.execute("SELECT 1")
 
-    waiting = []
+    requests = []
     for index in range(5):
-        waiting.append(asyncio.create_task(request(f"w{index}")))
-        await asyncio.sleep(0.01)  # each is queued before the next arrives
-    late = asyncio.create_task(request("late"))  # in the ready queue before any waiter wakes
-    await pool.release(holder)
-    await asyncio.gather(*waiting, late)
+        requests.append(asyncio.create_task(request(f"w{index}")))
+        await asyncio.sleep(0.01)  # each is waiting before the next arrives
+
+    async def arrive() -> None:
+        requests.append(asyncio.create_task(request("late")))
+
+    released = asyncio.create_task(pool.release(holder))
+    arrival = asyncio.create_task(arrive())  # runs in the loop pass that puts the connection back
+    await asyncio.gather(released, arrival)
+    await asyncio.gather(*requests)
     assert granted == ["w0", "w1", "w2", "w3", "w4", "late"]
 
 
@@ -67,6 +76,23 @@ async def test_errors_and_cancelled_waits_give_their_token_back(one_connection: 
     assert dict(await pool.fetchrow("SELECT 1 AS one")) == {"one": 1}
     assert await pool.fetchval("SELECT 2") == 2 and [dict(r) for r in await pool.fetch("SELECT 3 AS n")] == [{"n": 3}]
     await _free_within(pool)
+
+
+async def test_a_request_cancelled_while_its_connection_opens_gives_its_token_back(
+    services: SessionServices,
+) -> None:
+    raw = await asyncpg.create_pool(services.database_url, min_size=0, max_size=1, reset=_no_reset)
+    pool = FairPool(raw, 1)
+    try:
+        opening = asyncio.create_task(_free_within(pool))
+        for _ in range(3):
+            await asyncio.sleep(0)  # past the gate, into asyncpg's connect
+        opening.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await opening
+        await _free_within(pool)
+    finally:
+        await raw.close()
 
 
 async def test_the_apps_engine_uses_it(db: None) -> None:
