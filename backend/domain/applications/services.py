@@ -15,7 +15,7 @@ import msgspec
 import structlog
 
 from backend.db.engine import DB
-from backend.db.tables import Application
+from backend.db.tables import Application, ResumeVersion
 from backend.domain.applications import repositories as repo
 from backend.domain.applications import schemas
 from backend.domain.notifications import status_notices
@@ -45,6 +45,15 @@ def to_out(row: dict[str, Any]) -> schemas.ApplicationOut:
 def _check_salary(salary_min: int | None, salary_max: int | None) -> None:
     if salary_min is not None and salary_max is not None and salary_min > salary_max:
         raise errors.Unprocessable(errors=[errors.FieldError("salary_max", "must not be below salary_min")])
+
+
+async def _check_resume_version(user_id: uuid.UUID, version_id: uuid.UUID | None) -> None:
+    """A linked resume version must be one of the user's (another user's id is not even confirmed)."""
+    if version_id is None:
+        return
+    owned = await ResumeVersion.exists().where((ResumeVersion.id == version_id) & (ResumeVersion.user == user_id))
+    if not owned:
+        raise errors.Unprocessable(errors=[errors.FieldError("resume_version_id", "no such resume version")])
 
 
 def etag_of(body: bytes) -> str:
@@ -92,6 +101,7 @@ class ApplicationService:
 
     async def create(self, user_id: uuid.UUID, body: schemas.ApplicationCreate) -> schemas.ApplicationOut:
         _check_salary(body.salary_min, body.salary_max)
+        await _check_resume_version(user_id, body.resume_version_id)
         values = msgspec.structs.asdict(body)
         values["applied_at"] = _aware(body.applied_at)
         values["next_follow_up_at"] = _aware(body.next_follow_up_at)
@@ -109,6 +119,8 @@ class ApplicationService:
     ) -> schemas.ApplicationOut:
         changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
         note = changes.pop("status_note", "")
+        if "resume_version_id" in changes:
+            await _check_resume_version(user_id, changes["resume_version_id"])
         for field in ("applied_at", "next_follow_up_at"):
             if field in changes:
                 changes[field] = _aware(changes[field])

@@ -152,3 +152,28 @@ async def test_stats_funnel(client: httpx.AsyncClient) -> None:
     assert stats["median_days_to_first_response"] is not None
     by_source = {s["source"]: s for s in stats["by_source"]}
     assert by_source["LinkedIn"]["responded"] == 1 and by_source["Referral"]["total"] == 2
+
+
+async def test_a_linked_resume_version_must_be_the_users_own(client: httpx.AsyncClient) -> None:
+    from backend.db.tables import Resume, ResumeVersion
+
+    account, other = await factories.account(client), await factories.account(client)
+    versions = {}
+    for who in (account, other):
+        resume = Resume(user=uuid.UUID(who.user_id), title="CV")
+        await resume.save()
+        version = ResumeVersion(resume=resume.id, user=uuid.UUID(who.user_id), number=1, status="parsed",
+                                filename="cv.pdf", size=1, sha256="0" * 64, object_key=f"k/{uuid.uuid4()}")  # fmt: skip
+        await version.save()
+        versions[who.user_id] = str(version.id)
+    theirs, mine = versions[other.user_id], versions[account.user_id]
+    for linked in (theirs, str(uuid.uuid4())):
+        refused = await client.post(URL, json=body(resume_version_id=linked), headers=account.headers)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "resume_version_id"
+    assert await Application.count().where(Application.user == account.user_id) == 0
+    app = await create(client, account, resume_version_id=mine)
+    patched = await client.patch(f"{URL}/{app['id']}", json={"resume_version_id": theirs}, headers=account.headers)
+    assert patched.status_code == 422
+    assert (await client.get(f"{URL}/{app['id']}", headers=account.headers)).json()["resume_version_id"] == mine
+    cleared = await client.patch(f"{URL}/{app['id']}", json={"resume_version_id": None}, headers=account.headers)
+    assert cleared.status_code == 200 and cleared.json()["resume_version_id"] is None
