@@ -7,7 +7,7 @@
 #   make contract   regenerate frontend_contract/ from the code: JSON docs, TS types, dashboard JS (commit it)
 #   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
-#   make bench-realtime | bench-applications | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
+#   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -18,7 +18,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-parser bench-ai
+.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -105,6 +105,10 @@ bench-realtime: uv
 bench-applications: uv
 	@command -v wrk >/dev/null || { echo "bench-applications needs wrk: apt-get install -y wrk"; exit 1; }
 	$(RUN) python ops/bench/applications_bench.py
+
+bench-capacity: uv
+	@command -v wrk >/dev/null || { echo "bench-capacity needs wrk: apt-get install -y wrk"; exit 1; }
+	$(RUN) python ops/bench/capacity_bench.py
 
 bench-parser: uv
 	$(RUN) python ops/bench/parser_quality.py
