@@ -76,11 +76,6 @@ class Cache:
     def _available(self) -> bool:
         return self.ttl > 0 and time.monotonic() >= self._skip_until
 
-    def _refused(self, exc: ResponseError) -> None:
-        """Redis answered with an error (a key of the wrong type, out of memory): this read is a
-        miss, but Redis is up, so the cache stays on for the next one."""
-        log.warning("cache_error_reply", error=str(exc)[:100])
-
     def _failed(self, exc: BaseException) -> None:
         if self._available():
             log.warning("cache_unavailable", error=type(exc).__name__)
@@ -108,6 +103,17 @@ class Cache:
             await pool.release(connection)
         return await script(keys=keys, args=args)
 
+    async def _answer(self, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]) -> Any | None:
+        """The script's answer; None for a miss: Redis answered with an error (a key of the wrong
+        type, out of memory: it is up, the cache stays on) or is unreachable (cooldown)."""
+        try:
+            return await self._run(script, keys, args)
+        except ResponseError as exc:
+            log.warning("cache_error_reply", error=str(exc)[:100])
+        except (RedisError, OSError) as exc:
+            self._failed(exc)
+        return None
+
     @staticmethod
     def key(namespace: str, version: int, suffix: str) -> str:
         return f"{namespace}:{version}:{suffix}"
@@ -116,14 +122,10 @@ class Cache:
         """The current version of `namespace` and its entry `suffix`, in one round trip."""
         if not self._available():
             return Hit(namespace, suffix, None, None)
-        try:
-            version, value = await self._run(self._lookup, [f"cv:{namespace}"], [f"{namespace}:", f":{suffix}"])
-        except ResponseError as exc:
-            self._refused(exc)
+        found = await self._answer(self._lookup, [f"cv:{namespace}"], [f"{namespace}:", f":{suffix}"])
+        if found is None:
             return Hit(namespace, suffix, None, None)
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
-            return Hit(namespace, suffix, None, None)
+        version, value = found
         return Hit(namespace, suffix, int(version), bytes(value) if value is not None else None)
 
     async def guarded_lookup(self, guard: Guard, want: tuple[str, str] | None) -> tuple[bytes | None, Hit | None]:
@@ -140,13 +142,8 @@ class Cache:
         if want is not None:
             keys.append(f"cv:{want[0]}")
             args += [f"{want[0]}:", f":{want[1]}"]
-        try:
-            found = await self._run(self._guarded_lookup, keys, args)
-        except ResponseError as exc:
-            self._refused(exc)
-            return None, None
-        except (RedisError, OSError) as exc:
-            self._failed(exc)
+        found = await self._answer(self._guarded_lookup, keys, args)
+        if found is None:
             return None, None
         value = bytes(found[0])
         if want is None:

@@ -16,11 +16,15 @@ Two sweepers skip each other's rows (`FOR UPDATE SKIP LOCKED`). Framework-free.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import msgspec
 import structlog
+from piccolo.table import Table
 
 from backend.db.engine import DB
 from backend.db.tables import Analysis, CoverLetter
@@ -33,35 +37,57 @@ from backend.realtime import events
 log = structlog.get_logger("career_copilot.ai.sweeper")
 STUCK_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = generation.MAX_ATTEMPTS
+LETTER_INTERRUPTED = generation.FAILURES["too_many_attempts"]
 ANALYSIS_INTERRUPTED = "The analysis was interrupted too many times. Please try again."
-
-_STUCK_LETTERS = """
-SELECT c.id, c."user", c.attempts FROM cover_letters c
-WHERE c.status IN ('queued', 'streaming') AND c.updated_at < {}
-  AND NOT EXISTS (
-    SELECT 1 FROM task_outbox o
-    WHERE o.task_name = {} AND o.kwargs ->> 'cover_letter_id' = c.id::text
-      AND (o.sent_at IS NULL OR o.sent_at >= {}))
-ORDER BY c.updated_at
-LIMIT {}
-FOR UPDATE OF c SKIP LOCKED
-"""
-
-_STUCK_ANALYSES = """
-SELECT a.id, a."user", a.attempts FROM analyses a
-WHERE a.status IN ('queued', 'running') AND a.created_at < {}
-  AND NOT EXISTS (
-    SELECT 1 FROM task_outbox o
-    WHERE o.task_name = {} AND o.kwargs ->> 'analysis_id' = a.id::text
-      AND (o.sent_at IS NULL OR o.sent_at >= {}))
-ORDER BY a.created_at
-LIMIT {}
-FOR UPDATE OF a SKIP LOCKED
-"""
 
 
 class EventSink(Protocol):
     async def publish(self, user_id: Any, event: events.Event) -> str: ...
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of AI work: its table, which statuses are unsettled, its last sign of life, its job."""
+
+    table: type[Table]
+    unsettled: tuple[str, str]
+    alive_at: str  # the column of the last sign of life
+    task: str
+    kwarg: str  # the job's kwarg naming the row
+    failed: Callable[[datetime], dict[Any, Any]]  # the columns of a row that is given up
+    told: Callable[[uuid.UUID], events.Event]  # what its owner hears then
+
+    @property
+    def stuck(self) -> str:
+        """Rows unsettled `STUCK_AFTER` after their last sign of life and their job's last send.
+        Built from the constants above only (no input), placeholders for the values."""
+        name = self.table._meta.tablename
+        return f"""
+SELECT t.id, t."user", t.attempts FROM {name} t
+WHERE t.status IN {self.unsettled} AND t.{self.alive_at} < {{}}
+  AND NOT EXISTS (
+    SELECT 1 FROM task_outbox o
+    WHERE o.task_name = {{}} AND o.kwargs ->> '{self.kwarg}' = t.id::text
+      AND (o.sent_at IS NULL OR o.sent_at >= {{}}))
+ORDER BY t.{self.alive_at}
+LIMIT {{}}
+FOR UPDATE OF t SKIP LOCKED
+"""  # noqa: S608 - constants only
+
+
+LETTERS = _Kind(
+    CoverLetter, ("queued", "streaming"), "updated_at", GENERATE_TASK, "cover_letter_id",
+    lambda now: {
+        CoverLetter.status: "failed", CoverLetter.error: LETTER_INTERRUPTED,
+        CoverLetter.updated_at: now, CoverLetter.completed_at: now,
+    },
+    lambda row_id: events.CoverLetterFailed(data=events.CoverLetterFailedData(row_id, LETTER_INTERRUPTED)),
+)  # fmt: skip
+ANALYSES = _Kind(
+    Analysis, ("queued", "running"), "created_at", RUN_TASK, "analysis_id",
+    lambda now: {Analysis.status: "failed", Analysis.error: ANALYSIS_INTERRUPTED, Analysis.completed_at: now},
+    lambda row_id: events.AnalysisFailed(data=events.AnalysisFailedData(row_id, ANALYSIS_INTERRUPTED)),
+)  # fmt: skip
 
 
 class SweepReport(msgspec.Struct, frozen=True):
@@ -72,45 +98,33 @@ class SweepReport(msgspec.Struct, frozen=True):
 
 
 async def sweep_stuck(now: datetime, sink: EventSink, *, batch: int = 500) -> SweepReport:
-    """One pass over both kinds; `now` must be timezone-aware."""
+    """One pass over both kinds, in one transaction; `now` must be timezone-aware."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    cutoff = now - STUCK_AFTER
-    failed_letters: list[dict[str, Any]] = []
-    failed_analyses: list[dict[str, Any]] = []
-    letters = analyses = 0
     async with DB.transaction():
-        for row in await CoverLetter.raw(_STUCK_LETTERS, cutoff, GENERATE_TASK, cutoff, batch):
-            if row["attempts"] >= MAX_ATTEMPTS:
-                await CoverLetter.update(
-                    {
-                        CoverLetter.status: "failed", CoverLetter.error: generation.FAILURES["too_many_attempts"],
-                        CoverLetter.updated_at: now, CoverLetter.completed_at: now,
-                    }
-                ).where(CoverLetter.id == row["id"])  # fmt: skip
-                failed_letters.append(row)
-            else:
-                await outbox.enqueue(GENERATE_TASK, cover_letter_id=str(row["id"]))
-                letters += 1
-        for row in await Analysis.raw(_STUCK_ANALYSES, cutoff, RUN_TASK, cutoff, batch):
-            if row["attempts"] >= MAX_ATTEMPTS:
-                await Analysis.update(
-                    {Analysis.status: "failed", Analysis.error: ANALYSIS_INTERRUPTED, Analysis.completed_at: now}
-                ).where(Analysis.id == row["id"])
-                failed_analyses.append(row)
-            else:
-                await outbox.enqueue(RUN_TASK, analysis_id=str(row["id"]))
-                analyses += 1
-    for row in failed_letters:
-        reason = generation.FAILURES["too_many_attempts"]
-        await _tell(sink, row["user"], events.CoverLetterFailed(data=events.CoverLetterFailedData(row["id"], reason)))
-    for row in failed_analyses:
-        data = events.AnalysisFailedData(row["id"], ANALYSIS_INTERRUPTED)
-        await _tell(sink, row["user"], events.AnalysisFailed(data=data))
-    report = SweepReport(letters, len(failed_letters), analyses, len(failed_analyses))
-    if letters or analyses or failed_letters or failed_analyses:
+        letters = await _sweep(LETTERS, now, batch)
+        analyses = await _sweep(ANALYSES, now, batch)
+    for kind, (_, failed) in ((LETTERS, letters), (ANALYSES, analyses)):
+        for row in failed:
+            await _tell(sink, row["user"], kind.told(row["id"]))
+    report = SweepReport(letters[0], len(letters[1]), analyses[0], len(analyses[1]))
+    if any(msgspec.structs.astuple(report)):
         log.warning("ai_work_swept", **msgspec.structs.asdict(report))
     return report
+
+
+async def _sweep(kind: _Kind, now: datetime, batch: int) -> tuple[int, list[dict[str, Any]]]:
+    """(jobs re-enqueued, rows given up) of one kind, in the caller's transaction."""
+    cutoff = now - STUCK_AFTER
+    requeued, failed = 0, []
+    for row in await kind.table.raw(kind.stuck, cutoff, kind.task, cutoff, batch):
+        if row["attempts"] >= MAX_ATTEMPTS:
+            await kind.table.update(kind.failed(now)).where(kind.table._meta.primary_key == row["id"])
+            failed.append(row)
+        else:
+            await outbox.enqueue(kind.task, **{kind.kwarg: str(row["id"])})
+            requeued += 1
+    return requeued, failed
 
 
 async def _tell(sink: EventSink, user_id: Any, event: events.Event) -> None:
