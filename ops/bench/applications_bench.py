@@ -18,84 +18,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
-
-PASSWORD = "benchmark passphrase 1"  # noqa: S105 - a throwaway local account
-
-
-def start_api(env: dict[str, str], port: int, processes: int = 1) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-    command += ["--log-level", "warning", "--no-access-log"]
-    if processes > 1:
-        command += ["--workers", str(processes)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
-
-
-def wait_ready(url: str) -> None:
-    for _ in range(400):
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(url)
-
-
-def process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (uvicorn --workers: the supervisor and its worker processes)."""
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").iterdir():
-            todo += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy() -> float:
-    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in Path("/proc/stat").read_text().split()[1:8])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
-
-
-def wrk(url: str, token: str | None, seconds: int, connections: int) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if token:
-        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-    if "Non-2xx" in out:
-        raise RuntimeError(f"non-2xx answers:\n{out}")
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "p50": ms("50%"), "p99": ms("99%")}
+from backend.lib.embedded_services import free_port
+from ops.bench._system import (
+    cpu_seconds,
+    local_services,
+    machine_busy,
+    process_tree,
+    seed_user,
+    start_api,
+    wait_ready,
+    wrk,
+)
 
 
 def measure(
@@ -104,7 +48,9 @@ def measure(
     """wrk's numbers, plus the api's CPU per request and what the rest of the machine used."""
     pids = process_tree(api.pid)
     cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
-    result = wrk(url, token, seconds, connections)
+    result = wrk(url, seconds, connections, token=token)
+    if result["errors"]:
+        raise RuntimeError(f"{result['errors']:.0f} answers were errors: {url}")
     cpu, busy, elapsed = cpu_seconds(pids) - cpu0, machine_busy() - busy0, time.monotonic() - t0
     result["cpu_us"] = 1e6 * cpu / (result["rps"] * seconds)
     result["api_cores"] = cpu / elapsed
@@ -114,15 +60,8 @@ def measure(
 
 async def seed(url: str, count: int) -> str:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
-        email = f"bench-{os.getpid()}@example.com"
-        await http.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "full_name": "Bench"})
-        token = (await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})).json()
-        headers = {"Authorization": f"Bearer {token['access_token']}"}
-        for index in range(count):
-            body = {"company": f"Company {index}", "role": "Engineer", "tags": ["bench"], "notes": "x" * 200}
-            response = await http.post("/api/v1/applications", json=body, headers=headers)
-            response.raise_for_status()
-        return str(token["access_token"])
+        token, _ = await seed_user(http, f"bench-{os.getpid()}@example.com", count)
+        return token
 
 
 def run_config(
@@ -139,7 +78,7 @@ def run_config(
     try:
         wait_ready(base)
         token = token or asyncio.run(seed(base, args.applications))
-        wrk(f"{base}/api/v1/applications", token, 2, args.connections)  # warm-up (fills the cache)
+        wrk(f"{base}/api/v1/applications", 2, args.connections, token=token)  # warm-up (fills the cache)
         for _ in range(args.rounds):
             cases["hello"].append(measure(api, f"{base}/health/live", None, args.seconds, args.connections))
             cases["list"].append(measure(api, f"{base}/api/v1/applications", token, args.seconds, args.connections))
@@ -176,27 +115,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--applications", type=int, default=200)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-apps-"))
-    pg, redis = EmbeddedPostgres(tmp / "pg", free_port()), EmbeddedRedis(tmp / "redis", free_port(), persistent=False)
-    pg.start()
-    redis.start()
-    try:
-        pg.create_database("bench")
-        env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url("bench"), "REDIS_URL": redis.url(),
-               "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
-        subprocess.run(
-            [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+    with local_services("cc-bench-apps-") as (env, _):
         token, one = run_config(env, 1, "", args)
         _, two = run_config(env, 2, token, args)
         _, cold = run_config({**env, "CACHE_TTL_SECONDS": "0"}, 1, token, args)
-    finally:
-        redis.stop()
-        pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
     print(f"\nGET /api/v1/applications (page of 20, ~12 KB, user with {args.applications}) beside GET /health/live;"
           f" wrk -t2 -c{args.connections}, {args.seconds} s per case, {os.cpu_count()} cores in all")  # fmt: skip
     warm = report("1 api process, cache on", one, "list, cache warm")

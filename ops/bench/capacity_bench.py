@@ -19,24 +19,29 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
-from ops.bench.applications_bench import cpu_seconds, machine_busy, process_tree, start_api, wait_ready  # noqa: E402
+from backend.lib.embedded_services import free_port
+from ops.bench._system import (
+    ROOT,
+    cpu_seconds,
+    local_services,
+    machine_busy,
+    process_tree,
+    seed_user,
+    start_api,
+    wait_ready,
+    wrk,
+)
 
-PASSWORD = "benchmark passphrase 1"  # noqa: S105 - throwaway local accounts
 SEED_PEAK = 1_740  # requests/s for 1M daily users (SPEC §9)
 P99_TARGET_MS = 200.0
 MIX = Path(__file__).with_name("capacity_mix.lua")
@@ -48,48 +53,11 @@ async def seed(url: str, users: int, applications: int) -> list[dict[str, object
 
     async def one(http: httpx.AsyncClient, index: int) -> dict[str, object]:
         async with gate:
-            email = f"capacity-{os.getpid()}-{index}@example.com"
-            body = {"email": email, "password": PASSWORD, "full_name": f"User {index}"}
-            (await http.post("/api/v1/auth/register", json=body)).raise_for_status()
-            login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-            login.raise_for_status()
-            token = login.json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
-            ids = []
-            for number in range(applications):
-                made = await http.post(
-                    "/api/v1/applications",
-                    json={"company": f"Company {number}", "role": "Engineer", "tags": ["bench"], "notes": "x" * 200},
-                    headers=headers,
-                )
-                made.raise_for_status()
-                ids.append(made.json()["id"])
+            token, ids = await seed_user(http, f"capacity-{os.getpid()}-{index}@example.com", applications)
             return {"token": token, "apps": ids}
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         return list(await asyncio.gather(*(one(http, index) for index in range(users))))
-
-
-def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict[str, float]:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url]
-    if script is not None:
-        command[1:1] = ["-s", str(script)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
-
-    def ms(label: str) -> float:
-        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
-        "p50": ms("50%"),
-        "p99": ms("99%"),
-        "errors": float(errors.group(1)) if errors else 0.0,
-        "socket_errors": float(sum(int(n) for n in socket_errors.groups())) if socket_errors else 0.0,
-        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
-    }
 
 
 def main() -> None:
@@ -99,52 +67,36 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", default="16,64,128")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install -y wrk")
-    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-capacity-"))
-    pg, redis = EmbeddedPostgres(tmp / "pg", free_port()), EmbeddedRedis(tmp / "redis", free_port(), persistent=False)
-    pg.start()
-    redis.start()
-    processes: list[subprocess.Popen[bytes]] = []
     rows: list[tuple[str, int, dict[str, float]]] = []
-    try:
-        pg.create_database("bench")
-        env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url("bench"), "REDIS_URL": redis.url(),
-               "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
-        subprocess.run(
-            [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+    with local_services("cc-bench-capacity-") as (env, tmp):
         port = free_port()
-        processes.append(start_api(env, port, processes=2))
         worker = [sys.executable, "-m", "tasks.worker", "--workers", "1"]
-        processes.append(subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))  # noqa: S603
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base)
-        users = asyncio.run(seed(base, args.users, args.applications))
-        script = tmp / "mix.lua"
-        script.write_text(f"users = {_lua(users)}\n" + MIX.read_text())
-        wrk(f"{base}/api/v1/applications", 3, 32, script)  # warm-up: imports, pools, caches
-        pids = [pid for process in processes for pid in process_tree(process.pid)]
-        for connections in (int(c) for c in args.connections.split(",")):
-            for name, url, mix in (("bare route", f"{base}/health/live", None), ("dashboard mix", base, script)):
-                cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
-                result = wrk(url, args.seconds, connections, mix)
-                elapsed = time.monotonic() - t0
-                result["ours"] = (cpu_seconds(pids) - cpu0) / elapsed
-                result["machine"] = (machine_busy() - busy0) / elapsed
-                rows.append((name, connections, result))
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        redis.stop()
-        pg.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
+        worker_process = subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+        processes = [start_api(env, port, processes=2), worker_process]
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_ready(base)
+            users = asyncio.run(seed(base, args.users, args.applications))
+            script = tmp / "mix.lua"
+            script.write_text(f"users = {_lua(users)}\n" + MIX.read_text())
+            wrk(f"{base}/api/v1/applications", 3, 32, script=script)  # warm-up: imports, pools, caches
+            pids = [pid for process in processes for pid in process_tree(process.pid)]
+            for connections in (int(c) for c in args.connections.split(",")):
+                for name, url, mix in (("bare route", f"{base}/health/live", None), ("dashboard mix", base, script)):
+                    cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
+                    result = wrk(url, args.seconds, connections, script=mix)
+                    elapsed = time.monotonic() - t0
+                    result["ours"] = (cpu_seconds(pids) - cpu0) / elapsed
+                    result["machine"] = (machine_busy() - busy0) / elapsed
+                    rows.append((name, connections, result))
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
     _report(rows, args)
 
 
@@ -163,7 +115,7 @@ def _report(rows: list[tuple[str, int, dict[str, float]]], args: argparse.Namesp
     print(f"{'load':<15}{'conns':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'ours':>7}{'machine':>9}")
     best = 0.0
     for name, connections, r in rows:
-        errors = int(r["errors"] + r["socket_errors"])
+        errors = int(r["errors"])
         print(f"{name:<15}{connections:>6}{r['rps']:>9.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{errors:>8}"
               f"{r['ours']:>7.2f}{r['machine']:>9.2f}")  # fmt: skip
         if name == "dashboard mix" and r["p99"] < P99_TARGET_MS and errors == 0:

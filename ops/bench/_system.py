@@ -1,0 +1,136 @@
+"""What the HTTP benchmarks (applications_bench, capacity_bench) share: the whole system on local
+embedded services, api processes, wrk, CPU readings from /proc, and users seeded through the API."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
+
+PASSWORD = "benchmark passphrase 1"  # noqa: S105 - throwaway local accounts
+
+
+@contextmanager
+def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """(environment of the api and workers, a temporary directory) on a fresh embedded PostgreSQL
+    (migrated) and Redis, removed afterwards. Exits with a message when wrk is missing."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install -y wrk")
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    pg, redis = EmbeddedPostgres(tmp / "pg", free_port()), EmbeddedRedis(tmp / "redis", free_port(), persistent=False)
+    pg.start()
+    redis.start()
+    try:
+        pg.create_database("bench")
+        env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url("bench"), "REDIS_URL": redis.url(),
+               "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
+            cwd=ROOT, env=env, check=True, capture_output=True,
+        )  # fmt: skip
+        yield env, tmp
+    finally:
+        redis.stop()
+        pg.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def start_api(env: dict[str, str], port: int, processes: int = 1) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    command += ["--log-level", "warning", "--no-access-log"]
+    if processes > 1:
+        command += ["--workers", str(processes)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+
+
+def wait_ready(url: str) -> None:
+    for _ in range(400):
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(url)
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn --workers: the supervisor and its worker processes)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            todo += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy() -> float:
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in Path("/proc/stat").read_text().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(
+    url: str, seconds: int, connections: int, *, token: str | None = None, script: Path | None = None
+) -> dict[str, float]:
+    """wrk -t2: requests/s, p50 and p99 (ms), and the answers that were not 2xx/3xx or failed."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url]
+    if token:
+        command[1:1] = ["-H", f"Authorization: Bearer {token}"]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50": ms("50%"),
+        "p99": ms("99%"),
+        "errors": float(bad.group(1) if bad else 0) + float(sum(int(n) for n in failed.groups()) if failed else 0),
+    }
+
+
+async def seed_user(http: httpx.AsyncClient, email: str, applications: int) -> tuple[str, list[str]]:
+    """Register and sign in `email`, then create `applications` applications through the API:
+    (access token, application ids)."""
+    body = {"email": email, "password": PASSWORD, "full_name": "Bench User"}
+    (await http.post("/api/v1/auth/register", json=body)).raise_for_status()
+    login = await http.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    token = str(login.json()["access_token"])
+    headers = {"Authorization": f"Bearer {token}"}
+    ids = []
+    for number in range(applications):
+        app = {"company": f"Company {number}", "role": "Engineer", "tags": ["bench"], "notes": "x" * 200}
+        made = await http.post("/api/v1/applications", json=app, headers=headers)
+        made.raise_for_status()
+        ids.append(str(made.json()["id"]))
+    return token, ids
