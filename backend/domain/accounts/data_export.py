@@ -20,8 +20,6 @@ import msgspec
 from backend.db.tables import (
     AIUsage,
     Analysis,
-    Application,
-    ApplicationEvent,
     CoverLetter,
     EmailOutbox,
     FollowUpReminder,
@@ -36,6 +34,7 @@ from backend.domain.accounts.profile import notification_settings
 from backend.domain.accounts.services import user_out
 from backend.domain.analyses.schemas import AnalysisOut
 from backend.domain.analyses.services import to_out as analysis_out
+from backend.domain.applications import repositories as application_repo
 from backend.domain.applications.schemas import ApplicationEventOut, ApplicationOut
 from backend.domain.applications.services import to_out as application_out
 from backend.domain.cover_letters.schemas import CoverLetterOut
@@ -181,15 +180,11 @@ async def _resumes(user: User, envelope: Envelope) -> list[ResumeExport]:
 
 
 async def _applications(user: User) -> list[ApplicationExport]:
-    timelines: dict[Any, list[ApplicationEventOut]] = defaultdict(list)
-    events = await ApplicationEvent.raw(
-        """SELECT e.* FROM application_events e JOIN applications a ON a.id = e.application
-           WHERE a."user" = {} ORDER BY e.at, e.id""",
-        user.id,
-    )
-    for event in events:
-        timelines[event["application"]].append(msgspec.convert(event, ApplicationEventOut))
-    rows = await Application.select().where(Application.user == user.id).order_by(Application.created_at)
+    rows, timelines = await application_repo.all_with_timelines(user.id)
     return [
-        ApplicationExport(**msgspec.structs.asdict(application_out(row)), timeline=timelines[row["id"]]) for row in rows
+        ApplicationExport(
+            **msgspec.structs.asdict(application_out(row)),
+            timeline=[msgspec.convert(event, ApplicationEventOut) for event in timelines.get(row["id"], [])],
+        )
+        for row in rows
     ]

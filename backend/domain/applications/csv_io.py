@@ -18,6 +18,7 @@ import msgspec
 
 from backend.db.engine import DB
 from backend.db.tables import Application, ApplicationEvent
+from backend.domain.applications import repositories as repo
 from backend.domain.applications import schemas
 from backend.lib import errors
 
@@ -64,16 +65,11 @@ def _line(values: Iterable[str]) -> str:
 async def export_rows(user_id: uuid.UUID) -> AsyncIterator[str]:
     """The user's applications as CSV lines (header first), oldest first, each with its timeline."""
     yield _line(COLUMNS)
-    apps = await Application.select().where(Application.user == user_id).order_by(Application.created_at)
-    history = await ApplicationEvent.raw(
-        """SELECT e.* FROM application_events e JOIN applications a ON a.id = e.application
-           WHERE a."user" = {} ORDER BY e.at, e.id""",
-        user_id,
-    )
-    timelines: dict[Any, list[dict[str, Any]]] = {}
-    for event in history:
-        entry = {"at": event["at"], "from": event["from_status"], "to": event["to_status"], "note": event["note"]}
-        timelines.setdefault(event["application"], []).append(entry)
+    apps, events = await repo.all_with_timelines(user_id)
+    timelines = {
+        app_id: [{"at": e["at"], "from": e["from_status"], "to": e["to_status"], "note": e["note"]} for e in rows]
+        for app_id, rows in events.items()
+    }
     for app in apps:
         timeline = msgspec.json.encode(timelines.get(app["id"], [])).decode()
         cells = [_cell(app[c]) for c in COLUMNS[:-1]]
