@@ -29,7 +29,7 @@ from backend.db.tables import (
     Session,
     User,
 )
-from backend.domain.accounts import schemas
+from backend.domain.accounts import personal_tokens, schemas
 from backend.domain.accounts.profile import notification_settings
 from backend.domain.accounts.services import user_out
 from backend.domain.analyses.schemas import AnalysisOut
@@ -153,12 +153,12 @@ async def export(user: User, envelope: Envelope) -> AccountExport:
 
 
 async def _tokens(user: User) -> list[PersonalTokenRecord]:
-    rows = await PersonalAccessToken.select(
-        PersonalAccessToken.id, PersonalAccessToken.name, PersonalAccessToken.prefix, PersonalAccessToken.scopes,
-        PersonalAccessToken.created_at, PersonalAccessToken.expires_at, PersonalAccessToken.last_used_at,
-        PersonalAccessToken.revoked_at,
-    ).where(PersonalAccessToken.user == user.id).order_by(PersonalAccessToken.created_at)  # fmt: skip
-    return [msgspec.convert({**row, "scopes": list(row["scopes"])}, PersonalTokenRecord) for row in rows]
+    rows = (
+        await PersonalAccessToken.objects()
+        .where(PersonalAccessToken.user == user.id)
+        .order_by(PersonalAccessToken.created_at)
+    )
+    return [PersonalTokenRecord(**personal_tokens.public_fields(row), revoked_at=row.revoked_at) for row in rows]
 
 
 async def _sessions(user: User) -> list[schemas.SessionOut]:

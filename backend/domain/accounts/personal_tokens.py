@@ -20,7 +20,8 @@ def is_personal_token(raw: str) -> bool:
     return raw.startswith(TOKEN_PREFIX)
 
 
-def _fields(row: PersonalAccessToken) -> dict[str, Any]:
+def public_fields(row: PersonalAccessToken) -> dict[str, Any]:
+    """What may be shown of a token: everything but its hash."""
     return {
         "id": row.id,
         "name": row.name,
@@ -51,7 +52,7 @@ async def create(user_id: uuid.UUID, body: schemas.PersonalTokenCreate) -> schem
     await row.save()
     saved = await PersonalAccessToken.objects().where(PersonalAccessToken.id == row.id).first()
     assert saved is not None
-    return schemas.PersonalTokenCreated(**_fields(saved), token=raw)
+    return schemas.PersonalTokenCreated(**public_fields(saved), token=raw)
 
 
 async def list_live(user_id: uuid.UUID) -> list[schemas.PersonalTokenOut]:
@@ -60,7 +61,7 @@ async def list_live(user_id: uuid.UUID) -> list[schemas.PersonalTokenOut]:
         .where((PersonalAccessToken.user == user_id) & PersonalAccessToken.revoked_at.is_null())
         .order_by(PersonalAccessToken.created_at, ascending=False)
     )
-    return [schemas.PersonalTokenOut(**_fields(row)) for row in rows]
+    return [schemas.PersonalTokenOut(**public_fields(row)) for row in rows]
 
 
 async def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
