@@ -42,6 +42,7 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
             await app.state.realtime_hub.stop()
             await subscriber.aclose()
             await app.state.store.close()
+            await app.state.cache.aclose()
             await cache_client.aclose()
             await app.state.redis.aclose()
             if opened:

@@ -19,6 +19,8 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
+from backend.lib.redis_pipe import RedisPipe
+
 log = structlog.get_logger("career_copilot.cache")
 
 
@@ -72,6 +74,11 @@ class Cache:
         self._skip_until = 0.0
         self._lookup = redis.register_script(_LOOKUP)
         self._guarded_lookup = redis.register_script(_GUARDED_LOOKUP)
+        self.pipe = RedisPipe.for_client(redis)  # the lookups (hot path); writes go through redis-py
+
+    async def aclose(self) -> None:
+        if self.pipe is not None:
+            await self.pipe.aclose()
 
     def _available(self) -> bool:
         return self.ttl > 0 and time.monotonic() >= self._skip_until
@@ -82,26 +89,15 @@ class Cache:
         self._skip_until = time.monotonic() + self.cooldown
 
     async def _run(self, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        """EVALSHA on a pooled connection of redis-py, without its per-command wrapper (retries,
-        observability hooks): ~20 of the ~85 µs of CPU a command costs the api (measured,
-        docs/benchmarks.md), on the hottest path. This client retries nothing anyway; a connection
-        that fails or is interrupted is dropped. After a Redis restart (scripts gone) the script is
-        run once through redis-py's own loader."""
-        pool = self.redis.connection_pool
-        connection = await pool.get_connection()
+        """EVALSHA on the pipe (one shared connection, backend/lib/redis_pipe.py), else on
+        redis-py. After a Redis restart (scripts gone) the script is run once through redis-py's
+        own loader."""
+        if self.pipe is None:
+            return await script(keys=keys, args=args)
         try:
-            await connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-            return await connection.read_response()
+            return await self.pipe.execute("EVALSHA", script.sha, len(keys), *keys, *args)
         except NoScriptError:
-            pass
-        except ResponseError:
-            raise  # an error reply (e.g. WRONGTYPE, OOM): the connection itself is fine
-        except BaseException:
-            await connection.disconnect()
-            raise
-        finally:
-            await pool.release(connection)
-        return await script(keys=keys, args=args)
+            return await script(keys=keys, args=args)
 
     async def _answer(self, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]) -> Any | None:
         """The script's answer; None for a miss: Redis answered with an error (a key of the wrong
