@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from backend.lib.redis_pipe import RedisPipe
+from backend.lib.redis_batch import Batcher
 
 log = structlog.get_logger("career_copilot.cache")
 
@@ -74,11 +74,10 @@ class Cache:
         self._skip_until = 0.0
         self._lookup = redis.register_script(_LOOKUP)
         self._guarded_lookup = redis.register_script(_GUARDED_LOOKUP)
-        self.pipe = RedisPipe.for_client(redis)  # the lookups (hot path); writes go through redis-py
+        self.batcher = Batcher(redis)  # the lookups (the hot path) of one loop turn go together
 
     async def aclose(self) -> None:
-        if self.pipe is not None:
-            await self.pipe.aclose()
+        await self.batcher.aclose()
 
     def _available(self) -> bool:
         return self.ttl > 0 and time.monotonic() >= self._skip_until
@@ -89,13 +88,10 @@ class Cache:
         self._skip_until = time.monotonic() + self.cooldown
 
     async def _run(self, script: AsyncScript, keys: Sequence[str], args: Sequence[str | int]) -> Any:
-        """EVALSHA on the pipe (one shared connection, backend/lib/redis_pipe.py), else on
-        redis-py. After a Redis restart (scripts gone) the script is run once through redis-py's
-        own loader."""
-        if self.pipe is None:
-            return await script(keys=keys, args=args)
+        """EVALSHA, batched with the other lookups of this loop turn (backend/lib/redis_batch.py).
+        After a Redis restart (scripts gone) the script is run once through redis-py's loader."""
         try:
-            return await self.pipe.execute("EVALSHA", script.sha, len(keys), *keys, *args)
+            return await self.batcher.execute("EVALSHA", script.sha, len(keys), *keys, *args)
         except NoScriptError:
             return await script(keys=keys, args=args)
 
