@@ -1,0 +1,104 @@
+"""`backend.lib.redis_batch.Batcher` against real Redis: commands issued together share one
+pipeline on one connection and each caller gets its own reply; an error reply fails its own
+command only; a stalled server, a killed connection or a cancelled caller leave later batches
+correct. (Its effect on the api's CPU is measured by `make bench-applications`.)"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
+
+from backend.lib import redis_client
+from backend.lib.redis_batch import Batcher
+from tests.support import SessionServices
+
+
+@pytest_asyncio.fixture
+async def cache_client(services: SessionServices) -> AsyncIterator[aioredis.Redis]:
+    """The api's cache client (short timeouts, no retries), on the test database."""
+    client = redis_client.connect_cache(services.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest_asyncio.fixture
+async def batcher(cache_client: aioredis.Redis) -> AsyncIterator[Batcher]:
+    made = Batcher(cache_client)
+    yield made
+    await made.aclose()
+
+
+async def test_commands_issued_together_share_a_connection_and_each_gets_its_own_reply(
+    batcher: Batcher, redis: aioredis.Redis
+) -> None:
+    prefix = f"batch:{uuid.uuid4()}"
+    values = {f"{prefix}:{n}": f"value {n} ".encode() * (n % 50) for n in range(2000)}
+    await redis.mset(values)
+    keys = list(values)
+    replies = await asyncio.gather(*(batcher.execute("GET", key) for key in keys))
+    assert replies == [values[key] for key in keys]
+    ids = await asyncio.gather(*(batcher.execute("CLIENT", "ID") for _ in range(50)))
+    assert len(set(ids)) == 1  # one pipeline: one connection
+    assert await batcher.execute("GET", keys[7]) == values[keys[7]]  # a batch of one
+    await redis.delete(*keys)
+
+
+async def test_an_error_reply_fails_its_own_command_only(batcher: Batcher, redis: aioredis.Redis) -> None:
+    key = f"batch:{uuid.uuid4()}"
+    await redis.set(key, "a string")
+    replies: list[object] = await asyncio.gather(
+        batcher.execute("GET", key),
+        batcher.execute("HGET", key, "field"),
+        batcher.execute("EVALSHA", "0" * 40, 0),
+        batcher.execute("STRLEN", key),
+        return_exceptions=True,
+    )
+    first, wrong, missing_script, last = replies
+    assert first == b"a string" and last == 8
+    assert isinstance(wrong, ResponseError) and str(wrong).startswith("WRONGTYPE")
+    assert isinstance(missing_script, NoScriptError)
+    assert await batcher.execute("GET", key) == b"a string"
+    await redis.delete(key)
+
+
+async def test_a_stalled_server_fails_the_batch_and_the_next_batch_works(
+    batcher: Batcher, redis: aioredis.Redis
+) -> None:
+    await redis.execute_command("CLIENT", "PAUSE", 800, "ALL")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    stuck = await asyncio.gather(batcher.execute("PING"), batcher.execute("PING"), return_exceptions=True)
+    waited = loop.time() - started
+    assert all(isinstance(error, TimeoutError) for error in stuck), stuck
+    assert waited < 0.7  # the cache client's own timeout (0.25 s), not the pause
+    await asyncio.sleep(0.8)  # the pause ends
+    assert await asyncio.gather(batcher.execute("PING"), batcher.execute("ECHO", "x")) == [True, b"x"]
+
+
+async def test_a_cancelled_caller_does_not_shift_the_replies(batcher: Batcher, redis: aioredis.Redis) -> None:
+    key = f"batch:{uuid.uuid4()}"
+    await redis.mset({f"{key}:a": "a", f"{key}:b": "b"})
+    await redis.execute_command("CLIENT", "PAUSE", 150, "ALL")
+    first = asyncio.ensure_future(batcher.execute("GET", f"{key}:a"))
+    second = asyncio.ensure_future(batcher.execute("GET", f"{key}:b"))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    assert await second == b"b"
+    assert await batcher.execute("GET", f"{key}:a") == b"a"
+    await redis.delete(f"{key}:a", f"{key}:b")
+
+
+async def test_a_killed_connection_fails_its_batch_and_the_next_one_reconnects(
+    batcher: Batcher, redis: aioredis.Redis
+) -> None:
+    before = await batcher.execute("CLIENT", "ID")
+    await redis.execute_command("CLIENT", "KILL", "ID", before)
+    with pytest.raises(ConnectionError):
+        await batcher.execute("PING")
+    assert await batcher.execute("CLIENT", "ID") != before
