@@ -4,7 +4,6 @@ is left alone; one out of attempts ends `failed` and its owner hears it."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -24,6 +23,7 @@ from tests.conftest import settings_env
 from tests.integration.ai.conftest import WORKER_ARGS, eventually, wait_letter
 from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
 from tests.integration.resume_worker.conftest import history
+from tests.integration.tasks.conftest import all_acked
 
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(minutes=30)
@@ -152,7 +152,7 @@ async def test_a_run_that_lost_its_analysis_to_the_sweeper_neither_completes_nor
         return bool(fake_openai.emitted)
 
     await eventually(answered, 30, "the model to answer")
-    await asyncio.sleep(1.0)  # the run's fenced completion
+    await eventually(lambda: all_acked(redis, settings), 30, "the run to return (its message acked)")
     row = await Analysis.select().where(Analysis.id == aid).first()
     assert row is not None and (row["status"], row["error"]) == ("failed", sweeper.ANALYSIS_INTERRUPTED)
     assert await AIUsage.count().where(AIUsage.ref_id == aid) == 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
 from backend.settings import Settings
@@ -94,3 +95,10 @@ async def eventually(check: Callable[[], Awaitable[object]], within: float, what
             return result
         await asyncio.sleep(0.05)
     pytest.fail(f"timed out after {within}s waiting for {what}")
+
+
+async def all_acked(redis: aioredis.Redis, settings: Settings) -> bool:
+    """No message of the worker queue is delivered and still unacknowledged: every task that
+    started has returned (the stream broker acks after the task, failed ones included)."""
+    summary = await redis.xpending(settings.worker.queue_name, settings.worker.consumer_group)
+    return int(summary["pending"]) == 0

@@ -13,7 +13,7 @@ from backend.settings import Settings
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, eventually
+from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, all_acked, eventually
 
 
 async def _dead_letters(redis: aioredis.Redis, queue: str, count: int) -> list[dict[bytes, bytes]] | None:
@@ -21,11 +21,6 @@ async def _dead_letters(redis: aioredis.Redis, queue: str, count: int) -> list[d
     entries: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(f"{queue}:dead")  # type: ignore[assignment]
     found = [fields for _id, fields in entries]
     return found if len(found) >= count else None
-
-
-async def _all_acked(redis: aioredis.Redis, settings: Settings) -> bool:
-    summary = await redis.xpending(settings.worker.queue_name, settings.worker.consumer_group)
-    return int(summary["pending"]) == 0
 
 
 async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
@@ -51,7 +46,7 @@ async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
     assert dead[0][b"task_id"] == b"t-unknown" and json.loads(dead[0][b"data"]) == unknown
     assert dead[1][b"data"] == b"\xff not a message"
     assert b"data" in dead[2][b"detail"]
-    await eventually(lambda: _all_acked(redis, settings), 10, "every message to be acked")
+    await eventually(lambda: all_acked(redis, settings), 10, "every message to be acked")
 
 
 async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
@@ -70,7 +65,7 @@ async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
     assert second_wait > first_wait
     assert second_wait < 2 * probe_tasks.RETRY_DELAY + 1.5  # due retries are released promptly
     assert await redis.xlen(f"{settings.worker.queue_name}:dead") == 0
-    await eventually(lambda: _all_acked(redis, settings), 10, "every delivery to be acked")
+    await eventually(lambda: all_acked(redis, settings), 10, "every delivery to be acked")
 
 
 async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
@@ -88,7 +83,7 @@ async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
     assert record[b"task_name"] == b"probe.always_fails" and record[b"task_id"] == task.task_id.encode()
     assert record[b"attempts"] == b"3" and b"RuntimeError" in record[b"detail"]
     assert int(await redis.get(f"probe:{key}:attempts") or 0) == 3  # 1 run + max_retries re-runs
-    await eventually(lambda: _all_acked(redis, settings), 10, "every delivery to be acked")
+    await eventually(lambda: all_acked(redis, settings), 10, "every delivery to be acked")
     assert await redis.zcard(f"{queue}:delayed") == 0  # no retry left waiting
     assert "failed for good after 3 attempt(s)" in worker.output()
 
@@ -115,7 +110,7 @@ async def test_a_message_that_keeps_killing_workers_is_dead_lettered_not_run_aga
     assert isinstance(dead, list)
     assert (dead[0][b"reason"], dead[0][b"source_id"]) == (b"too_many_deliveries", msg_id)
     assert b"probe.mark" in dead[0][b"data"]
-    assert await _all_acked(redis, settings)
+    assert await all_acked(redis, settings)
     assert not await redis.keys("probe:*")  # it never ran
 
 
@@ -129,4 +124,4 @@ async def test_a_pending_message_trimmed_away_is_acked_and_dead_lettered(
     dead = await eventually(lambda: _dead_letters(redis, settings.worker.queue_name, 1), 30, "a dead letter")
     assert isinstance(dead, list)
     assert (dead[0][b"reason"], dead[0][b"source_id"]) == (b"trimmed", msg_id)
-    await eventually(lambda: _all_acked(redis, settings), 10, "the trimmed entry to leave the pending list")
+    await eventually(lambda: all_acked(redis, settings), 10, "the trimmed entry to leave the pending list")
