@@ -8,9 +8,10 @@ from __future__ import annotations
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from backend import dashboard
 from backend.domain.accounts import controllers as account_controllers
@@ -39,6 +40,13 @@ class MetricsController(PrometheusController):
 
 def create_app(settings: Settings) -> Litestar:
     configure_logging(json=settings.app.log_json, level=settings.app.log_level)
+    prometheus = PrometheusConfig(
+        app_name="career_copilot",
+        prefix="career_copilot",
+        group_path=True,
+        exclude=["/metrics"],
+        scopes={ScopeType.HTTP},  # websockets are counted by the realtime metrics, not as requests
+    )
     app = Litestar(
         route_handlers=[
             account_controllers.AuthController,
@@ -63,7 +71,7 @@ def create_app(settings: Settings) -> Litestar:
             "account_service": Provide(auth.provide_account_service, sync_to_thread=False),
             "publisher": Provide(auth.provide_publisher, sync_to_thread=False),
         },
-        middleware=[RequestContextMiddleware(), IdempotencyMiddleware()],
+        middleware=[RequestContextMiddleware(), prometheus.middleware, IdempotencyMiddleware()],
         exception_handlers=problems.EXCEPTION_HANDLERS,
         lifespan=[lifespan_for(settings)],
         cors_config=CORSConfig(

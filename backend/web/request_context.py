@@ -1,6 +1,5 @@
-"""Request id, access log and metrics: every request gets an id (client's `X-Request-ID` if sane),
-bound to the log context and echoed in the response; one structured line per request; its count
-and duration by route template in Prometheus (`http_metrics.py`)."""
+"""Request id and access log: every request gets an id (client's `X-Request-ID` if sane), bound to
+the log context and echoed in the response; one structured line per request."""
 
 from __future__ import annotations
 
@@ -15,18 +14,13 @@ from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.web.http_metrics import EXCLUDED, HttpMetrics
-
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 log = structlog.get_logger("career_copilot.http")
 _stdlib_log = logging.getLogger("career_copilot.http")
 
 
 class RequestContextMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)  # websockets have their own metrics (backend/realtime/metrics.py)
-
-    def __init__(self) -> None:
-        self.metrics = HttpMetrics()
+    scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         incoming = next((value for name, value in scope["headers"] if name == b"x-request-id"), b"").decode("latin-1")
@@ -36,10 +30,6 @@ class RequestContextMiddleware(ASGIMiddleware):
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
-        method, template = scope["method"], scope["path_template"]  # type: ignore[typeddict-item] # HTTP only
-        counted = template not in EXCLUDED
-        if counted:
-            self.metrics.started(method, template)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -50,8 +40,6 @@ class RequestContextMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_with_id)
         finally:
-            if counted:
-                self.metrics.finished(method, template, status["code"], time.perf_counter() - started)
             # a line dropped by the level filter still costs ~25 µs in structlog's chain: ask first
             if _stdlib_log.isEnabledFor(logging.INFO):
                 log.info(
