@@ -9,7 +9,8 @@ but the parsing of their own reply. An idle api pays one `call_soon` and a task 
 
 Errors: an error reply (`ResponseError`, `NoScriptError`) fails its own command only; anything
 that fails the pipeline (connection lost, timeout) fails every command of the batch with it.
-No Litestar import.
+A Batcher belongs to the event loop that uses it (the api's, built in the lifespan). No Litestar
+import.
 """
 
 from __future__ import annotations
@@ -46,7 +47,14 @@ class Batcher:
                 for args, _ in batch:
                     pipeline.execute_command(*args)
                 replies = await pipeline.execute(raise_on_error=False)
-        except BaseException as exc:  # handed to every caller of the batch
+            for (_, future), reply in zip(batch, replies, strict=True):
+                if future.done():  # its caller was cancelled
+                    continue
+                if isinstance(reply, Exception):
+                    future.set_exception(reply)
+                else:
+                    future.set_result(reply)
+        except BaseException as exc:  # handed to every caller of the batch still waiting
             for _, future in batch:
                 if future.done():
                     continue
@@ -56,16 +64,11 @@ class Batcher:
                     future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
-            return
-        for (_, future), reply in zip(batch, replies, strict=True):
-            if future.done():  # its caller was cancelled
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
 
     async def aclose(self) -> None:
-        """Wait for the batches in flight (their callers are waiting for them)."""
-        if self._sending:
-            await asyncio.gather(*self._sending, return_exceptions=True)
+        """Wait until the commands issued so far have their replies (their callers wait for them)."""
+        while self._queued or self._sending:
+            if self._sending:
+                await asyncio.gather(*self._sending, return_exceptions=True)
+            else:
+                await asyncio.sleep(0)  # the queued batch is sent at the end of this turn

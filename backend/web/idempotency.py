@@ -143,7 +143,23 @@ class IdempotencyMiddleware(ASGIMiddleware):
             replayed = True
             return cast(ReceiveMessage, {"type": "http.request", "body": body, "more_body": False})
 
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
+
+        async def settle() -> None:
+            """Store the answer (below 500) or release the key (5xx), once."""
+            if captured["settled"]:
+                return
+            captured["settled"] = True
+            if captured["status"] >= 500:
+                await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
+                return
+            await IdempotencyRecord.update(
+                {
+                    IdempotencyRecord.status_code: captured["status"],
+                    IdempotencyRecord.response_headers: captured["headers"],
+                    IdempotencyRecord.response_body: b"".join(captured["body"]),
+                }
+            ).where(IdempotencyRecord.id == record.id)
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -155,23 +171,19 @@ class IdempotencyMiddleware(ASGIMiddleware):
                 ]
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # stored BEFORE the client has the whole answer: a retry sent the moment it
+                    # arrives is replayed, never told that the first request is still running
+                    await settle()
             await send(message)
 
         try:
             await next_app(scope, replay_body, capture)
         except BaseException:
-            await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
+            if not captured["settled"]:
+                await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
             raise
-        if captured["status"] >= 500:
-            await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
-            return
-        await IdempotencyRecord.update(
-            {
-                IdempotencyRecord.status_code: captured["status"],
-                IdempotencyRecord.response_headers: captured["headers"],
-                IdempotencyRecord.response_body: b"".join(captured["body"]),
-            }
-        ).where(IdempotencyRecord.id == record.id)
+        await settle()  # an app that sent no final body part
 
     async def _answer_existing(self, send: Send, scoped_key: str, request_hash: str) -> None:
         rows = await IdempotencyRecord.select().where(IdempotencyRecord.scoped_key == scoped_key).output(load_json=True)

@@ -70,28 +70,30 @@ async def test_an_error_reply_fails_its_own_command_only(batcher: Batcher, redis
 async def test_a_stalled_server_fails_the_batch_and_the_next_batch_works(
     batcher: Batcher, redis: aioredis.Redis
 ) -> None:
-    await redis.execute_command("CLIENT", "PAUSE", 800, "ALL")
+    """Redis holds writes back (`CLIENT PAUSE ... WRITE`; reads of other test sessions go on)."""
+    key = f"batch:{uuid.uuid4()}"
+    await redis.execute_command("CLIENT", "PAUSE", 800, "WRITE")
     loop = asyncio.get_running_loop()
     started = loop.time()
-    stuck = await asyncio.gather(batcher.execute("PING"), batcher.execute("PING"), return_exceptions=True)
+    stuck = await asyncio.gather(batcher.execute("SET", key, "1"), batcher.execute("GET", key), return_exceptions=True)
     waited = loop.time() - started
     assert all(isinstance(error, TimeoutError) for error in stuck), stuck
     assert waited < 0.7  # the cache client's own timeout (0.25 s), not the pause
     await asyncio.sleep(0.8)  # the pause ends
-    assert await asyncio.gather(batcher.execute("PING"), batcher.execute("ECHO", "x")) == [True, b"x"]
+    assert await asyncio.gather(batcher.execute("SET", key, "2"), batcher.execute("GET", key)) == [True, b"2"]
+    await redis.delete(key)
 
 
 async def test_a_cancelled_caller_does_not_shift_the_replies(batcher: Batcher, redis: aioredis.Redis) -> None:
     key = f"batch:{uuid.uuid4()}"
-    await redis.mset({f"{key}:a": "a", f"{key}:b": "b"})
-    await redis.execute_command("CLIENT", "PAUSE", 150, "ALL")
-    first = asyncio.ensure_future(batcher.execute("GET", f"{key}:a"))
-    second = asyncio.ensure_future(batcher.execute("GET", f"{key}:b"))
+    await redis.execute_command("CLIENT", "PAUSE", 150, "WRITE")
+    first = asyncio.ensure_future(batcher.execute("INCRBY", f"{key}:a", 10))
+    second = asyncio.ensure_future(batcher.execute("INCRBY", f"{key}:b", 20))
     await asyncio.sleep(0.05)
     first.cancel()
-    assert await second == b"b"
-    assert await batcher.execute("GET", f"{key}:a") == b"a"
-    await redis.delete(f"{key}:a", f"{key}:b")
+    assert await second == 20
+    assert await batcher.execute("INCRBY", f"{key}:c", 30) == 30
+    await redis.delete(f"{key}:a", f"{key}:b", f"{key}:c")
 
 
 async def test_a_killed_connection_fails_its_batch_and_the_next_one_reconnects(

@@ -4,6 +4,7 @@ import asyncio
 
 import httpx
 
+from backend.db.engine import DB
 from backend.db.tables import IdempotencyRecord, User
 from tests import factories
 
@@ -46,6 +47,28 @@ async def test_client_errors_are_replayed_too(client: httpx.AsyncClient) -> None
     second = await client.post(URL, json=bad, headers=headers)
     assert first.status_code == second.status_code == 422
     assert second.json() == first.json()
+
+
+async def test_a_retry_sent_the_moment_the_answer_arrives_is_replayed(client: httpx.AsyncClient) -> None:
+    """The answer is stored before the client has it. A trigger makes storing it slow (0.5 s): had
+    the answer gone out first, the retry would find the key still "in progress" (409)."""
+    await DB.run_ddl(
+        "CREATE FUNCTION slow_store() RETURNS trigger AS "
+        "$$ BEGIN PERFORM pg_sleep(0.5); RETURN NEW; END $$ LANGUAGE plpgsql"
+    )
+    await DB.run_ddl(
+        "CREATE TRIGGER slow_store BEFORE UPDATE ON idempotency_records FOR EACH ROW EXECUTE FUNCTION slow_store()"
+    )
+    try:
+        headers = {"Idempotency-Key": "key-slow"}
+        first = await client.post(URL, json=_body(), headers=headers)
+        retry = await client.post(URL, json=_body(), headers=headers)
+    finally:
+        await DB.run_ddl("DROP TRIGGER slow_store ON idempotency_records")
+        await DB.run_ddl("DROP FUNCTION slow_store()")
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json() == first.json()
+    assert await User.count() == 1
 
 
 async def test_a_malformed_key_is_refused_and_nothing_is_stored(client: httpx.AsyncClient) -> None:
