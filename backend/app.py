@@ -26,6 +26,7 @@ from backend.lifespan import lifespan_for
 from backend.realtime import controllers as realtime_controllers
 from backend.settings import Settings
 from backend.web import auth, health, problems
+from backend.web.http_metrics import RouteMetricsMiddleware
 from backend.web.idempotency import IdempotencyMiddleware
 from backend.web.request_context import RequestContextMiddleware
 
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> Litestar:
         group_path=True,
         exclude=["/metrics"],
         scopes={ScopeType.HTTP},  # websockets are counted by the realtime metrics, not as requests
+        middleware_class=RouteMetricsMiddleware,  # the plugin's, with its lookups done once per route
     )
     app = Litestar(
         route_handlers=[
