@@ -27,7 +27,6 @@ from backend.realtime import controllers as realtime_controllers
 from backend.settings import Settings
 from backend.web import auth, health, problems
 from backend.web.http_metrics import RouteMetricsMiddleware
-from backend.web.idempotency import IdempotencyMiddleware
 from backend.web.request_context import RequestContextMiddleware
 
 API_VERSION = "1.0.0"
@@ -73,7 +72,8 @@ def create_app(settings: Settings) -> Litestar:
             "account_service": Provide(auth.provide_account_service, sync_to_thread=False),
             "publisher": Provide(auth.provide_publisher, sync_to_thread=False),
         },
-        middleware=[RequestContextMiddleware(), prometheus.middleware, IdempotencyMiddleware()],
+        # Idempotency-Key's middleware is on the create routes only (web/idempotency.py `idempotent()`)
+        middleware=[RequestContextMiddleware(), prometheus.middleware],
         exception_handlers=problems.EXCEPTION_HANDLERS,
         lifespan=[lifespan_for(settings)],
         cors_config=CORSConfig(

@@ -1,7 +1,7 @@
 """`Idempotency-Key` for create endpoints (SPEC §4), as one reusable middleware.
 
-A create handler opts in with `**idempotent()` in its route decorator: the middleware's opt-in
-(`opt={"idempotent": True}`) and the header in its OpenAPI operation, never one without the other.
+A create handler opts in with `**idempotent()` in its route decorator: the middleware on that route
+and the header in its OpenAPI operation, never one without the other.
 For a POST that carries the header:
 same caller + key + same body → the stored answer (`Idempotent-Replayed: true`); same key + other
 body → 422; the first request still running → 409 with Retry-After. Answers below 500 are stored
@@ -59,8 +59,14 @@ class IdempotentOperation(Operation):
 
 def idempotent(**opt: Any) -> dict[str, Any]:
     """Route decorator arguments of a create endpoint that honours `Idempotency-Key`, e.g.
-    `@post("/", **idempotent())` or `**idempotent(session_only=True)` with other handler opts."""
-    return {"opt": {**opt, "idempotent": True}, "operation_class": IdempotentOperation}
+    `@post("/", **idempotent())` or `**idempotent(session_only=True)` with other handler opts:
+    the middleware on that route only (other requests never pass through it), the header in its
+    OpenAPI operation, and the opt `idempotent` that marks it."""
+    return {
+        "opt": {**opt, "idempotent": True},
+        "operation_class": IdempotentOperation,
+        "middleware": [IdempotencyMiddleware()],
+    }
 
 
 def _caller(scope: Scope) -> str:
@@ -111,12 +117,8 @@ class IdempotencyMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope.get("method") != "POST":  # the common case first: no header scan
-            await next_app(scope, receive, send)
-            return
-        raw_key = dict(scope["headers"]).get(HEADER)
-        handler = scope.get("route_handler")
-        if raw_key is None or not (handler and handler.opt.get("idempotent")):
+        raw_key = dict(scope["headers"]).get(HEADER) if scope.get("method") == "POST" else None
+        if raw_key is None:
             await next_app(scope, receive, send)
             return
         key = raw_key.decode("latin-1")
