@@ -30,18 +30,15 @@ class Batcher:
     async def execute(self, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        if not self._queued:
-            loop.call_soon(self._flush)
+        if not self._queued:  # the first of a batch: its sender starts when this turn ends
+            task = loop.create_task(self._send())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         self._queued.append((args, future))
         return await future
 
-    def _flush(self) -> None:
+    async def _send(self) -> None:
         batch, self._queued = self._queued, []
-        task = asyncio.get_running_loop().create_task(self._send(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
-
-    async def _send(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
             async with self.redis.pipeline(transaction=False) as pipeline:
                 for args, _ in batch:
@@ -67,8 +64,5 @@ class Batcher:
 
     async def aclose(self) -> None:
         """Wait until the commands issued so far have their replies (their callers wait for them)."""
-        while self._queued or self._sending:
-            if self._sending:
-                await asyncio.gather(*self._sending, return_exceptions=True)
-            else:
-                await asyncio.sleep(0)  # the queued batch is sent at the end of this turn
+        while self._sending:  # a queued batch has its sender among them
+            await asyncio.gather(*self._sending, return_exceptions=True)
