@@ -5,7 +5,7 @@ in one write, and each caller gets its own reply.
 redis-py sends each command on its own: a pool checkout, a write system call, a wait, a read and a
 release per command, ~67 µs of the api's CPU for a cache lookup (docs/benchmarks.md). Under load
 the requests that arrive in one turn of the loop (dozens at 50 connections) now share all of that
-but the parsing of their own reply. An idle api pays one `call_soon` and a task more per command.
+but the parsing of their own reply. An idle api pays one task more per command.
 
 Errors: an error reply (`ResponseError`, `NoScriptError`) fails its own command only; anything
 that fails the pipeline (connection lost, timeout) fails every command of the batch with it.
