@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from litestar import Request
@@ -33,11 +33,19 @@ def provide_account_service(state: State) -> account_services.AccountService:
     return account_services.AccountService(state.settings, state.redis, state.session_memo)
 
 
+_PRINCIPAL = "career_copilot.principal"  # scope key: the caller, once authenticated in this request
+
+
 async def provide_principal(request: Request[Any, Any, Any]) -> account_services.Principal:
     """The caller. Depends on no other dependency, so that a handler's own dependencies can be
     chained after it: Litestar resolves independent dependencies concurrently in an anyio task
     group, ~10% of the CPU of a cached read (measured). Takes the app's state from the request:
-    a `state` parameter is a new `State` object per request."""
+    a `state` parameter is a new `State` object per request. Authenticates once per request (a
+    route's `before_request` may have done it already)."""
+    scope = cast(dict[str, Any], request.scope)
+    known: account_services.Principal | None = scope.get(_PRINCIPAL)
+    if known is not None:
+        return known
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.Unauthorized("Send an access token as 'Authorization: Bearer <token>'", slug="missing-token")
@@ -50,6 +58,7 @@ async def provide_principal(request: Request[Any, Any, Any]) -> account_services
         raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")
     if request.method not in SAFE_METHODS and "write" not in principal.scopes and not opt.get("read_scope_ok"):
         raise errors.Forbidden("This token has no 'write' scope", slug="insufficient-scope")
+    scope[_PRINCIPAL] = principal
     return principal
 
 

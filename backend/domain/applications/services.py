@@ -79,6 +79,15 @@ def one_cache_key(application_id: uuid.UUID) -> str:
     return f"one:{application_id}"
 
 
+def stored_answer(hit: Hit | None) -> tuple[bytes, str] | None:
+    """(JSON body, ETag) of a cache hit, as stored; None for a miss (or an entry of the older
+    body-only layout)."""
+    entry = hit.entry if hit is not None else None
+    if entry is None or entry[:1] != b'"':
+        return None
+    return entry[_ETAG_SIZE:], entry[:_ETAG_SIZE].decode()
+
+
 class ApplicationService:
     def __init__(
         self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None, *, public_url: str = ""
@@ -162,9 +171,9 @@ class ApplicationService:
         hit = self.prefetched
         if hit is None or hit.namespace != namespace or hit.suffix != key:
             hit = await self.cache.lookup(namespace, key)
-        entry = hit.entry
-        if entry is not None and entry[:1] == b'"':  # (an entry of the older body-only layout is a miss)
-            return entry[_ETAG_SIZE:], entry[:_ETAG_SIZE].decode()
+        stored = stored_answer(hit)
+        if stored is not None:
+            return stored
         body = _encoder.encode(await load())
         etag = etag_of(body)
         if hit.version is not None:

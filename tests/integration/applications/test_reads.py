@@ -142,6 +142,24 @@ async def test_a_cached_read_is_one_redis_command_with_the_session_check(
         assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, first.headers["etag"])
 
 
+async def test_cached_answers_go_only_to_a_live_session_of_their_owner(client: httpx.AsyncClient) -> None:
+    """A hit is answered before the handler runs (`before_request`), never before the session check."""
+    account = await factories.account(client)
+    app = await create(client, account)
+    paths = (URL, f"{URL}/{app['id']}")
+    for path in paths:
+        assert (await client.get(path, headers=account.headers)).status_code == 200  # now cached
+    stranger = await factories.account(client)
+    assert (await client.get(paths[1], headers=stranger.headers)).status_code == 404
+    assert (await client.get(paths[0], headers=stranger.headers)).json()["items"] == []
+    assert (await client.get(paths[0])).status_code == 401
+    logout = await client.post("/api/v1/auth/logout", json={"refresh_token": account.refresh_token})
+    assert logout.status_code == 204
+    for path in paths:
+        ended = await client.get(path, headers=account.headers)
+        assert ended.status_code == 401 and ended.json()["type"].endswith(":session-ended")
+
+
 async def test_cached_reads_go_on_after_redis_forgets_its_scripts(
     client: httpx.AsyncClient, redis: aioredis.Redis
 ) -> None:
