@@ -148,12 +148,13 @@ class IdempotencyMiddleware(ASGIMiddleware):
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
 
         async def settle() -> None:
-            """Store the answer (below 500) or release the key (5xx), once."""
+            """Store the answer (below 500) or release the key (5xx), once. Settled only when
+            that write succeeded: if it fails, the crash path below releases the key."""
             if captured["settled"]:
                 return
-            captured["settled"] = True
             if captured["status"] >= 500:
                 await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
+                captured["settled"] = True
                 return
             await IdempotencyRecord.update(
                 {
@@ -162,6 +163,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                     IdempotencyRecord.response_body: b"".join(captured["body"]),
                 }
             ).where(IdempotencyRecord.id == record.id)
+            captured["settled"] = True
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -71,6 +71,28 @@ async def test_a_retry_sent_the_moment_the_answer_arrives_is_replayed(client: ht
     assert await User.count() == 1
 
 
+async def test_an_answer_that_cannot_be_stored_releases_the_key(client: httpx.AsyncClient) -> None:
+    """Storing the answer fails (a trigger refuses the UPDATE): the key is released, as after a
+    crash, instead of answering "still in progress" to every retry for a day."""
+    await DB.run_ddl(
+        "CREATE FUNCTION refuse_store() RETURNS trigger AS "
+        "$$ BEGIN RAISE EXCEPTION 'store refused'; END $$ LANGUAGE plpgsql"
+    )
+    await DB.run_ddl(
+        "CREATE TRIGGER refuse_store BEFORE UPDATE ON idempotency_records FOR EACH ROW EXECUTE FUNCTION refuse_store()"
+    )
+    try:
+        try:
+            first = await client.post(URL, json=_body(), headers={"Idempotency-Key": "key-refused"})
+            assert first.status_code >= 500
+        except httpx.HTTPError:
+            pass  # the answer was cut off: its headers had gone out
+    finally:
+        await DB.run_ddl("DROP TRIGGER refuse_store ON idempotency_records")
+        await DB.run_ddl("DROP FUNCTION refuse_store()")
+    assert await IdempotencyRecord.count() == 0
+
+
 async def test_a_malformed_key_is_refused_and_nothing_is_stored(client: httpx.AsyncClient) -> None:
     response = await client.post(URL, json=_body(), headers={"Idempotency-Key": "x" * 201})
     assert response.status_code == 400
