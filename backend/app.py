@@ -5,6 +5,8 @@ Run with `uvicorn --factory backend.app:app_from_env` (reads the environment onc
 
 from __future__ import annotations
 
+import sys
+
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
@@ -24,7 +26,7 @@ from backend.domain.resumes import controllers as resume_controllers
 from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
 from backend.realtime import controllers as realtime_controllers
-from backend.settings import Settings
+from backend.settings import Settings, SettingsError
 from backend.web import auth, health, problems
 from backend.web.http_metrics import RouteMetricsMiddleware
 from backend.web.request_context import RequestContextMiddleware
@@ -99,5 +101,11 @@ def create_app(settings: Settings) -> Litestar:
 
 
 def app_from_env() -> Litestar:
-    """uvicorn factory: settings from the environment, read when the process starts."""
-    return create_app(Settings.from_env())
+    """uvicorn factory: settings from the environment, read when the process starts. A bad
+    environment ends the process with one line naming the variable (exit 2), not a traceback."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"backend.app: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings)

@@ -169,24 +169,32 @@ class Settings(msgspec.Struct, frozen=True):
         return _from_env(os.environ if env is None else env)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    """An integer variable within [minimum, maximum] (0 and up unless told otherwise)."""
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise SettingsError(f"{name} must be {bounds}, got {value}")
+    return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also refuses nan
+        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -253,6 +261,8 @@ def _encryption(env: Mapping[str, str], production: bool) -> EncryptionSettings:
             raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} must decode to 32 bytes, got {len(key)}")
         if production and key == DEV_ENCRYPTION_KEY:
             raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is the public development key")
+        if production and len(set(key)) < 8:  # 32 random bytes hold ~30 distinct values
+            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is not random (openssl rand -base64 32)")
         keys[kid] = key
     active = env.get("ENCRYPTION_ACTIVE_KID", "").strip() or next(iter(keys))
     if active not in keys:
@@ -290,10 +300,12 @@ def _storage(env: Mapping[str, str], data_dir: str) -> StorageSettings:
         s3_sse=_S3_SSE[sse_raw.lower()],
         s3_sse_kms_key_id=env.get("S3_SSE_KMS_KEY_ID", "").strip() or None,
         s3_addressing_style=style,
-        s3_connect_timeout_seconds=_float(env, "S3_CONNECT_TIMEOUT_SECONDS", defaults.s3_connect_timeout_seconds),
-        s3_read_timeout_seconds=_float(env, "S3_READ_TIMEOUT_SECONDS", defaults.s3_read_timeout_seconds),
-        s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", defaults.s3_max_attempts),
-        s3_max_pool_connections=_int(env, "S3_MAX_POOL_CONNECTIONS", defaults.s3_max_pool_connections),
+        s3_connect_timeout_seconds=_float(
+            env, "S3_CONNECT_TIMEOUT_SECONDS", defaults.s3_connect_timeout_seconds, minimum=0.1
+        ),
+        s3_read_timeout_seconds=_float(env, "S3_READ_TIMEOUT_SECONDS", defaults.s3_read_timeout_seconds, minimum=0.1),
+        s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", defaults.s3_max_attempts, minimum=1),
+        s3_max_pool_connections=_int(env, "S3_MAX_POOL_CONNECTIONS", defaults.s3_max_pool_connections, minimum=1),
     )
 
 
@@ -320,39 +332,95 @@ def _mail(env: Mapping[str, str]) -> MailSettings:
         raise SettingsError(f"MAIL_FROM must hold an email address, got {mail_from!r}")
     return MailSettings(
         host=env.get("SMTP_HOST", "").strip() or defaults.host,
-        port=_int(env, "SMTP_PORT", 465 if tls else defaults.port),
+        port=_int(env, "SMTP_PORT", 465 if tls else defaults.port, minimum=1, maximum=65535),
         username=username,
         password=password,
         starttls=False if tls else starttls,
         tls=tls,
         validate_certs=_bool(env, "SMTP_VALIDATE_CERTS", True),
         mail_from=mail_from,
-        timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", defaults.timeout_seconds),
-        max_attempts=max(1, _int(env, "MAIL_MAX_ATTEMPTS", defaults.max_attempts)),
+        timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", defaults.timeout_seconds, minimum=0.1),
+        max_attempts=_int(env, "MAIL_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
         retry_base_seconds=_float(env, "MAIL_RETRY_BASE_SECONDS", defaults.retry_base_seconds),
     )
 
 
-def _from_env(env: Mapping[str, str]) -> Settings:
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOOPBACK_URL = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
+
+
+def _app_env(env: Mapping[str, str]) -> str:
     app_env = env.get("APP_ENV", "development").strip() or "development"
     if app_env not in {"development", "test", "production"}:
         raise SettingsError(f"APP_ENV must be development, test or production, got {app_env!r}")
+    return app_env
+
+
+def _public_url(env: Mapping[str, str], production: bool) -> str:
+    """Where users reach the api (emailed links, allowed origins). Production must say so, over
+    https unless it is a loopback address (a compose stack on a laptop)."""
+    url = env.get("PUBLIC_URL", "").strip().rstrip("/")
+    if not url:
+        if production:
+            raise SettingsError("PUBLIC_URL must be set when APP_ENV=production (links in emails, allowed origins)")
+        return f"http://127.0.0.1:{_int(env, 'PORT', 8000, minimum=1, maximum=65535)}"
+    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+        raise SettingsError(f"PUBLIC_URL must be an http(s) URL, got {url!r}")
+    if production and not url.startswith("https://") and not _LOOPBACK_URL.fullmatch(url):
+        raise SettingsError(f"PUBLIC_URL must be an https URL when APP_ENV=production, got {url!r}")
+    return url
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
+    return level
+
+
+def _looks_like_a_placeholder(secret: str) -> bool:
+    """A value someone typed rather than generated: 'CHANGE-ME…', or few distinct characters
+    ('aaaa…', 'abcabc…'). 32 random hex digits hold ~15 distinct ones."""
+    return "changeme" in secret.lower().replace("-", "").replace("_", "") or len(set(secret)) < 10
+
+
+def _database(env: Mapping[str, str], production: bool) -> DatabaseSettings:
+    """DATABASE_URL, DB_POOL_MIN, DB_POOL_MAX: all that `make migrate` needs (piccolo_conf.py)."""
+    url = env.get("DATABASE_URL", "").strip()
+    if production and not url:
+        raise SettingsError("DATABASE_URL must be set when APP_ENV=production")
+    pool_min = _int(env, "DB_POOL_MIN", 1)
+    pool_max = _int(env, "DB_POOL_MAX", 10, minimum=1)
+    if pool_min > pool_max:
+        raise SettingsError(f"DB_POOL_MIN ({pool_min}) must not exceed DB_POOL_MAX ({pool_max})")
+    return DatabaseSettings(url=url or DEFAULT_DATABASE_URL, pool_min=pool_min, pool_max=pool_max)
+
+
+def database_from_env(env: Mapping[str, str] | None = None) -> DatabaseSettings:
+    """Only the database part, for the migration command: it needs no other secret."""
+    env = os.environ if env is None else env
+    return _database(env, _app_env(env) == "production")
+
+
+def _from_env(env: Mapping[str, str]) -> Settings:
+    app_env = _app_env(env)
     production = app_env == "production"
-    public_url = env.get("PUBLIC_URL", "").strip() or f"http://127.0.0.1:{_int(env, 'PORT', 8000)}"
+    db = _database(env, production)
+    public_url = _public_url(env, production)
 
     jwt = _jwt_keys(env)
     if production:
-        for name in ("DATABASE_URL", "REDIS_URL"):
-            if not env.get(name, "").strip():
-                raise SettingsError(f"{name} must be set when APP_ENV=production")
+        if not env.get("REDIS_URL", "").strip():
+            raise SettingsError("REDIS_URL must be set when APP_ENV=production")
         if jwt is None:
             raise SettingsError("JWT_KEYS (or JWT_SECRET) must be set when APP_ENV=production")
         if not env.get("SMTP_HOST", "").strip():  # the default is `make dev`'s local mail catcher
             raise SettingsError("SMTP_HOST must be set when APP_ENV=production (account emails go through it)")
         for kid, secret in jwt[0].items():
-            if len(secret) < 32 or secret == DEV_JWT_KEY:
+            if len(secret) < 32 or secret == DEV_JWT_KEY or _looks_like_a_placeholder(secret):
                 raise SettingsError(
-                    f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters"
+                    f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters "
+                    "(e.g. openssl rand -hex 32)"
                 )
     auth_defaults, app_defaults, worker_defaults = AuthSettings(), AppSettings(), WorkerSettings()
     rt_defaults = RealtimeSettings()
@@ -364,45 +432,47 @@ def _from_env(env: Mapping[str, str]) -> Settings:
             public_url=public_url,
             allowed_origins=_list(env, "ALLOWED_ORIGINS", (public_url, public_url.replace("127.0.0.1", "localhost"))),
             log_json=_bool(env, "LOG_JSON", production),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", app_defaults.max_body_bytes),
+            log_level=_log_level(env),
+            max_body_bytes=_int(env, "MAX_BODY_BYTES", app_defaults.max_body_bytes, minimum=1024),
             data_dir=env.get("DATA_DIR", ".data"),
         ),
-        db=DatabaseSettings(
-            url=env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
-            pool_min=_int(env, "DB_POOL_MIN", 1),
-            pool_max=_int(env, "DB_POOL_MAX", 10),
-        ),
+        db=db,
         redis=RedisSettings(
             url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL,
-            pool_max=_int(env, "REDIS_POOL_MAX", 500),
+            pool_max=_int(env, "REDIS_POOL_MAX", 500, minimum=1),
             cache_ttl_seconds=_int(env, "CACHE_TTL_SECONDS", 120),
         ),
         auth=AuthSettings(
             jwt_keys=keys,
             jwt_active_kid=active,
-            access_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", auth_defaults.access_ttl_seconds),
-            refresh_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", auth_defaults.refresh_ttl_seconds),
+            access_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", auth_defaults.access_ttl_seconds, minimum=10),
+            refresh_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", auth_defaults.refresh_ttl_seconds, minimum=60),
             login_max_failures_per_account=_int(
-                env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", auth_defaults.login_max_failures_per_account
+                env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", auth_defaults.login_max_failures_per_account, minimum=1
             ),
-            login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", auth_defaults.login_max_failures_per_ip),
-            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", auth_defaults.login_window_seconds),
+            login_max_failures_per_ip=_int(
+                env, "LOGIN_MAX_FAILURES_PER_IP", auth_defaults.login_max_failures_per_ip, minimum=1
+            ),
+            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", auth_defaults.login_window_seconds, minimum=1),
             session_memo_seconds=_int(env, "SESSION_MEMO_SECONDS", auth_defaults.session_memo_seconds),
         ),
         worker=WorkerSettings(
             queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
             consumer_group=env.get("TASK_CONSUMER_GROUP", worker_defaults.consumer_group),
             stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen),
-            idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms),
+            idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms, minimum=100),
             max_retries=_int(env, "TASK_MAX_RETRIES", worker_defaults.max_retries),
         ),
         realtime=RealtimeSettings(
-            history_max_events=_int(env, "REALTIME_HISTORY_MAX_EVENTS", rt_defaults.history_max_events),
-            history_ttl_seconds=_int(env, "REALTIME_HISTORY_TTL_SECONDS", rt_defaults.history_ttl_seconds),
-            socket_queue_size=_int(env, "REALTIME_SOCKET_QUEUE_SIZE", rt_defaults.socket_queue_size),
-            send_timeout_seconds=_float(env, "REALTIME_SEND_TIMEOUT_SECONDS", rt_defaults.send_timeout_seconds),
-            ping_interval_seconds=_float(env, "REALTIME_PING_INTERVAL_SECONDS", rt_defaults.ping_interval_seconds),
+            history_max_events=_int(env, "REALTIME_HISTORY_MAX_EVENTS", rt_defaults.history_max_events, minimum=1),
+            history_ttl_seconds=_int(env, "REALTIME_HISTORY_TTL_SECONDS", rt_defaults.history_ttl_seconds, minimum=1),
+            socket_queue_size=_int(env, "REALTIME_SOCKET_QUEUE_SIZE", rt_defaults.socket_queue_size, minimum=1),
+            send_timeout_seconds=_float(
+                env, "REALTIME_SEND_TIMEOUT_SECONDS", rt_defaults.send_timeout_seconds, minimum=0.1
+            ),
+            ping_interval_seconds=_float(
+                env, "REALTIME_PING_INTERVAL_SECONDS", rt_defaults.ping_interval_seconds, minimum=0.1
+            ),
         ),
         storage=_storage(env, env.get("DATA_DIR", ".data")),
         encryption=_encryption(env, production),
@@ -420,9 +490,9 @@ def _ai(env: Mapping[str, str]) -> AISettings:
         base_url=base_url,
         api_key=env.get("OPENAI_API_KEY", "").strip() or None,
         model=env.get("OPENAI_MODEL", "").strip() or d.model,
-        timeout_seconds=_float(env, "OPENAI_TIMEOUT_SECONDS", d.timeout_seconds),
+        timeout_seconds=_float(env, "OPENAI_TIMEOUT_SECONDS", d.timeout_seconds, minimum=0.1),
         max_retries=_int(env, "OPENAI_MAX_RETRIES", d.max_retries),
-        max_output_tokens=_int(env, "AI_MAX_OUTPUT_TOKENS", d.max_output_tokens),
+        max_output_tokens=_int(env, "AI_MAX_OUTPUT_TOKENS", d.max_output_tokens, minimum=1),
         builtin_token_delay_ms=_float(env, "AI_BUILTIN_TOKEN_DELAY_MS", d.builtin_token_delay_ms),
         requests_per_minute=_int(env, "AI_REQUESTS_PER_MINUTE", d.requests_per_minute),
         requests_per_day=_int(env, "AI_REQUESTS_PER_DAY", d.requests_per_day),

@@ -1,7 +1,9 @@
 """The process's Piccolo engine and its pool, configured from settings by each process's factory.
 
-Piccolo binds tables to one engine object when they are defined (SPEC §2, DEVELOPERS.md); creating
-`PostgresEngine` does no I/O, so the object exists at import and gets its DSN in `open_pool`.
+Piccolo binds tables to one engine object when they are defined (SPEC §2, DEVELOPERS.md), so the
+object exists at import and gets its DSN in `open_pool`. Piccolo's engine constructor connects to
+check the server version and create extensions (with libpq defaults, before any DSN is known):
+`_ConfiguredLater` skips that, so importing the code touches no database.
 """
 
 from __future__ import annotations
@@ -14,7 +16,18 @@ from piccolo.engine.postgres import PostgresEngine
 from backend.db.fair_pool import FairPool
 from backend.settings import DatabaseSettings
 
-DB = PostgresEngine(config={})
+
+class _ConfiguredLater(PostgresEngine):
+    """`Engine.__init__` runs these two at construction; here they wait for `open_pool`."""
+
+    async def check_version(self) -> None:
+        return None
+
+    async def prep_database(self) -> None:
+        return None
+
+
+DB: PostgresEngine = _ConfiguredLater(config={}, extensions=())
 
 
 async def open_pool(settings: DatabaseSettings) -> bool:

@@ -13,8 +13,9 @@ PROD = {
     "APP_ENV": "production",
     "DATABASE_URL": "postgresql://db/app",
     "REDIS_URL": "redis://cache:6379/0",
-    "JWT_KEYS": "2026a:" + "s" * 40,
+    "JWT_KEYS": "2026a:" + os.urandom(24).hex(),
     "SMTP_HOST": "smtp.example.com",
+    "PUBLIC_URL": "https://careers.example.com",
 }
 
 
