@@ -23,10 +23,17 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 help:
 	@sed -n 's/^#   //p' Makefile
 
+# uv on PATH or in $(PYTHON)'s environment, else installed with pip; Debian's python3 comes without
+# pip (and with ensurepip disabled): as root, apt-get installs python3-pip first.
 uv:
-	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || { \
+		$(PYTHON) -m pip --version >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+			echo "installing Debian's python3-pip to install uv" && \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-pip >/dev/null; } || \
+			{ echo "uv is missing and $(PYTHON) has no pip: install uv (https://docs.astral.sh/uv/) or pip (sudo apt-get install python3-pip)"; exit 1; }; \
 		$(PYTHON) -m pip install --quiet uv 2>/dev/null || \
-		$(PYTHON) -m pip install --quiet --user --break-system-packages uv
+		$(PYTHON) -m pip install --quiet --user --break-system-packages uv; }
 
 sync: uv
 	$(UV) sync --frozen --extra embedded
