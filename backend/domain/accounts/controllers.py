@@ -101,13 +101,17 @@ class AuthController(Controller):
     @post(
         "/password-reset/confirm",
         operation_id="confirmPasswordReset",
+        description=(
+            "Set a new password with a reset token (account recovery): every sign-in session of the account "
+            "ends and every personal access token is revoked, since whoever held the account may have made one."
+        ),
         responses=problems.problem_responses(),
         status_code=HTTP_204_NO_CONTENT,
     )
     async def password_reset_confirm(
         self, data: JSONBody[schemas.PasswordResetConfirm], account_service: NamedDependency[AccountService]
     ) -> None:
-        """Set a new password with a reset token; every session of the account ends."""
+        """Set a new password with a reset token; every session and personal access token ends."""
         await account_service.confirm_password_reset(data.token, data.new_password)
 
 
@@ -131,17 +135,25 @@ class MeController(Controller):
     @post(
         "/password",
         operation_id="changePassword",
+        description=(
+            "Change the password; every other sign-in session of the account ends. Personal access tokens "
+            "keep working, so integrations do not break silently: revoke them with "
+            "`DELETE /me/tokens/{token_id}` (a password reset revokes them all). Wrong current passwords count "
+            "against the account's sign-in limit: past it, 429 with `Retry-After`, even for the right one."
+        ),
         status_code=HTTP_204_NO_CONTENT,
-        responses=problems.problem_responses(401, 403),
+        responses=problems.problem_responses(401, 403, 429),
         opt={"session_only": True},
     )
     async def change_password(
         self, data: JSONBody[schemas.PasswordChange], principal: NamedDependency[Principal], state: State
     ) -> None:
-        """Change the password; every other session of the account ends."""
-        await profile.change_password(principal, data, state.redis)
+        """Change the password; other sessions end, personal access tokens stay (see `description`)."""
+        await profile.change_password(principal, data, state.redis, state.settings.auth)
 
-    @delete("/", operation_id="deleteMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
+    @delete(
+        "/", operation_id="deleteMe", responses=problems.problem_responses(401, 403, 429), opt={"session_only": True}
+    )
     async def delete_me(
         self,
         data: JSONBody[schemas.AccountDeletion],
@@ -149,8 +161,9 @@ class MeController(Controller):
         publisher: NamedDependency[Publisher],
         state: State,
     ) -> None:
-        """Erase the account and everything stored for it (rows, files, events). Needs the password."""
-        await profile.delete_account(principal.user, data, publisher, state.store, state.redis)
+        """Erase the account and everything stored for it (rows, files, events). Needs the password;
+        wrong ones count against the account's sign-in limit (429 with `Retry-After` past it)."""
+        await profile.delete_account(principal.user, data, publisher, state.store, state.redis, state.settings.auth)
 
     @get("/export", operation_id="exportMe", responses=problems.problem_responses(401, 403), opt={"session_only": True})
     async def export_me(self, principal: NamedDependency[Principal], state: State) -> data_export.AccountExport:

@@ -79,6 +79,13 @@ async def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
         raise errors.NotFound("No such token")
 
 
+async def revoke_all(user_id: uuid.UUID, now: datetime) -> None:
+    """Revoke every live token of the user (account recovery: a password reset)."""
+    await PersonalAccessToken.update({PersonalAccessToken.revoked_at: now}).where(
+        (PersonalAccessToken.user == user_id) & PersonalAccessToken.revoked_at.is_null()
+    )
+
+
 async def authenticate(raw: str) -> tuple[User, frozenset[str]]:
     """The active owner of a live token and its scopes; Unauthorized otherwise."""
     now = datetime.now().astimezone()

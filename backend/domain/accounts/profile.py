@@ -15,11 +15,12 @@ from backend.db.engine import DB
 from backend.db.tables import NotificationSettings, User
 from backend.domain.accounts import repositories as repo
 from backend.domain.accounts import schemas
-from backend.domain.accounts.services import Principal, check_password
+from backend.domain.accounts.services import Principal, check_password, reauthenticate
 from backend.domain.accounts.session_memo import AuthChanges, row_changed
 from backend.lib import errors, passwords
 from backend.lib.storage import ObjectStore
 from backend.realtime.publisher import Publisher
+from backend.settings import AuthSettings
 
 
 def _now() -> datetime:
@@ -48,14 +49,10 @@ async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) 
     return updated
 
 
-async def _check_current_password(user: User, password: str, field: str) -> None:
-    if not await passwords.verify_password(user.password_hash, password):
-        raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
-
-
-async def change_password(principal: Principal, body: schemas.PasswordChange, redis: Redis) -> None:
-    """Change the password and end every other session of the user."""
-    await _check_current_password(principal.user, body.current_password, "current_password")
+async def change_password(principal: Principal, body: schemas.PasswordChange, redis: Redis, auth: AuthSettings) -> None:
+    """Change the password and end every other session of the user. Personal access tokens stay
+    valid (integrations must not break silently; a password reset revokes them)."""
+    await reauthenticate(redis, auth, principal.user, body.current_password, "current_password")
     check_password(body.new_password, "new_password")
     password_hash = await passwords.hash_password(body.new_password)
     now = _now()
@@ -99,11 +96,16 @@ async def put_notification_settings(
 
 
 async def delete_account(
-    user: User, body: schemas.AccountDeletion, publisher: Publisher, store: ObjectStore, redis: Redis
+    user: User,
+    body: schemas.AccountDeletion,
+    publisher: Publisher,
+    store: ObjectStore,
+    redis: Redis,
+    auth: AuthSettings,
 ) -> None:
     """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
     its stored files, its open sockets and its realtime history."""
-    await _check_current_password(user, body.password, "password")
+    await reauthenticate(redis, auth, user, body.password, "password")
     async with AuthChanges(redis) as changes:
         await changes.add(user.id)
         await User.delete().where(User.id == user.id)

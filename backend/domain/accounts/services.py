@@ -22,7 +22,7 @@ from backend.domain.accounts import repositories as repo
 from backend.domain.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.lib import errors, passwords, ratelimit, tokens
 from backend.lib.cache import Hit
-from backend.settings import Settings
+from backend.settings import AuthSettings, Settings
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
 VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
@@ -135,12 +135,9 @@ class AccountService:
             await self._issue_email_token(user, VERIFY_EMAIL)
 
     async def _allowed(self, key: str) -> bool:
-        """At most 3 emails per address and hour: a mailbox cannot be flooded through us."""
-        window = ratelimit.Window(key, 3, 3600)
-        if await ratelimit.blocked_for(self.redis, [window]):
-            return False
-        await ratelimit.hit(self.redis, [window])
-        return True
+        """At most 3 emails per address and hour: a mailbox cannot be flooded through us (counted
+        and checked in one step: concurrent requests cannot all pass)."""
+        return not await ratelimit.take(self.redis, [ratelimit.Window(key, 3, 3600)])
 
     async def request_password_reset(self, raw_email: str) -> None:
         """Queue a reset email when the account exists; the caller answers 202 either way."""
@@ -170,27 +167,30 @@ class AccountService:
                 .where(User.email_verified_at.is_null())
             )
             await repo.spend_email_tokens(user_id, PASSWORD_RESET, now)  # other reset links die with this one
+            # Account recovery: whoever held the account may have left credentials behind, so every
+            # one ends: sign-in sessions and personal access tokens (a password change keeps tokens).
             await repo.revoke_user_sessions(user_id, "password_reset", now)
+            await personal_tokens.revoke_all(user_id, now)
 
     # -- sign-in sessions -------------------------------------------------------------------------
-    def _login_windows(self, email: str, ip: str) -> list[ratelimit.Window]:
-        seconds = self.auth.login_window_seconds
-        return [
-            ratelimit.Window(f"rl:login:acct:{_digest(email)}", self.auth.login_max_failures_per_account, seconds),
-            ratelimit.Window(f"rl:login:ip:{ip}", self.auth.login_max_failures_per_ip, seconds),
-        ]
-
     async def login(self, body: schemas.LoginRequest, ip: str, user_agent: str) -> schemas.TokenPair:
+        """Every attempt is counted before its password is checked, in the same atomic step as the
+        limit check (concurrent guesses cannot all pass); a success then resets its account's window
+        and gives its count in the IP window back, so only failures add up and a shared address
+        (NAT) is not locked by its own successful sign-ins."""
         email = body.email.strip().lower()
-        windows = self._login_windows(email, ip)
-        if wait := await ratelimit.blocked_for(self.redis, windows):
+        account = account_window(self.auth, email)
+        per_ip = ratelimit.Window(
+            f"rl:login:ip:{ratelimit.client_key(ip)}", self.auth.login_max_failures_per_ip, account.seconds
+        )
+        if wait := await ratelimit.take(self.redis, [account, per_ip]):
             raise errors.TooManyRequests("Too many failed sign-in attempts; try again later", retry_after=wait)
         user = await repo.user_by_email(email)
         valid = await passwords.verify_password(user.password_hash if user else None, body.password)
         if user is None or not valid or not user.is_active:
-            await ratelimit.hit(self.redis, windows)
             raise errors.Unauthorized("Wrong email or password", slug="invalid-credentials")
-        await ratelimit.reset(self.redis, [windows[0].key])
+        await ratelimit.reset(self.redis, [account.key])
+        await ratelimit.refund(self.redis, [per_ip.key])
         async with DB.transaction():
             expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
             session_id = await repo.create_session(user.id, expires, user_agent)
@@ -257,6 +257,25 @@ class AccountService:
         if user is None:
             raise errors.Unauthorized("The session has ended", slug="session-ended")
         return Principal(user=user, session_id=claims.session_id, prefetched=hit)
+
+
+def account_window(auth: AuthSettings, email: str) -> ratelimit.Window:
+    """Password attempts on one account: sign-in and the re-checks of a signed-in user's password
+    share it, so a guesser gets one budget however many routes ask for the password."""
+    key = f"rl:login:acct:{_digest(email)}"
+    return ratelimit.Window(key, auth.login_max_failures_per_account, auth.login_window_seconds)
+
+
+async def reauthenticate(redis: Redis, auth: AuthSettings, user: User, password: str, field: str) -> None:
+    """Check a signed-in user's current password (password change, erasure), throttled like sign-in:
+    429 with Retry-After once the account's window is full, even for the right password; a 422
+    naming `field` when it is wrong; the right one resets the window."""
+    window = account_window(auth, user.email)
+    if wait := await ratelimit.take(redis, [window]):
+        raise errors.TooManyRequests("Too many wrong passwords; try again later", retry_after=wait)
+    if not await passwords.verify_password(user.password_hash, password):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
+    await ratelimit.reset(redis, [window.key])
 
 
 def _json(value: Any) -> Any:

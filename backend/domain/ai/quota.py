@@ -40,12 +40,12 @@ async def admit(redis: Redis, settings: AISettings, user_id: uuid.UUID) -> None:
         ratelimit.Window(f"ai:rl:{user_id}:m", settings.requests_per_minute, 60),
         ratelimit.Window(f"ai:rl:{user_id}:d", settings.requests_per_day, 86400),
     ]
-    if wait := await ratelimit.blocked_for(redis, windows):
-        raise errors.TooManyRequests("Too many AI requests; try again later", retry_after=wait)
     now = datetime.now(UTC)
     if settings.configured and await tokens_today(user_id, now) >= settings.daily_token_budget:
         raise errors.TooManyRequests("Today's AI token budget is used up", retry_after=_until_midnight(now))
-    await ratelimit.hit(redis, windows)
+    # checked and counted in one step: concurrent requests cannot all slip under the limit
+    if wait := await ratelimit.take(redis, windows):
+        raise errors.TooManyRequests("Too many AI requests; try again later", retry_after=wait)
 
 
 async def record(user_id: uuid.UUID, kind: str, ref_id: uuid.UUID, provider: str, model: str, usage: Usage) -> None:

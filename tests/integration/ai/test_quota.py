@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from backend.db.tables import AIUsage
+from backend.db.tables import AIUsage, CoverLetter
 from backend.domain.ai import quota
 from backend.lib import errors, llm
 from backend.settings import AISettings, Settings
@@ -34,6 +35,19 @@ async def test_the_eleventh_request_in_a_minute_is_429_with_retry_after(
     other = await factories.account(client)  # limits are per user: another user is not limited
     await parsed_resume(settings, other.user_id, ai_fixtures.marcus())
     assert (await client.post("/api/v1/cover-letters", json=BODY, headers=other.headers)).status_code == 202
+
+
+async def test_concurrent_requests_cannot_slip_past_the_minute_limit(
+    client: httpx.AsyncClient, settings: Settings, marcus: Any
+) -> None:
+    account, _ = marcus
+    limit = settings.ai.requests_per_minute
+    responses = await asyncio.gather(
+        *(client.post("/api/v1/cover-letters", json=BODY, headers=account.headers) for _ in range(2 * limit))
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [202] * limit + [429] * limit  # checked and counted in one step
+    assert await CoverLetter.count().where(CoverLetter.user == account.user_id) == limit
 
 
 async def test_the_daily_token_budget_counts_model_tokens_only(
