@@ -4,30 +4,41 @@ A create handler opts in with `**idempotent()` in its route decorator: the middl
 and the header in its OpenAPI operation, never one without the other.
 For a POST that carries the header:
 same caller + key + same body → the stored answer (`Idempotent-Replayed: true`); same key + other
-body → 422; the first request still running → 409 with Retry-After. Answers below 500 are stored
-(24 h, purged by the maintenance task); a 5xx or a crash releases the key so a retry runs again.
-The caller is the user of a valid session token, the personal access token itself (by its hash),
-otherwise the client address.
+body → 422; the first request still running → 409 with Retry-After.
+
+- The caller: for a handler that takes `principal`, the user of a live session or the personal
+  access token itself (by its hash), authenticated by `auth.provide_principal` before anything is
+  looked up, so an ended session or a revoked token gets the handler's own 401/403 and never a
+  stored answer; for other handlers (register) the client address.
+- The body is read up to the route's `request_max_body_size` (a larger `Content-Length` is refused
+  unread): past it, Litestar's own 413 and nothing stored.
+- Only the answers of creates that went through (below 400) are stored (24 h, purged by the
+  maintenance task), the body encrypted with the app's envelope (SPEC §9: it may hold a token secret
+  or PII) and tied to the user, so erasing the account erases them. A refusal (4xx: bad input
+  changes nothing, a 429 only means "not now"), a 5xx or a crash releases the key, so the corrected
+  request or the retry runs again (a stored 422 made the corrected body a "key reused" 422, a
+  stored 429 refused every retry for a day).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
 from asyncpg.exceptions import UniqueViolationError
+from litestar import Request
 from litestar.enums import ParamType, ScopeType
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from backend.db.tables import IdempotencyRecord
-from backend.domain.accounts import personal_tokens
-from backend.lib import errors, tokens
-from backend.web.problems import PROBLEM_JSON, TYPE_PREFIX
+from backend.lib.encryption import Envelope
+from backend.web import auth, problems
 
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -69,44 +80,57 @@ def idempotent(**opt: Any) -> dict[str, Any]:
     }
 
 
-def _caller(scope: Scope) -> str:
-    headers = dict(scope["headers"])
-    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    token = token.strip()
-    if scheme.lower() == "bearer" and token:
-        if personal_tokens.is_personal_token(token):  # an integration: its own scope, never its IP's
-            return "token:" + hashlib.sha256(token.encode()).hexdigest()
-        try:
-            return "user:" + str(tokens.decode_access_token(scope["app"].state.settings.auth, token).user_id)
-        except errors.Unauthorized:
-            pass  # the handler refuses the token itself
-    client = scope.get("client")
-    return "ip:" + (client[0] if client else "unknown")
+def body_aad(record_id: uuid.UUID) -> str:
+    """What a stored response body is bound to: a blob copied to another record fails to decrypt."""
+    return f"idempotency_records.response_body:{record_id}"
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
+async def _caller(request: Request[Any, Any, Any]) -> tuple[str, uuid.UUID | None]:
+    """Whose key it is, and the user who owns the record (None for an anonymous caller). Raises
+    the handler's own Unauthorized/Forbidden: the exception handlers answer it as for the handler."""
+    if "principal" not in request.route_handler.parsed_fn_signature.parameters:
+        return "ip:" + auth.client_ip(request), None
+    principal = await auth.provide_principal(request)  # stashed in the scope: the handler reuses it
+    if principal.session_id is None:  # an integration: its own scope, never its IP's or its user's
+        token = request.headers["authorization"].partition(" ")[2].strip()
+        return "token:" + hashlib.sha256(token.encode()).hexdigest(), principal.user.id
+    return "user:" + str(principal.user.id), principal.user.id
+
+
+async def _read_body(request: Request[Any, Any, Any], receive: Receive) -> bytes | None:
+    """The whole body, never more than the route's limit (RequestEntityTooLarge past it, as
+    Litestar's own check); None if the client went away."""
+    limit = request.route_handler.resolve_request_max_body_size()
+    announced = request.headers.get("content-length", "")
+    if limit is not None and announced.isdigit() and int(announced) > limit:
+        raise RequestEntityTooLarge
+    chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
         if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+            return b"".join(chunks)
 
 
-async def _send_problem(send: Send, status: int, slug: str, title: str, detail: str, retry: bool = False) -> None:
-    body = json.dumps({"type": TYPE_PREFIX + slug, "title": title, "status": status, "detail": detail}).encode()
-    headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
-    if retry:
-        headers.append((b"retry-after", b"1"))
-    await send(cast(Message, {"type": "http.response.start", "status": status, "headers": headers}))
-    await send(cast(Message, {"type": "http.response.body", "body": body}))
+async def _send_problem(
+    request: Request[Any, Any, Any], send: Send, status: int, slug: str, title: str, detail: str, retry: bool = False
+) -> None:
+    headers = {"Retry-After": "1"} if retry else None
+    response = problems.problem_response(request, status, slug, title, detail, headers=headers)
+    type_encoders = request.route_handler.resolve_type_encoders()
+    await response.to_asgi_response(app=None, request=request, type_encoders=type_encoders)(
+        request.scope, request.receive, send
+    )
 
 
-async def _replay(send: Send, record: dict[str, Any]) -> None:
-    body = bytes(record["response_body"])
+async def _replay(send: Send, record: dict[str, Any], envelope: Envelope) -> None:
+    body = envelope.decrypt(bytes(record["response_body"]), body_aad(record["id"]))
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["response_headers"]]
     headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
     await send(cast(Message, {"type": "http.response.start", "status": record["status_code"], "headers": headers}))
@@ -121,19 +145,24 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if raw_key is None:
             await next_app(scope, receive, send)
             return
+        request: Request[Any, Any, Any] = Request(scope, receive)
         key = raw_key.decode("latin-1")
         if not _KEY.match(key):
             detail = "Idempotency-Key must be 1-200 visible ASCII characters"
-            await _send_problem(send, 400, "invalid-idempotency-key", "Invalid Idempotency-Key", detail)
+            await _send_problem(request, send, 400, "invalid-idempotency-key", "Invalid Idempotency-Key", detail)
             return
-        body = await _read_body(receive)
-        scoped_key = f"{_caller(scope)}:POST {scope['path']}:{key}"
+        caller, owner = await _caller(request)
+        body = await _read_body(request, receive)
+        if body is None:
+            return  # the client went away before its request was whole: nothing to run or keep
+        scoped_key = f"{caller}:POST {scope['path']}:{key}"
         request_hash = hashlib.sha256(body).hexdigest()
+        envelope: Envelope = request.app.state.envelope
         try:
-            record = IdempotencyRecord(scoped_key=scoped_key, request_hash=request_hash)
+            record = IdempotencyRecord(scoped_key=scoped_key, request_hash=request_hash, user=owner)
             await record.save()
         except UniqueViolationError:
-            await self._answer_existing(send, scoped_key, request_hash)
+            await self._answer_existing(request, send, scoped_key, request_hash, envelope)
             return
 
         replayed = False
@@ -148,19 +177,20 @@ class IdempotencyMiddleware(ASGIMiddleware):
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
 
         async def settle() -> None:
-            """Store the answer (below 500) or release the key (5xx), once. Settled only when
-            that write succeeded: if it fails, the crash path below releases the key."""
+            """Store the answer of a create that went through, or release the key (4xx, 5xx), once.
+            Settled only when that write succeeded: if it fails, the crash path below releases it."""
             if captured["settled"]:
                 return
-            if captured["status"] >= 500:
+            if captured["status"] >= 400:
                 await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
                 captured["settled"] = True
                 return
+            stored = envelope.encrypt(b"".join(captured["body"]), body_aad(record.id))
             await IdempotencyRecord.update(
                 {
                     IdempotencyRecord.status_code: captured["status"],
                     IdempotencyRecord.response_headers: captured["headers"],
-                    IdempotencyRecord.response_body: b"".join(captured["body"]),
+                    IdempotencyRecord.response_body: stored,
                 }
             ).where(IdempotencyRecord.id == record.id)
             captured["settled"] = True
@@ -189,15 +219,27 @@ class IdempotencyMiddleware(ASGIMiddleware):
             raise
         await settle()  # an app that sent no final body part
 
-    async def _answer_existing(self, send: Send, scoped_key: str, request_hash: str) -> None:
-        rows = await IdempotencyRecord.select().where(IdempotencyRecord.scoped_key == scoped_key).output(load_json=True)
+    async def _answer_existing(
+        self, request: Request[Any, Any, Any], send: Send, scoped_key: str, request_hash: str, envelope: Envelope
+    ) -> None:
+        rows = (
+            await IdempotencyRecord.select(
+                IdempotencyRecord.id,
+                IdempotencyRecord.request_hash,
+                IdempotencyRecord.status_code,
+                IdempotencyRecord.response_headers,
+                IdempotencyRecord.response_body,
+            )
+            .where(IdempotencyRecord.scoped_key == scoped_key)
+            .output(load_json=True)
+        )
         if not rows:  # released by a failed first attempt in between: ask the client to retry
-            await _send_problem(send, 409, "idempotency-conflict", "Retry the request", "Please retry", retry=True)
+            await _send_problem(request, send, 409, "idempotency-conflict", "Retry the request", "Please retry", True)
         elif rows[0]["request_hash"] != request_hash:
             detail = "This Idempotency-Key was used with a different request body"
-            await _send_problem(send, 422, "idempotency-key-reused", "Idempotency-Key reused", detail)
+            await _send_problem(request, send, 422, "idempotency-key-reused", "Idempotency-Key reused", detail)
         elif rows[0]["status_code"] is None:
             detail = "The first request with this Idempotency-Key is still being processed"
-            await _send_problem(send, 409, "idempotency-in-progress", "Request in progress", detail, retry=True)
+            await _send_problem(request, send, 409, "idempotency-in-progress", "Request in progress", detail, True)
         else:
-            await _replay(send, rows[0])
+            await _replay(send, rows[0], envelope)

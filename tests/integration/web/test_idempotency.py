@@ -1,14 +1,24 @@
 """Idempotency-Key on create endpoints (SPEC §4), exercised through POST /auth/register."""
 
 import asyncio
+import contextlib
+from typing import Any
 
 import httpx
+import msgspec
+import redis.asyncio as aioredis
 
 from backend.db.engine import DB
 from backend.db.tables import IdempotencyRecord, User
-from tests import factories
+from backend.lib.encryption import Envelope
+from backend.settings import Settings
+from backend.web.problems import Problem
+from tests import ai_fixtures, factories
+from tests.integration.ai.conftest import parsed_resume
 
 URL = "/api/v1/auth/register"
+APPLICATIONS = "/api/v1/applications"
+TOKENS = "/api/v1/me/tokens"
 
 
 def _body(email: str = "idem@example.com") -> dict:
@@ -40,13 +50,19 @@ async def test_without_a_key_a_retry_runs_again(client: httpx.AsyncClient) -> No
     assert (await client.post(URL, json=_body())).status_code == 409
 
 
-async def test_client_errors_are_replayed_too(client: httpx.AsyncClient) -> None:
+async def test_a_refused_request_leaves_its_key_free_for_the_corrected_one(client: httpx.AsyncClient) -> None:
+    """Bad input changes nothing, not even the key: the corrected body is created under the same key
+    (a stored 422 would answer it "key reused")."""
     headers = {"Idempotency-Key": "key-3"}
     bad = {"email": "not-an-email", "password": factories.PASSWORD, "full_name": "X"}
     first = await client.post(URL, json=bad, headers=headers)
     second = await client.post(URL, json=bad, headers=headers)
     assert first.status_code == second.status_code == 422
-    assert second.json() == first.json()
+    assert second.json() == first.json() and "idempotent-replayed" not in second.headers
+    assert await IdempotencyRecord.count() == 0
+    corrected = await client.post(URL, json=_body(), headers=headers)
+    assert corrected.status_code == 201, corrected.text
+    assert await User.count() == 1
 
 
 async def test_a_retry_sent_the_moment_the_answer_arrives_is_replayed(client: httpx.AsyncClient) -> None:
@@ -100,17 +116,18 @@ async def test_a_malformed_key_is_refused_and_nothing_is_stored(client: httpx.As
     assert await User.count() == 0 and await IdempotencyRecord.count() == 0
 
 
-async def test_keys_are_scoped_per_caller(client: httpx.AsyncClient, app_url: str) -> None:
-    """The same key from two signed-in users creates for each (it is their key, not a global one)."""
-    alice = await factories.account(client)
-    bob = await factories.account(client)
-    assert alice.user_id != bob.user_id
-    stored = await IdempotencyRecord.count()
-    for who in (alice, bob):
+async def test_keys_are_scoped_per_caller(client: httpx.AsyncClient) -> None:
+    """The same key and body from two signed-in users creates for each (it is their key, not a global one)."""
+    ids = []
+    for _ in range(2):
+        who = await factories.account(client)
         headers = {**who.headers, "Idempotency-Key": "shared"}
-        await client.post(URL, json=_body(f"for-{who.user_id[:8]}@example.com"), headers=headers)
-    assert await IdempotencyRecord.count() == stored + 2
-    assert await User.count() == 4
+        sent = await client.post(APPLICATIONS, json={"company": "Acme", "role": "Dev"}, headers=headers)
+        assert sent.status_code == 201, sent.text
+        assert "idempotent-replayed" not in sent.headers
+        ids.append(sent.json()["id"])
+    assert ids[0] != ids[1]
+    assert await IdempotencyRecord.count() == 2
 
 
 async def test_concurrent_retries_with_one_key_create_exactly_once(client: httpx.AsyncClient) -> None:
@@ -147,3 +164,195 @@ async def test_integrations_on_one_address_never_get_each_others_answers(client:
     for token, app_id in zip(tokens, answers, strict=True):
         mine = await client.get("/api/v1/applications", headers={"Authorization": f"Bearer {token}"})
         assert [a["id"] for a in mine.json()["items"]] == [app_id]
+
+
+# --- the body is read no further than the route's limit --------------------------------------------
+
+
+def _head(path: str, *lines: str) -> bytes:
+    fields = ["Host: test", "Content-Type: application/json", "Idempotency-Key: big", *lines]
+    return (f"POST {path} HTTP/1.1\r\n" + "".join(f"{field}\r\n" for field in fields) + "\r\n").encode()
+
+
+async def _answer(reader: asyncio.StreamReader) -> tuple[int, dict[str, Any]]:
+    """Status and JSON body of the HTTP/1.1 answer on a raw connection."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    fields = dict(line.lower().split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
+    body = await reader.readexactly(int(fields["content-length"]))
+    return int(head.split(" ", 2)[1]), msgspec.json.decode(body)
+
+
+def _address(app_url: str) -> tuple[str, int]:
+    host, port = app_url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+async def test_a_body_over_the_limit_is_a_413_and_nothing_is_stored(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    body = {**_body(), "full_name": "x" * settings.app.max_body_bytes}
+    response = await client.post(URL, json=body, headers={"Idempotency-Key": "too-big"})
+    assert response.status_code == 413
+    assert response.json()["type"].endswith(":payload-too-large") and response.json()["instance"] == URL
+    without_key = await client.post(URL, json=body)  # the same answer as Litestar's own check
+    assert (without_key.status_code, without_key.json()) == (413, response.json())
+    assert await IdempotencyRecord.count() == 0 and await User.count() == 0
+
+
+async def test_a_larger_content_length_is_refused_before_any_body_is_read(app_url: str, settings: Settings) -> None:
+    """No byte of the body is ever sent: the answer can only come from the announced length."""
+    reader, writer = await asyncio.open_connection(*_address(app_url))
+    try:
+        writer.write(_head(URL, f"Content-Length: {settings.app.max_body_bytes + 1}"))
+        await writer.drain()
+        status, problem = await asyncio.wait_for(_answer(reader), timeout=10)
+    finally:
+        writer.close()
+    assert status == 413 and problem["type"].endswith(":payload-too-large")
+    assert await IdempotencyRecord.count() == 0
+
+
+async def test_a_chunked_body_that_never_ends_is_cut_off_at_the_limit(app_url: str, settings: Settings) -> None:
+    """A chunked upload that never sends its last chunk gets its 413 once it passes the limit,
+    while it is still being sent (read whole, 64 times the limit would be buffered and the
+    request would wait for its end forever)."""
+    chunk = b"x" * 65536
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    sent = 0
+    reader, writer = await asyncio.open_connection(*_address(app_url))
+
+    async def feed() -> None:
+        nonlocal sent
+        writer.write(_head(URL, "Transfer-Encoding: chunked"))
+        while sent < 64 * settings.app.max_body_bytes:  # never the final chunk
+            writer.write(frame)
+            await writer.drain()
+            sent += len(chunk)
+
+    feeder = asyncio.create_task(feed())
+    try:
+        status, problem = await asyncio.wait_for(_answer(reader), timeout=20)
+        assert not feeder.done(), f"the whole {sent} bytes were taken before the answer"
+    finally:
+        feeder.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await feeder
+        writer.close()
+    assert status == 413 and problem["type"].endswith(":payload-too-large")
+    assert await IdempotencyRecord.count() == 0
+
+
+# --- a stored answer goes only to a caller whose credentials are valid now -------------------------
+
+TOKEN_BODY = {"name": "sheet", "scopes": ["read", "write"]}
+
+
+async def test_an_ended_session_gets_the_handlers_401_not_the_stored_answer(client: httpx.AsyncClient) -> None:
+    owner = await factories.account(client)
+    headers = {**owner.headers, "Idempotency-Key": "pat-1"}
+    made = await client.post(TOKENS, json=TOKEN_BODY, headers=headers)
+    assert made.status_code == 201, made.text
+    assert (await client.post("/api/v1/auth/logout", json={"refresh_token": owner.refresh_token})).status_code == 204
+
+    retried = await client.post(TOKENS, json=TOKEN_BODY, headers=headers)
+    without_key = await client.post(TOKENS, json=TOKEN_BODY, headers=owner.headers)
+    assert (await client.get("/api/v1/me", headers=owner.headers)).status_code == 401
+    assert retried.status_code == 401 and "idempotent-replayed" not in retried.headers
+    assert made.json()["token"] not in retried.text
+    assert retried.json() == without_key.json()
+    assert retried.headers["www-authenticate"] == without_key.headers["www-authenticate"]
+
+    again = await factories.login(client, owner.email)  # a live session of the same user: its answer
+    headers = {"Authorization": f"Bearer {again['access_token']}", "Idempotency-Key": "pat-1"}
+    replayed = await client.post(TOKENS, json=TOKEN_BODY, headers=headers)
+    assert replayed.status_code == 201 and replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == made.json()
+
+
+async def test_a_revoked_personal_token_gets_the_handlers_401_not_the_stored_answer(
+    client: httpx.AsyncClient,
+) -> None:
+    owner = await factories.account(client)
+    made = await client.post(TOKENS, json=TOKEN_BODY, headers=owner.headers)
+    pat = {"Authorization": f"Bearer {made.json()['token']}"}
+    body = {"company": "Acme", "role": "Dev"}
+    created = await client.post(APPLICATIONS, json=body, headers={**pat, "Idempotency-Key": "from-the-sheet"})
+    assert created.status_code == 201, created.text
+    revoked = await client.delete(f"{TOKENS}/{made.json()['id']}", headers=owner.headers)
+    assert revoked.status_code == 204
+
+    retried = await client.post(APPLICATIONS, json=body, headers={**pat, "Idempotency-Key": "from-the-sheet"})
+    without_key = await client.post(APPLICATIONS, json=body, headers=pat)
+    assert retried.status_code == 401 and "idempotent-replayed" not in retried.headers
+    assert retried.json() == without_key.json()
+
+
+# --- stored answers are encrypted and belong to their user -----------------------------------------
+
+
+async def test_a_stored_answer_is_encrypted_at_rest(client: httpx.AsyncClient, settings: Settings) -> None:
+    """The answer of POST /me/tokens holds the token's secret: only ciphertext is stored."""
+    owner = await factories.account(client)
+    made = await client.post(TOKENS, json=TOKEN_BODY, headers={**owner.headers, "Idempotency-Key": "pat-2"})
+    assert made.status_code == 201, made.text
+    rows = await IdempotencyRecord.select(IdempotencyRecord.user, IdempotencyRecord.response_body)
+    assert len(rows) == 1 and str(rows[0]["user"]) == owner.user_id
+    stored = bytes(rows[0]["response_body"])
+    assert made.json()["token"].encode() not in stored and b"ccp_" not in stored
+    assert Envelope.key_id(stored) == settings.encryption.active_kid
+
+
+async def test_erasing_the_account_erases_its_stored_answers(client: httpx.AsyncClient) -> None:
+    owner, other = await factories.account(client), await factories.account(client)
+    for who in (owner, other):
+        headers = {**who.headers, "Idempotency-Key": "erase-me"}
+        sent = await client.post(APPLICATIONS, json={"company": "Acme", "role": "Dev"}, headers=headers)
+        assert sent.status_code == 201, sent.text
+    assert await IdempotencyRecord.count() == 2
+    erased = await client.request("DELETE", "/api/v1/me", json={"password": owner.password}, headers=owner.headers)
+    assert erased.status_code == 204, erased.text
+    rows = await IdempotencyRecord.select(IdempotencyRecord.user)
+    assert [str(row["user"]) for row in rows] == [other.user_id]
+
+
+# --- "not now" is not kept ----------------------------------------------------------------------------
+
+LETTER = {"company": "Northwind Cloud", "role": "Senior Data Engineer", "job_description": ai_fixtures.DATA_JOB}
+
+
+async def test_a_429_is_not_kept_so_the_retry_after_the_wait_runs_again(
+    client: httpx.AsyncClient, redis: aioredis.Redis, settings: Settings
+) -> None:
+    owner = await factories.account(client)
+    await parsed_resume(settings, owner.user_id, ai_fixtures.marcus())
+    window = f"ai:rl:{owner.user_id}:m"  # the user's AI requests of this minute: all used
+    await redis.set(window, settings.ai.requests_per_minute, ex=60)
+    headers = {**owner.headers, "Idempotency-Key": "letter-1"}
+    refused = await client.post("/api/v1/cover-letters", json=LETTER, headers=headers)
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert await IdempotencyRecord.count() == 0
+
+    await redis.delete(window)  # the minute is over
+    retried = await client.post("/api/v1/cover-letters", json=LETTER, headers=headers)
+    assert retried.status_code == 202, retried.text
+    assert "idempotent-replayed" not in retried.headers
+    replayed = await client.post("/api/v1/cover-letters", json=LETTER, headers=headers)
+    assert replayed.headers["idempotent-replayed"] == "true" and replayed.json() == retried.json()
+
+
+# --- the middleware's own problems look like every other ----------------------------------------------
+
+
+async def test_the_middlewares_own_problems_are_like_every_other(client: httpx.AsyncClient) -> None:
+    await client.post(URL, json=_body(), headers={"Idempotency-Key": "k"})
+    answers = [
+        await client.post(URL, json=_body(), headers={"Idempotency-Key": "x" * 201}),  # 400
+        await client.post(URL, json=_body("other@example.com"), headers={"Idempotency-Key": "k"}),  # 422
+        await client.post(URL, json={"email": 1}),  # 422 from the exception handlers, for comparison
+    ]
+    assert [answer.status_code for answer in answers] == [400, 422, 422]
+    for answer in answers:
+        assert answer.headers["content-type"] == answers[-1].headers["content-type"]
+        problem = msgspec.json.decode(answer.content, type=Problem)
+        assert problem.instance == URL
+        assert answer.content == msgspec.json.encode(problem)  # the same encoder, byte for byte
