@@ -108,3 +108,18 @@ async def test_the_api_probes_and_every_monitored_metric_exist(client: httpx.Asy
     assert dashboards and len(used) >= 8
     missing = {_family(name) for name in used} - exported
     assert not missing, f"monitored but not exported: {sorted(missing)}"
+
+
+def test_the_public_edge_routes_the_app_but_refuses_metrics() -> None:
+    ingresses = [doc for doc in RESOURCES if doc["kind"] == "Ingress"]
+    routed = {
+        (rule["host"], path["path"], path["pathType"]): doc["metadata"].get("annotations", {})
+        for doc in ingresses
+        for rule in doc["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    hosts = {host for host, _, _ in routed}
+    for host in hosts:  # the exact path wins over the `/` prefix on the same host (ingress-nginx)
+        assert "denylist-source-range" not in str(routed[(host, "/", "Prefix")])
+        denied = routed[(host, "/metrics", "Exact")]["nginx.ingress.kubernetes.io/denylist-source-range"]
+        assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}
