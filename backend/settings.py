@@ -459,7 +459,7 @@ def _from_env(env: Mapping[str, str]) -> Settings:
         worker=WorkerSettings(
             queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
             consumer_group=env.get("TASK_CONSUMER_GROUP", worker_defaults.consumer_group),
-            stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen),
+            stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen, minimum=1),
             idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms, minimum=100),
             max_retries=_int(env, "TASK_MAX_RETRIES", worker_defaults.max_retries),
         ),

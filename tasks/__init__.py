@@ -2,7 +2,9 @@
 processes, and one module per task family.
 
 - tasks.broker      build_broker(settings) / worker_broker(); TASK_MODULES (add new task modules here)
-- tasks.stream      HardenedStreamBroker (reclaim, reconnect, dead-letter, delays, bounded stream)
+- tasks.stream      HardenedStreamBroker (reclaim, reconnect, dead-letter, delays, capped stream)
+- tasks.upkeep      the bounds kept by the reclaim round (stream trim, dead letters, dead consumers)
+- tasks.receiver    the worker's receiver: a message taskiq's receiver raises on is dead-lettered
 - tasks.middleware  retries with exponential backoff, terminal dead-letter, log context
 - tasks.resources   worker startup/shutdown hooks and the TaskiqDepends providers
 - tasks.outbox_relay the loop in each worker process that sends `task_outbox` rows to the broker

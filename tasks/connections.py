@@ -9,3 +9,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # What a Redis restart or failover looks like to a client; NOGROUP (data lost) is a ResponseError.
 OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ResponseError, OSError)
+
+
+class StreamFull(Exception):
+    """A send was refused: the task stream already holds its cap of unfinished entries (backpressure).
+
+    Nothing was written. The outbox relay keeps the row pending and tries again; a direct `kiq()`
+    caller gets it as the cause of taskiq's SendTaskError.
+    """

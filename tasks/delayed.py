@@ -4,6 +4,10 @@ A Redis stream has no "deliver later", and upstream RedisStreamBroker ignores th
 retry would run again at once, no backoff). A delayed message waits in the sorted set
 `<queue>:delayed` scored by its due time; each worker's keeper moves due messages into the stream
 with one Lua script, so the move is atomic (never lost, never doubled) and survives worker crashes.
+
+Nothing here trims: a due message was accepted once already (it is the retry of a task that ran),
+so it enters the stream even past the send cap (tasks.stream), and the set holds at most one entry
+per task waiting for its retry.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-# KEYS[1] sorted set, KEYS[2] stream; ARGV: now (epoch s), batch size, stream maxlen.
+# KEYS[1] sorted set, KEYS[2] stream; ARGV: now (epoch s), batch size.
 # Returns {moved, earliest remaining due time or false}.
 MOVE_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, data in ipairs(due) do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'data', data)
+  redis.call('XADD', KEYS[2], '*', 'data', data)
   redis.call('ZREM', KEYS[1], data)
 end
 local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
@@ -44,8 +48,8 @@ async def hold(conn: Redis, queue: str, data: bytes, delay: float) -> None:
     await conn.zadd(delayed_key(queue), {data: time.time() + delay})
 
 
-async def release_due(conn: Redis, queue: str, *, maxlen: int, batch: int = 100) -> float | None:
+async def release_due(conn: Redis, queue: str, *, batch: int = 100) -> float | None:
     """Move every due message of `queue` into its stream; return when the next one falls due."""
     script = conn.register_script(MOVE_DUE)
-    _moved, earliest = await script(keys=[delayed_key(queue), queue], args=[time.time(), batch, maxlen])
+    _moved, earliest = await script(keys=[delayed_key(queue), queue], args=[time.time(), batch])
     return float(earliest) if earliest is not None else None

@@ -67,7 +67,7 @@ class Keeper:
                 async with Redis(connection_pool=b.connection_pool) as conn:
                     while True:
                         await self._renew(conn)
-                        due = await delayed.release_due(conn, b.queue_name, maxlen=b.stream_maxlen)
+                        due = await delayed.release_due(conn, b.queue_name)
                         wait = self.tick if due is None else max(0.01, min(self.tick, due - time.time()))
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), wait)

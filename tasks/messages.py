@@ -1,15 +1,19 @@
 """What a stream entry is worth running, and what a dead-letter record holds (pure, no I/O).
 
 A stream entry is run only if it has a `data` field that taskiq's formatter can parse into a
-message naming a task this worker knows. Anything else is acknowledged and moved to the bounded
-stream `<queue>:dead` with a reason: upstream taskiq-redis 1.2.4 never acks such entries (measured),
-so they sit in the pending list forever and are redelivered on every reclaim.
+message naming a task this worker knows, with labels taskiq's receiver accepts. Anything else is
+acknowledged and moved to the bounded stream `<queue>:dead` with a reason. (Upstream taskiq-redis
+1.2.4's listener crashes on an entry without `data` (KeyError) and dies; taskiq 0.13's receiver acks
+an unparseable or unknown message but only logs it, and never acks one whose `ack_type` label it
+rejects: that ValueError is raised outside its try block, so the entry stays pending.)
 
 Dead-letter reasons (the `reason` field of a `<queue>:dead` entry):
-- `unparseable`         no `data` field, or bytes the formatter cannot load
+- `unparseable`         no `data` field, bytes the formatter cannot load, or labels the receiver rejects
 - `unknown_task`        the message names a task no imported module registered
 - `too_many_deliveries` delivered more than `max_deliveries` times (a message that kills workers)
-- `trimmed`             pending, but its body was trimmed away by `maxlen` before it ran
+- `trimmed`             pending, but its body was deleted from the stream (by hand, or by an old
+                        version that trimmed by MAXLEN) before it ran
+- `receiver_error`      taskiq's receiver raised for this message outside the task (tasks.receiver)
 - `retries_exhausted`   the task failed on every attempt (terminal state, see tasks.middleware)
 - `failed`              the task failed and is not retried (its labels opt out of retries)
 """
@@ -22,6 +26,7 @@ from typing import Any
 
 import msgspec
 from taskiq.abc.formatter import TaskiqFormatter
+from taskiq.acks import parse_acknowledge_type
 from taskiq.message import TaskiqMessage
 
 UNPARSEABLE = "unparseable"
@@ -30,6 +35,7 @@ TOO_MANY_DELIVERIES = "too_many_deliveries"
 TRIMMED = "trimmed"
 RETRIES_EXHAUSTED = "retries_exhausted"
 FAILED = "failed"
+RECEIVER_ERROR = "receiver_error"
 
 # One stream entry as redis-py returns it: (id, fields); fields are None when the body is gone.
 Entry = tuple[bytes, dict[bytes, bytes] | None]
@@ -57,12 +63,30 @@ def classify(
         return Verdict(UNPARSEABLE, "the entry has no 'data' field")
     try:
         message = formatter.loads(data)
-        message.parse_labels()  # the receiver does this too; bad label types must not crash it
     except Exception as exc:
         return Verdict(UNPARSEABLE, f"{type(exc).__name__}: {exc}"[:MAX_DETAIL])
+    try:
+        message.parse_labels()  # the receiver does this too; bad label types must not crash it
+        if (ack_type := message.labels.get("ack_type")) is not None:
+            parse_acknowledge_type(ack_type)  # the receiver raises on a bad one without acking
+    except Exception as exc:
+        detail = f"{type(exc).__name__}: {exc}"[:MAX_DETAIL]
+        return Verdict(UNPARSEABLE, detail, message.task_name, message.task_id)
     if find_task(message.task_name) is None:
         return Verdict(UNKNOWN_TASK, "no worker module registers this task", message.task_name, message.task_id)
     return message
+
+
+def identify(fields: Mapping[bytes, bytes] | None, formatter: TaskiqFormatter) -> tuple[str, str]:
+    """(task name, task id) of an entry whose message parses, else ("", ""): for dead-letter records."""
+    data = (fields or {}).get(b"data")
+    if data is None:
+        return "", ""
+    try:
+        message = formatter.loads(data)
+    except Exception:
+        return "", ""
+    return message.task_name, message.task_id
 
 
 def dead_letter_fields(

@@ -12,6 +12,9 @@ worker's hooks in tasks.resources), makes sure each reaches the broker:
   failed, commits what was sent before it, and backs off exponentially up to `max_backoff`
   (no crash, no busy loop); the rows stay pending and go out when Redis is back. Postgres being
   down is waited out the same way;
+- a full task stream (StreamFull: TASK_STREAM_MAXLEN unfinished tasks, e.g. workers down) ends
+  the batch without marking the row: it commits what was sent and polls again after `interval`.
+  This is the backlog's bound: past the cap, new work waits in Postgres, not in Redis memory;
 - any other send error (a row that cannot be serialised) is recorded on that row, which stays
   pending, and the batch goes on.
 
@@ -43,7 +46,7 @@ from taskiq.kicker import AsyncKicker
 from backend.db.engine import DB
 from backend.db.tables import TaskOutbox
 from backend.lib import outbox
-from tasks.connections import OUTAGES
+from tasks.connections import OUTAGES, StreamFull
 
 logger = logging.getLogger("tasks.outbox")
 
@@ -81,6 +84,7 @@ class OutboxRelay:
         self._nudge = asyncio.Event()  # set by a NOTIFY or by stop(): ends the current sleep
         self._listener: Any = None  # the asyncpg connection that LISTENs to outbox.CHANNEL
         self._task: asyncio.Task[None] | None = None
+        self._full = False  # the last batch stopped at a full stream (logged once per episode)
 
     def start(self) -> None:
         if self._task is None:
@@ -156,6 +160,11 @@ class OutboxRelay:
                 try:
                     await self._send(row["task_name"], _kwargs(row["kwargs"]))
                 except Exception as exc:
+                    if _is_full(exc):
+                        if not self._full:
+                            logger.warning("task stream full (TASK_STREAM_MAXLEN); outbox rows wait for room")
+                        self._full = True
+                        break
                     await _record_failure(row["id"], self._describe(exc))
                     if _is_outage(exc):
                         outage = exc
@@ -163,6 +172,7 @@ class OutboxRelay:
                     logger.error("outbox row %s (%s) cannot be sent: %s", row["id"], row["task_name"], exc)
                     continue
                 sent.append(row["id"])
+                self._full = False
             if sent:
                 await TaskOutbox.raw(
                     "UPDATE task_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY({})", sent
@@ -199,6 +209,11 @@ def _kwargs(raw: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"outbox kwargs must be a JSON object, got {type(value).__name__}")
     return value
+
+
+def _is_full(exc: BaseException) -> bool:
+    """The send was refused by the stream's cap (backpressure), not failed."""
+    return isinstance(exc, StreamFull) or isinstance(exc.__cause__, StreamFull)
 
 
 def _is_outage(exc: BaseException) -> bool:

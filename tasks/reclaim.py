@@ -7,8 +7,15 @@ reclaims, under a lock that expires on its own.
 
 XPENDING (IDLE filter) + XCLAIM is used instead of XAUTOCLAIM because it tells us, per message, how
 often it was delivered (a message that keeps killing workers is dead-lettered, not retried forever)
-and which pending entries lost their body to `maxlen` trimming (Redis 6.2 keeps them pending and
-returns nil for them forever; they are acked and dead-lettered as `trimmed`).
+and which pending entries lost their body (Redis 6.2 keeps them pending and returns nil for them
+forever, Redis 7 silently drops them from the pending list on XCLAIM; they are acked and
+dead-lettered as `trimmed`). Whether a candidate is still pending and still has its body is read
+in one transaction before the claim, so an entry its owner acked and deleted meanwhile is not
+mistaken for a trimmed one.
+
+A message this consumer is running is never reclaimed, even when it idled out because a task
+blocked the event loop past the idle timeout (it would run twice in the same worker, measured).
+The same round, under the same lock, keeps the broker's keys bounded (tasks.upkeep).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError
 
 from tasks import messages as msgs
+from tasks import upkeep
+from tasks.connections import OUTAGES
 from tasks.messages import Entry
 
 if TYPE_CHECKING:  # only for annotations; the broker imports this module
@@ -52,6 +61,12 @@ class Reclaimer:
         if not await lock.acquire(blocking=False):
             return []
         try:
+            try:
+                await upkeep.run(conn, b)
+            except Exception as exc:  # a bound not kept this round must not stop reclaiming
+                if isinstance(exc, OUTAGES):
+                    raise
+                logger.exception("stream upkeep failed; reclaiming anyway")
             return await self._reclaim(conn)
         finally:
             with contextlib.suppress(LockError):  # expired while we worked: nothing to release
@@ -64,12 +79,19 @@ class Reclaimer:
         pending = cast(list[dict[str, Any]], found)
         if len(pending) == self.batch:
             self._last = float("-inf")  # a dead worker left more: go on next turn, not next period
+        mine = b.keeper.in_flight  # running here: renewed late because the loop was blocked
+        ids = [cast(bytes, item["message_id"]) for item in pending if item["message_id"] not in mine]
+        delivered = {cast(bytes, item["message_id"]): int(item["times_delivered"]) for item in pending}
         candidates: list[Any] = []
-        for item in pending:
-            msg_id, delivered = cast(bytes, item["message_id"]), int(item["times_delivered"])
-            if delivered >= self.max_deliveries:
-                verdict = msgs.Verdict(msgs.TOO_MANY_DELIVERIES, f"delivered {delivered} times without an ack")
-                await b.bury(conn, msg_id, verdict, await _body(conn, b.queue_name, msg_id))
+        for msg_id, still_pending, body in await _snapshot(conn, b.queue_name, b.consumer_group_name, ids):
+            if not still_pending:
+                continue  # acked (and deleted) by its owner since XPENDING
+            if body is None:
+                await b.bury(conn, msg_id, msgs.Verdict(msgs.TRIMMED, "deleted from the stream before it ran"), None)
+            elif delivered[msg_id] >= self.max_deliveries:
+                name, task_id = msgs.identify(body, b.formatter)
+                detail = f"delivered {delivered[msg_id]} times without an ack"
+                await b.bury(conn, msg_id, msgs.Verdict(msgs.TOO_MANY_DELIVERIES, detail, name, task_id), body)
             else:
                 candidates.append(msg_id)
         if not candidates:
@@ -77,17 +99,27 @@ class Reclaimer:
         claimed = cast(
             list[Entry], await conn.xclaim(b.queue_name, b.consumer_group_name, b.consumer_name, idle, candidates)
         )
-        live = [(msg_id, fields) for msg_id, fields in claimed if msg_id is not None]
-        for msg_id in set(candidates) - {msg_id for msg_id, _ in live}:
-            # Not returned: another worker claimed it first, or its body was trimmed away.
-            if await _body(conn, b.queue_name, msg_id) is None:
-                await b.bury(conn, msg_id, msgs.Verdict(msgs.TRIMMED, "trimmed by maxlen before it ran"), None)
+        # Another worker may have claimed some first; entries without a body (Redis 6.2) were
+        # buried above unless deleted in between: they idle out again and are buried next round.
+        live: list[Entry] = [(m, fields) for m, fields in claimed if m is not None and fields is not None]
         if live:
             logger.warning("reclaimed %d message(s) idle for over %d ms", len(live), idle)
         return live
 
 
-async def _body(conn: Redis, queue: str, msg_id: bytes) -> dict[bytes, bytes] | None:
-    """The fields of stream entry `msg_id`, or None when it no longer exists."""
-    found = cast(list[Entry], await conn.xrange(queue, msg_id, msg_id))
-    return found[0][1] if found else None
+async def _snapshot(
+    conn: Redis, queue: str, group: str, ids: list[bytes]
+) -> list[tuple[bytes, bool, dict[bytes, bytes] | None]]:
+    """(id, still pending, body or None) for each id, read atomically."""
+    if not ids:
+        return []
+    async with conn.pipeline(transaction=True) as pipe:
+        for msg_id in ids:
+            pipe.xpending_range(queue, group, msg_id, msg_id, 1)
+            pipe.xrange(queue, msg_id, msg_id)
+        replies = await pipe.execute()
+    out: list[tuple[bytes, bool, dict[bytes, bytes] | None]] = []
+    for i, msg_id in enumerate(ids):
+        found = cast(list[Entry], replies[2 * i + 1])
+        out.append((msg_id, bool(replies[2 * i]), found[0][1] if found else None))
+    return out

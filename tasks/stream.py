@@ -6,13 +6,23 @@ Defects of RedisStreamBroker in taskiq-redis 1.2.4 (measured) and what this clas
   under a lock that expires (upstream's had no timeout) (tasks.reclaim);
 - a Redis restart raised out of `listen` and crashed the worker → `listen` reconnects with capped
   exponential backoff and recreates the consumer group if Redis lost its data;
-- unknown or unparseable entries were never acked → acked and dead-lettered (tasks.messages);
+- an entry without a `data` field crashed the listener → unrunnable entries are acked and
+  dead-lettered (tasks.messages), and so is a message the receiver raises on (tasks.receiver);
 - the `delay` label was ignored, so retries had no backoff → delayed messages wait in Redis and
   are moved into the stream when due (tasks.delayed);
 - a task running longer than the idle timeout was handed to a second worker while still running
-  → in-flight messages are renewed (tasks.keeper).
-The stream and the dead-letter stream are bounded by `maxlen` with approximate trimming.
-Delivery stays at-least-once, so every task must be idempotent (SPEC §6).
+  → in-flight messages are renewed (tasks.keeper), and the reclaimer never claims a message this
+  consumer is running;
+- `maxlen` trimmed by id, delivered or not: with no worker running, 1000 sends and MAXLEN 100 left
+  109 entries and 891 tasks silently lost → no trimming on send. An acked entry is deleted with its
+  ack (XACK + XDEL, one transaction), the maintenance round trims below the oldest entry any group
+  still needs (tasks.upkeep), and `maxlen` is a cap on unfinished entries: a send to a stream
+  holding `maxlen` entries is refused with StreamFull (the outbox keeps its rows until there is
+  room). The dead-letter stream is bounded by count and age; what it drops is logged and counted.
+Delivery stays at-least-once, so every task must be idempotent (SPEC §6). A task must never block
+the event loop for longer than the idle timeout (CPU work goes to a thread or a subprocess, as the
+resume parser does): while the loop is blocked nothing renews its message, so another worker may
+reclaim and run it a second time.
 """
 
 from __future__ import annotations
@@ -35,7 +45,7 @@ from taskiq_redis import RedisStreamBroker
 from backend.lib import redis_client
 from tasks import delayed
 from tasks import messages as msgs
-from tasks.connections import OUTAGES
+from tasks.connections import OUTAGES, StreamFull
 from tasks.keeper import Keeper
 from tasks.messages import Entry
 from tasks.reclaim import Reclaimer
@@ -43,6 +53,22 @@ from tasks.reclaim import Reclaimer
 logger = logging.getLogger("tasks.broker")
 
 _EMPTY = msgs.Verdict(msgs.UNPARSEABLE, "empty entry")
+
+# KEYS[1] stream, KEYS[2] stats hash; ARGV: cap, data. The new id, or false when the stream is full.
+ADD_CAPPED = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], 'sends_refused', 1)
+  return false
+end
+return redis.call('XADD', KEYS[1], '*', 'data', ARGV[2])
+"""
+
+
+class StreamMessage(AckableMessage):
+    """An AckableMessage that remembers its stream entry, so a receiver failure can bury it."""
+
+    msg_id: bytes
+    task_id: str = ""
 
 
 def _consumer_name() -> str:
@@ -65,7 +91,12 @@ class HardenedStreamBroker(RedisStreamBroker):
         max_task_seconds: float = 1800.0,
         xread_block_ms: int = 1000,
         max_backoff: float = 5.0,
+        dead_maxlen: int | None = None,
+        dead_max_age_seconds: float = 14 * 86400,
+        consumer_horizon_seconds: float = 3600.0,
     ) -> None:
+        if maxlen < 1:
+            raise ValueError(f"maxlen must be at least 1 (the most unfinished entries the stream holds), got {maxlen}")
         super().__init__(
             url,
             queue_name=queue_name,
@@ -74,8 +105,7 @@ class HardenedStreamBroker(RedisStreamBroker):
             # "0", not "$": a group created after tasks were queued (first deploy, Redis data
             # loss) must still deliver them.
             consumer_id="0",
-            maxlen=maxlen,
-            approximate=True,
+            maxlen=None,  # upstream's trim-on-send drops undelivered entries; see tasks.upkeep
             idle_timeout=idle_reclaim_ms,
             xread_block=xread_block_ms,
             xread_count=10,
@@ -84,7 +114,11 @@ class HardenedStreamBroker(RedisStreamBroker):
             **redis_client.resilient_options(),
         )
         self.dead_queue = f"{queue_name}:dead"
+        self.stats_key = f"{queue_name}:stats"  # counters: sends_refused, dead_letters_dropped
         self.stream_maxlen = maxlen
+        self.dead_maxlen = maxlen if dead_maxlen is None else dead_maxlen
+        self.dead_max_age_seconds = dead_max_age_seconds
+        self.consumer_horizon_seconds = consumer_horizon_seconds
         self.max_backoff = max_backoff
         # Renew and reclaim well inside the idle timeout: a third of it, renewals at least every second.
         self.reclaim_every = min(12.0, max(0.1, idle_reclaim_ms / 3000))
@@ -95,20 +129,27 @@ class HardenedStreamBroker(RedisStreamBroker):
 
     # ---- every process -----------------------------------------------------------------------
     async def kick(self, message: BrokerMessage) -> None:
-        """Append to the bounded stream, or park in `<queue>:delayed` when the `delay` label is set."""
+        """Append to the stream, or park in `<queue>:delayed` when the `delay` label is set.
+
+        Raises StreamFull, writing nothing, when the stream already holds `maxlen` unfinished entries.
+        """
         queue = message.labels.get("queue_name") or self.queue_name
         async with Redis(connection_pool=self.connection_pool) as conn:
             if (delay := delayed.delay_of(message.labels)) > 0:
                 await delayed.hold(conn, queue, message.message, delay)
                 self.keeper.wake()  # in a worker, a retry may fall due before the next tick
-            else:
-                await conn.xadd(queue, {b"data": message.message}, maxlen=self.stream_maxlen, approximate=True)
+                return
+            added = await conn.register_script(ADD_CAPPED)(
+                keys=[queue, self.stats_key], args=[self.stream_maxlen, message.message]
+            )
+        if added is None:
+            raise StreamFull(f"{queue} holds {self.stream_maxlen} unfinished tasks (TASK_STREAM_MAXLEN)")
 
     async def dead_letter(self, verdict: msgs.Verdict, *, data: bytes | None, attempts: int = 0) -> None:
-        """Record a message that will not run again in the bounded `<queue>:dead` stream."""
+        """Record a message that will not run again in `<queue>:dead` (bounded by tasks.upkeep)."""
         fields = msgs.dead_letter_fields(verdict, data=data, consumer=self.consumer_name, attempts=attempts)
         async with Redis(connection_pool=self.connection_pool) as conn:
-            await conn.xadd(self.dead_queue, fields, maxlen=self.stream_maxlen, approximate=True)  # type: ignore[arg-type]
+            await conn.xadd(self.dead_queue, fields)  # type: ignore[arg-type]
 
     def release(self, task_id: str) -> None:
         """Give the running message of `task_id` back to the queue (unacked, redelivered later)."""
@@ -195,19 +236,38 @@ class HardenedStreamBroker(RedisStreamBroker):
             await self.bury(conn, msg_id, outcome if isinstance(outcome, msgs.Verdict) else _EMPTY, fields)
             return None
         self.keeper.running(outcome.task_id, msg_id)
-        return AckableMessage(data=fields[b"data"], ack=self._acker(msg_id, outcome.task_id))
+        return StreamMessage(
+            data=fields[b"data"], ack=self._acker(msg_id, outcome.task_id), msg_id=msg_id, task_id=outcome.task_id
+        )
 
-    async def bury(self, conn: Redis, msg_id: bytes, verdict: msgs.Verdict, fields: dict[bytes, bytes] | None) -> None:
-        """Dead-letter and ack one pending entry in one transaction (both or neither)."""
+    async def bury(
+        self, conn: Redis, msg_id: bytes, verdict: msgs.Verdict, fields: dict[bytes, bytes] | None, task_id: str = ""
+    ) -> None:
+        """Dead-letter, ack and delete one pending entry in one transaction (all or nothing)."""
         record = msgs.dead_letter_fields(
             verdict, data=(fields or {}).get(b"data"), source_id=msg_id, consumer=self.consumer_name
         )
         async with conn.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.dead_queue, record, maxlen=self.stream_maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xadd(self.dead_queue, record)  # type: ignore[arg-type]
             pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
+            pipe.xdel(self.queue_name, msg_id)
             await pipe.execute()
-        self.keeper.done(msg_id)
+        self.keeper.done(msg_id, task_id)
         logger.error("dead-lettered stream entry %s: %s %s", msg_id.decode(), verdict.reason, verdict.task_name)
+
+    async def reject(self, message: StreamMessage, exc: BaseException) -> None:
+        """Bury a message the receiver raised on, unless it was acked or given back meanwhile.
+
+        A message still renewed by the keeper would otherwise stay pending for `max_task_seconds`
+        and then be redelivered until `max_deliveries`: the same error every time.
+        """
+        if message.msg_id not in self.keeper.in_flight:
+            return  # acked (ack_type when_received), or released on purpose to be redelivered
+        name, task_id = msgs.identify({b"data": message.data}, self.formatter)
+        verdict = msgs.Verdict(msgs.RECEIVER_ERROR, f"{type(exc).__name__}: {exc}", name, task_id)
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            entry = {b"data": message.data}
+            await self.bury(conn, message.msg_id, verdict, entry, message.task_id)
 
     def _acker(self, msg_id: bytes, task_id: str) -> Callable[[], Awaitable[None]]:
         async def ack() -> None:
@@ -215,8 +275,11 @@ class HardenedStreamBroker(RedisStreamBroker):
             # comes back the entry is simply redelivered later (at-least-once).
             for attempt in range(5):
                 try:
-                    async with Redis(connection_pool=self.connection_pool) as conn:
-                        await conn.xack(self.queue_name, self.consumer_group_name, msg_id)
+                    async with Redis(connection_pool=self.connection_pool) as conn, conn.pipeline() as pipe:
+                        # Deleted with its ack: the stream holds only unfinished work (one group).
+                        pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
+                        pipe.xdel(self.queue_name, msg_id)
+                        await pipe.execute()
                     break
                 except Exception as exc:
                     logger.warning("ack of %s failed (%s); retrying", msg_id.decode(), type(exc).__name__)

@@ -5,8 +5,9 @@ on the broker from `tasks.broker:worker_broker`, importing every module of TASK_
 `--tasks-module` (tests use it to add test-only tasks). Any other option goes to `taskiq worker`
 unchanged, e.g. `--workers 1`, `--max-async-tasks 20`, `--log-level DEBUG`.
 
-Every worker child process also runs the outbox relay (tasks.outbox_relay), started and stopped by
-the startup/shutdown hooks in tasks.resources.
+Messages go through tasks.receiver.BuryingReceiver (taskiq's receiver; a message it raises on is
+dead-lettered, not left pending). Every worker child process also runs the outbox relay
+(tasks.outbox_relay), started and stopped by the startup/shutdown hooks in tasks.resources.
 
 Configuration comes from the environment (backend.settings): DATABASE_URL, REDIS_URL, TASK_QUEUE,
 TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON, DATA_DIR or S3_*
@@ -35,6 +36,7 @@ from backend.settings import Settings, SettingsError
 from tasks.broker import TASK_MODULES
 
 BROKER_FACTORY = "tasks.broker:worker_broker"
+RECEIVER = "tasks.receiver:BuryingReceiver"  # buries a message taskiq's receiver raises on
 WAIT_TASKS_TIMEOUT = 8.0
 SHUTDOWN_TIMEOUT = 5.0
 REAP_GRACE = 5.0
@@ -50,6 +52,7 @@ def worker_args(argv: Sequence[str], settings: Settings) -> WorkerArgs:
     return WorkerArgs.from_cli(
         [BROKER_FACTORY, *TASK_MODULES, *known.tasks_module, *rest],
         defaults={
+            "receiver": RECEIVER,
             "wait_tasks_timeout": WAIT_TASKS_TIMEOUT,
             "shutdown_timeout": SHUTDOWN_TIMEOUT,
             "log_level": settings.app.log_level,

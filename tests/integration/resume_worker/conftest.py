@@ -133,14 +133,14 @@ async def outbox_rows() -> list[dict[str, Any]]:
 
 
 async def queue_drained(redis: aioredis.Redis, settings: Settings) -> bool:
-    """Every message in the task stream was delivered to the group and acknowledged."""
+    """Every message ever added to the task stream was delivered to the group and acknowledged
+    (an acknowledged entry leaves the stream: compare ids, not contents)."""
     queue, group = settings.worker.queue_name, settings.worker.consumer_group
-    last = await redis.xrevrange(queue, count=1)
-    groups = await redis.xinfo_groups(queue)
-    mine = [g for g in groups if g["name"].decode() == group]
-    if not last or not mine:
+    if not await redis.exists(queue):
         return False
-    return bool(mine[0]["last-delivered-id"] == last[0][0] and mine[0]["pending"] == 0)
+    last = (await redis.xinfo_stream(queue))["last-generated-id"]
+    mine = [g for g in await redis.xinfo_groups(queue) if g["name"].decode() == group]
+    return bool(mine and mine[0]["last-delivered-id"] == last and mine[0]["pending"] == 0)
 
 
 # -- end to end: an api and its workers on one object store, realtime sockets ------------------------

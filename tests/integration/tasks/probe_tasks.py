@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import time
 
 from redis.asyncio import Redis
@@ -44,3 +45,21 @@ async def flaky(key: str, failures: int, redis: Redis = TaskiqDepends(resources.
 async def always_fails(key: str, redis: Redis = TaskiqDepends(resources.redis_client)) -> None:
     await redis.incr(f"probe:{key}:attempts")
     raise RuntimeError("this probe always fails")
+
+
+@async_shared_broker.task(task_name="probe.watched_sleep")
+async def watched_sleep(key: str, seconds: float, redis: Redis = TaskiqDepends(resources.redis_client)) -> None:
+    """Record which worker (its main process) started it, sleep, then mark done with the same."""
+    await redis.rpush(f"probe:{key}:runners", os.getppid())
+    await asyncio.sleep(seconds)
+    await redis.set(f"probe:{key}:done", os.getppid())
+
+
+@async_shared_broker.task(task_name="probe.deaf_sleep")
+async def deaf_sleep(key: str, redis: Redis = TaskiqDepends(resources.redis_client)) -> None:
+    """Make this worker child deaf to stop signals (taskiq's process manager sends SIGINT), record
+    its pid, and sleep for long."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    await redis.set(f"probe:{key}:pid", os.getpid())
+    await asyncio.sleep(600)

@@ -1,38 +1,87 @@
-"""The task stream and the dead-letter stream are capped by TASK_STREAM_MAXLEN (approximate trim)."""
+"""The task stream is bounded without losing a task: nothing is trimmed on send, a send past
+TASK_STREAM_MAXLEN unfinished entries is refused (never silently dropped), the outbox holds the
+rest until there is room, and acked entries leave the stream.
+
+Upstream's `XADD … MAXLEN ~` (measured, no worker running, cap 100): 1000 sends left 109 entries;
+a worker later ran 109 tasks, the other 891 were gone without a trace."""
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
+import uuid
 
+import pytest
+import redis.asyncio as aioredis
+from taskiq.exceptions import SendTaskError
+
+from backend.db.tables import TaskOutbox
+from backend.lib import outbox
 from backend.settings import Settings
-from tasks import messages as msgs
 from tasks.broker import build_broker
+from tasks.connections import StreamFull
 from tasks.stream import HardenedStreamBroker
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
+from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, all_acked, eventually
 
-MAXLEN = 50
-# `MAXLEN ~` drops whole radix-tree nodes only (up to 100 entries each), so a stream may exceed
-# MAXLEN by less than one node; without trimming it would hold all SENT entries.
-SLACK = 100
-SENT = 1_000
+CAP = 50
 
 
-async def test_stream_and_dead_letter_stream_stay_bounded(
-    services: support.SessionServices, redis: aioredis.Redis
+async def _done(redis: aioredis.Redis, keys: list[str]) -> bool:
+    return all(await redis.mget([f"probe:{key}:done" for key in keys]))
+
+
+async def _empty(redis: aioredis.Redis, queue: str) -> bool:
+    return int(await redis.xlen(queue)) == 0
+
+
+async def test_sends_past_the_cap_are_refused_and_every_accepted_task_runs_later(
+    services: support.SessionServices, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    settings = Settings.from_env(settings_env(services, TASK_STREAM_MAXLEN=str(MAXLEN)))
+    env = settings_env(services, TASK_STREAM_MAXLEN=str(CAP))
+    settings = Settings.from_env(env)
+    queue = settings.worker.queue_name
     broker = build_broker(settings)
     assert isinstance(broker, HardenedStreamBroker)
     await broker.startup()
+    accepted: list[str] = []
+    refused = 0
     try:
-        for i in range(SENT):
-            await probe_tasks.mark.kicker().with_broker(broker).kiq(f"k{i}")
-            await broker.dead_letter(msgs.Verdict(msgs.FAILED, "probe"), data=b"x")
+        for i in range(4 * CAP):  # no worker is running
+            try:
+                await probe_tasks.mark.kicker().with_broker(broker).kiq(f"k{i}")
+            except SendTaskError as exc:
+                refused += isinstance(exc.__cause__, StreamFull)
+            else:
+                accepted.append(f"k{i}")
     finally:
         await broker.shutdown()
+    assert len(accepted) == CAP and refused == 3 * CAP  # the caller knows which were not taken
+    assert await redis.xlen(queue) == CAP
+    assert int(await redis.hget(broker.stats_key, "sends_refused") or 0) == refused
 
-    for stream in (settings.worker.queue_name, f"{settings.worker.queue_name}:dead"):
-        length = await redis.xlen(stream)
-        assert MAXLEN <= length < MAXLEN + SLACK, (stream, length)
+    spawn("tasks.worker", env, *PROBE_ARGS)
+    await eventually(lambda: _done(redis, accepted), 30, "every accepted task to run")
+    await eventually(lambda: all_acked(redis, settings), 10, "every task to be acked")
+    await eventually(lambda: _empty(redis, queue), 10, "the stream to shrink back")
+
+
+async def test_an_outbox_backlog_far_past_the_cap_all_runs_once_a_worker_is_up(
+    services: support.SessionServices, settings: Settings, db: None, redis: aioredis.Redis, spawn: Spawn
+) -> None:
+    keys = [uuid.uuid4().hex for _ in range(6 * CAP)]
+    for key in keys:  # recorded while no worker (hence no relay) runs
+        await outbox.enqueue(probe_tasks.mark.task_name, key=key)
+
+    spawn("tasks.worker", settings_env(services, TASK_STREAM_MAXLEN=str(CAP)), *PROBE_ARGS)
+
+    await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
+    assert await TaskOutbox.count().where(TaskOutbox.sent_at.is_null()) == 0
+    await eventually(lambda: _empty(redis, settings.worker.queue_name), 10, "the stream to shrink back")
+
+
+def test_a_cap_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="maxlen"):
+        HardenedStreamBroker(
+            "redis://127.0.0.1:1/0", queue_name="q", consumer_group_name="g", maxlen=0, idle_reclaim_ms=1000
+        )

@@ -25,6 +25,13 @@ async def _gone(record_id: uuid.UUID) -> bool:
     return not await IdempotencyRecord.exists().where(IdempotencyRecord.id == record_id)
 
 
+async def _names(redis: aioredis.Redis, queue: str) -> list[str] | None:
+    """The task names in the stream once the purge is among them."""
+    sent: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(queue)  # type: ignore[assignment]
+    names = [json.loads(fields[b"data"])["task_name"] for _id, fields in sent]
+    return names if "maintenance.purge_expired" in names else None
+
+
 async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     services: support.SessionServices, settings: Settings, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
@@ -33,21 +40,21 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     # Every second instead of every 10 minutes, so the test need not wait for the cron.
     env = settings_env(services, TASK_SCHEDULE_OVERRIDES="maintenance.purge_expired=1")
     scheduler = spawn("tasks.scheduler", env)
-    worker = spawn("tasks.worker", env, "--workers", "1")
-
-    await eventually(lambda: _gone(expired), 30, "the scheduled purge to delete the expired record")
-    assert not await _gone(fresh)
-    sent: list[tuple[bytes, dict[bytes, bytes]]] = await redis.xrange(settings.worker.queue_name)  # type: ignore[assignment]
-    names = [json.loads(fields[b"data"])["task_name"] for _id, fields in sent]
+    # Read what the scheduler sent before any worker runs it (an acked entry leaves the stream).
+    sent = await eventually(lambda: _names(redis, settings.worker.queue_name), 30, "the scheduler to send")
     # the purge came from the scheduler; other schedules (e.g. resumes.sweep_stuck) may tick meanwhile
-    assert "maintenance.purge_expired" in names
-    assert set(names) <= {
+    assert "maintenance.purge_expired" in sent  # type: ignore[operator]
+    assert set(sent) <= {  # type: ignore[call-overload]
         "maintenance.purge_expired",
         "resumes.sweep_stuck",
         "ai.sweep_stuck",
         "email.sweep",
         "reminders.scan",
     }
+    worker = spawn("tasks.worker", env, "--workers", "1")
+
+    await eventually(lambda: _gone(expired), 30, "the scheduled purge to delete the expired record")
+    assert not await _gone(fresh)
 
     assert scheduler.terminate(timeout=20) == 0
     assert worker.terminate(timeout=30) == 0

@@ -43,6 +43,25 @@ def test_entries_without_a_readable_message_are_unparseable(fields: dict[bytes, 
     assert outcome.reason == msgs.UNPARSEABLE and detail in outcome.detail
 
 
+@pytest.mark.parametrize("ack_type", ["bogus", 7])
+def test_a_message_whose_ack_type_the_receiver_rejects_is_unparseable_with_its_names(ack_type: object) -> None:
+    outcome = _classify({b"data": _data(maintenance.PURGE_EXPIRED, labels={"ack_type": ack_type})})
+    assert isinstance(outcome, msgs.Verdict) and outcome.reason == msgs.UNPARSEABLE
+    assert (outcome.task_name, outcome.task_id) == (maintenance.PURGE_EXPIRED, "t1")
+    assert "acknowledge type" in outcome.detail
+
+
+def test_a_valid_ack_type_label_may_run() -> None:
+    outcome = _classify({b"data": _data(maintenance.PURGE_EXPIRED, labels={"ack_type": "when_received"})})
+    assert isinstance(outcome, TaskiqMessage)
+
+
+def test_the_names_of_a_parsable_entry_are_known_for_its_dead_letter_record() -> None:
+    assert msgs.identify({b"data": _data("any.task")}, BROKER.formatter) == ("any.task", "t1")
+    assert msgs.identify({b"data": b"\xff"}, BROKER.formatter) == ("", "")
+    assert msgs.identify(None, BROKER.formatter) == ("", "")
+
+
 def test_a_message_naming_no_registered_task_is_unknown() -> None:
     outcome = _classify({b"data": _data("nobody.knows")})
     assert outcome == msgs.Verdict(msgs.UNKNOWN_TASK, "no worker module registers this task", "nobody.knows", "t1")
