@@ -10,6 +10,7 @@ processes, and one module per task family.
 - tasks.outbox_relay the loop in each worker process that sends `task_outbox` rows to the broker
 - tasks.worker      `python -m tasks.worker`
 - tasks.scheduler   `python -m tasks.scheduler`
+- tasks.heartbeat   `python -m tasks.heartbeat worker|scheduler`: the containers' health check
 - tasks.maintenance `maintenance.purge_expired` (scheduled)
 - tasks.resumes     `resumes.parse_version`, `resumes.sweep_stuck` (scheduled)
 - tasks.ai          `cover_letters.generate`, `analyses.run`, `ai.sweep_stuck` (scheduled)

@@ -123,3 +123,18 @@ def test_the_public_edge_routes_the_app_but_refuses_metrics() -> None:
         assert "denylist-source-range" not in str(routed[(host, "/", "Prefix")])
         denied = routed[(host, "/metrics", "Exact")]["nginx.ingress.kubernetes.io/denylist-source-range"]
         assert set(denied.split(",")) == {"0.0.0.0/0", "::/0"}
+
+
+def test_every_long_running_process_has_a_health_check_that_exists() -> None:
+    """Pods and compose services of the worker and scheduler run `python -m tasks.heartbeat ROLE`
+    (exercised for real in tests/integration/tasks/test_heartbeat.py); the api's use HTTP paths."""
+    deployments = {doc["spec"]["template"]["spec"]["containers"][0]["args"][0]: doc for doc in RESOURCES
+                   if doc["kind"] == "Deployment"}  # fmt: skip
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert set(deployments) == {"api", "worker", "scheduler"}
+    for role in ("worker", "scheduler"):
+        probe = deployments[role]["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["exec"]["command"]
+        assert probe[:4] == ["python", "-m", "tasks.heartbeat", role], probe
+        assert compose[role]["healthcheck"]["test"][1:5] == probe[:4]
+    assert (ROOT / "tasks" / "heartbeat.py").exists()
+    assert "healthcheck" in compose["api"]
