@@ -27,9 +27,8 @@ from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
 from backend.realtime import controllers as realtime_controllers
 from backend.settings import Settings, SettingsError
-from backend.web import auth, health, problems
-from backend.web.http_metrics import RouteMetricsMiddleware
-from backend.web.request_context import RequestContextMiddleware
+from backend.web import auth, health, problems, request_context
+from backend.web.http_metrics import RouteMetricsMiddleware, unrouted_counter
 
 API_VERSION = "1.0.0"
 
@@ -75,7 +74,9 @@ def create_app(settings: Settings) -> Litestar:
             "publisher": Provide(auth.provide_publisher, sync_to_thread=False),
         },
         # Idempotency-Key's middleware is on the create routes only (web/idempotency.py `idempotent()`)
-        middleware=[RequestContextMiddleware(), prometheus.middleware],
+        # request id, access log and the count of unrouted requests wrap the whole app (below)
+        middleware=[prometheus.middleware],
+        request_class=request_context.Request,  # bad JSON, NUL characters: 4xx before any handler
         exception_handlers=problems.EXCEPTION_HANDLERS,
         lifespan=[lifespan_for(settings)],
         cors_config=CORSConfig(
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    request_context.wrap(app, on_unrouted=unrouted_counter(prometheus))
     return app
 
 

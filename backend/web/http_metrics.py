@@ -11,15 +11,23 @@ status).
 Differences from the plugin: a request that ends without sending a response (an exception that the
 outer error handler answers) is recorded as a 500, not a 200. Extra labels or exemplars in the
 config fall back to the plugin's own code.
+
+`unrouted_counter` counts the requests that reached no route (404, 405, CORS preflights, a
+rejected query: Litestar's middleware only wraps matched routes) in the same metrics, under the
+path label `<unmatched>` (never the raw path: its values are unbounded); `RequestContext` calls it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED = "<unmatched>"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 class RouteMetricsMiddleware(PrometheusMiddleware):
@@ -75,3 +83,21 @@ class RouteMetricsMiddleware(PrometheusMiddleware):
                 error.inc()
             count.inc()
             duration.observe(span[1])
+
+
+async def _no_route(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("unrouted requests are only recorded")  # pragma: no cover
+
+
+def unrouted_counter(config: PrometheusConfig) -> Callable[[str, int, float], None]:
+    """`record(method, status, seconds)` of a request that reached no route handler."""
+    metrics = RouteMetricsMiddleware(_no_route, config)
+
+    def record(method: str, status: int, seconds: float) -> None:
+        count, duration, error = metrics._done(method if method in _METHODS else "<other>", UNMATCHED, status)
+        if error is not None:
+            error.inc()
+        count.inc()
+        duration.observe(seconds)
+
+    return record

@@ -10,11 +10,13 @@ from typing import Any
 
 import msgspec
 import structlog
-from asyncpg.exceptions import PostgresConnectionError
+from asyncpg.exceptions import CharacterNotInRepertoireError, PostgresConnectionError, UntranslatableCharacterError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Message, Receive, Scope, Send
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -79,6 +81,43 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def asgi_problem(
+    scope: Scope,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    field_errors: list[dict[str, str]] | None = None,
+) -> ASGIResponse:
+    """The same answer as `problem_response`, for ASGI code that runs before Litestar routes."""
+    body = Problem(TYPE_PREFIX + slug, title, status, detail, scope["path"], field_errors or None)
+    return ASGIResponse(body=_encoder.encode(body), status_code=status, media_type=PROBLEM_JSON)
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def preflight_refusals_as_problems(scope: Scope, receive: Receive, send: Send) -> Send:
+    """`send` for an OPTIONS request: Litestar's CORS middleware refuses a preflight (origin,
+    method or headers not allowed) with a text/plain 400; that answer leaves as problem details."""
+    held: list[Message] = []
+
+    async def send_problems(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 400:
+            content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+            if content_type.startswith(b"text/plain"):
+                held.append(message)  # rewritten once the body (the reason) is known
+                return
+        if held and message["type"] == "http.response.body":
+            reason = bytes(message.get("body", b"")).decode("utf-8", "replace")  # "Disallowed CORS Origin"
+            problem = asgi_problem(scope, 400, "cors-refused", "CORS preflight refused", reason)
+            await problem(scope, receive, send)
+            return
+        await send(message)
+
+    return send_problems
+
+
 def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
     out = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
@@ -133,7 +172,20 @@ def handle_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Respo
     )
 
 
+def handle_unstorable_text(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    """Postgres refused a NUL character (text or JSONB). The safety net behind the checks where
+    requests enter (`web/request_context.py`: JSON, query, path, text bodies): what is left to reach
+    here is multipart text (a resume's title or file name), whose one writer (`ResumeService.upload`)
+    writes in one transaction and deletes the stored file when it fails: nothing is left behind.
+    A new writer of unchecked text must keep that property, or check its input first."""
+    log.warning("unstorable_text", path=request.url.path, error=type(exc).__name__)
+    detail = "Text must not contain the NUL character (\\u0000)"
+    return problem_response(request, 422, "validation-error", "Invalid input", detail)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
+    CharacterNotInRepertoireError: handle_unstorable_text,  # NUL in text
+    UntranslatableCharacterError: handle_unstorable_text,  # \u0000 in JSONB
     errors.AppError: handle_app_error,
     HTTPException: handle_http_exception,
     RedisConnectionError: handle_unavailable,

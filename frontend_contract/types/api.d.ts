@@ -237,7 +237,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** PasswordResetConfirm */
+        /**
+         * PasswordResetConfirm
+         * @description Set a new password with a reset token (account recovery): every sign-in session of the account ends and every personal access token is revoked, since whoever held the account may have made one.
+         */
         post: operations["confirmPasswordReset"];
         delete?: never;
         options?: never;
@@ -430,7 +433,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** ChangePassword */
+        /**
+         * ChangePassword
+         * @description Change the password; every other sign-in session of the account ends. Personal access tokens keep working, so integrations do not break silently: revoke them with `DELETE /me/tokens/{token_id}` (a password reset revokes them all). Wrong current passwords count against the account's sign-in limit: past it, 429 with `Retry-After`, even for the right one.
+         */
         post: operations["changePassword"];
         delete?: never;
         options?: never;
@@ -2998,6 +3004,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     updateMe: {
@@ -3272,6 +3287,15 @@ export interface operations {
             };
             /** @description Invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
