@@ -6,10 +6,14 @@ For a POST that carries the header:
 same caller + key + same body → the stored answer (`Idempotent-Replayed: true`); same key + other
 body → 422; the first request still running → 409 with Retry-After.
 
-- The caller: for a handler that takes `principal`, the user of a live session or the personal
-  access token itself (by its hash), authenticated by `auth.provide_principal` before anything is
-  looked up, so an ended session or a revoked token gets the handler's own 401/403 and never a
-  stored answer; for other handlers (register) the client address.
+- The caller: the user of a live session or the personal access token itself (by its hash),
+  authenticated by `auth.provide_principal` before anything is looked up (whether or not the handler
+  takes `principal` itself), so a missing token, an ended session or a revoked token gets the
+  route's own 401/403 and never a stored answer. Only a route declared `idempotent(anonymous=True)`
+  (register) is keyed by the client address instead; it names the owner of what it created with
+  `owned_by`, so erasing that account erases the stored answer too.
+- The body is compared by its SHA-256, a multipart body with its boundary replaced by a fixed token
+  (every client picks a new random boundary per request, so a retried upload is the same request).
 - The body is read up to the route's `request_max_body_size` (a larger `Content-Length` is refused
   unread): past it, Litestar's own 413 and nothing stored.
 - Only the answers of creates that went through (below 400) are stored (24 h, purged by the
@@ -18,6 +22,9 @@ body → 422; the first request still running → 409 with Retry-After.
   changes nothing, a 429 only means "not now"), a 5xx or a crash releases the key, so the corrected
   request or the retry runs again (a stored 422 made the corrected body a "key reused" 422, a
   stored 429 refused every retry for a day).
+- A stored answer that cannot be decrypted (written in clear by an older pod, or under a master key
+  since removed from ENCRYPTION_KEYS) is dropped with a warning and answered like a key released in
+  between (409 with Retry-After): the retry runs the request, instead of a 500 for 24 h.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, cast
 
+import structlog
 from asyncpg.exceptions import UniqueViolationError
 from litestar import Request
 from litestar.enums import ParamType, ScopeType
@@ -37,12 +45,16 @@ from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from backend.db.tables import IdempotencyRecord
-from backend.lib.encryption import Envelope
+from backend.lib.encryption import DecryptionError, Envelope
 from backend.web import auth, problems
 
 HEADER = b"idempotency-key"
 _KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"etag"}
+_OWNER = "career_copilot.idempotency_owner"  # scope key: the user an anonymous create made (`owned_by`)
+_BOUNDARY = b"idempotency-boundary"  # what a multipart boundary is replaced with before hashing
+
+log = structlog.get_logger("career_copilot.idempotency")
 
 
 IDEMPOTENCY_KEY = Parameter(
@@ -68,13 +80,15 @@ class IdempotentOperation(Operation):
             self.parameters = [*(self.parameters or []), IDEMPOTENCY_KEY]
 
 
-def idempotent(**opt: Any) -> dict[str, Any]:
+def idempotent(*, anonymous: bool = False, **opt: Any) -> dict[str, Any]:
     """Route decorator arguments of a create endpoint that honours `Idempotency-Key`, e.g.
     `@post("/", **idempotent())` or `**idempotent(session_only=True)` with other handler opts:
     the middleware on that route only (other requests never pass through it), the header in its
-    OpenAPI operation, and the opt `idempotent` that marks it."""
+    OpenAPI operation, and the opt `idempotent` that marks it. The caller is authenticated with
+    `auth.provide_principal` unless the route is `anonymous=True` (register, which has no bearer
+    security): then keys belong to the client address (opt `idempotent_anonymous`)."""
     return {
-        "opt": {**opt, "idempotent": True},
+        "opt": {**opt, "idempotent": True, "idempotent_anonymous": anonymous},
         "operation_class": IdempotentOperation,
         "middleware": [IdempotencyMiddleware()],
     }
@@ -85,10 +99,26 @@ def body_aad(record_id: uuid.UUID) -> str:
     return f"idempotency_records.response_body:{record_id}"
 
 
+def owned_by(request: Request[Any, Any, Any], user_id: uuid.UUID) -> None:
+    """Called by an anonymous create (register) with the user it made: the stored answer belongs to
+    that user, so erasing the account erases it (SPEC §4). No effect on a request without a key."""
+    cast(dict[str, Any], request.scope)[_OWNER] = user_id
+
+
+def request_hash(request: Request[Any, Any, Any], body: bytes) -> str:
+    """What makes two requests the same: the body's SHA-256, a multipart body with its boundary
+    (random per request) replaced by a fixed token, so a retried upload matches its first try."""
+    media_type, options = request.content_type
+    boundary = options.get("boundary", "")
+    if media_type == "multipart/form-data" and boundary:
+        body = body.replace(boundary.encode("latin-1"), _BOUNDARY)
+    return hashlib.sha256(body).hexdigest()
+
+
 async def _caller(request: Request[Any, Any, Any]) -> tuple[str, uuid.UUID | None]:
     """Whose key it is, and the user who owns the record (None for an anonymous caller). Raises
-    the handler's own Unauthorized/Forbidden: the exception handlers answer it as for the handler."""
-    if "principal" not in request.route_handler.parsed_fn_signature.parameters:
+    the route's own Unauthorized/Forbidden: the exception handlers answer it as for the handler."""
+    if request.route_handler.opt.get("idempotent_anonymous"):
         return "ip:" + auth.client_ip(request), None
     principal = await auth.provide_principal(request)  # stashed in the scope: the handler reuses it
     if principal.session_id is None:  # an integration: its own scope, never its IP's or its user's
@@ -129,8 +159,12 @@ async def _send_problem(
     )
 
 
-async def _replay(send: Send, record: dict[str, Any], envelope: Envelope) -> None:
-    body = envelope.decrypt(bytes(record["response_body"]), body_aad(record["id"]))
+async def _retry(request: Request[Any, Any, Any], send: Send) -> None:
+    """The key is free again (its first attempt failed, or its answer was unreadable): retry."""
+    await _send_problem(request, send, 409, "idempotency-conflict", "Retry the request", "Please retry", True)
+
+
+async def _replay(send: Send, record: dict[str, Any], body: bytes) -> None:
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in record["response_headers"]]
     headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
     await send(cast(Message, {"type": "http.response.start", "status": record["status_code"], "headers": headers}))
@@ -156,13 +190,13 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if body is None:
             return  # the client went away before its request was whole: nothing to run or keep
         scoped_key = f"{caller}:POST {scope['path']}:{key}"
-        request_hash = hashlib.sha256(body).hexdigest()
+        same = request_hash(request, body)
         envelope: Envelope = request.app.state.envelope
         try:
-            record = IdempotencyRecord(scoped_key=scoped_key, request_hash=request_hash, user=owner)
+            record = IdempotencyRecord(scoped_key=scoped_key, request_hash=same, user=owner)
             await record.save()
         except UniqueViolationError:
-            await self._answer_existing(request, send, scoped_key, request_hash, envelope)
+            await self._answer_existing(request, send, scoped_key, same, envelope)
             return
 
         replayed = False
@@ -191,6 +225,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
                     IdempotencyRecord.status_code: captured["status"],
                     IdempotencyRecord.response_headers: captured["headers"],
                     IdempotencyRecord.response_body: stored,
+                    IdempotencyRecord.user: owner or cast(dict[str, Any], scope).get(_OWNER),
                 }
             ).where(IdempotencyRecord.id == record.id)
             captured["settled"] = True
@@ -220,7 +255,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
         await settle()  # an app that sent no final body part
 
     async def _answer_existing(
-        self, request: Request[Any, Any, Any], send: Send, scoped_key: str, request_hash: str, envelope: Envelope
+        self, request: Request[Any, Any, Any], send: Send, scoped_key: str, same: str, envelope: Envelope
     ) -> None:
         rows = (
             await IdempotencyRecord.select(
@@ -234,12 +269,20 @@ class IdempotencyMiddleware(ASGIMiddleware):
             .output(load_json=True)
         )
         if not rows:  # released by a failed first attempt in between: ask the client to retry
-            await _send_problem(request, send, 409, "idempotency-conflict", "Retry the request", "Please retry", True)
-        elif rows[0]["request_hash"] != request_hash:
+            await _retry(request, send)
+        elif rows[0]["request_hash"] != same:
             detail = "This Idempotency-Key was used with a different request body"
             await _send_problem(request, send, 422, "idempotency-key-reused", "Idempotency-Key reused", detail)
         elif rows[0]["status_code"] is None:
             detail = "The first request with this Idempotency-Key is still being processed"
             await _send_problem(request, send, 409, "idempotency-in-progress", "Request in progress", detail, True)
         else:
-            await _replay(send, rows[0], envelope)
+            record = rows[0]
+            try:
+                body = envelope.decrypt(bytes(record["response_body"]), body_aad(record["id"]))
+            except DecryptionError as exc:  # in clear from an older pod, or under a removed key
+                await IdempotencyRecord.delete().where(IdempotencyRecord.id == record["id"])
+                log.warning("idempotency_record_unreadable", record_id=str(record["id"]), error=str(exc))
+                await _retry(request, send)  # as if released in between: the retry runs the request
+                return
+            await _replay(send, record, body)

@@ -29,13 +29,18 @@ class AuthController(Controller):
         operation_id="registerUser",
         responses=problems.problem_responses(409, 413),
         status_code=HTTP_201_CREATED,
-        **idempotency.idempotent(),
+        **idempotency.idempotent(anonymous=True),
     )
     async def register(
-        self, data: JSONBody[schemas.RegisterRequest], account_service: NamedDependency[AccountService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.RegisterRequest],
+        account_service: NamedDependency[AccountService],
     ) -> schemas.UserOut:
         """Create an account; a verification email is queued."""
-        return account_services.user_out(await account_service.register(data))
+        user = await account_service.register(data)
+        idempotency.owned_by(request, user.id)  # its stored answer is erased with the account
+        return account_services.user_out(user)
 
     @post("/login", operation_id="login", responses=problems.problem_responses(401, 429), status_code=200)
     async def login(

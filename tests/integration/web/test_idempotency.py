@@ -2,16 +2,32 @@
 
 import asyncio
 import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import msgspec
+import pymupdf
+import pytest
+import pytest_asyncio
 import redis.asyncio as aioredis
+import uvicorn
+from litestar import Litestar, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_201_CREATED
 
+from backend.app import create_app
 from backend.db.engine import DB
-from backend.db.tables import IdempotencyRecord, User
+from backend.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
+from backend.domain.accounts.services import Principal
+from backend.lib.embedded_services import free_port
 from backend.lib.encryption import Envelope
+from backend.lifespan import lifespan_for
 from backend.settings import Settings
+from backend.web import auth, idempotency, problems, request_context
 from backend.web.problems import Problem
 from tests import ai_fixtures, factories
 from tests.integration.ai.conftest import parsed_resume
@@ -19,6 +35,7 @@ from tests.integration.ai.conftest import parsed_resume
 URL = "/api/v1/auth/register"
 APPLICATIONS = "/api/v1/applications"
 TOKENS = "/api/v1/me/tokens"
+RESUMES = "/api/v1/resumes"
 
 
 def _body(email: str = "idem@example.com") -> dict:
@@ -356,3 +373,174 @@ async def test_the_middlewares_own_problems_are_like_every_other(client: httpx.A
         problem = msgspec.json.decode(answer.content, type=Problem)
         assert problem.instance == URL
         assert answer.content == msgspec.json.encode(problem)  # the same encoder, byte for byte
+
+
+# --- a retried upload is the same request, whatever multipart boundary its client picked -----------
+
+
+def _pdf(text: str) -> bytes:
+    doc = pymupdf.open()
+    doc.new_page().insert_text((72, 72), text)
+    data: bytes = doc.tobytes()
+    doc.close()
+    return data
+
+
+async def test_a_retried_upload_with_another_boundary_is_replayed(client: httpx.AsyncClient) -> None:
+    """httpx, browsers and requests pick a new random boundary for every request: the retry of an
+    upload differs from its first try in those bytes only, and must get the stored answer."""
+    owner = await factories.account(client)
+
+    async def send(path: str, key: str, content: bytes, boundary: str) -> httpx.Response:
+        headers = {
+            **owner.headers,
+            "Idempotency-Key": key,
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        files = {"file": ("cv.pdf", content, "application/pdf")}
+        return await client.post(path, files=files, headers=headers)
+
+    pdf = _pdf("Ada Lovelace")
+    first = await send(RESUMES, "upload-1", pdf, os.urandom(16).hex())
+    retry = await send(RESUMES, "upload-1", pdf, os.urandom(16).hex())
+    assert (first.status_code, retry.status_code) == (202, 202), retry.text
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json() == first.json()
+
+    versions = f"{RESUMES}/{first.json()['id']}/versions"
+    pdf = _pdf("Ada Lovelace v2")
+    first = await send(versions, "version-1", pdf, os.urandom(16).hex())
+    retry = await send(versions, "version-1", pdf, os.urandom(16).hex())
+    assert (first.status_code, retry.status_code) == (202, 202), retry.text
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json() == first.json()
+    assert await Resume.count() == 1 and await ResumeVersion.count() == 2
+
+    other = await send(versions, "version-1", _pdf("Another file"), os.urandom(16).hex())
+    assert other.status_code == 422 and other.json()["type"].endswith(":idempotency-key-reused")
+
+
+# --- register's stored answer belongs to the account it created ----------------------------------
+
+
+async def test_erasing_a_registered_account_erases_the_answer_of_its_register(client: httpx.AsyncClient) -> None:
+    """The answer holds the new user's email and name (keyed by the client address): it is the new
+    user's row, and DELETE /me erases it with every other row of the user (SPEC §4)."""
+    made = await client.post(URL, json=_body(), headers={"Idempotency-Key": "sign-up"})
+    assert made.status_code == 201, made.text
+    rows = await IdempotencyRecord.select(IdempotencyRecord.user)
+    assert [str(row["user"]) for row in rows] == [made.json()["id"]]
+    tokens = await factories.login(client, made.json()["email"])
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    erased = await client.request("DELETE", "/api/v1/me", json={"password": factories.PASSWORD}, headers=headers)
+    assert erased.status_code == 204, erased.text
+    assert await IdempotencyRecord.count() == 0
+
+
+# --- an answer that cannot be decrypted is dropped, not a 500 for a day ---------------------------
+
+
+def _unreadable(kind: str, record_id: uuid.UUID) -> bytes:
+    if kind == "in-clear":  # written by an older pod that stored answers unencrypted
+        return b'{"id": "written in clear"}'
+    removed = Envelope({"removed": os.urandom(32)}, "removed")  # a master key since removed
+    return removed.encrypt(b'{"id": "under a removed key"}', idempotency.body_aad(record_id))
+
+
+@pytest.mark.parametrize("kind", ["in-clear", "removed-key"])
+async def test_an_answer_that_cannot_be_decrypted_is_dropped_and_the_retry_runs(
+    client: httpx.AsyncClient, kind: str
+) -> None:
+    owner = await factories.account(client)
+    headers = {**owner.headers, "Idempotency-Key": "unreadable"}
+    body = {"company": "Acme", "role": "Dev"}
+    assert (await client.post(APPLICATIONS, json=body, headers=headers)).status_code == 201
+    (record,) = await IdempotencyRecord.select(IdempotencyRecord.id)
+    await DB.run_ddl(  # SQL, as a rollout or a removed key leaves it
+        f"UPDATE idempotency_records SET response_body = decode('{_unreadable(kind, record['id']).hex()}', 'hex')"
+    )
+
+    dropped = await client.post(APPLICATIONS, json=body, headers=headers)
+    assert dropped.status_code == 409, dropped.text
+    assert dropped.json()["type"].endswith(":idempotency-conflict") and dropped.headers["retry-after"] == "1"
+    assert await IdempotencyRecord.count() == 0
+
+    retried = await client.post(APPLICATIONS, json=body, headers=headers)
+    assert retried.status_code == 201 and "idempotent-replayed" not in retried.headers
+    assert await Application.count() == 2 and await IdempotencyRecord.count() == 1
+
+
+# --- only a route declared anonymous is keyed by the client address --------------------------------
+
+
+def test_anonymous_idempotent_routes_are_exactly_those_without_authentication() -> None:
+    """`idempotent(anonymous=True)` (keys by client address, no authentication) on a route that
+    documents no bearer security, and on register only; every other one authenticates its caller."""
+    app = create_app(Settings())
+    anonymous = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if handler.opt.get("idempotent"):
+                anonymous[handler.operation_id] = handler.opt.get("idempotent_anonymous")
+                assert anonymous[handler.operation_id] is (not handler.resolve_security()), handler.operation_id
+    assert {operation_id for operation_id, is_anonymous in anonymous.items() if is_anonymous} == {"registerUser"}
+    assert len(anonymous) == 8
+
+
+async def _owner_of_the_token(principal: NamedDependency[Principal]) -> str:
+    return str(principal.user.id)
+
+
+@post(
+    "/things",
+    status_code=HTTP_201_CREATED,
+    dependencies={"principal": Provide(auth.provide_principal), "owner": Provide(_owner_of_the_token)},
+    **idempotency.idempotent(),
+)
+async def create_thing(data: JSONBody[dict[str, Any]], owner: NamedDependency[str]) -> dict[str, Any]:
+    """A create whose principal reaches it through a service dependency, not its own signature."""
+    return {"id": str(uuid.uuid4()), "owner": owner, **data}
+
+
+@pytest_asyncio.fixture
+async def things_url(settings: Settings, db: None) -> AsyncIterator[str]:
+    """A tiny app of the project's pieces, served on loopback, with `create_thing` only."""
+    app = Litestar(
+        route_handlers=[create_thing],
+        dependencies={"account_service": Provide(auth.provide_account_service, sync_to_thread=False)},
+        request_class=request_context.Request,
+        exception_handlers=problems.EXCEPTION_HANDLERS,
+        lifespan=[lifespan_for(settings)],
+        logging_config=None,
+    )
+    app.state.settings = settings
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_a_create_without_principal_in_its_signature_still_authenticates(
+    client: httpx.AsyncClient, things_url: str
+) -> None:
+    """Keyed by client address, a stored answer would go to anyone behind the same address: with no
+    token, or to another user. Each gets what it would get without the key."""
+    alice, bob = await factories.account(client), await factories.account(client)
+    body = {"name": "thing"}
+    async with httpx.AsyncClient(base_url=things_url, timeout=30) as things:
+        made = await things.post("/things", json=body, headers={**alice.headers, "Idempotency-Key": "k"})
+        assert made.status_code == 201 and made.json()["owner"] == alice.user_id, made.text
+        anonymous = await things.post("/things", json=body, headers={"Idempotency-Key": "k"})
+        assert anonymous.status_code == 401 and anonymous.json()["type"].endswith(":missing-token")
+        assert made.json()["id"] not in anonymous.text
+        other = await things.post("/things", json=body, headers={**bob.headers, "Idempotency-Key": "k"})
+        assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+        assert other.json()["owner"] == bob.user_id
+        again = await things.post("/things", json=body, headers={**alice.headers, "Idempotency-Key": "k"})
+        assert again.headers["idempotent-replayed"] == "true" and again.json() == made.json()
+    rows = await IdempotencyRecord.select(IdempotencyRecord.user)
+    assert sorted(str(row["user"]) for row in rows) == sorted([alice.user_id, bob.user_id])
