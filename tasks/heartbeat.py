@@ -1,9 +1,17 @@
 """Liveness of the worker and scheduler processes, for container health checks.
 
-Each worker process's keeper loop (tasks.keeper, once a second) and the scheduler's loop touch a
-file named for their role and pid under `<tmp>/career-copilot-heartbeats/`, also while Redis is
-unreachable: a beat means "the event loop turns", not "Redis is up" (restarting a worker does not
-bring Redis back). A loop blocked or wedged stops beating.
+Each worker process (started by the broker's worker startup, tasks.stream) and the scheduler run
+`run(role)`, a small timer task of their own that touches a file named for the role and pid under
+`<tmp>/career-copilot-heartbeats/` every INTERVAL seconds. It does no I/O but that file, so it beats
+also while Redis is unreachable or hangs (a Redis command can block for its socket timeout times its
+retries, over a minute): a beat means "the event loop turns", not "Redis is up" (restarting a
+worker does not bring Redis back). A loop blocked or wedged stops beating.
+
+The first beat of a process writes its start time (field 22 of /proc/<pid>/stat) into the file.
+The files outlive a container restart (compose keeps the container's filesystem; a pod's /tmp
+emptyDir survives container restarts), and the new container reuses small pids: a file whose
+recorded start time is not the one of the live process with that pid is another process's, and
+the check removes it. Where /proc is missing the check falls back to "the pid is alive".
 
 `python -m tasks.heartbeat worker|scheduler [--max-age SECONDS]` exits 0 when every live process of
 that role beat within the last SECONDS (default 60) and at least one exists, else 1 with one line
@@ -15,6 +23,7 @@ child taskiq restarted) are removed by the check.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -24,6 +33,9 @@ from pathlib import Path
 
 ROLES = ("worker", "scheduler")
 DEFAULT_MAX_AGE = 60.0
+INTERVAL = 2.0  # seconds between beats: far inside any sensible --max-age
+
+_written: set[Path] = set()  # files this process has written its identity into
 
 
 def directory() -> Path:
@@ -34,15 +46,48 @@ def beat(role: str) -> None:
     """Record that this process of `role` is alive (never raises: a health signal must not break work)."""
     path = directory() / f"{role}-{os.getpid()}"
     try:
-        path.touch()
+        if path in _written:
+            os.utime(path)  # FileNotFoundError when the directory was cleared: written again below
+            return
     except FileNotFoundError:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch()
-        except OSError:
-            pass
+        pass
+    except OSError:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_start_time(os.getpid()) or "")
+        _written.add(path)
     except OSError:
         pass
+
+
+async def run(role: str, interval: float = INTERVAL) -> None:
+    """Beat every `interval` seconds until cancelled: the process's own liveness timer."""
+    while True:
+        beat(role)
+        await asyncio.sleep(interval)
+
+
+def _start_time(pid: int) -> str | None:
+    """When `pid` started (clock ticks after boot, /proc/<pid>/stat field 22); None without /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # the command name (field 2) may hold spaces and ")"
+    return fields[19] if len(fields) > 19 else None
+
+
+def _same_process(path: Path, pid: int) -> bool:
+    """False when `path` records a start time and the live `pid` started at another one."""
+    try:
+        recorded = path.read_text().strip()
+    except OSError:
+        return True  # gone meanwhile or unreadable: judged by its pid and mtime alone
+    if not recorded:
+        return True  # written by a version without identity, or being written right now
+    live = _start_time(pid)
+    return live is None or live == recorded
 
 
 def _alive(pid: int) -> bool:
@@ -60,7 +105,7 @@ def problem(role: str, max_age: float) -> str | None:
     now, beats = time.time(), []
     for path in directory().glob(f"{role}-*"):
         pid = int(path.name.rpartition("-")[2]) if path.name.rpartition("-")[2].isdigit() else 0
-        if pid <= 0 or not _alive(pid):
+        if pid <= 0 or not _alive(pid) or not _same_process(path, pid):
             path.unlink(missing_ok=True)
             continue
         try:

@@ -6,8 +6,9 @@ second worker (upstream taskiq-redis 1.2.4 did, measured). A worker that dies st
 its messages idle out and are reclaimed (tasks.reclaim). Renewal stops after `max_task_seconds`, so
 a message whose callback died without an ack still goes back to the queue.
 
-The same loop releases due delayed messages (tasks.delayed), woken early when this process parks one,
-and beats the worker's heartbeat (tasks.heartbeat: the container's health check).
+The same loop releases due delayed messages (tasks.delayed), woken early when this process parks one.
+It does not beat the worker's heartbeat: its Redis commands can block for a minute while Redis
+hangs; the beat has its own timer task (tasks.heartbeat.run, started next to this loop).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
-from tasks import delayed, heartbeat
+from tasks import delayed
 from tasks.connections import OUTAGES
 
 if TYPE_CHECKING:  # only for annotations; the broker imports this module
@@ -67,7 +68,6 @@ class Keeper:
             try:
                 async with Redis(connection_pool=b.connection_pool) as conn:
                     while True:
-                        heartbeat.beat("worker")  # the loop turns: the container is live
                         await self._renew(conn)
                         due = await delayed.release_due(conn, b.queue_name)
                         wait = self.tick if due is None else max(0.01, min(self.tick, due - time.time()))
@@ -75,7 +75,6 @@ class Keeper:
                             await asyncio.wait_for(self._wake.wait(), wait)
                         self._wake.clear()
             except Exception as exc:
-                heartbeat.beat("worker")  # alive, waiting for Redis: a restart would not help
                 if not isinstance(exc, OUTAGES):
                     logger.exception("stream keeper failed; retrying")
                 await asyncio.sleep(min(b.max_backoff, 1.0))

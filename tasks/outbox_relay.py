@@ -13,8 +13,11 @@ worker's hooks in tasks.resources), makes sure each reaches the broker:
   (no crash, no busy loop); the rows stay pending and go out when Redis is back. Postgres being
   down is waited out the same way;
 - a full task stream (StreamFull: TASK_STREAM_MAXLEN unfinished tasks, e.g. workers down) ends
-  the batch without marking the row: it commits what was sent and polls again after `interval`.
-  This is the backlog's bound: past the cap, new work waits in Postgres, not in Redis memory;
+  the batch without marking the row: it commits what was sent and polls again after a pause that
+  doubles from `interval` up to `max_full_backoff` and ignores NOTIFYs, reset by the first send
+  that succeeds. This is the backlog's bound: past the cap, new work waits in Postgres, not in
+  Redis memory, and an enqueue during the overload wakes no relay (one per worker process, each
+  a claim query and a refused send);
 - any other send error (a row that cannot be serialised) is recorded on that row, which stays
   pending, and the batch goes on.
 
@@ -74,17 +77,20 @@ class OutboxRelay:
         batch: int = 100,
         send_timeout: float = 5.0,
         max_backoff: float = 5.0,
+        max_full_backoff: float = 5.0,
     ) -> None:
         self.broker = broker
         self.interval = interval
         self.batch = batch
         self.send_timeout = send_timeout
         self.max_backoff = max_backoff
+        self.max_full_backoff = max_full_backoff
         self._stop = asyncio.Event()
         self._nudge = asyncio.Event()  # set by a NOTIFY or by stop(): ends the current sleep
         self._listener: Any = None  # the asyncpg connection that LISTENs to outbox.CHANNEL
         self._task: asyncio.Task[None] | None = None
-        self._full = False  # the last batch stopped at a full stream (logged once per episode)
+        self._full = False  # the stream was full at the last send (logged once per episode)
+        self._refused = False  # the last batch stopped at a full stream (the relay backs off)
 
     def start(self) -> None:
         if self._task is None:
@@ -128,6 +134,7 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relay until `stop`; outages of Redis or Postgres are waited out with backoff."""
         failures = 0
+        full = 0  # consecutive batches that stopped at a full stream
         while not self._stop.is_set():
             try:
                 sent = await self.relay_once()
@@ -147,14 +154,22 @@ class OutboxRelay:
             if failures:
                 logger.warning("outbox relay sending again after %d failed attempt(s)", failures)
                 failures = 0
-            if sent < self.batch:
+            if self._refused:  # backpressure: poll less and less often, deaf to NOTIFYs, until room is made
+                full = 1 if sent else full + 1  # a send that succeeded starts the backoff over
                 await self._listen()
-                await self._sleep(self.interval)
+                pause = min(self.max_full_backoff, self.interval * 2 ** min(full - 1, 10))
+                await self._sleep(pause, nudgeable=False)
+            else:
+                full = 0
+                if sent < self.batch:
+                    await self._listen()
+                    await self._sleep(self.interval)
 
     async def relay_once(self) -> int:
         """Send one batch of pending rows; how many were sent. Raises BrokerUnavailable on an outage."""
         outage: BaseException | None = None
         sent: list[uuid.UUID] = []
+        self._refused = False
         async with DB.transaction():
             for row in await TaskOutbox.raw(_CLAIM, self.batch):
                 try:
@@ -163,7 +178,7 @@ class OutboxRelay:
                     if _is_full(exc):
                         if not self._full:
                             logger.warning("task stream full (TASK_STREAM_MAXLEN); outbox rows wait for room")
-                        self._full = True
+                        self._full = self._refused = True
                         break
                     await _record_failure(row["id"], self._describe(exc))
                     if _is_outage(exc):

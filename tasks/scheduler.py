@@ -34,7 +34,6 @@ from tasks.broker import TASK_MODULES, build_broker
 logger = logging.getLogger("tasks.scheduler")
 
 SHUTDOWN_TIMEOUT = 10.0
-HEARTBEAT_SECONDS = 5.0
 SEND_TIMEOUT = "10"  # a kick hung on a dead Redis must not block later ticks of its schedule
 
 
@@ -92,13 +91,6 @@ def scheduler_args(argv: Sequence[str], settings: Settings) -> SchedulerArgs:
     )
 
 
-async def _beat() -> None:
-    """The scheduler's heartbeat (tasks.heartbeat): its event loop turns."""
-    while True:
-        heartbeat.beat("scheduler")
-        await asyncio.sleep(HEARTBEAT_SECONDS)
-
-
 async def _run(args: SchedulerArgs) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,7 +98,7 @@ async def _run(args: SchedulerArgs) -> None:
         loop.add_signal_handler(sig, stop.set)
     main = asyncio.create_task(run_scheduler(args))
     stopping = asyncio.create_task(stop.wait())
-    beating = asyncio.create_task(_beat())
+    beating = asyncio.create_task(heartbeat.run("scheduler"))  # its event loop turns
     await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
     beating.cancel()
     if main.done():

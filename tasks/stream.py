@@ -43,7 +43,7 @@ from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
 from backend.lib import redis_client
-from tasks import delayed
+from tasks import delayed, heartbeat
 from tasks import messages as msgs
 from tasks.connections import OUTAGES, StreamFull
 from tasks.keeper import Keeper
@@ -126,6 +126,7 @@ class HardenedStreamBroker(RedisStreamBroker):
         self.reclaimer = Reclaimer(self, max_deliveries=max_deliveries)
         self.keeper = Keeper(self, tick=min(1.0, self.reclaim_every), max_task_seconds=max_task_seconds)
         self._keeper_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
 
     # ---- every process -----------------------------------------------------------------------
     async def kick(self, message: BrokerMessage) -> None:
@@ -175,12 +176,16 @@ class HardenedStreamBroker(RedisStreamBroker):
         await super().startup()
         if self.is_worker_process:
             self._keeper_task = asyncio.create_task(self.keeper.run(), name="stream-broker-keeper")
+            # The container's liveness (tasks.heartbeat): its own timer, never waiting on Redis.
+            self._heartbeat_task = asyncio.create_task(heartbeat.run("worker"), name="worker-heartbeat")
 
     async def shutdown(self) -> None:
-        if self._keeper_task is not None:
-            self._keeper_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper_task
+        for task in (self._heartbeat_task, self._keeper_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._heartbeat_task = self._keeper_task = None
         await super().shutdown()
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:

@@ -7,6 +7,7 @@ a worker later ran 109 tasks, the other 891 were gone without a trace."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -18,6 +19,7 @@ from backend.lib import outbox
 from backend.settings import Settings
 from tasks.broker import build_broker
 from tasks.connections import StreamFull
+from tasks.outbox_relay import OutboxRelay
 from tasks.stream import HardenedStreamBroker
 from tests import support
 from tests.conftest import settings_env
@@ -76,8 +78,54 @@ async def test_an_outbox_backlog_far_past_the_cap_all_runs_once_a_worker_is_up(
     spawn("tasks.worker", settings_env(services, TASK_STREAM_MAXLEN=str(CAP)), *PROBE_ARGS)
 
     await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
-    assert await TaskOutbox.count().where(TaskOutbox.sent_at.is_null()) == 0
+    await eventually(_all_sent, 10, "every outbox row to be marked sent")  # committed after its batch's sends
     await eventually(lambda: _empty(redis, settings.worker.queue_name), 10, "the stream to shrink back")
+
+
+async def test_a_relay_facing_a_full_stream_backs_off_deaf_to_enqueues_and_the_backlog_runs_later(
+    services: support.SessionServices, db: None, redis: aioredis.Redis, spawn: Spawn
+) -> None:
+    """Under backpressure an enqueue (its NOTIFY) must not wake the relay: otherwise every enqueue
+    costs every relay a claim query and a refused send, load that grows with the overload."""
+    env = settings_env(services, TASK_STREAM_MAXLEN=str(CAP))
+    settings = Settings.from_env(env)
+    broker = build_broker(settings)
+    assert isinstance(broker, HardenedStreamBroker)
+    await broker.startup()
+    relay = OutboxRelay(broker, interval=0.5, max_full_backoff=5.0)
+    keys = [uuid.uuid4().hex for _ in range(2 * CAP + 1)]
+    try:
+        for key in keys[: CAP + 1]:  # no worker is running: the relay fills the stream, one is refused
+            await outbox.enqueue(probe_tasks.mark.task_name, key=key)
+        relay.start()
+        await eventually(lambda: _full(redis, broker), 30, "the stream to be full and a send refused")
+        refused_before = await _refused(redis, broker)
+        for key in keys[CAP + 1 :]:  # an overload: an enqueue (and its NOTIFY) every 30 ms for 1.5 s
+            await outbox.enqueue(probe_tasks.mark.task_name, key=key)
+            await asyncio.sleep(0.03)
+        refused = await _refused(redis, broker) - refused_before
+    finally:
+        await relay.stop()
+        await broker.shutdown()
+    # Pauses of 0.5, 1, 2 s from the first refusal: at most a handful in 1.5 s, not one per enqueue.
+    assert refused <= 4, f"{refused} sends refused during {CAP} enqueues"
+    assert await TaskOutbox.count().where(TaskOutbox.sent_at.is_null()) == CAP + 1
+
+    spawn("tasks.worker", env, *PROBE_ARGS)  # drains the stream; its relay sends the rest
+    await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
+    await eventually(_all_sent, 10, "every outbox row to be marked sent")  # committed after its batch's sends
+
+
+async def _all_sent() -> bool:
+    return bool(await TaskOutbox.count().where(TaskOutbox.sent_at.is_null()) == 0)
+
+
+async def _refused(redis: aioredis.Redis, broker: HardenedStreamBroker) -> int:
+    return int(await redis.hget(broker.stats_key, "sends_refused") or 0)
+
+
+async def _full(redis: aioredis.Redis, broker: HardenedStreamBroker) -> bool:
+    return int(await redis.xlen(broker.queue_name)) == CAP and await _refused(redis, broker) > 0
 
 
 def test_a_cap_below_one_is_refused() -> None:
