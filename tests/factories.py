@@ -4,10 +4,17 @@ cannot reach quickly, e.g. an expired token)."""
 from __future__ import annotations
 
 import itertools
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import jwt
+import msgspec
+
+from backend.lib import tokens
+from backend.settings import Settings
 
 PASSWORD = "correct horse battery staple"
 _counter = itertools.count(1)
@@ -70,3 +77,29 @@ async def mailed(email: str, template: str) -> dict[str, Any]:
 async def mailed_token(email: str, template: str) -> str:
     """The raw token of the newest queued email of `template` to `email` (what the user would click)."""
     return str((await mailed(email, template))["token"])
+
+
+def forged_access_token(settings: Settings, account: Account, how: str) -> str:
+    """An access token of `account` made invalid in one way: expired, alg-none, other-key (signed
+    with a key the server does not hold), escalated (role edited, signature kept), future-session."""
+    claims = jwt.decode(account.access_token, options={"verify_signature": False})
+    kid = settings.auth.jwt_active_kid
+    if how == "expired":
+        short = msgspec.structs.replace(settings.auth, access_ttl_seconds=-60)
+        return tokens.issue_access_token(
+            short, user_id=uuid.UUID(account.user_id), session_id=uuid.UUID(claims["sid"]), role="user"
+        )
+    if how == "alg-none":
+        return jwt.encode(claims, "", algorithm="none", headers={"kid": kid})
+    if how == "other-key":
+        return jwt.encode(claims, "k" * 48, algorithm="HS256", headers={"kid": kid})
+    if how == "escalated":
+        header, _payload, signature = account.access_token.split(".")
+        claims["role"] = "admin"
+        forged_payload = jwt.utils.base64url_encode(msgspec.json.encode(claims)).decode()
+        return f"{header}.{forged_payload}.{signature}"
+    if how == "future-session":
+        claims["sid"] = str(uuid.uuid4())
+        claims["exp"] = int(time.time()) + 600
+        return jwt.encode(claims, settings.auth.jwt_keys[kid], algorithm="HS256", headers={"kid": kid})
+    raise AssertionError(how)

@@ -1,12 +1,8 @@
 """Refresh rotation with reuse detection, logout, and access tokens over real HTTP."""
 
-import time
-import uuid
 from datetime import datetime, timedelta
 
 import httpx
-import jwt
-import msgspec
 import pytest
 
 from backend.db.tables import RefreshToken, Session, User
@@ -83,36 +79,12 @@ async def test_me_requires_a_bearer_token(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/me", headers={"Authorization": "Basic abc"})).status_code == 401
 
 
-def _forged(settings: Settings, account: factories.Account, how: str) -> str:
-    claims = jwt.decode(account.access_token, options={"verify_signature": False})
-    kid = settings.auth.jwt_active_kid
-    if how == "expired":
-        short = msgspec.structs.replace(settings.auth, access_ttl_seconds=-60)
-        return tokens.issue_access_token(
-            short, user_id=uuid.UUID(account.user_id), session_id=uuid.UUID(claims["sid"]), role="user"
-        )
-    if how == "alg-none":
-        return jwt.encode(claims, "", algorithm="none", headers={"kid": kid})
-    if how == "other-key":
-        return jwt.encode(claims, "k" * 48, algorithm="HS256", headers={"kid": kid})
-    if how == "escalated":
-        header, _payload, signature = account.access_token.split(".")
-        claims["role"] = "admin"
-        forged_payload = jwt.utils.base64url_encode(msgspec.json.encode(claims)).decode()
-        return f"{header}.{forged_payload}.{signature}"
-    if how == "future-session":
-        claims["sid"] = str(uuid.uuid4())
-        claims["exp"] = int(time.time()) + 600
-        return jwt.encode(claims, settings.auth.jwt_keys[kid], algorithm="HS256", headers={"kid": kid})
-    raise AssertionError(how)
-
-
 @pytest.mark.parametrize("how", ["expired", "alg-none", "other-key", "escalated", "future-session"])
 async def test_expired_forged_and_unsigned_access_tokens_are_refused(
     client: httpx.AsyncClient, settings: Settings, how: str
 ) -> None:
     account = await factories.account(client)
-    response = await _me(client, _forged(settings, account, how))
+    response = await _me(client, factories.forged_access_token(settings, account, how))
     assert response.status_code == 401, how
     assert response.headers["content-type"].startswith("application/problem+json")
 
