@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -10,7 +12,7 @@ from litestar import Litestar
 
 from backend.db import engine
 from backend.domain.accounts.session_memo import SessionMemo
-from backend.lib import redis_client
+from backend.lib import redis_client, task_queue
 from backend.lib.cache import Cache
 from backend.lib.encryption import Envelope
 from backend.lib.storage import build_store
@@ -35,10 +37,15 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         app.state.envelope = Envelope.from_settings(settings.encryption)
         app.state.store = build_store(settings)
         await app.state.store.open()
+        # the task queue's health for /metrics (workers are not scraped)
+        queue_poll = asyncio.create_task(task_queue.poll(app.state.redis, settings.worker), name="task-queue-metrics")
         _settle_gc()
         try:
             yield
         finally:
+            queue_poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await queue_poll
             await app.state.realtime_hub.stop()
             await subscriber.aclose()
             await app.state.store.close()

@@ -42,7 +42,7 @@ from taskiq import AckableMessage
 from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
-from backend.lib import redis_client
+from backend.lib import redis_client, task_queue
 from tasks import delayed, heartbeat
 from tasks import messages as msgs
 from tasks.connections import OUTAGES, StreamFull
@@ -113,8 +113,8 @@ class HardenedStreamBroker(RedisStreamBroker):
             socket_timeout=xread_block_ms / 1000 + 10,  # above the XREADGROUP block time
             **redis_client.resilient_options(),
         )
-        self.dead_queue = f"{queue_name}:dead"
-        self.stats_key = f"{queue_name}:stats"  # counters: sends_refused, dead_letters_dropped
+        self.dead_queue = task_queue.dead_queue(queue_name)
+        self.stats_key = task_queue.stats_key(queue_name)  # counters: sends_refused, dead_letters_dropped
         self.stream_maxlen = maxlen
         self.dead_maxlen = maxlen if dead_maxlen is None else dead_maxlen
         self.dead_max_age_seconds = dead_max_age_seconds

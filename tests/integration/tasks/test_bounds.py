@@ -8,15 +8,18 @@ a worker later ran 109 tasks, the other 891 were gone without a trace."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from taskiq.exceptions import SendTaskError
 
 from backend.db.tables import TaskOutbox
-from backend.lib import outbox
+from backend.lib import outbox, redis_client, task_queue
 from backend.settings import Settings
+from tasks import messages as msgs
 from tasks.broker import build_broker
 from tasks.connections import StreamFull
 from tasks.outbox_relay import OutboxRelay
@@ -133,3 +136,40 @@ def test_a_cap_below_one_is_refused() -> None:
         HardenedStreamBroker(
             "redis://127.0.0.1:1/0", queue_name="q", consumer_group_name="g", maxlen=0, idle_reclaim_ms=1000
         )
+
+
+async def test_the_queue_health_reaches_the_apis_metrics(
+    services: support.SessionServices, settings: Settings, client: httpx.AsyncClient
+) -> None:
+    """Workers are not scraped: the api reports the stream's fill, refused sends and dead letters
+    (backend/lib/task_queue.py, polled by each api process; ops/monitoring/alerts.yml uses them)."""
+    # polled since the api started: its capacity is there before anything else happened
+    assert _sample(await client.get("/metrics"), "career_copilot_task_stream_capacity") == settings.worker.stream_maxlen
+
+    small = Settings.from_env(settings_env(services, TASK_STREAM_MAXLEN="3"))  # the api's queue, a smaller cap
+    assert small.worker.queue_name == settings.worker.queue_name
+    broker = build_broker(small)
+    assert isinstance(broker, HardenedStreamBroker)
+    await broker.startup()
+    try:
+        for i in range(5):  # no worker: 3 taken, 2 refused
+            with contextlib.suppress(SendTaskError):
+                await probe_tasks.mark.kicker().with_broker(broker).kiq(f"m{i}")
+        await broker.dead_letter(msgs.Verdict(msgs.UNKNOWN_TASK, "no such task", "nope.task", "t1"), data=b"{}")
+    finally:
+        await broker.shutdown()
+
+    redis = redis_client.connect(settings.redis.url, 2)
+    try:
+        await task_queue.refresh(redis, settings.worker)  # what the api's poll does every 15 s
+    finally:
+        await redis.aclose()
+    metrics = await client.get("/metrics")
+    assert _sample(metrics, "career_copilot_task_stream_entries") == 3
+    assert _sample(metrics, "career_copilot_task_sends_refused") == 2
+    assert _sample(metrics, "career_copilot_task_dead_letters") == 1
+
+
+def _sample(response: httpx.Response, name: str) -> float:
+    (value,) = [float(line.split()[1]) for line in response.text.splitlines() if line.split(" ")[0] == name]
+    return value

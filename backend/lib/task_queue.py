@@ -1,0 +1,68 @@
+"""The Redis keys of the task queue beside its stream, and its health as Prometheus gauges.
+
+The broker (tasks.stream) writes them; the api reads them for `/metrics`, because the workers are
+not scraped. Every api process polls every POLL_SECONDS (a few cheap reads); the values are
+cluster-wide, so alerts take the `max` over replicas:
+
+- `career_copilot_task_stream_entries`: unfinished tasks in the stream (undelivered or running);
+  against `career_copilot_task_stream_capacity` (TASK_STREAM_MAXLEN), past which sends are refused
+  and outbox rows wait in Postgres;
+- `career_copilot_task_sends_refused`: sends refused because the stream was full (ever, a counter
+  kept in Redis: use `delta`);
+- `career_copilot_task_dead_letters`: entries in the dead-letter stream (tasks that will not run
+  again: exhausted retries, unknown or unparseable messages);
+- `career_copilot_task_dead_letters_dropped`: dead letters removed by the stream's bound (ever).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from prometheus_client import Gauge
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from backend.settings import WorkerSettings
+
+POLL_SECONDS = 15.0
+
+STREAM_ENTRIES = Gauge("career_copilot_task_stream_entries", "Unfinished tasks in the task stream")
+STREAM_CAPACITY = Gauge("career_copilot_task_stream_capacity", "Most unfinished tasks the stream holds")
+SENDS_REFUSED = Gauge("career_copilot_task_sends_refused", "Task sends refused because the stream was full (ever)")
+DEAD_LETTERS = Gauge("career_copilot_task_dead_letters", "Entries in the dead-letter stream")
+DEAD_LETTERS_DROPPED = Gauge(
+    "career_copilot_task_dead_letters_dropped", "Dead letters removed by the stream's bound (ever)"
+)
+
+
+def dead_queue(queue: str) -> str:
+    return f"{queue}:dead"
+
+
+def stats_key(queue: str) -> str:
+    """A hash of counters: sends_refused, dead_letters_dropped."""
+    return f"{queue}:stats"
+
+
+async def refresh(redis: Redis, worker: WorkerSettings) -> None:
+    """Read the queue's state once into the gauges (one round trip)."""
+    queue = worker.queue_name
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.xlen(queue)
+        pipe.xlen(dead_queue(queue))
+        pipe.hmget(stats_key(queue), ["sends_refused", "dead_letters_dropped"])
+        entries, dead, (refused, dropped) = await pipe.execute()
+    STREAM_ENTRIES.set(entries)
+    STREAM_CAPACITY.set(worker.stream_maxlen)
+    DEAD_LETTERS.set(dead)
+    SENDS_REFUSED.set(int(refused or 0))
+    DEAD_LETTERS_DROPPED.set(int(dropped or 0))
+
+
+async def poll(redis: Redis, worker: WorkerSettings, every: float = POLL_SECONDS) -> None:
+    """Refresh the gauges until cancelled; while Redis is away they keep their last values."""
+    while True:
+        with contextlib.suppress(RedisError, OSError):
+            await refresh(redis, worker)
+        await asyncio.sleep(every)
