@@ -11,6 +11,7 @@ processes, and one module per task family.
 - tasks.worker      `python -m tasks.worker`
 - tasks.scheduler   `python -m tasks.scheduler`
 - tasks.heartbeat   `python -m tasks.heartbeat worker|scheduler`: the containers' health check
+- tasks.dead_letters `python -m tasks.dead_letters list|replay|drop`: the dead-letter stream, for operators
 - tasks.maintenance `maintenance.purge_expired` (scheduled)
 - tasks.resumes     `resumes.parse_version`, `resumes.sweep_stuck` (scheduled)
 - tasks.ai          `cover_letters.generate`, `analyses.run`, `ai.sweep_stuck` (scheduled)

@@ -1,0 +1,122 @@
+"""`python -m tasks.dead_letters list|replay|drop`: read and act on the dead-letter stream.
+
+A task that will not run again (retries exhausted, a failure marked final, an unknown task, a message
+that cannot be parsed or that taskiq's receiver raised on) leaves a record in `<TASK_QUEUE>:dead`
+with the reason and the raw message. The `career_copilot_task_dead_letters` alert points here.
+
+    python -m tasks.dead_letters list [--limit N]   newest first: id, time, reason, task, attempts, detail
+    python -m tasks.dead_letters replay ID...       send the message again (with a fresh retry
+                                                    budget), then delete its record
+    python -m tasks.dead_letters drop ID...         delete records
+
+Replaying is safe because every task is idempotent (SPEC §6). A record without a message, or whose
+message cannot be parsed, cannot be replayed (exit 1, the record kept). A send refused because the
+task stream is full (TASK_STREAM_MAXLEN) keeps the record too. Configuration: REDIS_URL, TASK_QUEUE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from redis.asyncio import Redis
+from taskiq.message import BrokerMessage
+
+from backend.lib import redis_client
+from backend.settings import Settings, SettingsError
+from tasks.broker import build_broker
+from tasks.stream import HardenedStreamBroker
+
+FRESH_BUDGET = ("_retries", "delay")  # labels the retry middleware counts with: a replay starts over
+
+
+def _text(fields: dict[bytes, bytes], name: str) -> str:
+    return fields.get(name.encode(), b"").decode(errors="replace")
+
+
+def _line(entry_id: bytes, fields: dict[bytes, bytes]) -> str:
+    millis = int(_text(fields, "dead_at_ms") or 0)
+    when = datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if millis else "?"
+    task = _text(fields, "task_name") or "?"
+    return "  ".join(
+        [entry_id.decode(), when, _text(fields, "reason"), task, f"attempts={_text(fields, 'attempts') or 0}",
+         _text(fields, "detail")]
+    )  # fmt: skip
+
+
+Entries = list[tuple[bytes, dict[bytes, bytes]]]
+
+
+async def list_records(redis: Redis, dead_queue: str, limit: int) -> list[str]:
+    entries = cast(Entries, await redis.xrevrange(dead_queue, count=limit))
+    return [_line(entry_id, fields) for entry_id, fields in entries]
+
+
+async def replay(broker: HardenedStreamBroker, redis: Redis, entry_id: str) -> str | None:
+    """Send one dead letter's message again and delete its record; None, or why it could not."""
+    entries = cast(Entries, await redis.xrange(broker.dead_queue, min=entry_id, max=entry_id))
+    if not entries:
+        return f"{entry_id}: no such record"
+    data = entries[0][1].get(b"data")
+    if not data:
+        return f"{entry_id}: the record holds no message"
+    try:
+        message = broker.formatter.loads(data)
+    except Exception as exc:  # whatever the formatter raises on bytes it cannot read
+        return f"{entry_id}: the message cannot be parsed ({type(exc).__name__})"
+    for label in FRESH_BUDGET:
+        message.labels.pop(label, None)
+    fresh = broker.formatter.dumps(message)
+    try:
+        await broker.kick(BrokerMessage(task_id=fresh.task_id, task_name=fresh.task_name, message=fresh.message,
+                                        labels=fresh.labels))  # fmt: skip
+    except Exception as exc:  # StreamFull, Redis gone: the record stays for a later replay
+        return f"{entry_id}: not sent ({type(exc).__name__}: {exc})"
+    await redis.xdel(broker.dead_queue, entry_id)
+    return None
+
+
+async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    broker = build_broker(settings)
+    assert isinstance(broker, HardenedStreamBroker)
+    redis = redis_client.connect(settings.redis.url, 2)
+    try:
+        if args.command == "list":
+            print("\n".join(await list_records(redis, broker.dead_queue, args.limit)) or "no dead letters")
+            return 0
+        if args.command == "drop":
+            removed = await redis.xdel(broker.dead_queue, *args.ids)
+            print(f"dropped {removed} of {len(args.ids)} record(s)")
+            return 0 if removed == len(args.ids) else 1
+        failures = [why for entry_id in args.ids if (why := await replay(broker, redis, entry_id)) is not None]
+        for why in failures:
+            print(why, file=sys.stderr)
+        print(f"replayed {len(args.ids) - len(failures)} of {len(args.ids)} record(s)")
+        return 1 if failures else 0
+    finally:
+        await redis.aclose()
+        await broker.connection_pool.disconnect()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.dead_letters", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="newest first")
+    listing.add_argument("--limit", type=int, default=20)
+    commands.add_parser("replay", help="send again, then delete the record").add_argument("ids", nargs="+")
+    commands.add_parser("drop", help="delete records").add_argument("ids", nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"tasks.dead_letters: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_main(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
