@@ -13,7 +13,6 @@ import pymupdf
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-import uvicorn
 from litestar import Litestar, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
@@ -23,7 +22,6 @@ from backend.app import create_app
 from backend.db.engine import DB
 from backend.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
 from backend.domain.accounts.services import Principal
-from backend.lib.embedded_services import free_port
 from backend.lib.encryption import Envelope
 from backend.lifespan import lifespan_for
 from backend.settings import Settings
@@ -31,6 +29,7 @@ from backend.web import auth, idempotency, problems, request_context
 from backend.web.problems import Problem
 from tests import ai_fixtures, factories
 from tests.integration.ai.conftest import parsed_resume
+from tests.integration.conftest import served
 
 URL = "/api/v1/auth/register"
 APPLICATIONS = "/api/v1/applications"
@@ -512,16 +511,8 @@ async def things_url(settings: Settings, db: None) -> AsyncIterator[str]:
         logging_config=None,
     )
     app.state.settings = settings
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served(app) as url:
+        yield url
 
 
 async def test_a_create_without_principal_in_its_signature_still_authenticates(
