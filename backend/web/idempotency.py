@@ -39,10 +39,11 @@ import structlog
 from asyncpg.exceptions import UniqueViolationError
 from litestar import Request
 from litestar.enums import ParamType, ScopeType
-from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.exceptions import InternalServerException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.openapi.spec import OpenAPIType, Operation, Parameter, Schema
-from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.db.tables import IdempotencyRecord
 from backend.lib.encryption import DecryptionError, Envelope
@@ -127,27 +128,6 @@ async def _caller(request: Request[Any, Any, Any]) -> tuple[str, uuid.UUID | Non
     return "user:" + str(principal.user.id), principal.user.id
 
 
-async def _read_body(request: Request[Any, Any, Any], receive: Receive) -> bytes | None:
-    """The whole body, never more than the route's limit (RequestEntityTooLarge past it, as
-    Litestar's own check); None if the client went away."""
-    limit = request.route_handler.resolve_request_max_body_size()
-    announced = request.headers.get("content-length", "")
-    if limit is not None and announced.isdigit() and int(announced) > limit:
-        raise RequestEntityTooLarge
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return None
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if limit is not None and size > limit:
-            raise RequestEntityTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 async def _send_problem(
     request: Request[Any, Any, Any], send: Send, status: int, slug: str, title: str, detail: str, retry: bool = False
 ) -> None:
@@ -179,16 +159,21 @@ class IdempotencyMiddleware(ASGIMiddleware):
         if raw_key is None:
             await next_app(scope, receive, send)
             return
-        request: Request[Any, Any, Any] = Request(scope, receive)
+        # the app's request class: its body checks (NUL in text bodies) run on the body read here
+        handler = cast(HTTPRouteHandler, scope["route_handler"])  # HTTP scopes only (`scopes`)
+        request: Request[Any, Any, Any] = handler.resolve_request_class()(scope, receive)
         key = raw_key.decode("latin-1")
         if not _KEY.match(key):
             detail = "Idempotency-Key must be 1-200 visible ASCII characters"
             await _send_problem(request, send, 400, "invalid-idempotency-key", "Invalid Idempotency-Key", detail)
             return
         caller, owner = await _caller(request)
-        body = await _read_body(request, receive)
-        if body is None:
-            return  # the client went away before its request was whole: nothing to run or keep
+        try:
+            # Litestar's own read: capped at the route's limit (413 before or while reading), and
+            # kept in the connection state, where the handler's request finds it
+            body = await request.body()
+        except InternalServerException:  # "client disconnected prematurely": nothing to run or keep
+            return
         scoped_key = f"{caller}:POST {scope['path']}:{key}"
         same = request_hash(request, body)
         envelope: Envelope = request.app.state.envelope
@@ -198,15 +183,6 @@ class IdempotencyMiddleware(ASGIMiddleware):
         except UniqueViolationError:
             await self._answer_existing(request, send, scoped_key, same, envelope)
             return
-
-        replayed = False
-
-        async def replay_body() -> ReceiveMessage:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return cast(ReceiveMessage, {"type": "http.request", "body": body, "more_body": False})
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "settled": False}
 
@@ -247,7 +223,7 @@ class IdempotencyMiddleware(ASGIMiddleware):
             await send(message)
 
         try:
-            await next_app(scope, replay_body, capture)
+            await next_app(scope, receive, capture)
         except BaseException:
             if not captured["settled"]:
                 await IdempotencyRecord.delete().where(IdempotencyRecord.id == record.id)
