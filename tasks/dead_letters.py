@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 from typing import cast
 
 from redis.asyncio import Redis
-from taskiq.message import BrokerMessage
 
 from backend.lib import redis_client
 from backend.settings import Settings, SettingsError
@@ -70,10 +69,8 @@ async def replay(broker: HardenedStreamBroker, redis: Redis, entry_id: str) -> s
         return f"{entry_id}: the message cannot be parsed ({type(exc).__name__})"
     for label in FRESH_BUDGET:
         message.labels.pop(label, None)
-    fresh = broker.formatter.dumps(message)
     try:
-        await broker.kick(BrokerMessage(task_id=fresh.task_id, task_name=fresh.task_name, message=fresh.message,
-                                        labels=fresh.labels))  # fmt: skip
+        await broker.kick(broker.formatter.dumps(message))
     except Exception as exc:  # StreamFull, Redis gone: the record stays for a later replay
         return f"{entry_id}: not sent ({type(exc).__name__}: {exc})"
     await redis.xdel(broker.dead_queue, entry_id)

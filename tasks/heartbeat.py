@@ -47,13 +47,11 @@ def beat(role: str) -> None:
     path = directory() / f"{role}-{os.getpid()}"
     try:
         if path in _written:
-            os.utime(path)  # FileNotFoundError when the directory was cleared: written again below
-            return
-    except FileNotFoundError:
-        pass
-    except OSError:
-        return
-    try:
+            try:
+                os.utime(path)
+                return
+            except FileNotFoundError:
+                pass  # the directory was cleared: written again below
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_start_time(os.getpid()) or "")
         _written.add(path)
@@ -104,7 +102,8 @@ def problem(role: str, max_age: float) -> str | None:
     """None when every live `role` process beat within `max_age` seconds; else what is wrong."""
     now, beats = time.time(), []
     for path in directory().glob(f"{role}-*"):
-        pid = int(path.name.rpartition("-")[2]) if path.name.rpartition("-")[2].isdigit() else 0
+        suffix = path.name.rpartition("-")[2]
+        pid = int(suffix) if suffix.isdigit() else 0
         if pid <= 0 or not _alive(pid) or not _same_process(path, pid):
             path.unlink(missing_ok=True)
             continue

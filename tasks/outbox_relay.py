@@ -89,7 +89,6 @@ class OutboxRelay:
         self._nudge = asyncio.Event()  # set by a NOTIFY or by stop(): ends the current sleep
         self._listener: Any = None  # the asyncpg connection that LISTENs to outbox.CHANNEL
         self._task: asyncio.Task[None] | None = None
-        self._full = False  # the stream was full at the last send (logged once per episode)
         self._refused = False  # the last batch stopped at a full stream (the relay backs off)
 
     def start(self) -> None:
@@ -155,6 +154,8 @@ class OutboxRelay:
                 logger.warning("outbox relay sending again after %d failed attempt(s)", failures)
                 failures = 0
             if self._refused:  # backpressure: poll less and less often, deaf to NOTIFYs, until room is made
+                if not full:  # the first refused batch of an episode
+                    logger.warning("task stream full (TASK_STREAM_MAXLEN); outbox rows wait for room")
                 full = 1 if sent else full + 1  # a send that succeeded starts the backoff over
                 await self._listen()
                 pause = min(self.max_full_backoff, self.interval * 2 ** min(full - 1, 10))
@@ -176,9 +177,7 @@ class OutboxRelay:
                     await self._send(row["task_name"], _kwargs(row["kwargs"]))
                 except Exception as exc:
                     if _is_full(exc):
-                        if not self._full:
-                            logger.warning("task stream full (TASK_STREAM_MAXLEN); outbox rows wait for room")
-                        self._full = self._refused = True
+                        self._refused = True
                         break
                     await _record_failure(row["id"], self._describe(exc))
                     if _is_outage(exc):
@@ -187,7 +186,6 @@ class OutboxRelay:
                     logger.error("outbox row %s (%s) cannot be sent: %s", row["id"], row["task_name"], exc)
                     continue
                 sent.append(row["id"])
-                self._full = False
             if sent:
                 await TaskOutbox.raw(
                     "UPDATE task_outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY({})", sent

