@@ -2,13 +2,15 @@
 
 `marcus(injected=True)` is tests/fixtures/resumes/jobsync-adversarial-resume.txt as the parser
 would store it, the prompt-injection line included (in the summary and, worse, as a highlight);
-`marcus(injected=False)` is the same resume without it.
+`marcus(injected=False)` is the same resume without it. `onyx()` is Reactive Resume's sample (two pages,
+University of California, several employers) as JSON Resume, work highlights included.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +53,30 @@ def marcus(*, injected: bool = True) -> dict[str, Any]:
 
 def marcus_text(*, injected: bool = True) -> str:
     return ADVERSARIAL_TEXT if injected else ADVERSARIAL_TEXT.replace(INJECTION, "")
+
+
+def _html_items(html: str) -> list[str]:
+    items = re.findall(r"<li>(.*?)</li>", html, flags=re.S) or [html]
+    return [t for t in (re.sub(r"<[^>]+>", "", item).strip() for item in items) if t]
+
+
+def from_reactive_resume(data: dict[str, Any]) -> dict[str, Any]:
+    """Reactive Resume v4 JSON as JSON Resume (the fields a letter can use)."""
+    sections = data["sections"]
+    return {
+        "basics": {"name": data["basics"]["name"], "label": data["basics"].get("headline", "")},
+        "work": [
+            {"name": i["company"], "position": i["position"], "highlights": _html_items(i.get("summary", ""))}
+            for i in sections["experience"]["items"]
+        ],
+        "education": [
+            {"institution": i["institution"], "studyType": i.get("studyType", ""), "area": i.get("area", "")}
+            for i in sections["education"]["items"]
+        ],
+        "skills": [{"name": i["name"], "keywords": list(i.get("keywords", []))} for i in sections["skills"]["items"]],
+        "certificates": [{"name": i["name"], "issuer": i["issuer"]} for i in sections["certifications"]["items"]],
+    }
+
+
+def onyx() -> dict[str, Any]:
+    return from_reactive_resume(json.loads((FIXTURES / "resumes" / "reactive-resume-onyx.truth.json").read_text()))

@@ -64,9 +64,22 @@ class CoverLetterRef(msgspec.Struct, frozen=True):
     cover_letter_id: uuid.UUID
 
 
+# Why a letter failed; clients may meet values added later and should treat them as `unavailable`.
+LetterFailure = Literal["ungrounded", "provider_error", "resume_gone", "interrupted", "unavailable"]
+
+
+class RefusedItem(msgspec.Struct, frozen=True):
+    """Something a refused letter stated that neither the resume nor the job holds."""
+
+    kind: str  # employer | title | school | degree | metric; new kinds may be added
+    text: str  # as the letter wrote it, on one line
+
+
 class CoverLetterFailedData(msgspec.Struct, frozen=True):
     cover_letter_id: uuid.UUID
-    error: str
+    error: str  # one sentence, safe to show
+    reason: LetterFailure | None = None  # None only in events published before the field existed
+    refused: list[RefusedItem] = msgspec.field(default_factory=list)  # when `reason` is ungrounded
 
 
 class Notification(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,7 +151,7 @@ class CoverLetterCompleted(Event, tag="cover_letter.completed", frozen=True):
 
 
 class CoverLetterFailed(Event, tag="cover_letter.failed", frozen=True):
-    """A cover letter could not be generated; `error` is safe to show."""
+    """A cover letter failed: `error` is safe to show, `reason` says why, `refused` what it named unsourced."""
 
     data: CoverLetterFailedData
 

@@ -161,7 +161,7 @@ export interface CoverLetterRef {
   cover_letter_id: string;
 }
 /**
- * A cover letter could not be generated; `error` is safe to show.
+ * A cover letter failed: `error` is safe to show, `reason` says why, `refused` what it named unsourced.
  */
 export interface CoverLetterFailed {
   data: CoverLetterFailedData;
@@ -178,6 +178,15 @@ export interface CoverLetterFailed {
 export interface CoverLetterFailedData {
   cover_letter_id: string;
   error: string;
+  reason?: ("interrupted" | "provider_error" | "resume_gone" | "unavailable" | "ungrounded") | null;
+  refused?: RefusedItem[];
+}
+/**
+ * Something a refused letter stated that neither the resume nor the job holds.
+ */
+export interface RefusedItem {
+  kind: string;
+  text: string;
 }
 /**
  * A cover letter was cancelled by its owner.

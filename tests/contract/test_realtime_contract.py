@@ -32,6 +32,11 @@ SAMPLES: list[events.Event] = [
     events.CoverLetterDelta(data=events.CoverLetterDeltaData(THING, 3, "Dear hiring manager,")),
     events.CoverLetterCompleted(data=events.CoverLetterRef(THING)),
     events.CoverLetterFailed(data=events.CoverLetterFailedData(THING, "provider error")),
+    events.CoverLetterFailed(
+        data=events.CoverLetterFailedData(
+            THING, "The letter was not kept…", "ungrounded", [events.RefusedItem("employer", "Google")]
+        )
+    ),
     events.CoverLetterCancelled(data=events.CoverLetterRef(THING)),
     events.NotificationCreated(data=events.NotificationCreatedData(NOTIFICATION)),
     events.ApplicationChanged(data=events.ApplicationChangedData(THING, "updated")),

@@ -5,6 +5,7 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
   fail (`make test` installs Debian's chromium first). Never `playwright install`.
 - `stack` an api on a fixed port (so it can be restarted at the same URL), a worker, and a mailbox
   (`stack.mailbox`: the dev mail catcher on a free port, which the worker sends every email to).
+  A test module overrides `stack_env` to give both processes more settings (e.g. a model endpoint).
 - `page` a fresh browser page (uncaught script errors land in `page_errors`); when the test fails,
   its screenshot, HTML, console and the processes' logs are written to `E2E_ARTIFACTS_DIR`
   (default `test-artifacts/e2e/`).
@@ -118,12 +119,19 @@ class Stack:
         return "\n".join([*apis, f"--- worker\n{self.worker.output()}"])
 
 
+@pytest.fixture
+def stack_env() -> dict[str, str]:
+    """Settings the stack's api and worker get on top of the defaults below."""
+    return {}
+
+
 @pytest_asyncio.fixture
 async def stack(
     services: SessionServices,
     db: None,
     spawn: Spawn,  # noqa: F811 - the fixture imported above
     tmp_path: Path,
+    stack_env: dict[str, str],
 ) -> AsyncIterator[Stack]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -137,6 +145,7 @@ async def stack(
         PACED_PARSE_SECONDS="0.4",  # the progress bar is seen moving
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(mailbox.port),
+        **stack_env,
     )
     worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
     log_dir = tmp_path / "logs"

@@ -81,7 +81,9 @@ LETTERS = _Kind(
         CoverLetter.status: "failed", CoverLetter.error: LETTER_INTERRUPTED,
         CoverLetter.updated_at: now, CoverLetter.completed_at: now,
     },
-    lambda row_id: events.CoverLetterFailed(data=events.CoverLetterFailedData(row_id, LETTER_INTERRUPTED)),
+    lambda row_id: events.CoverLetterFailed(
+        data=events.CoverLetterFailedData(row_id, LETTER_INTERRUPTED, "interrupted")
+    ),
 )  # fmt: skip
 ANALYSES = _Kind(
     Analysis, ("queued", "running"), "created_at", RUN_TASK, "analysis_id",

@@ -1,7 +1,7 @@
 """Writing one cover letter in the worker: stream, checkpoint, cancel, resume (issue 6, SPEC §5/§6/§8).
 
     queued ──claim──▶ streaming ──▶ completed      (content = every delta joined, grounded, usage recorded)
-                          │ ├──────▶ failed         (provider error or ungrounded letter; partial text kept)
+                          │ ├──────▶ failed         (provider error or ungrounded letter; text kept as a draft)
                           │ ╰──────▶ cancelled      (by the owner, via the api; partial text kept)
                           ╰── crash: redelivered, claimed again, resumed from the checkpoint
 
@@ -100,7 +100,7 @@ class LetterGenerator:
         if claim is None:
             return "skipped"
         if claim.attempts > MAX_ATTEMPTS:
-            return await self._fail(claim, FAILURES["too_many_attempts"], None)
+            return await self._fail(claim, FAILURES["too_many_attempts"], None, "interrupted")
         text: _Text | None = None
         try:
             loaded = (
@@ -109,7 +109,7 @@ class LetterGenerator:
                 else None
             )
             if loaded is None:
-                return await self._fail(claim, FAILURES["resume_gone"], None)
+                return await self._fail(claim, FAILURES["resume_gone"], None, "resume_gone")
             resume, _ = loaded
             prefix = self._decrypt(claim)
             text = _Text(prefix, claim.row["seq"] if prefix else 0)
@@ -124,11 +124,11 @@ class LetterGenerator:
             return "superseded"
         except llm.ProviderError as exc:
             log.warning("cover_letter_provider_failed", letter_id=str(letter_id), status=exc.status)
-            return await self._fail(claim, exc.reason, text)
+            return await self._fail(claim, exc.reason, text, "provider_error")
         except Exception:
             if final_attempt or claim.attempts >= MAX_ATTEMPTS:
                 with contextlib.suppress(Exception):
-                    await self._fail(claim, FAILURES["unavailable"], text)
+                    await self._fail(claim, FAILURES["unavailable"], text, "unavailable")
             raise
 
     def _decrypt(self, claim: Claim) -> str:
@@ -214,7 +214,8 @@ class LetterGenerator:
         )
         if problems:
             log.warning("cover_letter_ungrounded", letter_id=str(claim.letter_id), kinds=[p.kind for p in problems])
-            return await self._fail(claim, grounding.describe(problems), text)
+            refused = [events.RefusedItem(p.kind, p.text) for p in problems]
+            return await self._fail(claim, grounding.describe(problems), text, "ungrounded", refused)
         values: dict[Any, Any] = {
             CoverLetter.status: "completed",
             CoverLetter.content: self.envelope.encrypt_text(letter, content_aad(claim.letter_id)),
@@ -235,10 +236,20 @@ class LetterGenerator:
         await self._publish(claim, events.CoverLetterCompleted(data=events.CoverLetterRef(claim.letter_id)))
         return "completed"
 
-    async def _fail(self, claim: Claim, reason: str, text: _Text | None) -> str:
+    async def _fail(
+        self,
+        claim: Claim,
+        error: str,
+        text: _Text | None,
+        reason: events.LetterFailure,
+        refused: list[events.RefusedItem] | None = None,
+    ) -> str:
+        """Mark the letter failed with `error` (one sentence; also what REST `error` answers) and tell
+        the owner, with `reason` and what was refused. Text written so far is kept as a draft."""
+        error = " ".join(error.split())[:500]
         values: dict[Any, Any] = {
             CoverLetter.status: "failed",
-            CoverLetter.error: reason[:500],
+            CoverLetter.error: error,
             CoverLetter.provider: self.provider.name,
             CoverLetter.model: self.provider.model[:100],
             CoverLetter.updated_at: datetime.now(UTC),
@@ -248,7 +259,8 @@ class LetterGenerator:
             values[CoverLetter.seq] = text.seq
         if not await _update_owned(claim, values):
             return "superseded"
-        await self._publish(claim, events.CoverLetterFailed(data=events.CoverLetterFailedData(claim.letter_id, reason)))
+        data = events.CoverLetterFailedData(claim.letter_id, error, reason, refused or [])
+        await self._publish(claim, events.CoverLetterFailed(data=data))
         return "failed"
 
     async def _save_cancelled(self, claim: Claim, text: _Text) -> None:

@@ -2,8 +2,10 @@
 // it stream in live (`cover_letter.delta`, ordered and deduplicated by `seq`: a worker that resumes
 // after a crash sends deltas again with the same seq), cancel it, then edit, save and copy it.
 // Deltas may arrive before the POST answers, so they are kept per letter id. `cover_letter.completed`,
-// `.failed` and `.cancelled` mean "refetch": the stored letter is the truth. A listed letter can be
-// deleted after a confirmation.
+// `.failed` and `.cancelled` mean "refetch": the stored letter is the truth. A failed letter is never
+// shown as a letter: its error sentence, a "Try again" button (a new letter from the same inputs) and
+// the text written so far folded away as a discarded draft. A listed letter can be deleted after a
+// confirmation.
 import type { ApiClient, BodyOf, Realtime, Schemas, operations } from "../../client/index.js";
 import { describe } from "./board.js";
 import { fillApplications, fillVersions } from "./choices.js";
@@ -11,21 +13,25 @@ import { confirmAction } from "./confirm.js";
 import { byId, formValue, formatDate, h } from "./dom.js";
 
 type Letter = Schemas["CoverLetterOut"];
-type Tone = BodyOf<operations["createCoverLetter"]>["tone"] & string;
+type Create = BodyOf<operations["createCoverLetter"]>;
+type Tone = Create["tone"] & string;
 
 export const TONES: readonly Tone[] = ["professional", "enthusiastic", "friendly", "concise"];
 const STATUS_TEXT: Record<Letter["status"], string> = {
   queued: "Queued: the writer starts in a moment…",
   streaming: "Writing…",
   completed: "Done. Edit the letter, save it, copy it.",
-  failed: "Failed",
+  failed: "This letter could not be written.",
   cancelled: "Cancelled: the text written so far is kept.",
 };
 
 export class LettersPanel {
   private readonly deltas = new Map<string, Map<number, string>>(); // letter id -> seq -> text
   private readonly ended = new Set<string>(); // letters whose terminal event arrived
-  private current: { id: string; base: string; baseSeq: number; status: Letter["status"] } | null = null;
+  private readonly asked = new Map<string, Create>(); // letter id -> the body that created it (Try again)
+  private readonly resumeGone = new Set<string>(); // failed letters whose resume version was deleted
+  private current: { letter: Letter; id: string; base: string; baseSeq: number; status: Letter["status"] } | null =
+    null;
   private readonly text = byId<HTMLTextAreaElement>("letter-text");
   private readonly application = byId<HTMLSelectElement>("letter-application");
 
@@ -50,7 +56,10 @@ export class LettersPanel {
       void this.refreshList();
     };
     live.on("cover_letter.completed", finished);
-    live.on("cover_letter.failed", finished);
+    live.on("cover_letter.failed", (event) => {
+      if (event.data.reason === "resume_gone") this.resumeGone.add(event.data.cover_letter_id);
+      finished(event);
+    });
     live.on("cover_letter.cancelled", finished);
 
     byId<HTMLSelectElement>("letter-tone").replaceChildren(...TONES.map((tone) => h("option", { value: tone }, capitalise(tone))));
@@ -62,6 +71,7 @@ export class LettersPanel {
     byId("letter-cancel").addEventListener("click", () => void this.cancel());
     byId("letter-save").addEventListener("click", () => void this.save());
     byId("letter-copy").addEventListener("click", () => void this.copy());
+    byId("letter-retry").addEventListener("click", () => void this.retry());
     this.text.addEventListener("input", () => {
       byId<HTMLButtonElement>("letter-save").disabled = false;
       this.say("Edited: save to keep the changes.");
@@ -137,16 +147,37 @@ export class LettersPanel {
   private async generate(form: HTMLFormElement): Promise<void> {
     const applicationId = formValue(form, "application_id");
     if (!applicationId) return this.flash("Add an application first: a letter is written for one.");
-    const body: BodyOf<operations["createCoverLetter"]> = {
+    const body: Create = {
       application_id: applicationId,
       resume_version_id: formValue(form, "resume_version_id") || null,
       tone: formValue(form, "tone") as Tone,
       instructions: formValue(form, "instructions"),
     };
-    const button = form.querySelector("button");
+    await this.start(body, form.querySelector("button"));
+  }
+
+  /** "Try again" on a failed letter: a new letter from the inputs of the failed one. */
+  private async retry(): Promise<void> {
+    const failed = this.current?.letter;
+    if (!failed) return;
+    const body: Create = this.asked.get(failed.id) ?? {
+      application_id: failed.application_id,
+      resume_version_id: failed.resume_version_id,
+      tone: failed.tone as Tone,
+      instructions: "",
+    };
+    if (!body.application_id) return this.flash("Write a new letter with the form above.");
+    // A deleted resume version cannot be used again: the application's resume (or the newest) instead.
+    const again = this.resumeGone.has(failed.id) ? { ...body, resume_version_id: null } : body;
+    await this.start(again, byId<HTMLButtonElement>("letter-retry"));
+    this.text.focus(); // the retry button is gone with the failure: keep the focus on the new letter
+  }
+
+  private async start(body: Create, button: HTMLButtonElement | null): Promise<void> {
     button?.setAttribute("disabled", "");
     try {
       const letter = await this.api.createCoverLetter(body);
+      this.asked.set(letter.id, body);
       this.show(letter);
       if (this.ended.has(letter.id)) await this.open(letter.id); // finished before the answer arrived
       await this.refreshList();
@@ -166,12 +197,11 @@ export class LettersPanel {
   }
 
   private show(letter: Letter): void {
-    this.current = { id: letter.id, base: letter.content, baseSeq: letter.seq, status: letter.status };
+    this.current = { letter, id: letter.id, base: letter.content, baseSeq: letter.seq, status: letter.status };
     byId("letter").hidden = false;
     byId("letter-title").textContent = `Cover letter — ${letter.company}, ${letter.role}`;
     byId("letter").dataset.id = letter.id;
     this.draw();
-    if (letter.status === "failed" && letter.error) this.say(`Failed: ${letter.error}`);
   }
 
   /** The stored text (up to its checkpoint `seq`), then every later delta in seq order. */
@@ -183,15 +213,21 @@ export class LettersPanel {
       .filter(([seq]) => seq > current.baseSeq)
       .sort(([a], [b]) => a - b)
       .map(([, text]) => text);
-    this.text.value = running ? current.base + later.join("") : current.base;
+    const failed = current.status === "failed";
+    this.text.value = running ? current.base + later.join("") : failed ? "" : current.base;
     this.text.readOnly = running;
     this.text.scrollTop = this.text.scrollHeight;
     byId("letter").dataset.status = current.status;
     byId("letter").setAttribute("aria-busy", String(running));
+    byId("letter-editor").hidden = failed;
+    byId("letter-failure").hidden = !failed;
+    byId("letter-draft").hidden = !failed || !current.base;
+    byId("letter-draft-text").textContent = failed ? current.base : "";
     byId("letter-cancel").hidden = !running;
     byId("letter-save").hidden = current.status !== "completed";
+    byId("letter-copy").hidden = failed;
     byId<HTMLButtonElement>("letter-save").disabled = true;
-    this.say(STATUS_TEXT[current.status]);
+    this.say(failed ? (current.letter.error ?? STATUS_TEXT.failed) : STATUS_TEXT[current.status]);
   }
 
   private async cancel(): Promise<void> {

@@ -86,6 +86,30 @@ async def test_a_letter_streams_to_the_owners_socket_in_order_and_is_stored_as_s
     print(f"\nbuiltin: POST -> first delta on the socket {first_delta_ms:.0f} ms, {len(pieces)} deltas")
 
 
+async def test_the_builtin_letter_of_a_two_page_resume_naming_a_university_is_completed(
+    client: httpx.AsyncClient, app_url: str, redis: aioredis.Redis, services: support.SessionServices,
+    settings: Settings, spawn: Any,
+) -> None:  # fmt: skip
+    """No model configured, a real two-page resume: the writer's own sentence naming the school ends a
+    paragraph, and the letter is kept."""
+    account = await factories.account(client)
+    await parsed_resume(settings, account.user_id, ai_fixtures.onyx())
+    spawn("tasks.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="0"), *WORKER_ARGS)
+    body = {
+        "company": "Northwind Cloud",
+        "role": "Senior Frontend Engineer",
+        "job_description": ai_fixtures.FRONTEND_JOB,
+    }
+    async with user_socket(redis, app_url, account.user_id) as socket:
+        lid = (await client.post("/api/v1/cover-letters", json=body, headers=account.headers)).json()["id"]
+        events = await socket.until(lambda evs: settled(evs, lid), within=30)
+    assert [e["type"] for e in events if e["type"] != "cover_letter.delta"][-1] == "cover_letter.completed"
+    got = (await client.get(f"/api/v1/cover-letters/{lid}", headers=account.headers)).json()
+    assert (got["status"], got["error"]) == ("completed", None)
+    assert "at University of California.\n\nThank you" in got["content"]
+    assert len(deltas(events, lid)) > 100
+
+
 async def test_cancel_stops_the_stream_within_a_second_and_keeps_the_partial_text(
     client: httpx.AsyncClient, app_url: str, redis: aioredis.Redis, services: support.SessionServices,
     settings: Settings, spawn: Any, marcus: Marcus,

@@ -18,6 +18,7 @@ from tests.integration.ai.conftest import (
     deltas,
     letter_row,
     letter_text,
+    parsed_resume,
     settled,
     user_socket,
     wait_letter,
@@ -120,17 +121,50 @@ async def test_a_silent_stream_times_out_and_fails_clearly(
     assert "1.5 s" in row["error"], row["error"]
 
 
-async def test_a_letter_naming_an_employer_the_resume_does_not_hold_is_not_accepted(
-    client: httpx.AsyncClient, services: support.SessionServices, settings: Settings, spawn: Any, marcus: Any,
-    fake_openai: FakeOpenAI,
+async def test_a_letter_naming_an_employer_the_resume_does_not_hold_is_refused_in_one_clean_sentence(
+    client: httpx.AsyncClient, app_url: str, redis: aioredis.Redis, services: support.SessionServices,
+    settings: Settings, spawn: Any, marcus: Any, fake_openai: FakeOpenAI,
 ) -> None:  # fmt: skip
     account, _ = marcus
     invented = GOOD_LETTER.replace("Sincerely", "Before that I was a Staff Engineer at Google.\n\nSincerely")
     fake_openai.script = [Reply(pieces=words(invented))]
     spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
-    row = await wait_letter(await _post(client, account))
+    async with user_socket(redis, app_url, account.user_id) as socket:
+        lid = await _post(client, account)
+        events = await socket.until(lambda evs: settled(evs, lid), within=30)
+    row = await wait_letter(lid)
     assert row["status"] == "failed"
-    assert "Google" in row["error"] and "Staff Engineer" in row["error"]
+    [failed] = [e["data"] for e in events if e["type"] == "cover_letter.failed"]
+    assert failed["reason"] == "ungrounded"
+    assert failed["refused"] == [{"kind": "employer", "text": "Google"}, {"kind": "title", "text": "Staff Engineer"}]
+    refusal = (
+        "The letter was not kept because it named what your resume and the job description do not hold: "
+        "the employer “Google” and the job title “Staff Engineer”. Try again to write a new one."
+    )
+    assert failed["error"] == row["error"] == refusal
+    # REST tells the same: failed, the same sentence, the streamed text kept as the discarded draft
+    got = (await client.get(f"/api/v1/cover-letters/{lid}", headers=account.headers)).json()
+    assert (got["status"], got["error"], got["content"]) == ("failed", row["error"], invented)
+    assert got["seq"] == len(deltas(events, lid)) == len(words(invented))
+
+
+async def test_an_honest_model_letter_naming_the_school_at_a_paragraph_end_is_accepted(
+    client: httpx.AsyncClient, settings: Settings, services: support.SessionServices, spawn: Any,
+    fake_openai: FakeOpenAI,
+) -> None:  # fmt: skip
+    account = await factories.account(client)
+    resume = ai_fixtures.marcus(injected=False)
+    resume["education"] = [{"institution": "University of California", "studyType": "B.S.", "area": "Statistics"}]
+    await parsed_resume(settings, account.user_id, resume)
+    letter = GOOD_LETTER.replace(
+        "30%.\n\n", "30%. Before that, I earned my bachelor's degree in Statistics from the University of California."
+        "\n\nThank you for your time; Corvus Analytics' data team taught me a lot.\n\n",
+    )  # fmt: skip
+    fake_openai.script = [Reply(pieces=words(letter))]
+    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    row = await wait_letter(await _post(client, account))
+    assert (row["status"], row["error"]) == ("completed", None)
+    assert await letter_text(settings, row) == letter
 
 
 async def test_a_model_letter_killed_with_its_worker_is_continued_from_the_checkpoint(

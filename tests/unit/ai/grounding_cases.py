@@ -102,34 +102,11 @@ class Case:
     tone: str
 
 
-def _html_items(html: str) -> list[str]:
-    items = re.findall(r"<li>(.*?)</li>", html, flags=re.S) or [html]
-    return [t for t in (re.sub(r"<[^>]+>", "", item).strip() for item in items) if t]
-
-
-def from_reactive_resume(data: dict[str, Any]) -> dict[str, Any]:
-    """Reactive Resume v4 JSON as JSON Resume (the fields a letter can use)."""
-    sections = data["sections"]
-    return {
-        "basics": {"name": data["basics"]["name"], "label": data["basics"].get("headline", "")},
-        "work": [
-            {"name": i["company"], "position": i["position"], "highlights": _html_items(i.get("summary", ""))}
-            for i in sections["experience"]["items"]
-        ],
-        "education": [
-            {"institution": i["institution"], "studyType": i.get("studyType", ""), "area": i.get("area", "")}
-            for i in sections["education"]["items"]
-        ],
-        "skills": [{"name": i["name"], "keywords": list(i.get("keywords", []))} for i in sections["skills"]["items"]],
-        "certificates": [{"name": i["name"], "issuer": i["issuer"]} for i in sections["certifications"]["items"]],
-    }
-
-
 def fixture_resumes() -> list[tuple[str, dict[str, Any]]]:
     found = []
     for path in sorted(FIXTURES.glob("resumes/**/*.truth.json")):
         data = json.loads(path.read_text())
-        found.append((path.name, from_reactive_resume(data) if "sections" in data else data))
+        found.append((path.name, ai_fixtures.from_reactive_resume(data) if "sections" in data else data))
     sample = json.loads((FIXTURES / "jsonresume" / "sample.resume.json").read_text())
     found.append(("jsonresume-sample", sample))
     found.append(("marcus", ai_fixtures.marcus()))

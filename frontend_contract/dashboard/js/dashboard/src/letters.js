@@ -7,7 +7,7 @@ const STATUS_TEXT = {
     queued: "Queued: the writer starts in a moment…",
     streaming: "Writing…",
     completed: "Done. Edit the letter, save it, copy it.",
-    failed: "Failed",
+    failed: "This letter could not be written.",
     cancelled: "Cancelled: the text written so far is kept.",
 };
 export class LettersPanel {
@@ -15,6 +15,8 @@ export class LettersPanel {
     flash;
     deltas = new Map(); // letter id -> seq -> text
     ended = new Set(); // letters whose terminal event arrived
+    asked = new Map(); // letter id -> the body that created it (Try again)
+    resumeGone = new Set(); // failed letters whose resume version was deleted
     current = null;
     text = byId("letter-text");
     application = byId("letter-application");
@@ -39,7 +41,11 @@ export class LettersPanel {
             void this.refreshList();
         };
         live.on("cover_letter.completed", finished);
-        live.on("cover_letter.failed", finished);
+        live.on("cover_letter.failed", (event) => {
+            if (event.data.reason === "resume_gone")
+                this.resumeGone.add(event.data.cover_letter_id);
+            finished(event);
+        });
         live.on("cover_letter.cancelled", finished);
         byId("letter-tone").replaceChildren(...TONES.map((tone) => h("option", { value: tone }, capitalise(tone))));
         byId("letter-form").addEventListener("submit", (event) => {
@@ -50,6 +56,7 @@ export class LettersPanel {
         byId("letter-cancel").addEventListener("click", () => void this.cancel());
         byId("letter-save").addEventListener("click", () => void this.save());
         byId("letter-copy").addEventListener("click", () => void this.copy());
+        byId("letter-retry").addEventListener("click", () => void this.retry());
         this.text.addEventListener("input", () => {
             byId("letter-save").disabled = false;
             this.say("Edited: save to keep the changes.");
@@ -116,10 +123,31 @@ export class LettersPanel {
             tone: formValue(form, "tone"),
             instructions: formValue(form, "instructions"),
         };
-        const button = form.querySelector("button");
+        await this.start(body, form.querySelector("button"));
+    }
+    /** "Try again" on a failed letter: a new letter from the inputs of the failed one. */
+    async retry() {
+        const failed = this.current?.letter;
+        if (!failed)
+            return;
+        const body = this.asked.get(failed.id) ?? {
+            application_id: failed.application_id,
+            resume_version_id: failed.resume_version_id,
+            tone: failed.tone,
+            instructions: "",
+        };
+        if (!body.application_id)
+            return this.flash("Write a new letter with the form above.");
+        // A deleted resume version cannot be used again: the application's resume (or the newest) instead.
+        const again = this.resumeGone.has(failed.id) ? { ...body, resume_version_id: null } : body;
+        await this.start(again, byId("letter-retry"));
+        this.text.focus(); // the retry button is gone with the failure: keep the focus on the new letter
+    }
+    async start(body, button) {
         button?.setAttribute("disabled", "");
         try {
             const letter = await this.api.createCoverLetter(body);
+            this.asked.set(letter.id, body);
             this.show(letter);
             if (this.ended.has(letter.id))
                 await this.open(letter.id); // finished before the answer arrived
@@ -141,13 +169,11 @@ export class LettersPanel {
         }
     }
     show(letter) {
-        this.current = { id: letter.id, base: letter.content, baseSeq: letter.seq, status: letter.status };
+        this.current = { letter, id: letter.id, base: letter.content, baseSeq: letter.seq, status: letter.status };
         byId("letter").hidden = false;
         byId("letter-title").textContent = `Cover letter — ${letter.company}, ${letter.role}`;
         byId("letter").dataset.id = letter.id;
         this.draw();
-        if (letter.status === "failed" && letter.error)
-            this.say(`Failed: ${letter.error}`);
     }
     /** The stored text (up to its checkpoint `seq`), then every later delta in seq order. */
     draw() {
@@ -159,15 +185,21 @@ export class LettersPanel {
             .filter(([seq]) => seq > current.baseSeq)
             .sort(([a], [b]) => a - b)
             .map(([, text]) => text);
-        this.text.value = running ? current.base + later.join("") : current.base;
+        const failed = current.status === "failed";
+        this.text.value = running ? current.base + later.join("") : failed ? "" : current.base;
         this.text.readOnly = running;
         this.text.scrollTop = this.text.scrollHeight;
         byId("letter").dataset.status = current.status;
         byId("letter").setAttribute("aria-busy", String(running));
+        byId("letter-editor").hidden = failed;
+        byId("letter-failure").hidden = !failed;
+        byId("letter-draft").hidden = !failed || !current.base;
+        byId("letter-draft-text").textContent = failed ? current.base : "";
         byId("letter-cancel").hidden = !running;
         byId("letter-save").hidden = current.status !== "completed";
+        byId("letter-copy").hidden = failed;
         byId("letter-save").disabled = true;
-        this.say(STATUS_TEXT[current.status]);
+        this.say(failed ? (current.letter.error ?? STATUS_TEXT.failed) : STATUS_TEXT[current.status]);
     }
     async cancel() {
         const current = this.current;
