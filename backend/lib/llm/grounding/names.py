@@ -40,6 +40,7 @@ wednesday thursday friday saturday sunday january february march april may june 
 november december
 """
 _COMMON = frozenset(_COMMON_WORDS.split())
+_DETERMINERS = frozenset(["the", "a", "an", "my", "our", "your", "their", "his", "her", "its", "this", "that"])
 _LEGAL = re.compile(
     r"(?:,?\s+(?:inc|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|gmbh|ag|s\.?a|plc|oy|as|a/s|ab|bv|nv"
     r"|pty|sarl|srl|spa|kk|lp|llp)\.?)+$",
@@ -61,10 +62,10 @@ def _name_words(raw: str) -> list[str]:
         words.append(bare)
         if word != bare and not re.fullmatch(r"(?:[A-Za-z]\.)+|St\.|Mt\.", word):
             break  # "Acme Inc." or "Acme," ends the name; "J." or "St." does not
-    while words and words[0].lower() in _COMMON:
+    while words and words[0].lower() in _DETERMINERS:  # "at the Home Depot"; never "Best" of Best Buy
         words = words[1:]
     while words and (words[-1].lower() in _COMMON or words[-1].lower() in _SMALL):
-        words = words[:-1]
+        words = words[:-1]  # "At Acme I built": "I" is not part of the name
     return words
 
 
