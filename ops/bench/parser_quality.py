@@ -3,10 +3,13 @@
     uv run python -m ops.bench.parser_quality               # table per file + overall + timings
     uv run python -m ops.bench.parser_quality --details     # also every field that is wrong
     uv run python -m ops.bench.parser_quality --write-baseline   # after a deliberate improvement
+    uv run python -m ops.bench.parser_quality --split tune --details   # look only at the tune split
 
-Fixtures: `tests/fixtures/resumes/*.pdf` and `tests/fixtures/resumes/generated/*.pdf` that have a
+Fixtures: `tests/fixtures/resumes/*.pdf`, `generated/*.pdf` and `heldout/*.pdf` that have a
 `<name>.truth.json` beside them. Truth is JSON Resume, except Reactive Resume's sample, whose truth
-is Reactive Resume v4 JSON and is mapped here (`from_reactive_resume`).
+is Reactive Resume v4 JSON and is mapped here (`from_reactive_resume`). A truth file's `meta` names
+the fixture's layout class (`layoutClass`) and split (`split`); files without one are in the tune
+split. The held-out split (`heldout/`) is scored, never tuned on: see docs/parser.md.
 
 Scored fields (issue 4): basics name, email, phone; for every true work entry its company, position
 and start date; every true school; every true skill (a group's keywords, or the skill's name when it
@@ -43,6 +46,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `backend` importable
 from backend.lib.resume_parser import parse_isolated, parse_pdf  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "resumes"
+SPLITS = ("tune", "heldout")
 BASELINE = FIXTURES / "quality_baseline.json"
 TWO_PAGE_FIXTURE = FIXTURES / "generated" / "gen-06-two-pages.pdf"
 _MONTHS = {
@@ -56,6 +60,8 @@ class Case:
     name: str
     pdf: Path
     truth: dict[str, Any]
+    split: str = "tune"
+    layout: str = ""  # the layout class a fixture was drawn for ("" for the older fixtures)
 
 
 @dataclass
@@ -71,6 +77,8 @@ class FileScore:
     name: str
     fields: list[Field] = field(default_factory=list)
     seconds: float = 0.0
+    split: str = "tune"
+    layout: str = ""
 
     @property
     def correct(self) -> int:
@@ -131,16 +139,20 @@ def from_reactive_resume(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def load_cases(root: Path = FIXTURES) -> list[Case]:
+def load_cases(root: Path = FIXTURES, split: str | None = None) -> list[Case]:
+    """Every fixture with truth; only those of `split` when given."""
     cases = []
-    for pdf in sorted([*root.glob("*.pdf"), *(root / "generated").glob("*.pdf")]):
+    for pdf in sorted([*root.glob("*.pdf"), *(root / "generated").glob("*.pdf"), *(root / "heldout").glob("*.pdf")]):
         truth_file = pdf.with_name(pdf.stem + ".truth.json")
         if not truth_file.exists():
             continue
         truth = json.loads(truth_file.read_text())
         if "sections" in truth:
             truth = from_reactive_resume(truth)
-        cases.append(Case(pdf.stem, pdf, truth))
+        meta = truth.get("meta") or {}
+        case = Case(pdf.stem, pdf, truth, str(meta.get("split", "tune")), str(meta.get("layoutClass", "")))
+        if split is None or case.split == split:
+            cases.append(case)
     return cases
 
 
@@ -248,6 +260,7 @@ def run(cases: list[Case] | None = None) -> list[FileScore]:
         elapsed = time.perf_counter() - started
         file_score = score(result.resume, case.truth, case.name)
         file_score.seconds = elapsed
+        file_score.split, file_score.layout = case.split, case.layout
         scores.append(file_score)
     return scores
 
@@ -255,6 +268,19 @@ def run(cases: list[Case] | None = None) -> list[FileScore]:
 def overall(scores: list[FileScore]) -> float:
     total = sum(s.total for s in scores)
     return sum(s.correct for s in scores) / total if total else 1.0
+
+
+def by_split(scores: list[FileScore]) -> dict[str, list[FileScore]]:
+    return {split: [s for s in scores if s.split == split] for split in SPLITS if any(s.split == split for s in scores)}
+
+
+def by_class(scores: list[FileScore]) -> dict[tuple[str, str], list[FileScore]]:
+    """(layout class, split) → its files, for the fixtures drawn for a layout class."""
+    groups: dict[tuple[str, str], list[FileScore]] = {}
+    for s in scores:
+        if s.layout:
+            groups.setdefault((s.layout, s.split), []).append(s)
+    return dict(sorted(groups.items()))
 
 
 def time_two_page(runs: int = 15, isolated_runs: int = 5) -> tuple[float, float | None]:
@@ -281,9 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-baseline", action="store_true", help=f"store per-file accuracy in {BASELINE.name}")
     parser.add_argument("--runs", type=int, default=15, help="timing runs in-process (median)")
     parser.add_argument("--isolated-runs", type=int, default=5, help="timing runs through parse_isolated (0 = skip)")
+    parser.add_argument("--split", choices=SPLITS, help="score only this split (default: all)")
     args = parser.parse_args(argv)
+    if args.write_baseline and args.split:
+        parser.error("--write-baseline needs every split")
 
-    scores = run()
+    scores = run(load_cases(split=args.split))
     width = max(len(s.name) for s in scores)
     print(f"{'file':<{width}}  {'right':>5}  {'fields':>6}  {'accuracy':>8}  {'parse ms':>8}")
     for s in scores:
@@ -292,8 +321,16 @@ def main(argv: list[str] | None = None) -> int:
             for f in s.fields:
                 if not f.ok:
                     print(f"{'':<{width}}    ✗ {f.name}: expected {f.expected!r}, got {f.got!r}")
-    total = sum(s.total for s in scores)
-    print(f"{'OVERALL':<{width}}  {sum(s.correct for s in scores):>5}  {total:>6}  {overall(scores):>8.1%}")
+
+    def line(label: str, group: list[FileScore]) -> None:
+        total = sum(s.total for s in group)
+        print(f"{label:<{width}}  {sum(s.correct for s in group):>5}  {total:>6}  {overall(group):>8.1%}")
+
+    line("OVERALL", scores)
+    for split, group in by_split(scores).items():
+        line(f"  split {split}", group)
+    for (layout, split), group in by_class(scores).items():
+        line(f"  class {layout} ({split})", group)
     in_process, isolated = time_two_page(args.runs, args.isolated_runs)
     print(f"\nparse time per 2-page resume ({TWO_PAGE_FIXTURE.name}), median:")
     print(f"  in-process parse_pdf:      {in_process * 1000:7.1f} ms  ({args.runs} runs)")
@@ -302,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_baseline:
         baseline = {
             "overall": round(overall(scores), 4),
+            "splits": {split: round(overall(group), 4) for split, group in by_split(scores).items()},
+            "classes": {f"{layout} ({split})": round(overall(g), 4) for (layout, split), g in by_class(scores).items()},
             "files": {s.name: round(s.accuracy, 4) for s in scores},
         }
         BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")

@@ -1,7 +1,9 @@
 """`basics`: name, label, email, phone, url, location, profiles and summary.
 
 The name is the largest name-shaped text in the header (the rows before the first heading of each
-column, plus a "Contact" section); the label is the next row under the name in the same column.
+column) or a first-page "Contact"/"Personal information" section (Europass sets it there, under a
+small running header "Curriculum Vitae | Name"); a document title ("Curriculum Vitae", "Resume") is
+never a name. The label is the next row under the name in the same column.
 Contact fields come from the text of those rows and, when the visible text is only an icon or a
 handle ("johndoe"), from the link annotations drawn over them: the URL is in the PDF, so reading it
 invents nothing.
@@ -44,6 +46,7 @@ _PARTICLES = frozenset(
     ]
 )
 _NAME_SPLIT = re.compile(r"\s+[|—–•·]\s+|\s*,\s+")
+_DOCUMENT_TITLE = re.compile(r"(?:curriculum vitae|resume|résumé|cv|lebenslauf)", re.IGNORECASE)
 _HANDLE_FORM = re.compile(
     r"\b(linkedin|github|gitlab|twitter|x|medium|dribbble|behance|kaggle)\s*[:\-]\s*@?([\w\-.]+)", re.IGNORECASE
 )
@@ -53,7 +56,7 @@ def _looks_like_name(text: str) -> bool:
     tokens = text.split()
     if not 2 <= len(tokens) <= 5 or len(text) > 50:
         return False
-    if re.search(r"[\d@/:|]", text) or vocab.HEADINGS.get(vocab.compact(text)):
+    if re.search(r"[\d@/:|]", text) or vocab.HEADINGS.get(vocab.compact(text)) or _DOCUMENT_TITLE.fullmatch(text):
         return False
     if pieces.title_score(text) or pieces.company_score(text) or pieces.parse_location(text):
         return False
@@ -143,7 +146,7 @@ def extract_basics(sections: list[Section], links: list[Link]) -> dict[str, Any]
     all_rows = [row for s in sections for row in s.rows]
     basics: dict[str, Any] = {}
 
-    first_page = [row for row in header_rows if row.page == 0] or all_rows[:8]
+    first_page = [row for row in header_rows + contact_rows if row.page == 0] or all_rows[:8]
     found = _name(first_page)
     if found is not None:
         name, name_row, name_segment, inline_label = found

@@ -49,6 +49,11 @@ _SEP = re.compile(r"\s*(?:[-–—~]+|\bto\b|\buntil\b|\btill\b|\bthrough\b|\bth
 _SHORT_END = re.compile(r"\s*[-–—]\s*(\d{2})(?!\d)")
 _OPEN_TAIL = re.compile(r"\s*[-–—]+\s*(?:$|[)\]|,;·•])")
 _SINCE = re.compile(r"\b(?:since|from)\s*$", re.IGNORECASE)
+_PRESENT = re.compile(
+    r"(?:present|current(?:ly)?|now|today|ongoing|to date|till date|till now|until now)\.?", re.IGNORECASE
+)
+_DANGLING_SEP = re.compile(r"^(?P<date>.*\S)\s*(?:[-–—]+|\bto|\buntil)$", re.IGNORECASE)
+_LEADING_SEP = re.compile(r"^(?:[-–—]+|to\b|until\b)\s*(?P<date>.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,21 @@ def parse_date(text: str) -> str | None:
     if len(tokens) != 1 or text[: tokens[0].start].strip() or text[tokens[0].end :].strip(" .,"):
         return None
     return tokens[0].value
+
+
+def _range_end(text: str) -> bool:
+    return parse_date(text) is not None or _PRESENT.fullmatch(text.strip()) is not None
+
+
+def wrapped_range(first: str, second: str) -> bool:
+    """Whether two stacked lines are one date range that wrapped: "2021 –" over "Present", or "Jan 2019"
+    over "– Dec 2020" (a narrow date column breaks the range at its dash)."""
+    first, second = first.strip(), second.strip()
+    dangling = _DANGLING_SEP.match(first)
+    if dangling and parse_date(dangling.group("date")) is not None:
+        return _range_end(second)
+    leading = _LEADING_SEP.match(second)
+    return leading is not None and parse_date(first) is not None and _range_end(leading.group("date"))
 
 
 def find_date_range(text: str) -> DateRange | None:

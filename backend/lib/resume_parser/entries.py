@@ -11,6 +11,15 @@ A section's rows are first classified:
 An entry is a run of head rows followed by its body; a head row after a body starts the next entry.
 Entries without bodies ("Company — Title 2019-2021" lines one after another) are split so that each
 holds one date range, keeping the first entry's row pattern (dates on its first or second row).
+
+A list marker does not always mean a highlight: some templates put a bullet or an icon before each
+*employer* ("• Employer", then title, place and dates on the lines below, hanging under the
+employer's text). Such a marker row opens an entry when it is short (no sentence), the row after it
+is no list item, does not continue a wrapped line (it does not start with an ordinary lowercase word;
+"iOS Developer" may) and hangs to the right of the marker, and a date is on the marker row or on the
+rows that hang under it. A last short highlight followed by the next entry's head is not taken for
+one: that head starts at the margin, left of the highlight's marker, so even when the highlight's
+wrapped last words hang under it ("…with" / "Ansible"), the next head's dates are not its dates.
 """
 
 from __future__ import annotations
@@ -107,10 +116,17 @@ def group_entries(rows: list[Row]) -> list[Entry]:
     entries: list[Entry] = [Entry()]
     previous: Row | None = None
     previous_kind = ""
-    for row in rows:
+    for index, row in enumerate(rows):
         entry = entries[-1]
         bullet = bullet_text(row)
         text = plain(row)
+        if bullet is not None and _opens_entry(rows, index, bullet, geometry):
+            if entry.head or entry.has_body:
+                entry = Entry()
+                entries.append(entry)
+            entry.head.append(row)
+            previous, previous_kind = row, "head"
+            continue
         if bullet is not None and not pieces.is_contact_only(bullet):
             entry.highlights.append(text_cleanup.strip_icons(bullet))
             previous, previous_kind = row, "bullet"
@@ -141,6 +157,38 @@ def group_entries(rows: list[Row]) -> list[Entry]:
         entry.head.append(row)
         previous, previous_kind = row, "head"
     return [part for entry in entries for part in _split_heads(entry) if part.head or part.has_body]
+
+
+def _opens_entry(rows: list[Row], index: int, bullet: str, geometry: Geometry) -> bool:
+    """Whether the list item at `rows[index]` is a marked entry head (see the module docstring)."""
+    row = rows[index]
+    if not bullet or len(bullet.split()) > 8 or bullet.rstrip().endswith((".", "!", ";")):
+        return False
+    if index + 1 >= len(rows):
+        return False
+    following = rows[index + 1]
+    text = plain(following)
+    # A line that ends where the next word would not fit continues on the next row; but a date set flush
+    # right fills a line without wrapping it, and in a section of short lines the longest one sets the edge.
+    dated = head_date(bullet) is not None
+    full = not dated and wrapped(row, text, geometry.right) and row.x1 < geometry.right - 2
+    if (
+        bullet_text(following) is not None
+        or not text
+        or text.split()[0].islower()
+        or following.x0 < row.x0 + 3
+        or full
+        or _is_sentence(following, geometry)
+    ):
+        return False
+    if dated:
+        return True
+    for later in rows[index + 1 :]:
+        if bullet_text(later) is not None or later.x0 < row.x0 + 3:
+            break  # the rows hanging under the marker's text end here
+        if head_date(plain(later)) is not None:
+            return True
+    return False
 
 
 def wrapped(previous: Row, following: str, right: float) -> bool:

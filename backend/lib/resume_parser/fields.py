@@ -40,8 +40,14 @@ def build_resume(sections: list[Section], links: list[Link]) -> dict[str, Any]:
         blocks = lists.columns_of(rows)
         for block in blocks:
             certificates.extend(records.certificate_items(block, one_entry=len(blocks) > 1))
-    skills = [skill for rows in _rows(sections, "skills") for skill in lists.parse_skills(rows)]
-    languages = [language for rows in _rows(sections, "languages") for language in lists.parse_languages(rows)]
+    skills: list[dict[str, Any]] = []
+    language_rows = _rows(sections, "languages")
+    for rows in _rows(sections, "skills"):
+        skill_rows, spoken = lists.split_language_rows(rows)
+        skills.extend(lists.parse_skills(skill_rows) if skill_rows else [])
+        if spoken:
+            language_rows.append(spoken)
+    languages = [language for rows in language_rows for language in lists.parse_languages(rows)]
     return {
         "basics": extract_basics(sections, links),
         "work": work,

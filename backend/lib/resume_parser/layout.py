@@ -14,6 +14,28 @@ sidebar is that nearly every piece on one side sits on the same baseline as a pi
 A strip with only dates or contact details on one side is no column either: those annotate the rows
 beside them ("Company ........ 2019 – 2021").
 
+Two layouts break those rules and are recognised first:
+
+- a *label column*: a narrow left column of short labels (section names, entry dates, "Mother
+  tongue(s)") each set beside the content it labels (Europass, moderncv, templates with headings in
+  the margin). It is no sidebar: the page is read as rows, a label first, and each row remembers
+  where the label column ends (`Row.label_edge`) so sections can tell a heading set in the margin
+  from the first line of its section. What tells it from a sidebar is that labels are *anchored*
+  (most share a row with the content beside them) and *sparse* (rows holding a label rarely follow
+  one another for long), where a sidebar's lists run on for many rows;
+- a *sidebar on the main column's baseline grid*: same font size and leading on both sides, so
+  nearly every sidebar line shares a baseline with a main-column line, which the row rule would
+  read as one table. It is still two columns when the narrow side is short list items that include
+  a section name ("Skills"), runs on for at least four consecutive rows (a list), and the wide side
+  holds prose (wrapped sentences), which a table's cells do not.
+
+Before any of this, a date range that a narrow column wrapped over two lines ("2021 –" over
+"Present") is joined back into one piece on its first line.
+
+Page furniture is dropped: page numbers, copyright footers, and lines repeated in the bottom margin
+of every page; after the first page also running headers ("Name — Resume", lines repeated in the
+top margin).
+
 The output is one list of `Row`s (segments on one baseline in one column, left to right): page by
 page the header and the main (wider) column, then the sidebar of every page, so a stream's sections
 stay contiguous across page breaks.
@@ -26,13 +48,14 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 
-from backend.lib.resume_parser import pieces
+from backend.lib.resume_parser import pieces, vocab
 from backend.lib.resume_parser import text as text_cleanup
-from backend.lib.resume_parser.dates import find_date_range, remove_span
+from backend.lib.resume_parser.dates import find_date_range, remove_span, wrapped_range
 from backend.lib.resume_parser.extract import PageText, Segment
 
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:of|/)\s*\d{1,3})?$", re.IGNORECASE)
 _RUNNING_TITLE = re.compile(r"\b(?:resume|résumé|cv|curriculum vitae|page \d)\b", re.IGNORECASE)
+_COPYRIGHT = re.compile(r"^(?:©|\(c\)\s|copyright\b)", re.IGNORECASE)
 _MARGIN_BAND = 0.07  # top/bottom share of a page where running headers and footers live
 _ALIGNED_PT = 1.5
 
@@ -45,6 +68,7 @@ class Row:
     page: int
     stream: str = "main"  # "main" or "side"
     header_band: bool = False
+    label_edge: float = 0.0  # on a page with a label column: where it ends (segments left of it are labels)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -82,6 +106,7 @@ class Columns:
     top: float
     bottom: float
     left_is_main: bool
+    labels: bool = False  # the left side is a label column: read the page as rows
 
 
 def _aligned_share(side: list[Segment], other: list[Segment]) -> float:
@@ -104,8 +129,91 @@ def _substantive(segment: Segment) -> bool:
     return bool(text) and not pieces.is_contact_only(text) and not _PAGE_NUMBER.match(text)
 
 
+def _same_row(a: Segment, b: Segment) -> bool:
+    return abs(a.cy - b.cy) <= 0.45 * min(a.height, b.height)
+
+
+def _words(segment: Segment) -> int:
+    return len(text_cleanup.strip_icons(segment.text).split())
+
+
+def _short(segment: Segment) -> bool:
+    """A label or a list item: a few words, not a sentence."""
+    return _words(segment) <= 6 and len(segment.text) <= 45
+
+
+def _names_section(segment: Segment) -> bool:
+    label = text_cleanup.letters_spaced_out(text_cleanup.strip_icons(segment.text)).rstrip(":").strip()
+    return vocab.HEADINGS.get(vocab.compact(label)) is not None
+
+
+def _page_rows(side: list[Segment], other: list[Segment]) -> list[tuple[list[Segment], list[Segment]]]:
+    """The rows the two sides' segments form, top to bottom, as (segments of `side`, segments of `other`)."""
+    marks = sorted([(s, True) for s in side] + [(s, False) for s in other], key=lambda mark: mark[0].cy)
+    rows: list[tuple[list[Segment], list[Segment]]] = []
+    first: Segment | None = None  # the row's first segment, which later ones must share a row with
+    for segment, mine in marks:
+        if first is None or not _same_row(segment, first):
+            rows.append(([], []))
+            first = segment
+        (rows[-1][0] if mine else rows[-1][1]).append(segment)
+    return rows
+
+
+def _on_baseline(a: Segment, b: Segment) -> bool:
+    """Set on one baseline (bottoms agree) or centred on one line, to within a point or so."""
+    return abs(a.y1 - b.y1) <= 1.2 or abs(a.cy - b.cy) <= 1.2
+
+
+def _lists_beside_prose(narrow: list[Segment], wide: list[Segment]) -> bool:
+    """Whether `narrow` holds a list (three or more consecutive rows) beside prose that wraps from row to
+    row on the wide side: a sidebar on the main column's baselines, not the labels of a key/value table
+    (whose values do not run on into each other)."""
+    if not wide:
+        return False
+    edge = max(s.x1 for s in wide)
+    rows = _page_rows(narrow, wide)
+    flowing = 0
+    run = 0
+    for index, (mine, theirs) in enumerate(rows):
+        run = run + 1 if mine else 0
+        if run < 2 or not theirs or not rows[index - 1][1]:
+            continue
+        before = max(rows[index - 1][1], key=lambda s: s.x1)
+        first_word = (min(theirs, key=lambda s: s.x0).text.split() or [""])[0]
+        prose = sum(map(_words, rows[index - 1][1])) >= 6 and not before.text.rstrip().endswith((".", "!", "?", ":"))
+        if prose and before.x1 + (len(first_word) * 0.5 + 0.3) * before.size >= edge - 1:
+            flowing += 1  # a sentence that did not end and filled its line: it goes on in the next row
+    return flowing >= 2
+
+
+def _label_column(left: list[Segment], right: list[Segment]) -> bool:
+    """Whether `left` is a column of labels for the content at its right (see the module docstring)."""
+    if len(left) < 2 or not right:
+        return False
+    left_extent = max(s.x1 for s in left) - min(s.x0 for s in left)
+    right_extent = max(s.x1 for s in right) - min(s.x0 for s in right)
+    if left_extent > 0.6 * right_extent or sum(not _short(s) for s in left) > 0.1 * len(left):
+        return False
+    beside = [(mine, theirs) for mine, theirs in _page_rows(left, right) if mine and theirs]
+    labels = [s for mine, _ in beside for s in mine]
+    anchored = [s for mine, theirs in beside for s in mine if any(_on_baseline(s, other) for other in theirs)]
+    return len(anchored) >= 2 and len(anchored) >= 0.6 * len(labels) and not _lists_beside_prose(left, right)
+
+
+def _sidebar_on_grid(narrow: list[Segment], wide: list[Segment]) -> bool:
+    """Whether `narrow` is a sidebar of short list items set on the wide column's baselines (see the module
+    docstring), rather than the last column of a table or dates beside the rows they date."""
+    return (
+        sum(map(_short, narrow)) >= 0.9 * len(narrow)
+        and any(map(_names_section, narrow))
+        and _lists_beside_prose(narrow, wide)
+    )
+
+
 def find_columns(segments: list[Segment], width: float) -> Columns | None:
     """The page's gutter, if its text is laid out as two side-by-side columns."""
+    segments = [s for s in segments if s.text != text_cleanup.ICON]  # an icon beside a contact item is no column
     if len(segments) < 8:
         return None
     text_top = min(s.y0 for s in segments)
@@ -139,14 +247,53 @@ def find_columns(segments: list[Segment], width: float) -> Columns | None:
         top, bottom = bands[gutter]
         left = [s for s in segments if s.x1 <= gutter and top - 1 <= s.cy <= bottom + 1]
         right = [s for s in segments if s.x0 >= gutter and top - 1 <= s.cy <= bottom + 1]
-        if max(_aligned_share(left, right), _aligned_share(right, left)) > 0.8:
+        if _label_column(left, right):
+            return Columns(gutter, top, bottom, left_is_main=False, labels=True)
+        left_extent = max(s.x1 for s in left) - min(s.x0 for s in left)
+        right_extent = max(s.x1 for s in right) - min(s.x0 for s in right)
+        narrow, wide = (left, right) if left_extent < right_extent else (right, left)
+        if max(_aligned_share(left, right), _aligned_share(right, left)) > 0.8 and not _sidebar_on_grid(narrow, wide):
             continue  # a row layout (title ... date, or a table), not two columns
         if min(sum(map(_substantive, left)), sum(map(_substantive, right))) < 3:
             continue  # one side is only dates or contact details set against the rows of the other
-        left_extent = max(s.x1 for s in left) - min(s.x0 for s in left)
-        right_extent = max(s.x1 for s in right) - min(s.x0 for s in right)
         return Columns(gutter, top, bottom, left_is_main=left_extent >= right_extent)
     return None
+
+
+def join_wrapped_dates(segments: list[Segment]) -> list[Segment]:
+    """A date range wrapped over two stacked lines ("2021 –" over "Present") as one segment on the first
+    line's geometry, so that it stays on the row of the entry it dates."""
+    ordered = sorted(segments, key=lambda s: (s.y0, s.x0))
+    joined: list[Segment] = []
+    used: set[int] = set()
+    for index, first in enumerate(ordered):
+        if index in used:
+            continue
+        for later in range(index + 1, len(ordered)):
+            second = ordered[later]
+            if second.y0 - first.y1 > 0.6 * first.height:
+                break
+            if (
+                later not in used
+                and second.cy - first.cy >= 0.6 * first.height
+                and second.x0 < first.x1
+                and first.x0 < second.x1
+                and wrapped_range(first.text, second.text)
+            ):
+                used.add(later)
+                first = Segment(
+                    f"{first.text} {second.text}",
+                    first.x0,
+                    first.y0,
+                    max(first.x1, second.x1),
+                    first.y1,
+                    first.size,
+                    first.bold,
+                    first.page,
+                )
+                break
+        joined.append(first)
+    return joined
 
 
 def group_rows(segments: list[Segment], page: int, stream: str) -> list[Row]:
@@ -192,23 +339,33 @@ def _merge_touching(segments: list[Segment]) -> list[Segment]:
 
 
 def _drop_running_lines(pages: list[PageText]) -> list[list[Segment]]:
-    """Each page's segments without page numbers, and, after the first page, without running headers and
-    footers: lines in the top or bottom margin that repeat across pages or read like "Name — Resume"."""
+    """Each page's segments without page furniture: page numbers and copyright lines in the margins,
+    footers repeated across pages, and, after the first page (whose top may hold the name), running
+    headers: lines in the top margin that repeat across pages or read like "Name — Resume"."""
 
-    def in_margin(segment: Segment, page: PageText) -> bool:
-        return segment.y1 < page.height * _MARGIN_BAND or segment.y0 > page.height * (1 - _MARGIN_BAND)
+    def in_top(segment: Segment, page: PageText) -> bool:
+        return segment.y1 < page.height * _MARGIN_BAND
+
+    def in_bottom(segment: Segment, page: PageText) -> bool:
+        return segment.y0 > page.height * (1 - _MARGIN_BAND)
 
     repeated: Counter[str] = Counter()
     if len(pages) > 1:
         for page in pages:
-            repeated.update({s.text for s in page.segments if in_margin(s, page)})
+            repeated.update({s.text for s in page.segments if in_top(s, page) or in_bottom(s, page)})
     kept: list[list[Segment]] = []
     for page in pages:
         keep = []
         for segment in page.segments:
-            if in_margin(segment, page) and (
-                _PAGE_NUMBER.match(segment.text)
-                or (page.number > 0 and (repeated[segment.text] > 1 or _RUNNING_TITLE.search(segment.text)))
+            top, bottom = in_top(segment, page), in_bottom(segment, page)
+            if (top or bottom) and (_PAGE_NUMBER.match(segment.text) or _COPYRIGHT.match(segment.text)):
+                continue
+            if bottom and repeated[segment.text] > 1:
+                continue
+            if (
+                (top or bottom)
+                and page.number > 0
+                and (repeated[segment.text] > 1 or _RUNNING_TITLE.search(segment.text))
             ):
                 continue
             keep.append(segment)
@@ -220,10 +377,14 @@ def reading_order(pages: list[PageText]) -> list[Row]:
     """All rows of the document in reading order (see the module docstring)."""
     main: list[Row] = []
     side: list[Row] = []
-    for page, segments in zip(pages, _drop_running_lines(pages), strict=True):
+    for page, kept in zip(pages, _drop_running_lines(pages), strict=True):
+        segments = join_wrapped_dates(kept)
         columns = find_columns(segments, page.width)
-        if columns is None:
-            main.extend(group_rows(segments, page.number, "main"))
+        if columns is None or columns.labels:
+            rows = group_rows(segments, page.number, "main")
+            for row in rows:
+                row.label_edge = columns.gutter if columns is not None else 0.0
+            main.extend(rows)
             continue
         header, left, right, footer = [], [], [], []
         for segment in segments:

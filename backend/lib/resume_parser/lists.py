@@ -22,6 +22,11 @@ from backend.lib.resume_parser.layout import Row
 
 _LABEL = re.compile(r"^(?P<label>[^:]{1,40}):\s*(?P<rest>.*)$")
 _LANGUAGE = re.compile(r"^(?P<language>[A-Z][\w'-]+(?: [A-Z][\w'-]+)?)\s*(?:[(:\-–—]\s*(?P<fluency>[^)]+?)\)?)?$")
+_LANGUAGE_LABEL = re.compile(
+    r"^(?:mother tongues?|mother tongue\(s\)|native languages?|other languages?|other language\(s\)|"
+    r"foreign languages?|spoken languages?)\s*:?$",
+    re.IGNORECASE,
+)
 _CEFR = re.compile(r"^(?:[ABC][12]|native|mother tongue)$", re.IGNORECASE)
 
 
@@ -169,6 +174,20 @@ def parse_skills(rows: list[Row]) -> list[dict[str, Any]]:
             if "keywords" in skill and not skill["keywords"]:
                 del skill["keywords"]
     return [skill for skill in skills if skill.get("name")]
+
+
+def split_language_rows(rows: list[Row]) -> tuple[list[Row], list[Row]]:
+    """A skills section's rows as (skill rows, language rows): Europass lists languages under "Personal
+    skills", each behind a label ("Mother tongue(s) | Italian", "Other language(s) | English")."""
+    skills: list[Row] = []
+    languages: list[Row] = []
+    for row in rows:
+        label = text_cleanup.strip_icons(row.segments[0].text)
+        if len(row.segments) > 1 and _LANGUAGE_LABEL.match(label):
+            languages.append(Row(row.segments[1:], row.page, row.stream, row.header_band, row.label_edge))
+        else:
+            skills.append(row)
+    return skills, languages
 
 
 def parse_languages(rows: list[Row]) -> list[dict[str, str]]:

@@ -64,7 +64,9 @@ def parse_pdf(data: bytes, *, max_pages: int = 20, progress: ProgressCallback | 
         rows = layout.reading_order(pages)
 
         report("sections", 60)
-        found = sections.split_sections(rows, layout.body_size(rows))
+        body = layout.body_size(rows)
+        rows = sections.split_label_headings(rows, body)
+        found = sections.split_sections(rows, body)
 
         report("fields", 80)
         links = [link for page in pages for link in page.links]

@@ -19,6 +19,7 @@ URL = re.compile(
 )
 BULLET_START = re.compile(r"^(?:[•*>o]|[-–—](?!\d)|\d{1,2}[.)])\s+")
 _STATE_ZIP = re.compile(r"^(?P<city>[A-Z][\w.'\- ]*?),\s*(?P<region>[A-Z]{2})(?:\s+(?P<zip>\d{5}(?:-\d{4})?))?$")
+_CITY_COUNTRY = re.compile(r"(?P<city>[^(),]+?)\s*\((?P<country>[^()]+)\)")
 _LOCATION_PREFIX = re.compile(r"^(?:location|address|based in|city)\s*[:\-]?\s*", re.IGNORECASE)
 SEPARATORS = re.compile(r"\s+[|·•]\s+|\s+[—–]\s+|\s+-\s+|\s{2,}")
 _CORPORATE_TAIL = re.compile(r"^(?:inc|llc|ltd|gmbh|ag|plc|corp|co|s\.?a|b\.?v|l\.?p)\.?$", re.IGNORECASE)
@@ -68,11 +69,26 @@ def is_contact_only(text: str) -> bool:
     return not re.sub(r"[\s|,;•·:/()-]+", "", text_cleanup.strip_icons(rest)) and bool(text.strip())
 
 
+def unbracket(text: str) -> str:
+    """`text` without enclosing brackets, or a bracket left dangling by a split ("(Berlin", "2021)")."""
+    text = text.strip()
+    if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+        return text[1:-1].strip()
+    if text.startswith("(") and ")" not in text:
+        text = text[1:]
+    if text.endswith(")") and "(" not in text:
+        text = text[:-1]
+    return text.strip()
+
+
 def parse_location(text: str) -> dict[str, str] | None:
     """A place as JSON Resume location fields, when `text` is recognisably one; never a guess."""
-    value = _LOCATION_PREFIX.sub("", text.strip().strip("()")).strip(" ,")
+    value = _LOCATION_PREFIX.sub("", unbracket(text)).strip(" ,")
     if not value or len(value) > 60 or re.search(r"\d{6,}|@", value):
         return None
+    bracketed = _CITY_COUNTRY.fullmatch(value)  # Europass: "Milan (Italy)"
+    if bracketed and bracketed.group("country").lower() in vocab.COUNTRIES and _placeish(bracketed.group("city")):
+        return {"city": bracketed.group("city"), "countryCode": vocab.COUNTRIES[bracketed.group("country").lower()]}
     lower = value.lower()
     if lower in ("remote", "hybrid", "on-site", "onsite", "remote / hybrid"):
         return {"city": value}
@@ -86,9 +102,10 @@ def parse_location(text: str) -> dict[str, str] | None:
     if any(not _placeish(p) for p in parts):
         return None
     if len(parts) in (2, 3) and parts[-1].lower() in vocab.COUNTRIES:
-        found = {"city": parts[0], "countryCode": vocab.COUNTRIES[parts[-1].lower()]}
+        found = {"city": parts[0]}
         if len(parts) == 3:
             found["region"] = parts[1]
+        found["countryCode"] = vocab.COUNTRIES[parts[-1].lower()]  # in reading order: "Austin, Texas, US"
         return found
     if len(parts) == 1 and (lower in vocab.CITIES or lower in vocab.COUNTRIES):
         if lower in vocab.COUNTRIES:
@@ -108,17 +125,38 @@ def _placeish(text: str) -> bool:
     return not tokens & blocked
 
 
-def split_location_tail(text: str) -> tuple[str, dict[str, str] | None, str]:
-    """'Brightloop, Austin, TX' → ('Brightloop', {city, region}, 'Austin, TX'); no place → (text, None, '')."""
+def _doubtful_region(parts: list[str]) -> bool:
+    """'OpenAI, San Francisco, USA' parses as city, region, country; but when the middle piece is no known
+    region and the first no known city, the middle is more likely the city and the first an employer."""
+    if len(parts) != 3:
+        return False
+    region, city = parts[1].lower(), parts[0].lower()
+    return region not in vocab.REGIONS and parts[1] not in vocab.US_STATES and city not in vocab.CITIES
+
+
+def doubtful_place(text: str) -> bool:
+    """A three-part place whose first piece is more likely an employer (see `split_location_tail`)."""
     parts = [p.strip() for p in text.split(",")]
+    return _doubtful_region(parts) and parse_location(", ".join(parts[1:])) is not None
+
+
+def split_location_tail(text: str) -> tuple[str, dict[str, str] | None, str]:
+    """'Brightloop, Austin, TX' → ('Brightloop', {city, region}, 'Austin, TX'); no place → (text, None, '').
+
+    The longest place wins ("Austin, Texas, USA"), unless it is a doubtful three-part one and a shorter
+    tail is a place too ("Acme, Amsterdam, Netherlands" is Acme in Amsterdam)."""
+    parts = [p.strip() for p in text.split(",")]
+    fallback: tuple[str, dict[str, str] | None, str] | None = None
     for cut in range(1, len(parts)):
         tail = ", ".join(parts[cut:])
         place = parse_location(tail)
-        if place is not None:
-            head = ", ".join(parts[:cut]).strip()
-            if head:
-                return head, place, tail
-    return text, None, ""
+        head = ", ".join(parts[:cut]).strip()
+        if place is not None and head:
+            if fallback is None and _doubtful_region(parts[cut:]):
+                fallback = (head, place, tail)
+                continue
+            return head, place, tail
+    return fallback or (text, None, "")
 
 
 def split_commas(text: str) -> list[str]:

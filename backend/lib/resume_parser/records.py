@@ -62,11 +62,11 @@ def _read_piece(sub: str, head: Head, kind: str) -> None:
     if not sub:
         return
     for part in pieces.SEPARATORS.split(sub):
-        part = part.strip(" ,;:()")
+        part = pieces.unbracket(part.strip(" ,;:"))
         if not part:
             continue
         place = pieces.parse_location(part)
-        if place is not None:
+        if place is not None and not pieces.doubtful_place(part):
             head.location = head.location or place
             continue
         if kind == "work":

@@ -6,6 +6,12 @@ are (many templates set headings in the body font); a few words that also occur 
 ("Work", "Training", "Links") and phrases that merely contain a section word ("Experience
 Highlights 2020") count only when styled as a heading: capitals, bold or a larger size.
 Rows before a stream's first heading form its `header` section (name, title, contact).
+
+On a page with a label column (layout) a heading may share its row with the first line of its
+section ("Experience | Employer | January 2019 to Present"): the label is cut off as the heading and
+the rest of the row opens the section. Headings live in one place per document, though: when some
+heading stands on its own row in the content column (moderncv puts them there, with dates and group
+names such as "Languages" in the label column), labels are never headings.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from dataclasses import dataclass, field
 
 from backend.lib.resume_parser import text as text_cleanup
 from backend.lib.resume_parser import vocab
+from backend.lib.resume_parser.extract import Segment
 from backend.lib.resume_parser.layout import Row
 
 _NEEDS_STYLE = frozenset(
@@ -80,6 +87,40 @@ def heading_kind(row: Row, body: float, current: str) -> str | None:
             if word in vocab.HEADING_WORDS:
                 return vocab.HEADING_WORDS[word]
     return None
+
+
+def _is_label(segment: Segment, row: Row) -> bool:
+    return row.label_edge > 0 and segment.x1 <= row.label_edge
+
+
+def _labels_may_be_headings(rows: list[Row], body: float) -> bool:
+    """False when a heading stands on its own row in a content column (see the module docstring)."""
+    return not any(
+        row.label_edge > 0 and not any(_is_label(s, row) for s in row.segments) and heading_kind(row, body, "")
+        for row in rows
+    )
+
+
+def split_label_headings(rows: list[Row], body: float) -> list[Row]:
+    """`rows` with each heading set in a label column beside its section's first line cut off into a row of
+    its own, before that line (see the module docstring)."""
+    if not any(row.label_edge > 0 for row in rows) or not _labels_may_be_headings(rows, body):
+        return rows
+    result: list[Row] = []
+    current = ""
+    for row in rows:
+        first = row.segments[0]
+        if len(row.segments) > 1 and _is_label(first, row):
+            label = Row([first], row.page, row.stream, row.header_band, row.label_edge)
+            kind = heading_kind(label, body, current)
+            if kind is not None:
+                result.append(label)
+                result.append(Row(row.segments[1:], row.page, row.stream, row.header_band, row.label_edge))
+                current = kind
+                continue
+        current = heading_kind(row, body, current) or current
+        result.append(row)
+    return result
 
 
 def split_sections(rows: list[Row], body: float) -> list[Section]:

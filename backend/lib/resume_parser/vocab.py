@@ -212,6 +212,33 @@ US_STATES: Final[frozenset[str]] = _words(
     ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC ON QC BC AB MB SK NS NB NL PE
     """
 )
+REGIONS: Final[frozenset[str]] = _words(
+    """
+    alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+    mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah
+    vermont virginia washington wisconsin wyoming ontario quebec alberta manitoba saskatchewan yukon
+    bavaria catalonia lombardy
+    """
+) | {
+    "new hampshire",
+    "new jersey",
+    "new mexico",
+    "new york",
+    "north carolina",
+    "north dakota",
+    "rhode island",
+    "south carolina",
+    "south dakota",
+    "west virginia",
+    "british columbia",
+    "nova scotia",
+    "new brunswick",
+    "prince edward island",
+    "newfoundland and labrador",
+    "new south wales",
+    "western australia",
+}
 COUNTRIES: Final[dict[str, str]] = {
     "united states": "US",
     "usa": "US",

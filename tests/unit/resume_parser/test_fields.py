@@ -44,6 +44,13 @@ HEADER = ["Jordan Avery", "jordan.avery@example.com | +1 (206) 555-0100 | Seattl
         ("Product Manager at Hooli >> Mar 2018 – Feb 2020", "Hooli", "Product Manager"),
         ("Acme, Inc. | Staff Engineer >> 06/2016 - 12/2018", "Acme, Inc.", "Staff Engineer"),
         ("Research Scientist, Umbrella Labs, Berlin, Germany >> Summer 2022", "Umbrella Labs", "Research Scientist"),
+        (
+            "Machine Learning Engineer, OpenAI, San Francisco, USA >> 2021 – Present",
+            "OpenAI",
+            "Machine Learning Engineer",
+        ),
+        ("Analyst, Acme, Austin, Texas, USA >> 2019 – 2021", "Acme", "Analyst"),
+        ("Senior Engineer — Pirelli S.p.A., Milan (Italy) >> Jan 2019 - Present", "Pirelli S.p.A.", "Senior Engineer"),
     ],
 )
 def test_work_line_forms(line: str, company: str, position: str) -> None:
@@ -51,6 +58,19 @@ def test_work_line_forms(line: str, company: str, position: str) -> None:
     (work,) = parse_pdf(data).resume["work"]
     assert (work.get("name"), work.get("position")) == (company, position)
     assert work["highlights"] == ["Shipped the thing that mattered"]
+
+
+@pytest.mark.parametrize(
+    ("line", "location"),
+    [
+        ("Machine Learning Engineer, OpenAI, San Francisco, USA >> 2021 – Present", "San Francisco, US"),
+        ("Analyst, Acme, Austin, Texas, USA >> 2019 – 2021", "Austin, Texas, US"),
+        ("Senior Engineer — Pirelli S.p.A., Milan (Italy) >> Jan 2019 - Present", "Milan, IT"),
+    ],
+)
+def test_the_place_after_an_employer_is_the_tail_that_reads_as_one(line: str, location: str) -> None:
+    (work,) = parse_pdf(draw([*HEADER, "# Experience", line, "• Shipped it"])).resume["work"]
+    assert work["location"] == location
 
 
 def test_dates_and_places_of_a_job() -> None:
