@@ -20,14 +20,16 @@ Two layouts break those rules and are recognised first:
   tongue(s)") each set beside the content it labels (Europass, moderncv, templates with headings in
   the margin). It is no sidebar: the page is read as rows, a label first, and each row remembers
   where the label column ends (`Row.label_edge`) so sections can tell a heading set in the margin
-  from the first line of its section. What tells it from a sidebar is that labels are *anchored*
-  (most share a row with the content beside them) and *sparse* (rows holding a label rarely follow
-  one another for long), where a sidebar's lists run on for many rows;
+  from the first line of its section. What tells it from a sidebar: labels are *anchored* (most of
+  those with text beside them sit on that text's baseline, where an independent sidebar's lines
+  land only by chance), and no list of labels runs beside prose that wraps from row to row (a
+  sidebar on the main column's baselines does; the values of key/value rows do not run on);
 - a *sidebar on the main column's baseline grid*: same font size and leading on both sides, so
   nearly every sidebar line shares a baseline with a main-column line, which the row rule would
   read as one table. It is still two columns when the narrow side is short list items that include
-  a section name ("Skills"), runs on for at least four consecutive rows (a list), and the wide side
-  holds prose (wrapped sentences), which a table's cells do not.
+  a section name ("Skills") and its consecutive rows sit beside prose that wraps from row to row
+  (sentences that fill their line and go on in the next), which a table's cells, dates beside
+  titles and key/value rows never are.
 
 Before any of this, a date range that a narrow column wrapped over two lines ("2021 –" over
 "Present") is joined back into one piece on its first line.
@@ -166,8 +168,8 @@ def _on_baseline(a: Segment, b: Segment) -> bool:
 
 
 def _lists_beside_prose(narrow: list[Segment], wide: list[Segment]) -> bool:
-    """Whether `narrow` holds a list (three or more consecutive rows) beside prose that wraps from row to
-    row on the wide side: a sidebar on the main column's baselines, not the labels of a key/value table
+    """Whether consecutive rows of `narrow` sit beside prose that wraps from row to row on the wide side
+    (at least twice): a sidebar list on the main column's baselines, not the labels of key/value rows
     (whose values do not run on into each other)."""
     if not wide:
         return False
