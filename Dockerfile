@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# One image for every process of SPEC §2. The command picks the process (ops/docker/entrypoint.sh):
+# One image for every process (api, worker, scheduler, migrate). The command picks the process (ops/docker/entrypoint.sh):
 #   docker run IMAGE            api (the default CMD): uvicorn on 0.0.0.0:$PORT (8000)
 #   docker run IMAGE worker     taskiq worker            docker run IMAGE scheduler   taskiq scheduler
 #   docker run IMAGE migrate    piccolo migrations forwards, then exit

@@ -1,6 +1,6 @@
 """The reference dashboard (`frontend_contract/dashboard/`), served as static files at `/`.
 
-A dev/demo client of the published contract (SPEC §1): `index.html`, `styles.css` and the JS that
+A dev/demo client of the published contract: `index.html`, `styles.css` and the JS that
 `tsc` builds from `dashboard/src/` and `client/` (`make contract`). Same origin as the api, so it
 needs no CORS and its websocket `Origin` is the api's own (`ALLOWED_ORIGINS` must list it).
 

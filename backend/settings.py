@@ -116,7 +116,7 @@ class EncryptionSettings(msgspec.Struct, frozen=True):
 
 
 class AISettings(msgspec.Struct, frozen=True):
-    """SPEC §8: an OpenAI-compatible endpoint when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set, else builtin."""
+    """The model: an OpenAI-compatible endpoint when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set, else builtin."""
 
     base_url: str | None = None
     api_key: str | None = None
@@ -135,7 +135,7 @@ class AISettings(msgspec.Struct, frozen=True):
 
 
 class MailSettings(msgspec.Struct, frozen=True):
-    """Outgoing email (SPEC §7): the SMTP server the worker sends through. The default is the local
+    """Outgoing email: the SMTP server the worker sends through. The default is the local
     mail catcher that `make dev` runs (backend/lib/mail/catcher.py); production sets SMTP_HOST."""
 
     host: str = "127.0.0.1"

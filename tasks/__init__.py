@@ -1,4 +1,4 @@
-"""Background work on taskiq + Redis streams (SPEC §6): the broker, the worker and scheduler
+"""Background work on taskiq + Redis streams: the broker, the worker and scheduler
 processes, and one module per task family.
 
 - tasks.broker      build_broker(settings) / worker_broker(); TASK_MODULES (add new task modules here)

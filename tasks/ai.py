@@ -1,4 +1,4 @@
-"""AI tasks (issue 6, SPEC §6/§8): thin wrappers of `backend.domain.cover_letters.generation` and
+"""AI tasks: thin wrappers of `backend.domain.cover_letters.generation` and
 `backend.domain.analyses.runner`.
 
 - `cover_letters.generate(cover_letter_id)`: stream one letter to its owner's sockets. Idempotent:

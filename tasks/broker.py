@@ -12,7 +12,8 @@ importing a task module creates nothing. Each process builds its broker in its c
   once, after which plain `task.kiq(...)` works in that process);
 - unit tests: `build_broker(settings, in_memory=True)` runs tasks in-process (InMemoryBroker) with
   the same hooks and middlewares, no worker needed.
-The alternative, a module-level broker whose URL is read at import, is what STYLE rule 1 forbids.
+The alternative, a module-level broker whose URL is read at import, is what the one-factory-per-process
+rule (DEVELOPERS.md) forbids.
 
 Every module that declares tasks is listed in TASK_MODULES; the worker and scheduler import them.
 Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api

@@ -9,7 +9,7 @@ with the reason and the raw message. The `career_copilot_task_dead_letters` aler
                                                     budget), then delete its record
     python -m tasks.dead_letters drop ID...         delete records
 
-Replaying is safe because every task is idempotent (SPEC §6). A record without a message, or whose
+Replaying is safe because every task is idempotent. A record without a message, or whose
 message cannot be parsed, cannot be replayed (exit 1, the record kept). A send refused because the
 task stream is full (TASK_STREAM_MAXLEN) keeps the record too. Configuration: REDIS_URL, TASK_QUEUE.
 """

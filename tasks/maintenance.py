@@ -1,4 +1,4 @@
-"""Periodic housekeeping tasks, run by the scheduler (SPEC §2 "sweeps").
+"""Periodic housekeeping tasks, run by the scheduler.
 
 `maintenance.purge_expired` runs every 10 minutes (the `schedule` label, read by the scheduler's
 label source; its id `maintenance.purge_expired` is what TASK_SCHEDULE_OVERRIDES refers to).

@@ -63,7 +63,7 @@ class BackoffRetryMiddleware(SmartRetryMiddleware):
             return  # a retry was enqueued (or the task asked for no result)
         attempts = int(message.labels.get("_retries", 0)) + 1
         reason = msgs.RETRIES_EXHAUSTED if self.is_retry_on_error(message) else msgs.FAILED
-        # The exception type only: messages may carry user data (STYLE: no PII in logs).
+        # The exception type only: messages may carry user data.
         logger.error(
             "task %s (%s) failed for good after %d attempt(s): %s",
             message.task_name,

@@ -1,4 +1,4 @@
-"""Email and reminder tasks (SPEC §6/§7): thin wrappers of backend/domain/notifications.
+"""Email and reminder tasks: thin wrappers of backend/domain/notifications.
 
 - `email.send(email_id)`: deliver one `email_outbox` row (enqueued through the task outbox in the
   transaction that queued the email). Idempotent: a sent, failed, or elsewhere-claimed row is

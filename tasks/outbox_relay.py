@@ -1,4 +1,4 @@
-"""The outbox relay: sends the tasks recorded in `task_outbox` to the broker (SPEC §2 upload flow).
+"""The outbox relay: sends the tasks recorded in `task_outbox` to the broker.
 
 The api writes a TaskOutbox row in the transaction of the rows the task is about
 (`backend.lib.outbox.enqueue`); this loop, one per worker process (started and stopped by the
@@ -23,7 +23,7 @@ worker's hooks in tasks.resources), makes sure each reaches the broker:
 
 Between batches the relay sleeps `interval` s or until a `NOTIFY task_outbox` (sent by
 `outbox.enqueue` in the writer's transaction) arrives on its own LISTEN connection, so a job
-reaches the broker within milliseconds of the commit (issue 6: first cover-letter token ≤ 150 ms).
+reaches the broker within milliseconds of the commit (the first cover-letter token is due within 150 ms).
 The LISTEN connection is best effort: when it cannot be opened or drops, polling carries on and
 the connection is retried before each sleep.
 

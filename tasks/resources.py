@@ -1,6 +1,6 @@
 """What tasks run with: pools opened in the worker's startup hook, handed out by TaskiqDepends.
 
-The startup hook opens the same pools as the api (STYLE rule 1: nothing at import): the Piccolo
+The startup hook opens the same pools as the api: the Piccolo
 engine's asyncpg pool (`backend.db.engine.open_pool`), a `redis.asyncio.Redis` client, the object
 store (`backend.lib.storage.build_store`: encrypted, S3 or local), the realtime publisher and the
 envelope encryption, and puts them with the settings in `broker.state`. With `relay=True` (real
@@ -80,7 +80,7 @@ def object_store(state: TaskiqState = TaskiqDepends()) -> ObjectStore:
 
 
 def publisher(state: TaskiqState = TaskiqDepends()) -> Publisher:
-    """Publishes realtime events to a user's channel and history (SPEC §5)."""
+    """Publishes realtime events to a user's channel and history."""
     realtime: Publisher = state.publisher
     return realtime
 

@@ -1,4 +1,4 @@
-"""Resume tasks (issue 4, SPEC §6): thin wrappers of `backend.domain.resumes.parsing`.
+"""Resume tasks: thin wrappers of `backend.domain.resumes.parsing`.
 
 - `resumes.parse_version(version_id)`: parse one uploaded version (enqueued by the api through the
   outbox). Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs

@@ -2,7 +2,7 @@
 
 Runs taskiq's scheduler loop with the label schedule source: every task of TASK_MODULES (plus each
 `--tasks-module`) carrying a `schedule` label is sent on time through the broker from Settings.
-Run exactly one (SPEC §2); scheduled tasks are idempotent, so an overlap during a rollout is safe.
+Run exactly one; scheduled tasks are idempotent, so an overlap during a rollout is safe.
 
 TASK_SCHEDULE_OVERRIDES replaces schedules by schedule id, `;`-separated: a cron expression, or a
 whole number of seconds for an interval, e.g. `maintenance.purge_expired=*/5 * * * *;other.task=30`

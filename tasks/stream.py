@@ -19,7 +19,7 @@ Defects of RedisStreamBroker in taskiq-redis 1.2.4 (measured) and what this clas
   still needs (tasks.upkeep), and `maxlen` is a cap on unfinished entries: a send to a stream
   holding `maxlen` entries is refused with StreamFull (the outbox keeps its rows until there is
   room). The dead-letter stream is bounded by count and age; what it drops is logged and counted.
-Delivery stays at-least-once, so every task must be idempotent (SPEC §6). A task must never block
+Delivery stays at-least-once, so every task must be idempotent. A task must never block
 the event loop for longer than the idle timeout (CPU work goes to a thread or a subprocess, as the
 resume parser does): while the loop is blocked nothing renews its message, so another worker may
 reclaim and run it a second time.

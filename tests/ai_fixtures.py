@@ -1,4 +1,4 @@
-"""The resumes and jobs the AI tests use: the jobsync fixtures as parsed JSON Resume (SPEC §4).
+"""The resumes and jobs the AI tests use: the jobsync fixtures as parsed JSON Resume.
 
 `marcus(injected=True)` is tests/fixtures/resumes/jobsync-adversarial-resume.txt as the parser
 would store it, the prompt-injection line included (in the summary and, worse, as a highlight);

@@ -1,4 +1,4 @@
-"""Session-wide real services and per-test isolation (STYLE rule 9).
+"""Session-wide real services and per-test isolation.
 
 Fixtures:
 - `services`   (session) SessionServices: a fresh migrated database + a Redis url for this session.
@@ -87,7 +87,7 @@ HANG_REPORT_SECONDS = 120  # below pytest-timeout's 300 s: a hung test prints wh
 
 @pytest_asyncio.fixture(autouse=True)
 async def _hang_report() -> AsyncIterator[None]:
-    """Diagnostics for an intermittent hang seen in CI (see the session note of issue 3): if a test
+    """Diagnostics for an intermittent hang seen in CI: if a test
     runs past HANG_REPORT_SECONDS, print the stack of every asyncio task to stderr."""
 
     async def watchdog() -> None:

@@ -1,6 +1,6 @@
 """The process's Piccolo engine and its pool, configured from settings by each process's factory.
 
-Piccolo binds tables to one engine object when they are defined (SPEC §2, DEVELOPERS.md), so the
+Piccolo binds tables to one engine object when they are defined (DEVELOPERS.md), so the
 object exists at import and gets its DSN in `open_pool`. Piccolo's engine constructor connects to
 check the server version and create extensions (with libpq defaults, before any DSN is known):
 `_ConfiguredLater` skips that, so importing the code touches no database.

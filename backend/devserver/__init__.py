@@ -1,4 +1,4 @@
-"""`make dev`: one command that runs the whole system locally (SPEC §3, embedded default).
+"""`make dev`: one command that runs the whole system locally (embedded default).
 
 The supervisor provisions a real PostgreSQL and Redis under DATA_DIR when DATABASE_URL / REDIS_URL are
 not given, runs the migrations, then keeps api, worker and scheduler running as child processes with

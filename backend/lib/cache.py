@@ -1,4 +1,4 @@
-"""Best-effort cache-aside in Redis (SPEC §2 read path): a failure is a miss, never an error.
+"""Best-effort cache-aside in Redis: a failure is a miss, never an error.
 
 Read-your-writes without racing invalidations: each owner has a version counter that every write
 bumps; cache keys embed the version, so the very next read from any process misses and reloads.

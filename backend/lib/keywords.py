@@ -1,4 +1,4 @@
-"""Skill keywords found in free text, normalised so spellings of one skill compare equal (SPEC §4 *analysis*).
+"""Skill keywords found in free text, normalised so spellings of one skill compare equal.
 
 `terms(text)` finds the known skills a text names (n-grams of up to three words looked up in
 `VOCABULARY`); `key(term)` is the comparison form: lower case, punctuation and spaces dropped,

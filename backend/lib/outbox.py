@@ -1,4 +1,4 @@
-"""Enqueue a background task through the transactional outbox (SPEC §2 upload flow).
+"""Enqueue a background task through the transactional outbox.
 
 Call `enqueue` inside the transaction that writes the rows the task is about: the row commits with
 them or not at all. The worker's relay (`tasks/outbox_relay.py`) sends pending rows to the broker

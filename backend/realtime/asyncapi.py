@@ -1,5 +1,5 @@
-"""The realtime contract, generated from the code (STYLE rule 6): an AsyncAPI 3.0 document of the
-websocket (SPEC §5) and a JSON Schema (draft 2020-12) of every server message.
+"""The realtime contract, generated from the code: an AsyncAPI 3.0 document of the
+websocket and a JSON Schema (draft 2020-12) of every server message.
 
 Payload schemas come from `msgspec.json.schema_components` over `events`; the event envelope fields
 `id` and `ts`, which the Structs leave optional because the publisher stamps them, are marked
@@ -220,7 +220,7 @@ def _overview(settings: Settings) -> str:
     rt = settings.realtime
     tickets, address = controllers.TicketController.path, _address()
     return f"""\
-The browser's live channel (SPEC §5). This document is written from the api's side: `send`
+The browser's live channel. This document is written from the api's side: `send`
 operations are server → browser messages, `receive` operations are browser → server messages.
 
 ## Connecting

@@ -1,4 +1,4 @@
-"""Redis names of the realtime layer, built in one place (STYLE rule 8: the server names channels).
+"""Redis names of the realtime layer, built in one place.
 
 Clients never send a channel name: the user id comes from their ticket.
 """

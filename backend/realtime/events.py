@@ -1,4 +1,4 @@
-"""Every server → browser event, as one msgspec tagged union (SPEC §5, STYLE rule 6).
+"""Every server → browser event, as one msgspec tagged union.
 
 On the wire an event is `{"id": "<event id>", "type": "<type>", "ts": "<iso time>", "data": {...}}`.
 `id` is given by the history stream when the event is published (ids increase per user); `ts` is the

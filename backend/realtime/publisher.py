@@ -2,7 +2,7 @@
 
 One Lua script appends the event to the user's capped history stream and publishes it with the id
 the stream gave it, atomically: an event cannot be delivered live without being in history, and ids
-increase per user (SPEC §5).
+increase per user.
 """
 
 from __future__ import annotations

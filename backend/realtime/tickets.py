@@ -1,4 +1,4 @@
-"""Single-use websocket tickets (SPEC §5): browsers cannot set headers on a websocket and a
+"""Single-use websocket tickets: browsers cannot set headers on a websocket and a
 long-lived token must never sit in a URL, so a signed-in client trades its token for a ticket that
 lives ~30 s, names one user, and is spent by the first handshake that presents it."""
 

@@ -1,4 +1,4 @@
-"""Benchmark of `GET /api/v1/applications` (issue 5): a user with 200 applications, cache warm and
+"""Benchmark of `GET /api/v1/applications`: a user with 200 applications, cache warm and
 cold, beside a bare route of the same app (`/health/live`) in the same run, measured with wrk.
 
     uv run python ops/bench/applications_bench.py [--seconds 8] [--rounds 3] [--connections 50]

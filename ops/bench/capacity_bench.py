@@ -1,9 +1,9 @@
-"""How much of the seed's peak one 2-core machine carries (SPEC §9): a dashboard-like mix of REST
+"""How much of the seed's peak one 2-core machine carries: a dashboard-like mix of REST
 requests against the whole system co-located on this machine.
 
     uv run python ops/bench/capacity_bench.py [--users 200] [--seconds 10]   # or make bench-capacity
 
-SPEC §9: "the seed's peak is 1,740 requests/s for 1M daily users; the benchmark measures how much of
+The target: "the seed's peak is 1,740 requests/s for 1M daily users; the benchmark measures how much of
 it one 2-core machine carries with all services co-located", with REST p99 < 200 ms. This starts its
 own PostgreSQL and Redis, two api processes (`uvicorn --workers 2`) and a worker, registers `--users`
 users with 30 applications each through the API, then drives wrk with `capacity_mix.lua` (60% the
@@ -42,7 +42,7 @@ from ops.bench._system import (
     wrk,
 )
 
-SEED_PEAK = 1_740  # requests/s for 1M daily users (SPEC §9)
+SEED_PEAK = 1_740  # requests/s for 1M daily users
 P99_TARGET_MS = 200.0
 MIX = Path(__file__).with_name("capacity_mix.lua")
 
@@ -122,7 +122,7 @@ def _report(rows: list[tuple[str, int, dict[str, float]]], args: argparse.Namesp
             best = max(best, r["rps"])
     print("\n'ours' and 'machine': cores used by the api processes and the worker, and by the whole machine.")
     print(f"carried within p99 < {P99_TARGET_MS:.0f} ms and no errors: {best:,.0f} req/s = {best / SEED_PEAK:.0%} "
-          f"of the seed's peak of {SEED_PEAK:,} req/s (SPEC §9)")  # fmt: skip
+          f"of the seed's peak of {SEED_PEAK:,} req/s")  # fmt: skip
 
 
 if __name__ == "__main__":

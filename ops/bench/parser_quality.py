@@ -11,7 +11,7 @@ is Reactive Resume v4 JSON and is mapped here (`from_reactive_resume`). A truth 
 the fixture's layout class (`layoutClass`) and split (`split`); files without one are in the tune
 split. The held-out split (`heldout/`) is scored, never tuned on: see docs/parser.md.
 
-Scored fields (issue 4): basics name, email, phone; for every true work entry its company, position
+Scored fields: basics name, email, phone; for every true work entry its company, position
 and start date; every true school; every true skill (a group's keywords, or the skill's name when it
 has none). Matching rules:
 

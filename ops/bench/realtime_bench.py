@@ -1,4 +1,4 @@
-"""Realtime benchmark (issue 3 item 8, SPEC §9): latency, idle sockets per api process, throughput.
+"""Realtime benchmark: latency, idle sockets per api process, throughput.
 
     uv run python -m ops.bench.realtime_bench            # full run (~8-10 min on 2 cores), writes docs/benchmarks.md
     uv run python -m ops.bench.realtime_bench --quick    # scaled down (~3 min), prints only
@@ -954,7 +954,7 @@ def write_doc(text: str) -> None:
         new = head + block + rest.split(END, 1)[1]
     else:
         new = (
-            "# Benchmarks\n\n## Realtime (SPEC §5, §9)\n\nReproduce: `uv run python -m ops.bench.realtime_bench` "
+            "# Benchmarks\n\n## Realtime\n\nReproduce: `uv run python -m ops.bench.realtime_bench` "
             "(`--quick` for a scaled-down run, `--help` for the knobs).\n\n" + block + "\n"
         )
     DOC.write_text(new)

@@ -1,4 +1,4 @@
-"""Every create endpoint that honours `Idempotency-Key` (SPEC §4) documents the header, in the schema
+"""Every create endpoint that honours `Idempotency-Key` documents the header, in the schema
 the app serves and in the committed `openapi.json` (what clients generate from), and no other does."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The deployment files agree with the code (SPEC §3: validated in CI, no cluster here).
+"""The deployment files agree with the code (validated in CI: no cluster runs here).
 
 - Every Kubernetes manifest kustomize would apply is valid against the Kubernetes JSON schemas
   (kubernetes-validate, offline) and keeps the rules the design depends on.

@@ -1,5 +1,5 @@
 """`asyncapi.yaml` and `events.schema.json` describe every realtime message the code sends, and the
-frames the server really sends validate against them (SPEC §5, STYLE rule 6)."""
+frames the server really sends validate against them."""
 
 from __future__ import annotations
 

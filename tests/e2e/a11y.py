@@ -1,4 +1,4 @@
-"""Accessibility checks run inside the page (issue 8: labels, keyboard, contrast).
+"""Accessibility checks run inside the page (labels, keyboard, contrast).
 
 - `low_contrast(page)`: every visible piece of text (text nodes, the values and placeholders of text
   fields and selects) whose WCAG 2 contrast ratio against the background behind it is below 4.5:1

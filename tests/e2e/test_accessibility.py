@@ -1,4 +1,4 @@
-"""Keyboard and contrast (issue 8 "accessible"): the board operated with the keyboard alone (sign
+"""Keyboard and contrast: the board operated with the keyboard alone (sign
 in, reach the board, move a card, edit it, delete one after a confirmation), and a WCAG contrast
 check of the text on the screen, which is itself shown to catch low-contrast text."""
 

@@ -1,4 +1,4 @@
-"""The links of the account emails open the dashboard (issue 8): `PUBLIC_URL/verify-email?token=…`
+"""The links of the account emails open the dashboard: `PUBLIC_URL/verify-email?token=…`
 confirms the address, "Forgot your password?" queues a reset email whose `PUBLIC_URL/reset-password?token=…`
 link asks for a new password and signs in with it. The token never stays in the address bar."""
 

@@ -1,4 +1,4 @@
-"""The reference dashboard's journey in a real browser (issue 8): sign up, upload a resume and watch
+"""The reference dashboard's journey in a real browser: sign up, upload a resume and watch
 the live progress bar then the parsed result, the applications board (add, move, timeline), and a
 server restart that the live connection survives by reconnecting and replaying what it missed.
 

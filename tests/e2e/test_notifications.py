@@ -1,4 +1,4 @@
-"""The notification bell in a real browser (issue 8): the unread count, the list, mark one read and
+"""The notification bell in a real browser: the unread count, the list, mark one read and
 all read; new notifications arrive live (`notification.created`), and while the tab is hidden a
 browser Notification is shown too, once the user has allowed it with a click.
 

@@ -1,5 +1,5 @@
-"""Notification settings, the resend-verification button and delete actions in a real browser
-(issue 8): settings are saved and survive a reload; "Resend the verification email" puts a new
+"""Notification settings, the resend-verification button and delete actions in a real browser:
+settings are saved and survive a reload; "Resend the verification email" puts a new
 link in the mailbox (the stack's mail catcher) that confirms the address; an application, a cover
 letter and a resume are deleted after a confirmation, and a card deleted in one tab disappears live
 from another."""

@@ -1,4 +1,4 @@
-"""Every Piccolo table, in one package (STYLE: one package kills circular imports)."""
+"""Every Piccolo table, in one package."""
 
 from backend.db.tables.accounts import (
     EmailToken,

@@ -73,7 +73,7 @@ class EmailToken(Table, tablename="email_tokens", db=DB):
 
 
 class PersonalAccessToken(Table, tablename="personal_access_tokens", db=DB):
-    """A long-lived token for integrations (SPEC §4 me/tokens): shown once, stored hashed."""
+    """A long-lived token for integrations: shown once, stored hashed."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
@@ -88,7 +88,7 @@ class PersonalAccessToken(Table, tablename="personal_access_tokens", db=DB):
 
 
 class NotificationSettings(Table, tablename="notification_settings", db=DB):
-    """Which notifications a user wants (SPEC §7); a missing row means the defaults."""
+    """Which notifications a user wants; a missing row means the defaults."""
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, primary_key=True)
     in_app = Boolean(default=True)

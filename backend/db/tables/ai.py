@@ -1,4 +1,4 @@
-"""AI results and their cost (SPEC §4 *analysis*, *cover letters*, §8 token accounting).
+"""AI results and their cost.
 
 A cover letter's text holds the user's name and history (PII): stored encrypted
 (`backend.lib.encryption`, aad `cover_letters.content:<id>`), checkpointed while it streams.
@@ -58,7 +58,7 @@ class Analysis(Table, tablename="analyses", db=DB):
 
 
 class AIUsage(Table, tablename="ai_usage", db=DB):
-    """Tokens one model call cost a user (SPEC §8 token accounting; the daily budget sums these)."""
+    """Tokens one model call cost a user (the daily budget sums these)."""
 
     id = UUID(primary_key=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)

@@ -1,4 +1,4 @@
-"""Job applications and their status timeline (SPEC §4 *applications*)."""
+"""Job applications and their status timeline."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Outgoing email, written in the same transaction as what caused it (transactional outbox, SPEC §2/§7).
+"""Outgoing email, written in the same transaction as what caused it (transactional outbox).
 
 The worker delivers pending rows (backend/domain/notifications/emails.py): a send claims the row for
 `claimed_until`, and marks it `sent_at` or, on a permanent failure or after the last attempt,

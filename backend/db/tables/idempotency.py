@@ -1,4 +1,4 @@
-"""Stored answers of create requests sent with an `Idempotency-Key` (SPEC §4)."""
+"""Stored answers of create requests sent with an `Idempotency-Key`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""In-app notifications and the follow-up reminders already sent (SPEC §7)."""
+"""In-app notifications and the follow-up reminders already sent."""
 
 from __future__ import annotations
 

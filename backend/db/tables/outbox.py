@@ -1,4 +1,4 @@
-"""Tasks to enqueue, written in the same transaction as the rows they are about (SPEC §2 upload
+"""Tasks to enqueue, written in the same transaction as the rows they are about (the upload
 flow): a crash or a Redis outage between commit and enqueue cannot lose them. A relay in the worker
 sends pending rows to the broker and marks them sent; tasks are idempotent, so a resend is harmless.
 """

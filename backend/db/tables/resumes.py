@@ -1,4 +1,4 @@
-"""Resumes, their versions (one uploaded PDF each), and the parsed result (SPEC §4 *resumes*).
+"""Resumes, their versions (one uploaded PDF each), and the parsed result.
 
 Extracted text and parsed JSON are PII: stored encrypted (`backend.lib.encryption`, aad
 `resume_versions.<column>:<version id>`); the file itself lives in the object store, encrypted too.

@@ -1,1 +1,1 @@
-"""Accounts: registration, sign-in sessions with rotating refresh tokens, profile (SPEC §4 auth/me)."""
+"""Accounts: registration, sign-in sessions with rotating refresh tokens, profile."""

@@ -1,4 +1,4 @@
-"""`GET /me/export` (SPEC §4 *me*): all of the user's data as JSON (GDPR art. 15 and 20).
+"""`GET /me/export`: all of the user's data as JSON (GDPR art. 15 and 20).
 
 Every table that holds rows of the user contributes (the user, notification settings, sessions,
 personal access tokens, notifications, follow-up reminders, resumes and versions, applications and

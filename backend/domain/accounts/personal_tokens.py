@@ -1,4 +1,4 @@
-"""Personal access tokens for integrations (SPEC §4 me/tokens): `ccp_<random>`, shown once, stored
+"""Personal access tokens for integrations: `ccp_<random>`, shown once, stored
 as sha256, scoped `read`/`write`, revocable, optionally expiring."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Administration of accounts (SPEC §4 row *admin*): role `admin` only."""
+"""Administration of accounts: role `admin` only."""

@@ -1,1 +1,1 @@
-"""What cover letters and analyses share: their inputs (resume, job) and their quota (SPEC §8)."""
+"""What cover letters and analyses share: their inputs (resume, job) and their quota."""

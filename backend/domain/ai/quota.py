@@ -1,4 +1,4 @@
-"""Per-user limits on AI endpoints and the daily token budget (SPEC §8, issue 6): 429 with Retry-After.
+"""Per-user limits on AI endpoints and the daily token budget: 429 with Retry-After.
 
 Requests are counted in fixed windows (a minute, a day) in Redis (`backend.lib.ratelimit`); tokens
 are summed from `ai_usage` for the current UTC day, counting model calls only (the builtin provider

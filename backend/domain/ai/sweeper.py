@@ -1,4 +1,4 @@
-"""Re-enqueue AI work whose job was lost (SPEC §6 "re-enqueue stuck work"), run by the scheduler as
+"""Re-enqueue AI work whose job was lost, run by the scheduler as
 `ai.sweep_stuck`. The resume parser has its own (`resumes.sweep_stuck`).
 
 The broker reclaims a job whose worker died; what it cannot bring back is a job Redis lost (a

@@ -1,4 +1,4 @@
-"""Running one analysis in the worker (SPEC §4 *analysis*, §6): score, then a model's narrative if configured.
+"""Running one analysis in the worker: score, then a model's narrative if configured.
 
 Idempotent: a completed or failed analysis is skipped; a `running` one left by a dead worker runs
 again (the result is a pure function of its inputs). A narrative that fails does not fail the

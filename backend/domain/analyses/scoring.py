@@ -1,4 +1,4 @@
-"""Scoring a parsed resume against a job description (SPEC §4 *analysis*): pure, deterministic, no I/O.
+"""Scoring a parsed resume against a job description: pure, deterministic, no I/O.
 
 score = 60 * (job keywords the resume names / job keywords) + 40 * (checks passed / checks), rounded;
 with no recognisable keyword in the job, the checks alone make the score. Keywords compare in

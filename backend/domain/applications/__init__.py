@@ -1,1 +1,1 @@
-"""Job applications: tracking, status timeline, cached reads, CSV import/export, live sync (SPEC §4)."""
+"""Job applications: tracking, status timeline, cached reads, CSV import/export, live sync."""

@@ -1,4 +1,4 @@
-"""Writing one cover letter in the worker: stream, checkpoint, cancel, resume (issue 6, SPEC §5/§6/§8).
+"""Writing one cover letter in the worker: stream, checkpoint, cancel, resume.
 
     queued ──claim──▶ streaming ──▶ completed      (content = every delta joined, grounded, usage recorded)
                           │ ├──────▶ failed         (provider error or ungrounded letter; text kept as a draft)
@@ -280,7 +280,7 @@ class LetterGenerator:
     async def _publish(self, claim: Claim, event: events.Event) -> None:
         try:
             await self.sink.publish(claim.user_id, event)
-        except Exception as exc:  # Redis down: the row is the truth, the client refetches (SPEC §5)
+        except Exception as exc:  # Redis down: the row is the truth, the client refetches
             log.warning("cover_letter_event_lost", event=type(event).__name__, error=type(exc).__name__)
 
 

@@ -67,7 +67,7 @@ class CoverLetterService:
         return row
 
     async def create(self, user_id: uuid.UUID, body: schemas.CoverLetterCreate) -> schemas.CoverLetterOut:
-        """Record the letter `queued` and its generation job in one transaction (SPEC §2 outbox)."""
+        """Record the letter `queued` and its generation job in one transaction."""
         company, role, job = body.company, body.role, body.job_description
         version_id = body.resume_version_id
         if body.application_id is not None:
@@ -179,5 +179,5 @@ class CoverLetterService:
     async def _announce(self, user_id: uuid.UUID, event: events.Event) -> None:
         try:
             await self.publisher.publish(user_id, event)
-        except Exception as exc:  # the row is the truth (SPEC §5)
+        except Exception as exc:  # the row is the truth
             log.warning("cover_letter_event_lost", error=type(exc).__name__)

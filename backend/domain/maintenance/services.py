@@ -5,7 +5,7 @@ What goes, given `now`:
 - refresh tokens and email tokens that expired more than `TOKEN_GRACE` (1 day) ago: the grace keeps
   a just-expired token recognisable, so reusing it still answers like a spent token;
 - sessions (refresh-token families) that have expired (their refresh tokens go with them, cascade);
-- idempotency records created more than `IDEMPOTENCY_TTL` (24 h) ago (SPEC §4);
+- idempotency records created more than `IDEMPOTENCY_TTL` (24 h) ago;
 - task outbox rows sent more than `OUTBOX_TTL` (24 h) ago (pending rows always stay: tasks.outbox_relay);
 - email rows settled (sent, or failed for good) more than `EMAIL_LOG_TTL` (90 days) ago: the log of
   what was mailed to a user (in their export) is kept that long; unsettled rows always stay.

@@ -1,1 +1,1 @@
-"""In-app notifications, email delivery and follow-up reminders (SPEC §7)."""
+"""In-app notifications, email delivery and follow-up reminders."""

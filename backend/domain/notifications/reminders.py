@@ -1,4 +1,4 @@
-"""Follow-up reminders (SPEC §7): a scheduled scan finds applications whose `next_follow_up_at` has
+"""Follow-up reminders: a scheduled scan finds applications whose `next_follow_up_at` has
 come (less the owner's lead time), and for each one, once, creates an in-app notification and queues
 an email, as the owner's notification settings allow.
 

@@ -1,5 +1,5 @@
-"""In-app notifications (SPEC §7): created by tasks (reminders) or services, stored in Postgres,
-pushed live as `notification.created` on the owner's channel (SPEC §5), listed newest first with an
+"""In-app notifications: created by tasks (reminders) or services, stored in Postgres,
+pushed live as `notification.created` on the owner's channel, listed newest first with an
 unread filter and keyset cursors, marked read one by one or all at once. No Litestar import.
 """
 
@@ -37,7 +37,7 @@ async def create(user_id: uuid.UUID, kind: str, title: str, body: str = "", link
 
 async def announce(publisher: Publisher, user_id: uuid.UUID, notification: schemas.NotificationOut) -> None:
     """Push `notification.created` to the owner's sockets. Best effort: the row is the truth, and a
-    client that missed the event refetches the list (SPEC §5)."""
+    client that missed the event refetches the list."""
     payload = msgspec.convert(msgspec.structs.asdict(notification), events.Notification)
     data = events.NotificationCreatedData(notification=payload)
     try:

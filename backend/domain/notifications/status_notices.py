@@ -1,4 +1,4 @@
-"""The optional status-change email (SPEC §7): when an application moves to another status and its
+"""The optional status-change email: when an application moves to another status and its
 owner has `email_status_changes` on (off by default) and a verified address, an email is queued in
 the transaction of the change, so it goes once the change commits and never for one rolled back.
 Useful when an integration (a personal access token) moves applications; no in-app notification:

@@ -1,4 +1,4 @@
-"""The emails' texts (SPEC §7): a subject, a plain-text body and an HTML body per template, filled
+"""The emails' texts: a subject, a plain-text body and an HTML body per template, filled
 from the outbox row's context. Every value is escaped in the HTML body; links are only ever the ones
 the service built from PUBLIC_URL.
 

@@ -1,1 +1,1 @@
-"""Resumes: uploads (encrypted at rest), versions, parsing in the worker (SPEC §4 *resumes*, §6)."""
+"""Resumes: uploads (encrypted at rest), versions, parsing in the worker."""

@@ -1,4 +1,4 @@
-"""Parsing a stored resume version in the worker: state transitions and the stored result (issue 4, SPEC §6).
+"""Parsing a stored resume version in the worker: state transitions and the stored result.
 
 Framework-free (no taskiq import): `tasks.resumes` wraps it in thin tasks. A version moves
 
@@ -6,18 +6,18 @@ Framework-free (no taskiq import): `tasks.resumes` wraps it in thin tasks. A ver
                          │  ╰────▶ failed            (`error` for the user, `error_code` for code)
                          ╰── transient error: raised, the broker retries; the last attempt ends `failed`
 
-Idempotent under redelivery (SPEC §6: at-least-once): a version already `parsed`/`failed` is
+Idempotent under redelivery (delivery is at least once): a version already `parsed`/`failed` is
 skipped; one left `parsing` by a killed worker is claimed again. Every claim increments `attempts`,
 and the result is written only while `attempts` still equals the claim's value (a fencing token):
 when two deliveries of one version overlap, the older one's result is dropped, so one version
 announces `resume.parsed` once. Claims past `ParseLimits.max_attempts` end the version `failed`.
 
-Events on the owner's channel (SPEC §5), at most `MAX_PROGRESS_EVENTS` progress events per run,
+Events on the owner's channel, at most `MAX_PROGRESS_EVENTS` progress events per run,
 percent increasing: downloading 5 · extracting 20 · layout 40 · sections 60 · fields 80 (the
 parser's stages) · saving 90 · done 100, then `resume.parsed`; or `resume.parse.failed`.
 Events are best effort: Postgres holds the truth, and a client that missed one refetches it (§5).
 
-`sweep_stuck` re-enqueues versions whose job was lost (SPEC §6 "re-enqueue stuck work").
+`sweep_stuck` re-enqueues versions whose job was lost.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def text_aad(version_id: uuid.UUID | str) -> str:
 async def _publish(sink: EventSink, user_id: uuid.UUID, event: events.Event) -> None:
     try:
         await sink.publish(user_id, event)
-    except Exception as exc:  # Redis down: the row is the truth, the client refetches (SPEC §5)
+    except Exception as exc:  # Redis down: the row is the truth, the client refetches
         log.warning("resume_event_lost", event=type(event).__name__, error=type(exc).__name__)
 
 

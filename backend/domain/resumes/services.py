@@ -1,5 +1,5 @@
 """Resume rules: validate the PDF by content, store it encrypted, record the version and its parse
-job in one transaction (SPEC §2 upload flow), read results back decrypted. No Litestar import."""
+job in one transaction, read results back decrypted. No Litestar import."""
 
 from __future__ import annotations
 

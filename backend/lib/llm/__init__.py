@@ -1,4 +1,4 @@
-"""Model calls (SPEC §8): one provider interface, an OpenAI-compatible provider and the offline one.
+"""Model calls: one provider interface, an OpenAI-compatible provider and the offline one.
 
     provider = llm.build_provider(settings.ai)   # builtin unless OPENAI_BASE_URL/OPENAI_API_KEY is set
     async for chunk in provider.stream(request): ...

@@ -1,4 +1,4 @@
-"""The provider interface every model call goes through (SPEC §8), and its one error type.
+"""The provider interface every model call goes through, and its one error type.
 
 A provider streams `Chunk`s for a `GenerationRequest`: text pieces in order, and at most one chunk
 carrying `usage` (the last). The request carries both forms of the same task: `messages` (the
@@ -33,7 +33,7 @@ class Brief(msgspec.Struct, frozen=True, kw_only=True):
     """The structured facts of a task, for providers that do not read prompts."""
 
     kind: Literal["cover_letter", "analysis_narrative"]
-    resume: dict[str, Any]  # JSON Resume (SPEC §4)
+    resume: dict[str, Any]  # JSON Resume
     company: str = ""
     role: str = ""
     job_description: str = ""

@@ -1,4 +1,4 @@
-"""The built-in offline provider (SPEC §8): no network, no model; `provider: "builtin"`.
+"""The built-in offline provider: no network, no model; `provider: "builtin"`.
 
 It writes from the request's structured `brief` (`offline_writer`), never from the prompt text, so
 a resume cannot instruct it. The answer streams a word at a time through the same path as a model's,

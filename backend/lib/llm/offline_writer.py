@@ -1,10 +1,10 @@
-"""The offline cover-letter writer behind the builtin provider (SPEC §8): deterministic and grounded.
+"""The offline cover-letter writer behind the builtin provider: deterministic and grounded.
 
-Every fact in the letter comes from the parsed resume (JSON Resume, SPEC §4) or from the job the
+Every fact in the letter comes from the parsed resume (JSON Resume) or from the job the
 user named: the company and role applied for, the resume skills the job description asks for
 (`backend.lib.keywords`), and the work highlights that share most of those skills (numbers break
 ties). Free text of the resume is quoted only from work highlights, and a highlight that reads like
-an instruction to a model is never used: the resume is data (prompt injection, SPEC §8).
+an instruction to a model is never used: the resume is data (prompt injection).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Prompts that keep the resume and the job text as data, never as instructions (SPEC §8).
+"""Prompts that keep the resume and the job text as data, never as instructions.
 
 Untrusted text (resume, job description, the user's own notes) goes into the user message inside
 blocks fenced by a random per-request marker that the text cannot contain (any occurrence is

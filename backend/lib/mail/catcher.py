@@ -1,4 +1,4 @@
-"""The local mailbox of `make dev` (SPEC §3): an SMTP server on loopback (aiosmtpd) that writes every
+"""The local mailbox of `make dev`: an SMTP server on loopback (aiosmtpd) that writes every
 message it receives to `<dir>/<time>-<n>.eml`, where a person can open it, or list it at
 `GET /api/v1/dev/mailbox` (APP_ENV=development only).
 

@@ -1,4 +1,4 @@
-"""Resume PDFs → JSON Resume data (SPEC §4, issue 4). Framework-free: no web, no database.
+"""Resume PDFs → JSON Resume data. Framework-free: no web, no database.
 
     inspect_pdf(data, *, max_pages=None) -> PdfInfo          cheap upload checks, safe in the api
     parse_pdf(data, *, max_pages=20, progress=None) -> ParseResult          in this process

@@ -1,4 +1,4 @@
-"""Sections → the JSON Resume object (SPEC §4): one function per top-level field."""
+"""Sections → the JSON Resume object: one function per top-level field."""
 
 from __future__ import annotations
 

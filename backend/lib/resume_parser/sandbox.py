@@ -1,7 +1,7 @@
 """`parse_isolated`: `parse_pdf` in a child process with CPU, memory and wall-clock limits.
 
 A hostile PDF (decompression bomb, deep nesting, thousands of pages, a MuPDF bug) must not take the
-worker down (issue 4). The parse runs in a fresh interpreter (`subprocess`, not `fork`: the worker is
+worker down. The parse runs in a fresh interpreter (`subprocess`, not `fork`: the worker is
 threaded and async, and a fresh process shares no state with it) that:
 
 - sets RLIMIT_CPU (SIGXCPU at `cpu_seconds`, SIGKILL 2 s later), RLIMIT_AS (`memory_mb` for the whole

@@ -1,4 +1,4 @@
-"""Object storage for resume files (SPEC §2): one interface, local disk or S3, encrypted at rest.
+"""Object storage for resume files: one interface, local disk or S3, encrypted at rest.
 
     store = storage.build_store(settings)   # EncryptedStore over S3Store (S3_BUCKET set) or LocalStore
     await store.open()                      # once per process (lifespan / worker startup hook)

@@ -1,4 +1,4 @@
-"""An ObjectStore decorator that encrypts before `put` and decrypts after `get` (SPEC §9).
+"""An ObjectStore decorator that encrypts before `put` and decrypts after `get`.
 
 The inner store only ever holds envelope blobs (`backend.lib.encryption`), bound to their key with the
 associated data `object:<key>`: an object copied or renamed to another key does not decrypt. Blobs are

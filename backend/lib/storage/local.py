@@ -1,4 +1,4 @@
-"""Objects as files under `DATA_DIR/objects` (the embedded default, SPEC §3).
+"""Objects as files under `DATA_DIR/objects` (the embedded default).
 
 Writes are atomic and durable: a temporary file in the target directory, fsync, `os.replace`, fsync
 of the directory; a reader sees the old object or the new one, never half of one. Files are 0600 and

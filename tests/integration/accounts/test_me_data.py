@@ -1,4 +1,4 @@
-"""Notification settings, export, erasure and personal access tokens (SPEC §4 row *me*)."""
+"""Notification settings, export, erasure and personal access tokens."""
 
 from datetime import datetime, timedelta
 

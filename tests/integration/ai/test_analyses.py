@@ -46,7 +46,7 @@ async def test_an_analysis_scores_the_resume_against_an_application(
         "contact_complete", "sections_present", "quantified_achievements", "action_verbs", "length", "dates_consistent",
     }  # fmt: skip
     assert result["suggestions"] and result["narrative"] is None and result["provider"] == "builtin"
-    # SPEC's nested form, and BOLA
+    # the nested form, and BOLA
     nested = await client.post(
         f"/api/v1/resumes/{uuid_of_resume(result)}/versions/{vid}/analyses",
         json={"job_description": "Python"},

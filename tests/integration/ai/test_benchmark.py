@@ -1,4 +1,4 @@
-"""Benchmark of issue 6 (printed; run with -s): POST /cover-letters → first delta on the socket with the
+"""Cover-letter latency benchmark (printed; run with -s): POST /cover-letters → first delta on the socket with the
 builtin provider, and the relay's added latency per token (provider emit → socket receive) beside raw
 Redis pub/sub in the same run. Frames are timestamped by a dedicated reader as they arrive."""
 

@@ -1,5 +1,5 @@
 """Cover letters with the builtin offline provider, end to end: api → outbox → worker → Redis → the
-owner's real websocket (SPEC §4, §5, §6, §8; issue 6)."""
+owner's real websocket."""
 
 from __future__ import annotations
 

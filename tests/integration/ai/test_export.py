@@ -1,4 +1,4 @@
-"""`GET /me/export` holds all of the user's data (SPEC §4 *me*): resumes with their parsed data,
+"""`GET /me/export` holds all of the user's data: resumes with their parsed data,
 applications with their timelines, cover letters, analyses and the emails sent, decrypted where they
 are stored encrypted, and nothing of another user's, and no secret."""
 

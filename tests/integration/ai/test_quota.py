@@ -1,4 +1,4 @@
-"""Per-user rate limits and the daily token budget on AI endpoints (SPEC §8): 429 with Retry-After."""
+"""Per-user rate limits and the daily token budget on AI endpoints: 429 with Retry-After."""
 
 from __future__ import annotations
 

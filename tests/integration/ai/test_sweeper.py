@@ -1,4 +1,4 @@
-"""`ai.sweep_stuck` (SPEC §6 "re-enqueue stuck work"): a letter or analysis whose job was lost gets
+"""`ai.sweep_stuck`: a letter or analysis whose job was lost gets
 a new outbox row, and a real worker then finishes it; one whose job is pending or was sent recently
 is left alone; one out of attempts ends `failed` and its owner hears it."""
 

@@ -1,4 +1,4 @@
-"""Applications: CRUD, validation, BOLA, timeline (issue 5)."""
+"""Applications: CRUD, validation, BOLA, timeline."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""`python -m backend.devserver` run as a developer runs `make dev` (SPEC §3, embedded default).
+"""`python -m backend.devserver` run as a developer runs `make dev` (embedded default).
 
 Each test starts the real supervisor as a subprocess with its own DATA_DIR and free ports: it
 provisions embedded Postgres and Redis, migrates, starts api, worker and scheduler, and must stop
@@ -168,7 +168,7 @@ async def _read_probe_rows(url: str) -> list[str]:
 
 
 def _mail_lands_in_the_local_mailbox(api: str, data_dir: Path) -> None:
-    """A registration's verification email goes through the worker to the mail catcher (SPEC §3)."""
+    """A registration's verification email goes through the worker to the mail catcher."""
     body = {"email": "dev-mail@example.com", "password": "correct horse battery", "full_name": "Dev Mail"}
     assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 201
     deadline = time.monotonic() + 30

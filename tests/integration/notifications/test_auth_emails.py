@@ -1,4 +1,4 @@
-"""Verification and password-reset emails end to end (issue 7 "must show"): the api queues them, a
+"""Verification and password-reset emails end to end: the api queues them, a
 real worker sends them over SMTP to a real server on loopback, and the link read from the received
 email completes the flow over real HTTP. Tokens are stored hashed, work once, and expire."""
 

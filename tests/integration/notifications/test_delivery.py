@@ -1,4 +1,4 @@
-"""Email delivery (issue 7): SMTP down → retried with backoff and delivered when it returns, with the
+"""Email delivery: SMTP down → retried with backoff and delivered when it returns, with the
 same Message-ID; a permanent refusal is recorded on the row and not retried; two deliveries of one
 row send it once."""
 

@@ -1,4 +1,4 @@
-"""Follow-up reminders (issue 7 "must show"): a follow-up that is due produces exactly one
+"""Follow-up reminders: a follow-up that is due produces exactly one
 notification, one live `notification.created` event on the owner's socket and one email, even with
 scans racing (in one process, and two schedulers feeding two workers); settings turn email off,
 bring reminders forward (lead time) and choose the time zone of the email."""

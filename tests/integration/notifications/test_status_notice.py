@@ -1,4 +1,4 @@
-"""The optional status-change email (SPEC §7, `email_status_changes`): sent through a real worker
+"""The optional status-change email (`email_status_changes`): sent through a real worker
 and SMTP server when the owner asked for it and has a verified address; not otherwise, not for a
 PATCH that keeps the status, and not for a change that was refused."""
 

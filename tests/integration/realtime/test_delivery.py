@@ -1,4 +1,4 @@
-"""Fan-out across replicas, isolation, cold start, replay and sync.reset (SPEC §5, issue 3)."""
+"""Fan-out across replicas, isolation, cold start, replay and sync.reset."""
 
 import asyncio
 import json

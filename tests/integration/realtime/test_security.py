@@ -1,4 +1,4 @@
-"""Handshake checks, account kicks, slow consumers and graceful shutdown (issue 3 must-shows)."""
+"""Handshake checks, account kicks, slow consumers and graceful shutdown."""
 
 import asyncio
 import base64

@@ -1,4 +1,4 @@
-"""The outbox relay (SPEC §2 upload flow): pending rows reach the broker and are marked sent in the
+"""The outbox relay: pending rows reach the broker and are marked sent in the
 same transaction; a Redis outage leaves them pending with the error recorded, and a real worker
 sends and parses them once Redis is back."""
 

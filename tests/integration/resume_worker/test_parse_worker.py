@@ -1,4 +1,4 @@
-"""The parse task in real worker processes (issue 4): an outbox row written with the version reaches
+"""The parse task in real worker processes: an outbox row written with the version reaches
 the worker, which parses the stored PDF in a sandbox, stores the result encrypted and tells the
 owner's channel; bad PDFs end `failed` with a reason; a killed worker's parse is finished by
 another; a redelivery of a parsed version changes nothing."""

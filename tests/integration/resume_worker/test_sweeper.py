@@ -1,4 +1,4 @@
-"""`resumes.sweep_stuck` (SPEC §6 "re-enqueue stuck work"): a version whose job was sent and lost
+"""`resumes.sweep_stuck`: a version whose job was sent and lost
 gets a new outbox row; one whose job is pending or was sent recently is left alone; one out of
 attempts ends `failed` and its owner hears it."""
 

@@ -1,4 +1,4 @@
-"""End to end (issue 4 "must show"), on the local-disk store and on S3 (a moto server on loopback):
+"""End to end, on the local-disk store and on S3 (a moto server on loopback):
 an upload through the real api reaches a real worker through the outbox; the owner's socket hears
 the parse progress and then `resume.parsed`; the file rests encrypted in the store; the owner reads
 the parsed version back over REST, while another user gets 404s and hears nothing but pings."""

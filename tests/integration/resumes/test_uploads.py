@@ -1,5 +1,5 @@
 """Resume uploads through the real API: validation by content, encryption at rest, the outbox row,
-versions, downloads, defaults, deletion, BOLA (issue 4)."""
+versions, downloads, defaults, deletion, BOLA."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""At-least-once delivery by real worker processes (SPEC §6): a killed worker's task is reclaimed
+"""At-least-once delivery by real worker processes: a killed worker's task is reclaimed
 on a quiet queue (by a new worker, or by one already idle), a Redis restart with a task in flight is
 survived, and SIGTERM stops a busy worker in bounded time (a child deaf to it is killed)."""
 

@@ -1,5 +1,5 @@
 """Messages that cannot run and tasks that fail end acked and recorded in `<queue>:dead`, and the
-worker carries on; transient failures are retried with growing delays (SPEC §6)."""
+worker carries on; transient failures are retried with growing delays."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key on create endpoints (SPEC §4), exercised through POST /auth/register."""
+"""Idempotency-Key on create endpoints, exercised through POST /auth/register."""
 
 import asyncio
 import contextlib
@@ -422,7 +422,7 @@ async def test_a_retried_upload_with_another_boundary_is_replayed(client: httpx.
 
 async def test_erasing_a_registered_account_erases_the_answer_of_its_register(client: httpx.AsyncClient) -> None:
     """The answer holds the new user's email and name (keyed by the client address): it is the new
-    user's row, and DELETE /me erases it with every other row of the user (SPEC §4)."""
+    user's row, and DELETE /me erases it with every other row of the user."""
     made = await client.post(URL, json=_body(), headers={"Idempotency-Key": "sign-up"})
     assert made.status_code == 201, made.text
     rows = await IdempotencyRecord.select(IdempotencyRecord.user)
