@@ -5,6 +5,7 @@
 #   make migrate | api | worker | scheduler   one piece, against DATABASE_URL / REDIS_URL
 #   make lint | format | compose-config
 #   make contract   regenerate frontend_contract/ from the code: JSON docs, TS types, dashboard JS (commit it)
+#   make fuzz       Schemathesis against the real api as a signed-in user, FUZZ_SECONDS (default 240) s
 #   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
 #   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
@@ -18,7 +19,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai
+.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -52,6 +53,13 @@ test: uv npm-ci browser
 
 migrate: uv
 	$(RUN) piccolo migrations forwards career_copilot
+
+# The published contract against the api (docs/fuzzing.md): embedded Postgres/Redis (or FUZZ_DATABASE_URL
+# and FUZZ_REDIS_URL, a scratch database), api + worker, a seeded admin user; phases examples, coverage,
+# fuzzing. Fails on any failure or schema mismatch. `make test` runs 40 s of it (tests/contract/test_fuzz.py).
+fuzz: uv
+	$(UV) sync --frozen --all-extras
+	$(RUN) python ops/fuzz.py
 
 api: uv
 	$(RUN) uvicorn --factory backend.app:app_from_env --host 127.0.0.1 --port $(PORT) \

@@ -27,10 +27,17 @@ from backend.lib.logging import configure_logging
 from backend.lifespan import lifespan_for
 from backend.realtime import controllers as realtime_controllers
 from backend.settings import Settings, SettingsError
-from backend.web import auth, health, problems, request_context
+from backend.web import auth, health, openapi, problems, request_context
 from backend.web.http_metrics import RouteMetricsMiddleware, unrouted_counter
 
 API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "Rules every operation keeps, beside what each schema declares: a JSON body with a field its schema "
+    "does not list is refused (422); no text may contain U+0000 (NUL): a body, query or path with one is "
+    "refused with 422 naming the field; dates sent are RFC 3339 date-times in the years 1900-2199 (422 "
+    "naming the field otherwise), and dates answered always carry their offset. Errors are problem details "
+    "(`application/problem+json`, RFC 9457)."
+)
 
 
 class MetricsController(PrometheusController):
@@ -88,11 +95,13 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Career Copilot API",
             version=API_VERSION,
+            description=API_DESCRIPTION,
             path="/schema",
             components=Components(
                 security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
         ),
+        plugins=[openapi.CompleteStructSchemaPlugin()],  # the OpenAPI declares what msgspec enforces
         request_max_body_size=settings.app.max_body_bytes,
         logging_config=None,  # ours (structlog), configured above; Litestar's would replace it
         debug=False,

@@ -16,6 +16,7 @@ import msgspec
 from backend.lib import errors
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_CURSOR_LENGTH = 1024
 
 
 def encode_cursor(key: list[Any]) -> str:

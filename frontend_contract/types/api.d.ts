@@ -753,6 +753,7 @@ export interface components {
         };
         /** ApplicationCreate */
         ApplicationCreate: {
+            /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
             applied_at?: string | null;
             company: string;
             currency?: string | null;
@@ -762,6 +763,7 @@ export interface components {
             job_url?: string;
             /** @default  */
             location?: string;
+            /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
             next_follow_up_at?: string | null;
             /** @default  */
             notes?: string;
@@ -866,12 +868,14 @@ export interface components {
         };
         /** ApplicationUpdate */
         ApplicationUpdate: {
+            /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
             applied_at?: string | null;
             company?: string;
             currency?: string | null;
             job_description?: string;
             job_url?: string;
             location?: string;
+            /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
             next_follow_up_at?: string | null;
             notes?: string;
             remote?: ("onsite" | "hybrid" | "remote") | null;
@@ -1015,6 +1019,7 @@ export interface components {
             /** @default 0 */
             reminder_lead_minutes?: number;
             /**
+             * @description An IANA time zone name, such as `Europe/Paris` or `UTC` (an unknown name: 422)
              * @default UTC
              * @example Europe/Paris
              */
@@ -1023,10 +1028,18 @@ export interface components {
         /** PasswordChange */
         PasswordChange: {
             current_password: string;
+            /**
+             * @description 10 to 256 characters, at least 4 of them different (else 422 `is too simple`)
+             * @example correct horse battery staple
+             */
             new_password: string;
         };
         /** PasswordResetConfirm */
         PasswordResetConfirm: {
+            /**
+             * @description 10 to 256 characters, at least 4 of them different (else 422 `is too simple`)
+             * @example correct horse battery staple
+             */
             new_password: string;
             token: string;
         };
@@ -1112,6 +1125,10 @@ export interface components {
             /** @example ada@example.com */
             email: string;
             full_name: string;
+            /**
+             * @description 10 to 256 characters, at least 4 of them different (else 422 `is too simple`)
+             * @example correct horse battery staple
+             */
             password: string;
         };
         /** ResendVerificationRequest */
@@ -1285,7 +1302,9 @@ export interface operations {
     adminListUsers: {
         parameters: {
             query?: {
+                /** @description Page size, 1-100 */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque; one the api did not make: 400) */
                 cursor?: string | null;
                 q?: string | null;
             };
@@ -1573,11 +1592,14 @@ export interface operations {
     listApplications: {
         parameters: {
             query?: {
+                /** @description Statuses, comma-separated */
                 status?: string | null;
                 q?: string | null;
                 tag?: string | null;
-                sort?: string;
+                sort?: "-updated_at" | "updated_at" | "-created_at" | "created_at" | "company" | "-company" | "applied_at" | "-applied_at" | "next_follow_up_at";
+                /** @description Page size, 1-100 */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque; one the api did not make: 400) */
                 cursor?: string | null;
             };
             header?: never;
@@ -1696,13 +1718,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Stream Response */
+            /** @description CSV (UTF-8): a header line, then one line per application with its timeline as JSON */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/csv": string;
                 };
             };
             /** @description Bad request */
@@ -1741,7 +1763,16 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description CSV in the export's format: UTF-8, a header line with at least `company` and `role`, at most 5000 rows and 5 MB (413 past that) */
+        requestBody: {
+            content: {
+                /**
+                 * @example company,role,status,tags
+                 *     Analytical Engines,Analyst,applied,remote|python
+                 */
+                "text/csv": string;
+            };
+        };
         responses: {
             /** @description Document created, URL follows */
             201: {
@@ -1797,12 +1828,13 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input */
+            /** @description Invalid input: problem details, or (JSON) the report of every rejected row */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": components["schemas"]["ImportReport"];
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2485,7 +2517,9 @@ export interface operations {
         parameters: {
             query?: {
                 application_id?: string | null;
+                /** @description Page size, 1-100 */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque; one the api did not make: 400) */
                 cursor?: string | null;
             };
             header?: never;
@@ -3493,7 +3527,9 @@ export interface operations {
         parameters: {
             query?: {
                 unread?: boolean;
+                /** @description Page size, 1-100 */
                 limit?: number;
+                /** @description `next_cursor` of the previous page (opaque; one the api did not make: 400) */
                 cursor?: string | null;
             };
             header?: never;

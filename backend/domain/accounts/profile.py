@@ -29,8 +29,6 @@ def _now() -> datetime:
 
 async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) -> User:
     """Apply the fields present in `body`; absent ones keep their value."""
-    if body.full_name is not msgspec.UNSET and not body.full_name.strip():
-        raise errors.Unprocessable(errors=[errors.FieldError("full_name", "must not be blank")])
     changes: dict[Any, Any] = {}
     for name in ("full_name", "headline", "location", "phone"):
         value = getattr(body, name)

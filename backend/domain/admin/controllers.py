@@ -15,7 +15,7 @@ from backend.domain.admin import schemas
 from backend.domain.admin import services as admin_services
 from backend.lib import errors, pagination
 from backend.realtime.publisher import Publisher
-from backend.web import auth, problems
+from backend.web import auth, params, problems
 
 
 async def require_admin(principal: NamedDependency[Principal]) -> Principal:
@@ -34,8 +34,8 @@ class AdminController(Controller):
     async def list_users(
         self,
         admin: NamedDependency[Principal],
-        limit: FromQuery[int] = pagination.DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        limit: params.Limit = pagination.DEFAULT_LIMIT,
+        cursor: params.Cursor = None,
         q: FromQuery[str | None] = None,
     ) -> schemas.UserPage:
         """Users, newest first, with cursor pagination; `q` searches email and name."""

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 
 from backend.domain.accounts.services import Principal
 from backend.domain.applications import csv_io, schemas
 from backend.domain.applications.services import (
-    PAGE_DEFAULT,
     ApplicationService,
     cache_namespace,
     list_cache_key,
     one_cache_key,
     stored_answer,
 )
-from backend.lib import errors
-from backend.web import auth, idempotency, problems
+from backend.lib import errors, pagination
+from backend.web import auth, idempotency, params, problems
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -72,6 +73,41 @@ def _json_spec(struct: type) -> ResponseSpec:
     )
 
 
+CSV = "text/csv"
+CSV_EXAMPLE = "company,role,status,tags\r\nAnalytical Engines,Analyst,applied,remote|python\r\n"
+
+
+@dataclass
+class CsvImportOperation(Operation):
+    """The import's OpenAPI: a `text/csv` body (the handler reads it raw), and a 422 that is either
+    problem details (the CSV as a whole) or the ImportReport of every rejected row (JSON)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                "CSV in the export's format: UTF-8, a header line with at least `company` and `role`, "
+                f"at most {csv_io.MAX_ROWS} rows and {MAX_IMPORT_BYTES // (1024 * 1024)} MB (413 past that)"
+            ),
+            content={CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING), example=CSV_EXAMPLE)},
+        )
+        refused = (self.responses or {}).get("422")
+        if refused is not None and not isinstance(refused, Reference) and refused.content is not None:
+            report = Reference(ref="#/components/schemas/ImportReport")
+            refused.content["application/json"] = OpenAPIMediaType(schema=report)
+            refused.description = "Invalid input: problem details, or (JSON) the report of every rejected row"
+
+
+def _csv_spec() -> ResponseSpec:
+    """OpenAPI of the CSV export: `text/csv` (UTF-8), one header line then one line per application."""
+    return ResponseSpec(
+        data_container=str,
+        media_type=CSV,
+        description="CSV (UTF-8): a header line, then one line per application with its timeline as JSON",
+        generate_examples=False,
+    )
+
+
 def _cached_json(request: Request[Any, Any, Any], body_and_etag: tuple[bytes, str]) -> Response[bytes]:
     body, etag = body_and_etag
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
@@ -116,12 +152,15 @@ class ApplicationController(Controller):
         request: Request[Any, Any, Any],
         principal: NamedDependency[Principal],
         applications: NamedDependency[ApplicationService],
-        status: FromQuery[str | None] = None,
+        status: Annotated[
+            str | None,
+            QueryParameter(pattern=schemas.STATUS_FILTER_PATTERN, description="Statuses, comma-separated"),
+        ] = None,
         q: FromQuery[str | None] = None,
         tag: FromQuery[str | None] = None,
-        sort: FromQuery[str] = "-updated_at",
-        limit: FromQuery[int] = PAGE_DEFAULT,
-        cursor: FromQuery[str | None] = None,
+        sort: FromQuery[schemas.Sort] = "-updated_at",
+        limit: params.Limit = pagination.DEFAULT_LIMIT,
+        cursor: params.Cursor = None,
     ) -> Response[bytes]:
         """A page of applications (`status` may list several, comma-separated). Strong ETag; 304 on match."""
         page = await applications.list_json(
@@ -143,7 +182,12 @@ class ApplicationController(Controller):
         """The funnel: counts per status, response rate, median days to a first response, per source."""
         return await applications.stats(principal.user.id)
 
-    @get("/export.csv", operation_id="exportApplicationsCsv", responses=problems.problem_responses(401))
+    @get(
+        "/export.csv",
+        operation_id="exportApplicationsCsv",
+        media_type=CSV,  # Litestar adds `; charset=utf-8` to a text/* type (once)
+        responses={**problems.problem_responses(401), 200: _csv_spec()},
+    )
     async def export_csv(self, principal: NamedDependency[Principal]) -> Stream:
         """Every application with its timeline, as CSV (streamed; formula-like cells are neutralised)."""
 
@@ -153,7 +197,7 @@ class ApplicationController(Controller):
 
         return Stream(
             rows(),
-            media_type="text/csv; charset=utf-8",
+            media_type=CSV,
             headers={"Content-Disposition": 'attachment; filename="applications.csv"'},
         )
 
@@ -163,6 +207,7 @@ class ApplicationController(Controller):
         status_code=HTTP_201_CREATED,
         responses=problems.problem_responses(401, 403, 413, 415),
         request_max_body_size=MAX_IMPORT_BYTES,
+        operation_class=CsvImportOperation,
     )
     async def import_csv(
         self,

@@ -18,6 +18,7 @@ import msgspec
 
 from backend.db.engine import DB
 from backend.db.tables import Application, ApplicationEvent
+from backend.domain.accounts.schemas import Input
 from backend.domain.applications import repositories as repo
 from backend.domain.applications import schemas
 from backend.lib import errors
@@ -30,7 +31,7 @@ _DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "'")
 MAX_ROWS = 5_000
 
 
-class TimelineEntry(msgspec.Struct, forbid_unknown_fields=True):
+class TimelineEntry(Input):  # its `at` within the years of every date of a request
     at: datetime
     to: schemas.Status
     from_: schemas.Status | None = msgspec.field(default=None, name="from")
@@ -95,7 +96,13 @@ def _row_values(record: dict[str, str]) -> dict[str, Any]:
 
 def parse(text: str) -> tuple[list[ImportRow], list[schemas.ImportRejection]]:
     """Every row validated; rows that fail are reported with their errors (1-based data rows)."""
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # e.g. a line break inside an unquoted cell, a cell over the size limit
+        raise errors.Unprocessable(f"The CSV cannot be read: {exc}", slug="invalid-csv") from None
+
+
+def _parse(reader: csv.DictReader[str]) -> tuple[list[ImportRow], list[schemas.ImportRejection]]:
     missing = [c for c in ("company", "role") if c not in (reader.fieldnames or [])]
     if missing:
         raise errors.Unprocessable(f"The CSV has no column {', '.join(missing)}", slug="invalid-csv")
@@ -110,6 +117,9 @@ def parse(text: str) -> tuple[list[ImportRow], list[schemas.ImportRejection]]:
             rows.append(row)
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             rejected.append(schemas.ImportRejection(row=number, errors=[str(exc)]))
+        except errors.Unprocessable as exc:  # a date outside the supported years (schemas.Input)
+            messages = [f"{e.message} - at `$.{e.field}`" for e in exc.errors] or [exc.detail or exc.title]
+            rejected.append(schemas.ImportRejection(row=number, errors=messages))
     return rows, rejected
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.domain.accounts.schemas import Input
+from backend.domain.accounts.schemas import HTTP_URL, Input
 
 Status = Literal["wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "withdrawn"]
 STATUSES: tuple[str, ...] = typing.get_args(Status)
@@ -18,7 +18,7 @@ Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 Salary = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
-Url = Annotated[str, msgspec.Meta(max_length=2000, pattern=r"^(https?://\S+)?$")]
+Url = Annotated[str, msgspec.Meta(max_length=2000, pattern=f"^({HTTP_URL})?$")]
 Description = Annotated[str, msgspec.Meta(max_length=50_000)]
 Notes = Annotated[str, msgspec.Meta(max_length=5_000)]
 Source = Annotated[str, msgspec.Meta(max_length=100)]
@@ -26,6 +26,14 @@ Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[^|]+$
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=20)]
 StatusNote = Annotated[str, msgspec.Meta(max_length=1000)]
 UNSET = msgspec.UNSET
+
+# Query of the list: `status` is statuses separated by commas (empty parts are ignored).
+_ONE_STATUS = "(?:" + "|".join(STATUSES) + ")?"
+STATUS_FILTER_PATTERN = f"^{_ONE_STATUS}(?:,{_ONE_STATUS})*$"
+Sort = Literal[
+    "-updated_at", "updated_at", "-created_at", "created_at", "company", "-company", "applied_at", "-applied_at",
+    "next_follow_up_at",
+]  # fmt: skip
 
 
 class ApplicationCreate(Input):

@@ -14,7 +14,7 @@ from backend.domain.accounts.services import Principal
 from backend.domain.cover_letters import schemas
 from backend.domain.cover_letters.services import CoverLetterService
 from backend.lib import pagination
-from backend.web import auth, idempotency, problems
+from backend.web import auth, idempotency, params, problems
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:
@@ -52,8 +52,8 @@ class CoverLetterController(Controller):
         principal: NamedDependency[Principal],
         letters: NamedDependency[CoverLetterService],
         application_id: FromQuery[uuid.UUID | None] = None,
-        limit: FromQuery[int] = pagination.DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        limit: params.Limit = pagination.DEFAULT_LIMIT,
+        cursor: params.Cursor = None,
     ) -> schemas.CoverLetterPage:
         """The user's letters, newest first; `application_id` keeps one application's."""
         return await letters.list_page(principal.user.id, application_id=application_id, limit=limit, cursor=cursor)

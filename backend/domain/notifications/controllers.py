@@ -16,7 +16,7 @@ from backend.domain.notifications import schemas
 from backend.domain.notifications import services as notification_services
 from backend.lib import errors, pagination
 from backend.lib.mail import mailbox
-from backend.web import auth, problems
+from backend.web import auth, params, problems
 
 
 class NotificationController(Controller):
@@ -30,8 +30,8 @@ class NotificationController(Controller):
         self,
         principal: NamedDependency[Principal],
         unread: FromQuery[bool] = False,
-        limit: FromQuery[int] = pagination.DEFAULT_LIMIT,
-        cursor: FromQuery[str | None] = None,
+        limit: params.Limit = pagination.DEFAULT_LIMIT,
+        cursor: params.Cursor = None,
     ) -> schemas.NotificationPage:
         """The user's notifications, newest first; `unread=true` lists the unread ones only."""
         return await notification_services.list_page(principal.user.id, unread=unread, limit=limit, cursor=cursor)

@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import Encoding
 from litestar.params import FromPath, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
@@ -35,6 +36,23 @@ class VersionUpload:
     file: UploadFile
 
 
+@dataclass
+class PdfUploadOperation(idempotency.IdempotentOperation):
+    """An upload's OpenAPI: the multipart part `file` is declared `application/pdf` (what the api reads)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        body = self.request_body
+        form = body.content.get("multipart/form-data") if body is not None and hasattr(body, "content") else None
+        if form is not None:
+            form.encoding = {"file": Encoding(content_type="application/pdf")}
+
+
+def _upload(**opt: Any) -> dict[str, Any]:
+    """Route arguments of an upload: idempotent (web/idempotency.py), its file declared a PDF."""
+    return {**idempotency.idempotent(**opt), "operation_class": PdfUploadOperation}
+
+
 def provide_resume_service(state: State) -> ResumeService:
     return ResumeService(state.store, state.envelope)
 
@@ -54,7 +72,7 @@ class ResumeController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
         responses=problems.problem_responses(401, 403, 409, 413),
-        **idempotency.idempotent(),
+        **_upload(),
     )
     async def upload(
         self,
@@ -108,7 +126,7 @@ class ResumeController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
         responses=problems.problem_responses(401, 403, 404, 409, 413),
-        **idempotency.idempotent(),
+        **_upload(),
     )
     async def upload_version(
         self,

@@ -51,7 +51,9 @@ async def test_search_and_bad_paging_parameters(client: httpx.AsyncClient) -> No
     await factories.register(client, "findme_100%@example.com")
     found = await client.get("/api/v1/admin/users", params={"q": "FINDME_100%"}, headers=admin.headers)
     assert [u["email"] for u in found.json()["items"]] == ["findme_100%@example.com"]
-    bad_cursor = await client.get("/api/v1/admin/users", params={"cursor": "!!!"}, headers=admin.headers)
+    not_a_cursor = await client.get("/api/v1/admin/users", params={"cursor": "!!!"}, headers=admin.headers)
+    assert not_a_cursor.status_code == 422 and not_a_cursor.json()["errors"][0]["field"] == "cursor"  # its pattern
+    bad_cursor = await client.get("/api/v1/admin/users", params={"cursor": "Z2FyYmFnZQ"}, headers=admin.headers)
     assert bad_cursor.status_code == 400 and bad_cursor.json()["type"].endswith(":invalid-cursor")
     for limit in ("0", "101", "ten"):
         response = await client.get("/api/v1/admin/users", params={"limit": limit}, headers=admin.headers)
