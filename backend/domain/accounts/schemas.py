@@ -86,7 +86,7 @@ class RegisterRequest(Input):
 
 
 class LoginRequest(Input):
-    email: Annotated[str, msgspec.Meta(min_length=1, max_length=320, examples=["ada@example.com"])]  # else 401
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]  # unknown: 401
     password: Password
 
 
