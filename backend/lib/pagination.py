@@ -1,4 +1,4 @@
-"""Cursor pagination (SPEC §4): `?limit=&cursor=` → `{"items": [...], "next_cursor": ...}`; each
+"""Cursor pagination: `?limit=&cursor=` → `{"items": [...], "next_cursor": ...}`; each
 area names its page Struct (e.g. `UserPage`) so the contract gets concrete, readable schemas.
 
 A cursor is the opaque, URL-safe encoding of the sort key of the last item returned (keyset

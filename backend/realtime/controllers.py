@@ -1,4 +1,4 @@
-"""HTTP and websocket routes of SPEC §5: tickets, and the per-user socket."""
+"""HTTP and websocket routes of the realtime channel: tickets, and the per-user socket."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ class _Socket:
 
 @websocket("/api/v1/realtime")
 async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
-    """The user's live events (SPEC §5). Query: `ticket` (required), `last_event_id` (optional)."""
+    """The user's live events. Query: `ticket` (required), `last_event_id` (optional)."""
     state = socket.app.state
     settings: Settings = state.settings
     origin = socket.headers.get("origin")

@@ -1,4 +1,4 @@
-"""Liveness and readiness probes (no prefix, SPEC §4 ops)."""
+"""Liveness and readiness probes (no prefix)."""
 
 from __future__ import annotations
 

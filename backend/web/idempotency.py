@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for create endpoints (SPEC §4), as one reusable middleware.
+"""`Idempotency-Key` for create endpoints, as one reusable middleware.
 
 A create handler opts in with `**idempotent()` in its route decorator: the middleware on that route
 and the header in its OpenAPI operation, never one without the other.
@@ -17,7 +17,7 @@ body → 422; the first request still running → 409 with Retry-After.
 - The body is read up to the route's `request_max_body_size` (a larger `Content-Length` is refused
   unread): past it, Litestar's own 413 and nothing stored.
 - Only the answers of creates that went through (below 400) are stored (24 h, purged by the
-  maintenance task), the body encrypted with the app's envelope (SPEC §9: it may hold a token secret
+  maintenance task), the body encrypted with the app's envelope (it may hold a token secret
   or PII) and tied to the user, so erasing the account erases them. A refusal (4xx: bad input
   changes nothing, a 429 only means "not now"), a 5xx or a crash releases the key, so the corrected
   request or the retry runs again (a stored 422 made the corrected body a "key reused" 422, a
@@ -63,7 +63,7 @@ IDEMPOTENCY_KEY = Parameter(
     param_in=ParamType.HEADER,
     required=False,
     description=(
-        "Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters "
+        "Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters "
         "(a UUID; else `400`). The same key with the same body answers the stored response again "
         "(`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with "
         "`Retry-After`. Keys are kept 24 hours."
@@ -102,7 +102,7 @@ def body_aad(record_id: uuid.UUID) -> str:
 
 def owned_by(request: Request[Any, Any, Any], user_id: uuid.UUID) -> None:
     """Called by an anonymous create (register) with the user it made: the stored answer belongs to
-    that user, so erasing the account erases it (SPEC §4). No effect on a request without a key."""
+    that user, so erasing the account erases it. No effect on a request without a key."""
     cast(dict[str, Any], request.scope)[_OWNER] = user_id
 
 

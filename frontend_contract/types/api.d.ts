@@ -1445,7 +1445,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1650,7 +1650,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2374,7 +2374,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2570,7 +2570,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3390,7 +3390,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3797,7 +3797,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4130,7 +4130,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4281,7 +4281,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the create safe to retry (SPEC §4): one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
                 "Idempotency-Key"?: string;
             };
             path: {

@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 rows *auth* and *me*: parse, call the service, shape the answer."""
+"""HTTP routes of auth and me: parse, call the service, shape the answer."""
 
 from __future__ import annotations
 

@@ -195,7 +195,7 @@ TimeZone = Annotated[
 
 
 class NotificationSettingsBody(Input):
-    """Which notifications the user wants (SPEC §7). Verification and password-reset emails are
+    """Which notifications the user wants. Verification and password-reset emails are
     always sent; `reminder_lead_minutes` brings follow-up reminders forward (up to 7 days);
     `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails."""
 

@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 row *admin*; every route needs a session of a user with role `admin`."""
+"""HTTP routes of admin; every route needs a session of a user with role `admin`."""
 
 from __future__ import annotations
 

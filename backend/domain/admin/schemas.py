@@ -15,7 +15,7 @@ class UserAdminUpdate(Input):
 
 
 class UserPage(msgspec.Struct, kw_only=True):
-    """A page of users (SPEC §4 cursor pagination)."""
+    """A page of users."""
 
     items: list[UserOut]
     next_cursor: str | None

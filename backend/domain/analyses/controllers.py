@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 row *analysis*: queue an analysis (202), read its result."""
+"""HTTP routes of analysis: queue an analysis (202), read its result."""
 
 from __future__ import annotations
 
@@ -66,7 +66,7 @@ class AnalysisController(Controller):
 
 
 class VersionAnalysisController(Controller):
-    """SPEC §4's nested form: `POST /resumes/{id}/versions/{vid}/analyses`."""
+    """The nested form: `POST /resumes/{id}/versions/{vid}/analyses`."""
 
     path = "/api/v1/resumes/{resume_id:uuid}/versions/{version_id:uuid}/analyses"
     tags = ["analysis"]

@@ -1,4 +1,4 @@
-"""Wire types of the analysis endpoints (SPEC §4 *analysis*)."""
+"""Wire types of the analysis endpoints."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class AnalysisOut(msgspec.Struct, kw_only=True):
     keywords: Keywords | None
     checks: list[Check]
     suggestions: list[str]
-    narrative: str | None  # a model's feedback, when a model is configured (SPEC §8)
+    narrative: str | None  # a model's feedback, when a model is configured
     provider: str
     error: str | None
     created_at: datetime

@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 row *cover letters*: create (202, streamed over the realtime socket), read, edit, cancel."""
+"""HTTP routes of cover letters: create (202, streamed over the realtime socket), read, edit, cancel."""
 
 from __future__ import annotations
 

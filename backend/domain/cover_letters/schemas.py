@@ -1,4 +1,4 @@
-"""Wire types of the cover-letter endpoints (SPEC §4 *cover letters*)."""
+"""Wire types of the cover-letter endpoints."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 row *notifications*, and the development mailbox (APP_ENV=development)."""
+"""HTTP routes of notifications, and the development mailbox (APP_ENV=development)."""
 
 from __future__ import annotations
 

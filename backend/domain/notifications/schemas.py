@@ -19,7 +19,7 @@ class NotificationOut(msgspec.Struct, kw_only=True):
 
 
 class NotificationPage(msgspec.Struct, kw_only=True):
-    """A page of notifications, newest first (SPEC §4 cursor pagination)."""
+    """A page of notifications, newest first."""
 
     items: list[NotificationOut]
     next_cursor: str | None

@@ -1,4 +1,4 @@
-"""HTTP routes of SPEC §4 row *resumes*: multipart uploads answered 202, reads, the original file."""
+"""HTTP routes of resumes: multipart uploads answered 202, reads, the original file."""
 
 from __future__ import annotations
 
