@@ -40,7 +40,7 @@ sync: uv
 	$(UV) sync --frozen --extra embedded
 
 dev: sync
-	$(RUN) python -m backend.devserver
+	$(RUN) python -m backend.devtools.devserver
 
 test: uv npm-ci browser
 	$(UV) sync --frozen --all-extras
@@ -62,7 +62,7 @@ fuzz: uv
 	$(RUN) python ops/fuzz.py
 
 api: uv
-	$(RUN) uvicorn --factory backend.app:app_from_env --host 127.0.0.1 --port $(PORT) \
+	$(RUN) uvicorn --factory backend.entrypoints.api:app_from_env --host 127.0.0.1 --port $(PORT) \
 		--ws websockets-sansio --ws-per-message-deflate false
 
 worker: uv
@@ -87,7 +87,7 @@ compose-config:
 	@echo "compose-config: docker-compose.yml is valid"
 
 contract: uv npm-ci
-	$(RUN) python -m backend.contract
+	$(RUN) python -m backend.devtools.contract
 
 # The locked TypeScript generators and compiler (frontend_contract/package-lock.json), once.
 npm-ci:
@@ -112,7 +112,7 @@ screenshots: uv browser
 	E2E_SCREENSHOTS_DIR=$(CURDIR)/frontend_contract/screenshots $(RUN) pytest -q tests/e2e
 
 set-role: uv
-	$(RUN) python -m backend.manage set-role $(EMAIL) $(ROLE)
+	$(RUN) python -m backend.entrypoints.manage set-role $(EMAIL) $(ROLE)
 
 bench-realtime: uv
 	$(RUN) python -m ops.bench.realtime_bench

@@ -6,7 +6,7 @@ Migrations need the database and nothing else, so only its variables are read (a
 
 from piccolo.conf.apps import AppRegistry
 
-from backend.db.engine import DB
+from backend.platform.db.engine import DB
 from backend.settings import SettingsError, database_from_env
 
 try:
@@ -14,4 +14,4 @@ try:
 except SettingsError as exc:
     raise SystemExit(f"piccolo_conf: {exc}") from None
 
-APP_REGISTRY = AppRegistry(apps=["backend.db.piccolo_app"])
+APP_REGISTRY = AppRegistry(apps=["backend.platform.db.piccolo_app"])

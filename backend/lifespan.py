@@ -10,15 +10,16 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 
-from backend.db import engine
-from backend.domain.accounts.session_memo import SessionMemo
-from backend.lib import redis_client, task_queue
-from backend.lib.cache import Cache
-from backend.lib.encryption import Envelope
-from backend.lib.storage import build_store
-from backend.realtime.hub import Hub
-from backend.realtime.publisher import Publisher
+from backend.features.accounts.session_memo import SessionMemo
+from backend.platform import redis_client
+from backend.platform.cache import Cache
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.db import engine
+from backend.platform.realtime.hub import Hub
+from backend.platform.realtime.publisher import Publisher
+from backend.platform.storage import build_store
 from backend.settings import Settings
+from tasks import metrics as task_queue
 
 
 def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:

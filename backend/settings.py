@@ -64,7 +64,7 @@ class AuthSettings(msgspec.Struct, frozen=True):
     login_max_failures_per_ip: int = 30
     login_window_seconds: int = 900
     # how long an api process may trust a session it checked in Postgres while Redis says nothing
-    # changed (backend/domain/accounts/session_memo.py); 0: every request asks Postgres
+    # changed (backend/features/accounts/session_memo.py); 0: every request asks Postgres
     session_memo_seconds: int = 10
 
 
@@ -109,7 +109,7 @@ class StorageSettings(msgspec.Struct, frozen=True):
 
 
 class EncryptionSettings(msgspec.Struct, frozen=True):
-    """Master keys of the envelope encryption (backend/lib/encryption.py): kid -> 32 raw bytes."""
+    """Master keys of the envelope encryption (backend/platform/crypto/envelope.py): kid -> 32 raw bytes."""
 
     keys: dict[str, bytes] = msgspec.field(default_factory=lambda: {"dev": DEV_ENCRYPTION_KEY})
     active_kid: str = "dev"  # wraps new data keys; every listed kid can unwrap (rotation)
@@ -136,7 +136,7 @@ class AISettings(msgspec.Struct, frozen=True):
 
 class MailSettings(msgspec.Struct, frozen=True):
     """Outgoing email: the SMTP server the worker sends through. The default is the local
-    mail catcher that `make dev` runs (backend/lib/mail/catcher.py); production sets SMTP_HOST."""
+    mail catcher that `make dev` runs (backend/devtools/mail/catcher.py); production sets SMTP_HOST."""
 
     host: str = "127.0.0.1"
     port: int = 1025

@@ -53,8 +53,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
-from backend.lib.mail.catcher import Catcher  # noqa: E402
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
+from backend.devtools.mail.catcher import Catcher  # noqa: E402
 from ops.fuzz_hooks import pdf  # noqa: E402
 
 DEFAULT_SECONDS = 240
@@ -178,7 +178,7 @@ class Seeder:
 
     def run(self) -> dict[str, Any]:
         self.register(EMAIL)
-        set_role = [sys.executable, "-m", "backend.manage", "set-role", EMAIL, "admin"]
+        set_role = [sys.executable, "-m", "backend.entrypoints.manage", "set-role", EMAIL, "admin"]
         if subprocess.run(set_role, cwd=ROOT, env=self.env, capture_output=True).returncode != 0:  # noqa: S603
             raise SystemExit("fuzz: set-role failed")
         access = self.login(EMAIL)["access_token"]
@@ -222,8 +222,8 @@ class Seeder:
 
 async def notification_of(env: dict[str, str], user_id: str) -> str:
     """A notification of `user_id`, made by the service the follow-up reminders use (its id)."""
-    from backend.db import engine
-    from backend.domain.notifications import services as notifications
+    from backend.features.notifications import service as notifications
+    from backend.platform.db import engine
     from backend.settings import Settings
 
     await engine.open_pool(Settings.from_env(env).db)
@@ -306,7 +306,15 @@ def main(argv: list[str]) -> int:
             env = api_env(database_url, redis_url, tmp / "data", mailbox.port)
             migrate(env)
             port = free_port()
-            uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
+            uvicorn = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "backend.entrypoints.api:app_from_env",
+                "--host",
+                "127.0.0.1",
+            ]
             uvicorn += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
             worker = [sys.executable, "-m", "tasks.worker", "--workers", "1"]
             with process(uvicorn, env, api_log) as api, process(worker, env, worker_log):

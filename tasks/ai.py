@@ -1,11 +1,11 @@
-"""AI tasks: thin wrappers of `backend.domain.cover_letters.generation` and
-`backend.domain.analyses.runner`.
+"""AI tasks: thin wrappers of `backend.features.cover_letters.generation` and
+`backend.features.analyses.runner`.
 
 - `cover_letters.generate(cover_letter_id)`: stream one letter to its owner's sockets. Idempotent:
   a settled letter returns at once; one left `streaming` by a dead worker resumes from its checkpoint.
 - `analyses.run(analysis_id)`: score a resume version against a job; idempotent the same way.
 - `ai.sweep_stuck` (every 2 minutes): re-enqueue letters and analyses whose job was lost
-  (`backend.domain.ai.sweeper`).
+  (`backend.features.ai.sweeper`).
 
 The model provider is built once per worker process from `Settings.ai`, on first use (builtin
 unless OPENAI_BASE_URL/OPENAI_API_KEY is set).
@@ -20,13 +20,13 @@ import msgspec
 import structlog
 from taskiq import Context, TaskiqDepends, TaskiqState, async_shared_broker
 
-from backend.domain.ai import sweeper
-from backend.domain.analyses import runner as analysis_runner
-from backend.domain.analyses.services import RUN_TASK
-from backend.domain.cover_letters import generation
-from backend.domain.cover_letters.services import GENERATE_TASK
-from backend.lib import llm
-from backend.realtime.publisher import Publisher
+from backend.engines import llm
+from backend.features.ai import sweeper
+from backend.features.analyses import runner as analysis_runner
+from backend.features.analyses.service import RUN_TASK
+from backend.features.cover_letters import generation
+from backend.features.cover_letters.service import GENERATE_TASK
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tasks import resources
 from tasks.resumes import is_final_attempt

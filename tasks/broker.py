@@ -17,7 +17,7 @@ rule (DEVELOPERS.md) forbids.
 
 Every module that declares tasks is listed in TASK_MODULES; the worker and scheduler import them.
 Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api
-recorded in `task_outbox` (`backend.lib.outbox.enqueue`).
+recorded in `task_outbox` (`tasks.outbox.enqueue`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Redis error classes shared by the broker and its helpers (client options: backend.lib.redis_client)."""
+"""Redis error classes shared by the broker and its helpers (client options: backend.platform.redis_client)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from typing import cast
 
 from redis.asyncio import Redis
 
-from backend.lib import redis_client
+from backend.platform import redis_client
 from backend.settings import Settings, SettingsError
 from tasks.broker import build_broker
 from tasks.stream import HardenedStreamBroker

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import msgspec
 from taskiq import async_shared_broker
 
-from backend.domain.maintenance import services as maintenance_services
+from backend.features.maintenance import service as maintenance_services
 
 PURGE_EXPIRED = "maintenance.purge_expired"
 

@@ -1,4 +1,4 @@
-"""Email and reminder tasks: thin wrappers of backend/domain/notifications.
+"""Email and reminder tasks: thin wrappers of backend/features/notifications.
 
 - `email.send(email_id)`: deliver one `email_outbox` row (enqueued through the task outbox in the
   transaction that queued the email). Idempotent: a sent, failed, or elsewhere-claimed row is
@@ -19,9 +19,9 @@ import msgspec
 import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
-from backend.domain.notifications import emails, reminders
-from backend.lib.mail.smtp import SmtpMailer
-from backend.realtime.publisher import Publisher
+from backend.features.notifications import emails, reminders
+from backend.platform.mail.smtp import SmtpMailer
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tasks import resources
 

@@ -1,7 +1,7 @@
 """The outbox relay: sends the tasks recorded in `task_outbox` to the broker.
 
 The api writes a TaskOutbox row in the transaction of the rows the task is about
-(`backend.lib.outbox.enqueue`); this loop, one per worker process (started and stopped by the
+(`tasks.outbox.enqueue`); this loop, one per worker process (started and stopped by the
 worker's hooks in tasks.resources), makes sure each reaches the broker:
 
 - every `interval` s it claims up to `batch` pending rows (`sent_at IS NULL`, oldest first,
@@ -46,9 +46,9 @@ from taskiq import AsyncBroker
 from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 
-from backend.db.engine import DB
-from backend.db.tables import TaskOutbox
-from backend.lib import outbox
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import TaskOutbox
+from tasks import outbox
 from tasks.connections import OUTAGES, StreamFull
 
 logger = logging.getLogger("tasks.outbox")

@@ -1,15 +1,15 @@
 """What tasks run with: pools opened in the worker's startup hook, handed out by TaskiqDepends.
 
 The startup hook opens the same pools as the api: the Piccolo
-engine's asyncpg pool (`backend.db.engine.open_pool`), a `redis.asyncio.Redis` client, the object
-store (`backend.lib.storage.build_store`: encrypted, S3 or local), the realtime publisher and the
+engine's asyncpg pool (`backend.platform.db.engine.open_pool`), a `redis.asyncio.Redis` client, the object
+store (`backend.platform.storage.build_store`: encrypted, S3 or local), the realtime publisher and the
 envelope encryption, and puts them with the settings in `broker.state`. With `relay=True` (real
 worker processes) it also starts the outbox relay (tasks.outbox_relay), stopped first at shutdown.
 Tasks declare what they need, never read globals:
 
     async def my_task(version_id: str, redis: Redis = TaskiqDepends(redis_client)) -> None: ...
 
-Piccolo tables use the engine's pool directly (they are bound to it, see backend.db.engine).
+Piccolo tables use the engine's pool directly (they are bound to it, see backend.platform.db.engine).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, TaskiqDepends, TaskiqEvents, TaskiqState
 
-from backend.db import engine as db_engine
-from backend.domain.resumes import parsing
-from backend.lib.encryption import Envelope
-from backend.lib.redis_client import connect as connect_redis
-from backend.lib.storage import ObjectStore, build_store
-from backend.realtime.publisher import Publisher
+from backend.features.resumes import parsing
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.db import engine as db_engine
+from backend.platform.realtime.publisher import Publisher
+from backend.platform.redis_client import connect as connect_redis
+from backend.platform.storage import ObjectStore, build_store
 from backend.settings import Settings
 from tasks.outbox_relay import OutboxRelay
 

@@ -1,4 +1,4 @@
-"""Resume tasks: thin wrappers of `backend.domain.resumes.parsing`.
+"""Resume tasks: thin wrappers of `backend.features.resumes.parsing`.
 
 - `resumes.parse_version(version_id)`: parse one uploaded version (enqueued by the api through the
   outbox). Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs
@@ -20,8 +20,8 @@ import msgspec
 import structlog
 from taskiq import Context, TaskiqDepends, async_shared_broker
 
-from backend.domain.resumes import parsing
-from backend.realtime.publisher import Publisher
+from backend.features.resumes import parsing
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tasks import resources
 

@@ -26,7 +26,7 @@ from taskiq.cli.scheduler.args import SchedulerArgs
 from taskiq.cli.scheduler.run import run_scheduler
 from taskiq.schedule_sources import LabelScheduleSource
 
-from backend.lib.logging import configure_logging
+from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
 from tasks import heartbeat
 from tasks.broker import TASK_MODULES, build_broker

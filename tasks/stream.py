@@ -42,9 +42,10 @@ from taskiq import AckableMessage
 from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
-from backend.lib import redis_client, task_queue
+from backend.platform import redis_client
 from tasks import delayed, heartbeat
 from tasks import messages as msgs
+from tasks import metrics as task_queue
 from tasks.connections import OUTAGES, StreamFull
 from tasks.keeper import Keeper
 from tasks.messages import Entry

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
-from backend.lib.logging import configure_logging
+from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
 from tasks.broker import TASK_MODULES
 
@@ -56,7 +56,7 @@ def worker_args(argv: Sequence[str], settings: Settings) -> WorkerArgs:
             "wait_tasks_timeout": WAIT_TASKS_TIMEOUT,
             "shutdown_timeout": SHUTDOWN_TIMEOUT,
             "log_level": settings.app.log_level,
-            "configure_logging": False,  # backend.lib.logging does it, inherited by the children
+            "configure_logging": False,  # backend.platform.logging does it, inherited by the children
         },
     )
 

@@ -24,10 +24,10 @@ import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from backend.db import engine as db_engine
-from backend.db.tables import ALL_TABLES
-from backend.lib import redis_client
-from backend.lib.embedded_services import free_port
+from backend.devtools.embedded_services import free_port
+from backend.platform import redis_client
+from backend.platform.db import engine as db_engine
+from backend.platform.db.tables import ALL_TABLES
 from backend.settings import Settings
 from tests import support
 
@@ -123,7 +123,7 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 async def app_url(settings: Settings, db: None) -> AsyncIterator[str]:
     import uvicorn
 
-    from backend.app import create_app
+    from backend.entrypoints.api import create_app
 
     port = free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")

@@ -13,7 +13,7 @@ import httpx
 import jwt
 import msgspec
 
-from backend.lib import tokens
+from backend.platform.crypto import tokens
 from backend.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -61,7 +61,7 @@ async def account(client: httpx.AsyncClient, email: str | None = None, password:
 
 async def mailed(email: str, template: str) -> dict[str, Any]:
     """The context (token, link…) of the newest queued email of `template` to `email`."""
-    from backend.db.tables import EmailOutbox
+    from backend.platform.db.tables import EmailOutbox
 
     rows = (
         await EmailOutbox.select(EmailOutbox.context)

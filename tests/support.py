@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
-from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 

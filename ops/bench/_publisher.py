@@ -16,9 +16,9 @@ from typing import Any
 
 import msgspec
 
-from backend.lib import redis_client
-from backend.realtime import events
-from backend.realtime.publisher import Publisher
+from backend.platform import redis_client
+from backend.platform.realtime import events
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import RealtimeSettings
 from ops.bench import _rpc
 

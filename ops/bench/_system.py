@@ -19,7 +19,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 
 PASSWORD = "benchmark passphrase 1"  # noqa: S105 - throwaway local accounts
 
@@ -50,7 +50,15 @@ def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
 
 
 def start_api(env: dict[str, str], port: int, processes: int = 1) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "backend.entrypoints.api:app_from_env",
+        "--host",
+        "127.0.0.1",
+    ]
     command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
     command += ["--log-level", "warning", "--no-access-log"]
     if processes > 1:

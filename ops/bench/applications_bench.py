@@ -29,7 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from backend.lib.embedded_services import free_port
+from backend.devtools.embedded_services import free_port
 from ops.bench._system import (
     cpu_seconds,
     local_services,

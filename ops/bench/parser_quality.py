@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `backend` importable
     sys.path.insert(0, str(ROOT))
 
-from backend.lib.resume_parser import parse_isolated, parse_pdf  # noqa: E402
+from backend.engines.resume_parser import parse_isolated, parse_pdf  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "resumes"
 SPLITS = ("tune", "heldout")

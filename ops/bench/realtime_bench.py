@@ -4,8 +4,8 @@
     uv run python -m ops.bench.realtime_bench --quick    # scaled down (~3 min), prints only
 
 Everything runs on this machine, started here: an embedded PostgreSQL and Redis (temp dir, free
-ports), the migrations, api processes (`uvicorn --factory backend.app:app_from_env --ws <impl>`),
-one publisher process (`backend.realtime.publisher.Publisher.publish`, as a worker does) and client
+ports), the migrations, api processes (`uvicorn --factory backend.entrypoints.api:app_from_env --ws <impl>`),
+one publisher process (`backend.platform.realtime.publisher.Publisher.publish`, as a worker does) and client
 processes that hold many websockets each with a minimal asyncio client (one Protocol per socket, no
 task), which answers protocol pings and offers `permessage-deflate` like a browser.
 
@@ -196,7 +196,7 @@ class Api:
     log_path: Path
     proc: asyncio.subprocess.Process | None = None
     extra_args: list[str] = field(default_factory=list)
-    factory: str = "backend.app:app_from_env"
+    factory: str = "backend.entrypoints.api:app_from_env"
     runner: list[str] = field(default_factory=list)  # e.g. ["-m", "cProfile", "-o", path]
 
     @property
@@ -254,7 +254,7 @@ class Bench:
 
     # -- setup ------------------------------------------------------------------------------------
     async def setup(self) -> None:
-        from backend.lib.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
+        from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
 
         log(f"temp dir {self.tmp}; starting PostgreSQL and Redis")
         pg = EmbeddedPostgres(self.tmp / "pg", free_port())
@@ -306,7 +306,7 @@ class Bench:
         await self.publisher.start()
 
     async def start_api(self, name: str, impl: str, deflate: bool = True, profile: bool = False) -> Api:
-        from backend.lib.embedded_services import free_port
+        from backend.devtools.embedded_services import free_port
 
         extra = [] if deflate else ["--ws-per-message-deflate", "false"]
         api = Api(name, impl, free_port(), self.tmp / f"api-{name}.log", extra_args=extra, factory=self.args.app)
@@ -1024,7 +1024,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="also run (a) and (c) with the configuration (b) recommends, when it differs from --ws",
     )
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
-    p.add_argument("--app", default="backend.app:app_from_env", help="uvicorn factory of the api processes")
+    p.add_argument("--app", default="backend.entrypoints.api:app_from_env", help="uvicorn factory of the api processes")
     p.add_argument("--profile", type=Path, help="run the (a)/(c) api processes under cProfile, .prof files here")
     args = p.parse_args(argv)
     if args.quick:

@@ -7,7 +7,7 @@ case "${1:-api}" in
         # --proxy-headers: behind the ingress/load balancer, trust X-Forwarded-* from FORWARDED_ALLOW_IPS.
         # --ws: the sans-I/O implementation with flow control, no per-message deflate (docs/benchmarks.md:
         # 41.8 KB per idle socket instead of 76.7 KB, and the lowest relay latency).
-        exec uvicorn --factory backend.app:app_from_env --host 0.0.0.0 --port "${PORT:-8000}" \
+        exec uvicorn --factory backend.entrypoints.api:app_from_env --host 0.0.0.0 --port "${PORT:-8000}" \
             --ws websockets-sansio --ws-per-message-deflate false --proxy-headers --no-server-header "$@" ;;
     worker) shift; exec python -m tasks.worker "$@" ;;
     scheduler) shift; exec python -m tasks.scheduler "$@" ;;

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend import contract
+from backend.devtools import contract
 
 
 @pytest.fixture(scope="module")

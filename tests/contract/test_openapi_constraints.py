@@ -13,10 +13,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from backend.app import create_app
-from backend.domain.accounts.schemas import DATE_TIME_PATTERN, Input
-from backend.domain.applications import repositories, schemas
-from backend.lib import pagination
+from backend.entrypoints.api import create_app
+from backend.features.accounts.schemas import DATE_TIME_PATTERN, Input
+from backend.features.applications import queries as repositories
+from backend.features.applications import schemas
+from backend.platform.http import pagination
 from backend.settings import Settings
 
 
@@ -103,7 +104,7 @@ def test_answers_that_are_not_json_declare_their_media_type(openapi: dict[str, A
 
 
 def test_a_date_outside_the_years_is_refused_naming_its_field() -> None:
-    from backend.lib import errors
+    from backend import errors
 
     with pytest.raises(errors.Unprocessable) as refused:
         msgspec.json.decode(

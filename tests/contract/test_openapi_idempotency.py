@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from backend import contract
-from backend.app import create_app
+from backend.devtools import contract
+from backend.entrypoints.api import create_app
+from backend.platform.http import idempotency
 from backend.settings import Settings
-from backend.web import idempotency
 
 CREATES = {  # every handler with `**idempotent()`: a new one must be added here on purpose
     ("/api/v1/auth/register", "registerUser"),

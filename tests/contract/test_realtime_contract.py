@@ -13,9 +13,10 @@ import msgspec
 import pytest
 import yaml
 
-from backend import contract
-from backend.app import API_VERSION
-from backend.realtime import asyncapi, controllers, events, hub, session, wire
+from backend.devtools import contract
+from backend.entrypoints.api import API_VERSION
+from backend.platform.realtime import asyncapi, events, hub, session, wire
+from backend.platform.realtime import http as controllers
 from backend.settings import Settings
 
 RESUME, VERSION, THING = uuid.UUID(int=1), uuid.UUID(int=2), uuid.UUID(int=3)
@@ -206,7 +207,7 @@ def test_the_schema_rejects_malformed_frames(schema: dict[str, Any], change: Any
 
 def test_notification_created_carries_a_typed_notification(schema: dict[str, Any]) -> None:
     """`notification.created` sends what `GET /notifications` lists, typed field by field (not an open object)."""
-    from backend.domain.notifications import schemas as notification_schemas
+    from backend.features.notifications import schemas as notification_schemas
 
     fields = msgspec.structs.fields
     names = [f.name for f in fields(events.Notification)]

@@ -27,8 +27,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
-from backend.lib.embedded_services import free_port
-from backend.lib.mail.catcher import Catcher
+from backend.devtools.embedded_services import free_port
+from backend.devtools.mail.catcher import Catcher
 from tests.conftest import settings_env
 from tests.integration.realtime.conftest import Api, stop_api, wait_ready
 from tests.integration.tasks.conftest import Process, Spawn, spawn  # noqa: F401 - shared fixture
@@ -87,7 +87,15 @@ class Stack:
 
         port = port or self.port
         log = self.log_dir / f"api-{port}-{len(list(self.log_dir.glob('api-*.log')))}.log"
-        command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--host", "127.0.0.1"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "backend.entrypoints.api:app_from_env",
+            "--host",
+            "127.0.0.1",
+        ]
         command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
         with log.open("wb") as out:
             process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)

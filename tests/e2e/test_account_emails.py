@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.async_api import Page, expect
 
-from backend.db.tables import User
+from backend.platform.db.tables import User
 from tests import factories
 from tests.e2e.a11y import assert_contrast
 from tests.e2e.conftest import Stack

@@ -15,10 +15,10 @@ import httpx
 from playwright.async_api import Locator, Page, expect
 from redis import asyncio as aioredis
 
-from backend.db.tables import User
-from backend.lib.embedded_services import free_port
-from backend.realtime import events
-from backend.realtime.publisher import Publisher
+from backend.devtools.embedded_services import free_port
+from backend.platform.db.tables import User
+from backend.platform.realtime import events
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.e2e.a11y import assert_contrast

@@ -15,8 +15,8 @@ import httpx
 from playwright.async_api import Page, expect
 from redis import asyncio as aioredis
 
-from backend.domain.notifications import services as notifications
-from backend.realtime.publisher import Publisher
+from backend.features.notifications import service as notifications
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.e2e.a11y import assert_contrast

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from backend.lib.embedded_services import free_port, wait_for_port
+from backend.devtools.embedded_services import free_port, wait_for_port
 
 BUCKET = "career-copilot-test"
 CREDENTIALS = {"aws_access_key_id": "test", "aws_secret_access_key": "test-secret"}

@@ -4,8 +4,8 @@ import os
 import msgspec
 import pytest
 
-from backend.lib import errors
-from backend.lib.encryption import VERSION, DecryptionError, Envelope, UnknownKeyError
+from backend import errors
+from backend.platform.crypto.envelope import VERSION, DecryptionError, Envelope, UnknownKeyError
 from backend.settings import DEV_ENCRYPTION_KEY, Settings, SettingsError
 
 K1, K2 = os.urandom(32), os.urandom(32)

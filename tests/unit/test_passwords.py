@@ -1,6 +1,6 @@
 import pytest
 
-from backend.lib import passwords
+from backend.platform.crypto import passwords
 
 
 async def test_hash_is_argon2id_and_verifies_only_the_right_password() -> None:

@@ -19,7 +19,7 @@ socket.socket.connect_ex = refuse
 import backend, tasks
 for package in (backend, tasks):
     for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        if module.name != "backend.devserver.__main__":
+        if module.name != "backend.devtools.devserver.__main__":
             importlib.import_module(module.name)
 print("connects:", attempts)
 """
@@ -39,10 +39,10 @@ def test_importing_every_module_connects_to_nothing() -> None:
 
 
 def test_the_api_refuses_a_bad_environment_with_one_line_naming_the_variable() -> None:
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env", "--port", "1"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env", "--port", "1"]
     result = _run(command, APP_ENV="production")
     assert result.returncode == 2
-    assert result.stderr.strip() == "backend.app: DATABASE_URL must be set when APP_ENV=production"
+    assert result.stderr.strip() == "backend.entrypoints.api: DATABASE_URL must be set when APP_ENV=production"
     assert "Traceback" not in result.stderr + result.stdout
 
 

@@ -5,7 +5,8 @@ from collections.abc import Callable
 import jwt
 import pytest
 
-from backend.lib import errors, tokens
+from backend import errors
+from backend.platform.crypto import tokens
 from backend.settings import AuthSettings
 
 KEYS = AuthSettings(jwt_keys={"a": "a" * 40, "b": "b" * 40}, jwt_active_kid="b")

@@ -10,7 +10,7 @@ import asyncio
 import os
 from typing import Any
 
-from backend.lib import resume_parser
+from backend.engines import resume_parser
 
 PAUSE_SECONDS = float(os.environ["PACED_PARSE_SECONDS"])
 

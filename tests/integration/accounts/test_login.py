@@ -2,7 +2,7 @@
 
 import httpx
 
-from backend.db.tables import Session, User
+from backend.platform.db.tables import Session, User
 from tests import factories
 
 URL = "/api/v1/auth/login"

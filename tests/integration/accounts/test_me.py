@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from backend.db.tables import EmailOutbox, User
+from backend.platform.db.tables import EmailOutbox, User
 from tests import factories
 
 NEW_PASSWORD = "an entirely new passphrase"

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from backend.db.tables import EmailOutbox, PersonalAccessToken, RefreshToken, Session, User
+from backend.platform.db.tables import EmailOutbox, PersonalAccessToken, RefreshToken, Session, User
 from tests import factories
 
 

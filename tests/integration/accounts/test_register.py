@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from backend.db.tables import EmailOutbox, User
+from backend.platform.db.tables import EmailOutbox, User
 from tests import factories
 
 URL = "/api/v1/auth/register"

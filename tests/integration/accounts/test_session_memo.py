@@ -1,4 +1,4 @@
-"""The per-process session memo (backend/domain/accounts/session_memo.py): a change of who may sign in
+"""The per-process session memo (backend/features/accounts/session_memo.py): a change of who may sign in
 is seen by the very next request on every api process, also when both processes remember the
 session. Two processes: the test's own app (`client`) and a second uvicorn process (`other`)."""
 
@@ -13,9 +13,9 @@ import httpx
 import pytest_asyncio
 import redis.asyncio as aioredis
 
-from backend.db.tables import Session, User
-from backend.domain.accounts import session_memo
-from backend.lib.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.features.accounts import session_memo
+from backend.platform.db.tables import Session, User
 from tests import factories
 from tests.integration.admin.test_admin import _manage
 from tests.integration.realtime.conftest import Api, start_api, stop_api, wait_ready

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from backend.db.tables import RefreshToken, Session, User
-from backend.lib import tokens
+from backend.platform.crypto import tokens
+from backend.platform.db.tables import RefreshToken, Session, User
 from backend.settings import Settings
 from tests import factories
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from backend.db.tables import EmailOutbox, Session, User
-from backend.domain.accounts import services
-from backend.lib import ratelimit
+from backend.features.accounts import service as services
+from backend.platform import ratelimit
+from backend.platform.db.tables import EmailOutbox, Session, User
 from backend.settings import Settings
 from tests import factories
 

@@ -7,7 +7,7 @@ from asyncio.subprocess import PIPE
 import httpx
 import pytest
 
-from backend.db.tables import User
+from backend.platform.db.tables import User
 from tests import factories
 from tests.conftest import settings_env
 from tests.support import ROOT, SessionServices
@@ -100,7 +100,7 @@ async def test_refused_admin_changes_change_nothing(
 
 async def _manage(services: SessionServices, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "backend.manage", *args, cwd=ROOT, env=settings_env(services), stderr=PIPE
+        sys.executable, "-m", "backend.entrypoints.manage", *args, cwd=ROOT, env=settings_env(services), stderr=PIPE
     )
     _, stderr = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, stderr.decode()

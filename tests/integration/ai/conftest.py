@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from backend.db.tables import CoverLetter, Resume, ResumeVersion
-from backend.domain.cover_letters.services import decrypt_content
-from backend.domain.resumes import parsing
-from backend.lib.encryption import Envelope
+from backend.features.cover_letters.service import decrypt_content
+from backend.features.resumes import parsing
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.db.tables import CoverLetter, Resume, ResumeVersion
 from backend.settings import Settings
 from tests import ai_fixtures, factories
 from tests.integration.ai.fake_openai import FakeOpenAI

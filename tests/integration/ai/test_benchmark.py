@@ -17,7 +17,7 @@ import httpx
 import redis.asyncio as aioredis
 import websockets
 
-from backend.realtime import tickets
+from backend.platform.realtime import tickets
 from backend.settings import Settings
 from tests import ai_fixtures, support
 from tests.conftest import settings_env

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from backend.lib.llm import grounding
+from backend.engines.llm import grounding
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
 from tests.conftest import settings_env
@@ -175,7 +175,7 @@ async def test_a_letter_killed_with_its_worker_is_finished_by_another_without_du
     try:
         again = await wait_letter(lid2, within=30)
     except BaseException:
-        from backend.db.tables import TaskOutbox
+        from backend.platform.db.tables import TaskOutbox
 
         raise AssertionError(
             f"{await letter_row(lid2)}\n{await TaskOutbox.select()}\n{second.output()[-3000:]}"

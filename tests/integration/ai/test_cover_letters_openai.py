@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from backend.db.tables import AIUsage
+from backend.platform.db.tables import AIUsage
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
 from tests.conftest import settings_env

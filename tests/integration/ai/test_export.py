@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from backend.db.tables import Analysis, CoverLetter, EmailOutbox
+from backend.platform.db.tables import Analysis, CoverLetter, EmailOutbox
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
 from tests.conftest import settings_env

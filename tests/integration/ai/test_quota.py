@@ -10,9 +10,10 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from backend.db.tables import AIUsage, CoverLetter
-from backend.domain.ai import quota
-from backend.lib import errors, llm
+from backend import errors
+from backend.engines import llm
+from backend.features.ai import quota
+from backend.platform.db.tables import AIUsage, CoverLetter
 from backend.settings import AISettings, Settings
 from tests import ai_fixtures, factories
 from tests.integration.ai.conftest import parsed_resume

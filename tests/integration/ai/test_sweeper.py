@@ -12,9 +12,9 @@ import httpx
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
-from backend.db.tables import AIUsage, Analysis, CoverLetter, TaskOutbox
-from backend.domain.ai import sweeper
-from backend.realtime.publisher import Publisher
+from backend.features.ai import sweeper
+from backend.platform.db.tables import AIUsage, Analysis, CoverLetter, TaskOutbox
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tasks import ai as ai_tasks
 from tasks.broker import build_broker

@@ -5,7 +5,7 @@ import uuid
 import httpx
 import pytest
 
-from backend.db.tables import Application, ApplicationEvent
+from backend.platform.db.tables import Application, ApplicationEvent
 from tests import factories
 
 URL = "/api/v1/applications"
@@ -155,7 +155,7 @@ async def test_stats_funnel(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_linked_resume_version_must_be_the_users_own(client: httpx.AsyncClient) -> None:
-    from backend.db.tables import Resume, ResumeVersion
+    from backend.platform.db.tables import Resume, ResumeVersion
 
     account, other = await factories.account(client), await factories.account(client)
     versions = {}

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from backend.db.tables import Application
-from backend.lib import cache
-from backend.lib.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.platform import cache
+from backend.platform.db.tables import Application
 from tests import factories
 from tests.integration.applications.test_crud import URL, create
 from tests.integration.realtime.conftest import Api, connect, next_event, start_api, stop_api, wait_ready

@@ -1,10 +1,10 @@
-"""backend.lib.ratelimit.take on a real Redis: refusals name a usable Retry-After."""
+"""backend.platform.ratelimit.take on a real Redis: refusals name a usable Retry-After."""
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from backend.lib import ratelimit
+from backend.platform import ratelimit
 
 
 async def test_a_full_window_without_a_ttl_gets_one_back_instead_of_refusing_forever(redis: aioredis.Redis) -> None:

@@ -1,4 +1,4 @@
-"""`backend.lib.redis_batch.Batcher` against real Redis: commands issued together share one
+"""`backend.platform.cache.batch.Batcher` against real Redis: commands issued together share one
 pipeline on one connection and each caller gets its own reply; an error reply fails its own
 command only; a stalled server, a killed connection or a cancelled caller leave later batches
 correct. (Its effect on the api's CPU is measured by `make bench-applications`.)"""
@@ -14,8 +14,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
-from backend.lib import redis_client
-from backend.lib.redis_batch import Batcher
+from backend.platform import redis_client
+from backend.platform.cache.batch import Batcher
 from tests.support import SessionServices
 
 

@@ -1,4 +1,4 @@
-"""`backend.db.fair_pool.FairPool`: connections go to requests in arrival order, in both forms
+"""`backend.platform.db.fair_pool.FairPool`: connections go to requests in arrival order, in both forms
 Piccolo uses (`await acquire()` + `release`, `async with acquire()`), and no token is lost to an
 error or a cancelled wait. (Its effect on tail latency is measured by `make bench-applications`.)"""
 
@@ -12,13 +12,13 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
-from backend.db import engine
-from backend.db.fair_pool import FairPool
+from backend.platform.db import engine
+from backend.platform.db.fair_pool import FairPool
 from tests.support import SessionServices
 
 
 async def _no_reset(connection: asyncpg.Connection) -> None:
-    """As the app's pool (backend/db/engine.py): no reset query on release."""
+    """As the app's pool (backend/platform/db/engine.py): no reset query on release."""
 
 
 @pytest_asyncio.fixture

@@ -1,4 +1,4 @@
-"""`python -m backend.devserver` run as a developer runs `make dev` (embedded default).
+"""`python -m backend.devtools.devserver` run as a developer runs `make dev` (embedded default).
 
 Each test starts the real supervisor as a subprocess with its own DATA_DIR and free ports: it
 provisions embedded Postgres and Redis, migrates, starts api, worker and scheduler, and must stop
@@ -27,7 +27,7 @@ import httpx
 import pytest
 import redis
 
-from backend.lib.embedded_services import free_port
+from backend.devtools.embedded_services import free_port
 from tests.support import ROOT
 
 STARTED = re.compile(r"^devserver \| started (\w+) \(pid (\d+)\)$", re.MULTILINE)
@@ -53,7 +53,7 @@ class DevServer:
 
     def start(self) -> None:
         with self.log.open("ab") as log:
-            argv = [sys.executable, "-m", "backend.devserver"]
+            argv = [sys.executable, "-m", "backend.devtools.devserver"]
             self.process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def wait_for(self, pattern: str, timeout: float) -> None:

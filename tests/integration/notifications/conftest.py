@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from backend.db.tables import EmailOutbox
-from backend.lib.embedded_services import free_port
-from backend.lib.mail.catcher import Catcher
+from backend.devtools.embedded_services import free_port
+from backend.devtools.mail.catcher import Catcher
+from backend.platform.db.tables import EmailOutbox
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks.conftest import Spawn, eventually, spawn  # noqa: F401 - shared fixtures

@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.app import create_app
-from backend.domain.notifications import services as notification_services
-from backend.lib.mail.catcher import Catcher
-from backend.lib.mail.message import Rendered, build
-from backend.lib.mail.smtp import SmtpMailer
+from backend.devtools.mail.catcher import Catcher
+from backend.entrypoints.api import create_app
+from backend.features.notifications import service as notification_services
+from backend.platform.mail.message import Rendered, build
+from backend.platform.mail.smtp import SmtpMailer
 from backend.settings import MailSettings, Settings
 from tests import factories, support
 from tests.conftest import settings_env

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from backend.db.tables import EmailOutbox, EmailToken, User
-from backend.lib.mail.catcher import Catcher
+from backend.devtools.mail.catcher import Catcher
+from backend.platform.db.tables import EmailOutbox, EmailToken, User
 from backend.settings import Settings
 from tests import factories, support
 from tests.integration.notifications.conftest import (

@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import httpx
 
-from backend.db.engine import DB
-from backend.db.tables import EmailOutbox, TaskOutbox, User
-from backend.domain.notifications import emails
-from backend.lib.embedded_services import free_port
-from backend.lib.mail.catcher import Catcher
-from backend.lib.mail.smtp import SmtpMailer
+from backend.devtools.embedded_services import free_port
+from backend.devtools.mail.catcher import Catcher
+from backend.features.notifications import emails
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import EmailOutbox, TaskOutbox, User
+from backend.platform.mail.smtp import SmtpMailer
 from backend.settings import MailSettings, Settings
 from tests import factories, support
 from tests.integration.notifications.conftest import (

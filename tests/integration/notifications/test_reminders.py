@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import redis.asyncio as aioredis
 
-from backend.db.tables import Application, EmailOutbox, FollowUpReminder, Notification, User
-from backend.domain.notifications import reminders
-from backend.lib.mail.catcher import Catcher
-from backend.realtime.publisher import Publisher
+from backend.devtools.mail.catcher import Catcher
+from backend.features.notifications import reminders
+from backend.platform.db.tables import Application, EmailOutbox, FollowUpReminder, Notification, User
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories, support
 from tests.integration.notifications.conftest import (

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from backend.db.tables import EmailOutbox, User
-from backend.lib.mail.catcher import Catcher
+from backend.devtools.mail.catcher import Catcher
+from backend.platform.db.tables import EmailOutbox, User
 from backend.settings import Settings
 from tests import factories, support
 from tests.integration.notifications.conftest import Spawn, html_of, link_in, received, start_worker, text_of

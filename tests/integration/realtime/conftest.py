@@ -23,11 +23,11 @@ import redis.asyncio as aioredis
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from backend.db.tables import User
-from backend.lib import redis_client
-from backend.lib.embedded_services import free_port
-from backend.realtime import tickets
-from backend.realtime.publisher import Publisher
+from backend.devtools.embedded_services import free_port
+from backend.platform import redis_client
+from backend.platform.db.tables import User
+from backend.platform.realtime import tickets
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests.conftest import settings_env
 from tests.support import ROOT, SessionServices
@@ -57,7 +57,7 @@ class Api:
 def start_api(services: SessionServices, **extra_env: str) -> Api:
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.app:app_from_env"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio"]
     command += ["--ws-per-message-deflate", "false", "--log-level", "warning"]
     with log.open("wb") as out:

@@ -9,8 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
-from backend.realtime import channels, events
-from backend.realtime.publisher import Publisher
+from backend.platform.realtime import channels, events
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import RealtimeSettings, Settings
 from tests.integration.realtime.conftest import (
     Api,

@@ -14,10 +14,10 @@ import pytest
 import redis.asyncio as aioredis
 import websockets
 
-from backend.db.tables import User
-from backend.lib.tokens import hash_opaque_token
-from backend.realtime import events, tickets
-from backend.realtime.publisher import Publisher
+from backend.platform.crypto.tokens import hash_opaque_token
+from backend.platform.db.tables import User
+from backend.platform.realtime import events, tickets
+from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.integration.realtime.conftest import Api, connect, make_users, next_event, wait_ready

@@ -27,13 +27,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from backend.db.engine import DB
-from backend.db.tables import Resume, ResumeVersion, TaskOutbox, User
-from backend.domain.resumes import parsing
-from backend.lib import outbox
-from backend.lib.storage import ObjectStore, build_store
-from backend.realtime import channels, tickets
+from backend.features.resumes import parsing
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import Resume, ResumeVersion, TaskOutbox, User
+from backend.platform.realtime import channels, tickets
+from backend.platform.storage import ObjectStore, build_store
 from backend.settings import Settings
+from tasks import outbox
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.conftest import BUCKET, raw_client, s3_env, served
@@ -182,7 +182,7 @@ def stack(request: pytest.FixtureRequest, services: support.SessionServices, set
 async def s3_api(services: support.SessionServices, s3_endpoint: str, db: None) -> AsyncIterator[tuple[str, str, str]]:
     """(endpoint, key prefix, api url): a second api in this process, storing in the moto bucket under
     a prefix of its own. It pings idle sockets every second, so tests meet server pings too."""
-    from backend.app import create_app
+    from backend.entrypoints.api import create_app
 
     prefix = f"e2e-{uuid.uuid4().hex[:12]}"
     env = settings_env(services, **s3_env(s3_endpoint, prefix), REALTIME_PING_INTERVAL_SECONDS="1")

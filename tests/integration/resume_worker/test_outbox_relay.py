@@ -17,12 +17,12 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
-from backend.db.tables import TaskOutbox
-from backend.lib import outbox, redis_client
-from backend.lib.embedded_services import EmbeddedRedis, free_port
-from backend.lib.storage import ObjectStore
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.platform import redis_client
+from backend.platform.db.tables import TaskOutbox
+from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tasks import maintenance, resumes
+from tasks import maintenance, outbox, resumes
 from tasks.broker import build_broker
 from tasks.outbox_relay import BrokerUnavailable, OutboxRelay
 from tests import support

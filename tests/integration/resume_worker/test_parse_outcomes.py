@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from backend.db.tables import ResumeVersion
-from backend.domain.resumes import parsing
-from backend.lib import resume_parser
-from backend.lib.embedded_services import free_port
-from backend.lib.encryption import Envelope
-from backend.lib.storage import ObjectStore
-from backend.realtime.publisher import Publisher
+from backend.devtools.embedded_services import free_port
+from backend.engines import resume_parser
+from backend.features.resumes import parsing
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.db.tables import ResumeVersion
+from backend.platform.realtime.publisher import Publisher
+from backend.platform.storage import ObjectStore
 from backend.settings import Settings
 from tasks import resumes
 from tasks.broker import build_broker

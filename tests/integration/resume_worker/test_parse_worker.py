@@ -12,8 +12,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
-from backend.lib.encryption import Envelope
-from backend.lib.storage import ObjectStore
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.storage import ObjectStore
 from backend.settings import Settings
 from tasks import resumes
 from tests import support

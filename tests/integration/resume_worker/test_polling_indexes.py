@@ -4,7 +4,7 @@ the relay (`outbox_relay._CLAIM`), each ordered as its query reads them."""
 
 from __future__ import annotations
 
-from backend.db.tables import TaskOutbox
+from backend.platform.db.tables import TaskOutbox
 
 
 async def test_the_sweeper_and_relay_indexes_exist_with_their_predicates(db: None) -> None:

@@ -11,10 +11,10 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
-from backend.db.tables import ResumeVersion, TaskOutbox
-from backend.domain.resumes import parsing
-from backend.lib.storage import ObjectStore
-from backend.realtime.publisher import Publisher
+from backend.features.resumes import parsing
+from backend.platform.db.tables import ResumeVersion, TaskOutbox
+from backend.platform.realtime.publisher import Publisher
+from backend.platform.storage import ObjectStore
 from backend.settings import Settings
 from tasks import resumes
 from tasks.broker import build_broker

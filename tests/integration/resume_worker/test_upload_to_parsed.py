@@ -12,7 +12,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from backend.lib.encryption import Envelope
+from backend.platform.crypto.envelope import Envelope
 from tests import factories
 from tests.integration.resume_worker.conftest import GOOD_PDF, WORKER_ARGS, Stack, history, user_socket, version
 from tests.integration.tasks.conftest import Spawn

@@ -7,8 +7,8 @@ import httpx
 import pymupdf
 import pytest
 
-from backend.db.tables import Resume, ResumeVersion, TaskOutbox
-from backend.domain.resumes.parsing import PARSE_TASK
+from backend.features.resumes.parsing import PARSE_TASK
+from backend.platform.db.tables import Resume, ResumeVersion, TaskOutbox
 from backend.settings import Settings
 from tests import factories
 

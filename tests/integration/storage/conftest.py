@@ -17,8 +17,8 @@ import aioboto3
 import pytest
 import pytest_asyncio
 
-from backend.lib.storage import LocalStore, ObjectStore
-from backend.lib.storage.s3 import S3Store
+from backend.platform.storage import LocalStore, ObjectStore
+from backend.platform.storage.s3 import S3Store
 from backend.settings import StorageSettings
 from tests.integration.conftest import BUCKET, CREDENTIALS, raw_client
 

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from backend.lib import errors
-from backend.lib.storage import InvalidObjectKey, ObjectNotFound
+from backend import errors
+from backend.platform.storage import InvalidObjectKey, ObjectNotFound
 from tests.integration.storage.conftest import Backend
 
 MB = 1024 * 1024

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.lib import storage
-from backend.lib.encryption import DecryptionError, Envelope, UnknownKeyError
-from backend.lib.storage import EncryptedStore, LocalStore
-from backend.lib.storage.s3 import S3Store
+from backend.platform import storage
+from backend.platform.crypto.envelope import DecryptionError, Envelope, UnknownKeyError
+from backend.platform.storage import EncryptedStore, LocalStore
+from backend.platform.storage.s3 import S3Store
 from backend.settings import Settings
 from tests.integration.conftest import BUCKET, CREDENTIALS, raw_client
 from tests.integration.storage.conftest import Backend

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.lib.storage import InvalidObjectKey, LocalStore
+from backend.platform.storage import InvalidObjectKey, LocalStore
 
 
 async def test_files_are_private_and_no_temporary_files_remain(local_store: LocalStore) -> None:

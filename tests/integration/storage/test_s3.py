@@ -9,9 +9,9 @@ import aioboto3
 import httpx
 import pytest
 
-from backend.lib.embedded_services import free_port
-from backend.lib.storage import StorageError, StorageUnavailable
-from backend.lib.storage.s3 import S3Store
+from backend.devtools.embedded_services import free_port
+from backend.platform.storage import StorageError, StorageUnavailable
+from backend.platform.storage.s3 import S3Store
 from tests.integration.conftest import BUCKET, raw_client
 from tests.integration.storage.conftest import s3_settings
 

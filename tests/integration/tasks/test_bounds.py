@@ -16,10 +16,12 @@ import pytest
 import redis.asyncio as aioredis
 from taskiq.exceptions import SendTaskError
 
-from backend.db.tables import TaskOutbox
-from backend.lib import outbox, redis_client, task_queue
+from backend.platform import redis_client
+from backend.platform.db.tables import TaskOutbox
 from backend.settings import Settings
 from tasks import messages as msgs
+from tasks import metrics as task_queue
+from tasks import outbox
 from tasks.broker import build_broker
 from tasks.connections import StreamFull
 from tasks.outbox_relay import OutboxRelay
@@ -142,7 +144,7 @@ async def test_the_queue_health_reaches_the_apis_metrics(
     services: support.SessionServices, settings: Settings, client: httpx.AsyncClient
 ) -> None:
     """Workers are not scraped: the api reports the stream's fill, refused sends and dead letters
-    (backend/lib/task_queue.py, polled by each api process; ops/monitoring/alerts.yml uses them)."""
+    (tasks/metrics.py, polled by each api process; ops/monitoring/alerts.yml uses them)."""
     # polled since the api started: its capacity is there before anything else happened
     assert _sample(await client.get("/metrics"), "career_copilot_task_stream_capacity") == settings.worker.stream_maxlen
 

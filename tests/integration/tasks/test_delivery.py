@@ -16,8 +16,8 @@ import pytest
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
 
-from backend.lib import redis_client
-from backend.lib.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.platform import redis_client
 from backend.settings import Settings
 from tasks.broker import build_broker
 from tasks.worker import REAP_GRACE

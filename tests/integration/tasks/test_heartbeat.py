@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.lib.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.settings import Settings
 from tasks import heartbeat
 from tests import support

@@ -9,8 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from taskiq import AsyncBroker
 
-from backend.db.tables import EmailOutbox, EmailToken, IdempotencyRecord, RefreshToken, Session, TaskOutbox, User
-from backend.domain.maintenance import services as maintenance_services
+from backend.features.maintenance import service as maintenance_services
+from backend.platform.db.tables import (
+    EmailOutbox,
+    EmailToken,
+    IdempotencyRecord,
+    RefreshToken,
+    Session,
+    TaskOutbox,
+    User,
+)
 from backend.settings import Settings
 from tasks import maintenance
 from tasks.broker import build_broker

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from backend.db.tables import IdempotencyRecord
+from backend.platform.db.tables import IdempotencyRecord
 from backend.settings import Settings
 from tests import support
 from tests.conftest import settings_env

@@ -20,7 +20,7 @@ import msgspec
 import pymupdf
 import pytest
 
-from backend.db.tables import ALL_TABLES, User
+from backend.platform.db.tables import ALL_TABLES, User
 from backend.settings import Settings
 from tests import factories
 

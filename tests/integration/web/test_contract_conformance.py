@@ -18,7 +18,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from backend.db.tables import Application
+from backend.platform.db.tables import Application
 from tests import factories
 from tests.integration.resumes.test_uploads import make_pdf, upload
 

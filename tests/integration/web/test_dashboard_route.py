@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from backend import dashboard
+from backend.platform.http import dashboard
 
 
 async def test_the_dashboard_is_served_at_the_root(client: httpx.AsyncClient) -> None:

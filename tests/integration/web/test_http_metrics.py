@@ -1,4 +1,4 @@
-"""`backend.web.http_metrics.RouteMetricsMiddleware` records what Litestar's own Prometheus
+"""`backend.platform.http.metrics.RouteMetricsMiddleware` records what Litestar's own Prometheus
 middleware records: two small apps, one with each, get the same requests over HTTP, and their
 expositions must agree sample for sample (counts, labels, buckets; not the measured seconds)."""
 
@@ -12,7 +12,7 @@ from litestar.enums import ScopeType
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
 
-from backend.web.http_metrics import RouteMetricsMiddleware
+from backend.platform.http.metrics import RouteMetricsMiddleware
 from tests.integration.conftest import served
 
 

@@ -18,15 +18,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from backend.app import create_app
-from backend.db.engine import DB
-from backend.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
-from backend.domain.accounts.services import Principal
-from backend.lib.encryption import Envelope
+from backend.entrypoints.api import create_app
+from backend.features.accounts.service import Principal
 from backend.lifespan import lifespan_for
+from backend.platform.crypto.envelope import Envelope
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
+from backend.platform.http import auth, idempotency, problems, request_context
+from backend.platform.http.problems import Problem
 from backend.settings import Settings
-from backend.web import auth, idempotency, problems, request_context
-from backend.web.problems import Problem
 from tests import ai_fixtures, factories
 from tests.integration.ai.conftest import parsed_resume
 from tests.integration.conftest import served

@@ -6,8 +6,8 @@ import httpx
 import msgspec
 import uvicorn
 
-from backend.app import create_app
-from backend.lib.embedded_services import free_port
+from backend.devtools.embedded_services import free_port
+from backend.entrypoints.api import create_app
 from backend.settings import Settings
 
 

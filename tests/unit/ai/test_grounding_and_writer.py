@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from backend.lib import keywords
-from backend.lib.llm import Brief, BuiltinProvider, grounding, prompts
-from backend.lib.llm.offline_writer import write_letter
+from backend.engines import keywords
+from backend.engines.llm import Brief, BuiltinProvider, grounding, prompts
+from backend.engines.llm.offline_writer import write_letter
 from tests import ai_fixtures
 
 

@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from backend.lib.llm import Brief, grounding
-from backend.lib.llm.offline_writer import write_letter
+from backend.engines.llm import Brief, grounding
+from backend.engines.llm.offline_writer import write_letter
 from tests.unit.ai import grounding_cases as cases
 from tests.unit.ai.grounding_cases import Case
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from backend.domain.analyses.scoring import analyse
+from backend.features.analyses.scoring import analyse
 from tests import ai_fixtures
 
 

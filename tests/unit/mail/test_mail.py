@@ -7,9 +7,9 @@ import uuid
 import aiosmtplib
 import pytest
 
-from backend.domain.notifications import templates
-from backend.lib.mail import message
-from backend.lib.mail.smtp import PermanentMailError, TransientMailError, classify
+from backend.features.notifications import templates
+from backend.platform.mail import message
+from backend.platform.mail.smtp import PermanentMailError, TransientMailError, classify
 from backend.settings import Settings, SettingsError
 
 HOSTILE = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from backend.lib.resume_parser.dates import find_date_range, parse_date, remove_span
+from backend.engines.resume_parser.dates import find_date_range, parse_date, remove_span
 
 
 @pytest.mark.parametrize(

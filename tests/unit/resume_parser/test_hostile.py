@@ -8,7 +8,7 @@ from types import ModuleType
 import pymupdf
 import pytest
 
-from backend.lib.resume_parser import PdfInfo, ResumeParseError, inspect_pdf, parse_pdf
+from backend.engines.resume_parser import PdfInfo, ResumeParseError, inspect_pdf, parse_pdf
 
 from .conftest import pdf
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from backend.lib.resume_parser import parse_pdf
+from backend.engines.resume_parser import parse_pdf
 
 from .conftest import pdf
 

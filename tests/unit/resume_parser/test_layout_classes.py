@@ -11,7 +11,7 @@ from typing import Any
 import pymupdf
 import pytest
 
-from backend.lib.resume_parser import ParseResult, parse_pdf
+from backend.engines.resume_parser import ParseResult, parse_pdf
 
 from .conftest import GENERATED, pdf
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.lib.resume_parser import STAGES, ResumeParseError, parse_isolated, parse_isolated_async, parse_pdf
+from backend.engines.resume_parser import STAGES, ResumeParseError, parse_isolated, parse_isolated_async, parse_pdf
 
 from .conftest import pdf
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from backend.lib.resume_parser import parse_pdf
-from backend.lib.resume_parser.text import ICON, clean, is_private_use, letters_spaced_out, strip_icons
+from backend.engines.resume_parser import parse_pdf
+from backend.engines.resume_parser.text import ICON, clean, is_private_use, letters_spaced_out, strip_icons
 
 from .conftest import pdf
 

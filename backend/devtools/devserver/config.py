@@ -1,0 +1,99 @@
+"""What the dev supervisor reads from the environment, parsed once into `DevConfig`.
+
+The children get the same environment plus DATABASE_URL / REDIS_URL / PORT / DATA_DIR filled in, and
+build their own `Settings` from it; the defaults match `backend.settings` so that `make api` and
+friends reach the embedded servers too.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from backend.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, SettingsError
+
+ROOT = Path(__file__).resolve().parents[3]
+PROCESS_NAMES = ("api", "worker", "scheduler")
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class DevConfig:
+    data_dir: Path
+    port: int
+    database_url: str | None  # None: provision the embedded PostgreSQL
+    redis_url: str | None  # None: provision the embedded Redis
+    postgres_port: int
+    redis_port: int
+    smtp_host: str | None  # None: run the local mail catcher (mail lands in DATA_DIR/mail)
+    smtp_port: int
+    database_name: str
+    redis_db: int
+    processes: tuple[str, ...]
+    commands: dict[str, list[str]]
+    stop_timeout: float
+    max_restarts: int
+    ready_timeout: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DevConfig:
+        """Parse the environment; raise SettingsError naming the variable on a bad value."""
+        default_db, default_redis = urlsplit(DEFAULT_DATABASE_URL), urlsplit(DEFAULT_REDIS_URL)
+        port = _int(env, "PORT", 8000)
+        processes = tuple(p.strip() for p in env.get("DEV_PROCESSES", ",".join(PROCESS_NAMES)).split(",") if p.strip())
+        if unknown := sorted(set(processes) - set(PROCESS_NAMES)):
+            choices = ", ".join(PROCESS_NAMES)
+            raise SettingsError(f"DEV_PROCESSES: unknown process {unknown[0]!r} (choose from {choices})")
+        reload = env.get("DEV_RELOAD", "").lower() in {"1", "true", "yes", "on"}
+        commands = default_commands(port, reload=reload)
+        for name in PROCESS_NAMES:
+            if override := env.get(f"DEV_{name.upper()}_COMMAND", "").strip():
+                commands[name] = shlex.split(override)
+        return cls(
+            data_dir=Path(env.get("DATA_DIR", "").strip() or ".data").resolve(),
+            port=port,
+            database_url=env.get("DATABASE_URL", "").strip() or None,
+            redis_url=env.get("REDIS_URL", "").strip() or None,
+            postgres_port=_int(env, "DEV_POSTGRES_PORT", default_db.port or 55432),
+            redis_port=_int(env, "DEV_REDIS_PORT", default_redis.port or 56379),
+            smtp_host=env.get("SMTP_HOST", "").strip() or None,
+            smtp_port=_int(env, "DEV_SMTP_PORT", 1025),
+            database_name=default_db.path.lstrip("/") or "career_copilot",
+            redis_db=int(default_redis.path.lstrip("/") or 0),
+            processes=processes,
+            commands=commands,
+            stop_timeout=float(_int(env, "DEV_STOP_TIMEOUT", 10)),
+            max_restarts=_int(env, "DEV_MAX_RESTARTS", 5),
+            ready_timeout=float(_int(env, "DEV_READY_TIMEOUT", 120)),
+        )
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]:
+    """The command line of each child; the same ones `make api|worker|scheduler` run."""
+    api = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env", "--host", HOST]
+    api += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    if reload:
+        api += ["--reload", "--reload-dir", "backend", "--reload-dir", "tasks"]
+    return {
+        "api": api,
+        "worker": [sys.executable, "-m", "tasks.worker"],
+        "scheduler": [sys.executable, "-m", "tasks.scheduler"],
+    }
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None

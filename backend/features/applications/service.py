@@ -1,0 +1,254 @@
+"""Application rules: validation across fields, the status timeline, cached reads, live sync.
+No Litestar import: tasks (e.g. follow-up reminders) reuse this."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import statistics
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+import structlog
+
+from backend import errors
+from backend.features.applications import queries as repo
+from backend.features.applications import schemas
+from backend.features.notifications import status_notices
+from backend.platform.cache import Cache, Hit
+from backend.platform.db.engine import DB
+from backend.platform.db.tables import Application, ResumeVersion
+from backend.platform.http import pagination
+from backend.platform.realtime import events
+from backend.platform.realtime.publisher import Publisher
+
+_encoder = msgspec.json.Encoder()
+log = structlog.get_logger("career_copilot.applications")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Naive datetimes are taken as UTC."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def to_out(row: dict[str, Any]) -> schemas.ApplicationOut:
+    return msgspec.convert({**row, "tags": list(row["tags"] or [])}, schemas.ApplicationOut, from_attributes=False)
+
+
+def _check_salary(salary_min: int | None, salary_max: int | None) -> None:
+    if salary_min is not None and salary_max is not None and salary_min > salary_max:
+        raise errors.Unprocessable(errors=[errors.FieldError("salary_max", "must not be below salary_min")])
+
+
+async def _check_resume_version(user_id: uuid.UUID, version_id: uuid.UUID | None) -> None:
+    """A linked resume version must be one of the user's (another user's id is not even confirmed)."""
+    if version_id is None:
+        return
+    owned = await ResumeVersion.exists().where((ResumeVersion.id == version_id) & (ResumeVersion.user == user_id))
+    if not owned:
+        raise errors.Unprocessable(errors=[errors.FieldError("resume_version_id", "no such resume version")])
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+_ETAG_SIZE = 34  # a cache entry is the ETag (quoted, 32 hex digits) then the JSON body
+
+
+def cache_namespace(user_id: uuid.UUID) -> str:
+    """Every cached answer of a user's applications; one version bump invalidates them all."""
+    return f"apps:{user_id}"
+
+
+@functools.lru_cache(maxsize=4096)
+def list_cache_key(query: bytes) -> str:
+    """A list page is cached under its query string, as sent: known before the session check, so
+    that both are one Redis round trip (`Principal.prefetched`). Invalid queries never get here."""
+    return "list:" + hashlib.sha256(query).hexdigest()[:24]
+
+
+def one_cache_key(application_id: uuid.UUID) -> str:
+    return f"one:{application_id}"
+
+
+def stored_answer(hit: Hit | None) -> tuple[bytes, str] | None:
+    """(JSON body, ETag) of a cache hit, as stored; None for a miss (or an entry of the older
+    body-only layout)."""
+    entry = hit.entry if hit is not None else None
+    if entry is None or entry[:1] != b'"':
+        return None
+    return entry[_ETAG_SIZE:], entry[:_ETAG_SIZE].decode()
+
+
+class ApplicationService:
+    def __init__(
+        self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None, *, public_url: str = ""
+    ) -> None:
+        """`prefetched`: a cache lookup already made with the session check, used if it is the one
+        a read asks for. `public_url`: the base of links in emails (status-change notices)."""
+        self.cache = cache
+        self.publisher = publisher
+        self.prefetched = prefetched
+        self.public_url = public_url
+
+    async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
+        """After a commit: bump the owner's cache version, tell their other tabs."""
+        await self.cache.bump(cache_namespace(user_id))
+        data = events.ApplicationChangedData(application_id, op)  # type: ignore[arg-type]
+        try:
+            await self.publisher.publish(user_id, events.ApplicationChanged(data=data))
+        except Exception as exc:  # live sync is best effort: the write is committed
+            log.warning("application_changed_not_published", error=type(exc).__name__)
+
+    async def create(self, user_id: uuid.UUID, body: schemas.ApplicationCreate) -> schemas.ApplicationOut:
+        _check_salary(body.salary_min, body.salary_max)
+        await _check_resume_version(user_id, body.resume_version_id)
+        values = msgspec.structs.asdict(body)
+        values["applied_at"] = _aware(body.applied_at)
+        values["next_follow_up_at"] = _aware(body.next_follow_up_at)
+        if body.status == "applied" and values["applied_at"] is None:
+            values["applied_at"] = _now()
+        row = Application(user=user_id, **values)
+        async with DB.transaction():
+            await row.save()
+            await repo.add_event(row.id, None, body.status)
+        await self._changed(user_id, row.id, "created")
+        return to_out(await repo.get_owned(user_id, row.id))
+
+    async def update(
+        self, user_id: uuid.UUID, application_id: uuid.UUID, body: schemas.ApplicationUpdate
+    ) -> schemas.ApplicationOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(body).items() if v is not msgspec.UNSET}
+        note = changes.pop("status_note", "")
+        if "resume_version_id" in changes:
+            await _check_resume_version(user_id, changes["resume_version_id"])
+        for field in ("applied_at", "next_follow_up_at"):
+            if field in changes:
+                changes[field] = _aware(changes[field])
+        async with DB.transaction():
+            current = await repo.get_owned(user_id, application_id, lock=True)
+            _check_salary(
+                changes.get("salary_min", current["salary_min"]), changes.get("salary_max", current["salary_max"])
+            )
+            new_status = changes.get("status", current["status"])
+            if new_status != current["status"]:
+                await repo.add_event(application_id, current["status"], new_status, note)
+                if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
+                    changes["applied_at"] = _now()
+                before = {**current, **changes, "status": current["status"]}  # its new company/role
+                await status_notices.queue_if_wanted(user_id, before, new_status, _now(), self.public_url)
+            if changes:
+                changes["updated_at"] = _now()
+                await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
+                    Application.id == application_id
+                )
+        if changes:
+            await self._changed(user_id, application_id, "updated")
+        return to_out(await repo.get_owned(user_id, application_id))
+
+    async def imported(self, user_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+        """After a committed import: one cache bump, and each new application announced."""
+        for application_id in ids:
+            await self._changed(user_id, application_id, "created")
+
+    async def delete(self, user_id: uuid.UUID, application_id: uuid.UUID) -> None:
+        await repo.get_owned(user_id, application_id)
+        await Application.delete().where(Application.id == application_id).where(Application.user == user_id)
+        await self._changed(user_id, application_id, "deleted")
+
+    # -- reads (cache-aside, encoded and hashed once) ----------------------------------------------
+    async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:
+        """(JSON body, ETag). A hit is served as stored: no decoding, encoding or hashing."""
+        namespace = cache_namespace(user_id)
+        hit = self.prefetched
+        if hit is None or hit.namespace != namespace or hit.suffix != key:
+            hit = await self.cache.lookup(namespace, key)
+        stored = stored_answer(hit)
+        if stored is not None:
+            return stored
+        body = _encoder.encode(await load())
+        etag = etag_of(body)
+        if hit.version is not None:
+            await self.cache.set(Cache.key(namespace, hit.version, key), etag.encode() + body)
+        return body, etag
+
+    async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:
+        async def load() -> schemas.ApplicationOut:
+            return to_out(await repo.get_owned(user_id, application_id))
+
+        return await self._cached(user_id, one_cache_key(application_id), load)
+
+    async def list_json(
+        self,
+        user_id: uuid.UUID,
+        *,
+        status: str | None,
+        tag: str | None,
+        q: str | None,
+        sort: str,
+        limit: int,
+        cursor: str | None,
+        cache_key: str,
+    ) -> tuple[bytes, str]:
+        """A page as JSON, cached under `cache_key` (`list_cache_key` of the query). The route's
+        schema has checked `status` (schemas.STATUS_FILTER_PATTERN), `sort` and `limit`."""
+        statuses = [s for s in (status or "").split(",") if s]
+        key = pagination.decode_cursor(cursor)
+        if key is not None and (len(key) != 3 or key[0] != sort or not all(isinstance(k, str) for k in key)):
+            raise errors.BadRequest("The cursor is not valid for this sort", slug="invalid-cursor")
+        after = (key[1], key[2]) if key is not None else None
+
+        async def load() -> schemas.ApplicationPage:
+            rows = await repo.page(user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1)
+            more, rows = len(rows) > limit, rows[:limit]
+            next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
+            return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
+
+        return await self._cached(user_id, cache_key, load)
+
+    async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
+        await repo.get_owned(user_id, application_id)
+        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in await repo.events(application_id)]
+
+    async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
+        rows = await repo.stats_rows(user_id)
+        by_status = dict.fromkeys(schemas.STATUSES, 0)
+        sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        days: list[float] = []
+        for row in rows:
+            by_status[row["status"]] += 1
+            sources[row["source"] or ""].append(row)
+            if row["first_response_at"] is not None and row["applied_at"] is not None:
+                days.append(max(0.0, (row["first_response_at"] - row["applied_at"]).total_seconds() / 86400))
+        applied, responded = _funnel(rows)
+        return schemas.ApplicationStats(
+            total=len(rows),
+            by_status=by_status,
+            applied=applied,
+            responded=responded,
+            response_rate=round(responded / applied, 4) if applied else None,
+            median_days_to_first_response=round(statistics.median(days), 2) if days else None,
+            by_source=[
+                schemas.SourceStats(
+                    source=name,
+                    total=len(group),
+                    applied=(a := _funnel(group))[0],
+                    responded=a[1],
+                    response_rate=round(a[1] / a[0], 4) if a[0] else None,
+                )
+                for name, group in sorted(sources.items())
+            ],
+        )
+
+
+def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
+    return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)

@@ -1,0 +1,54 @@
+"""Wire types of the resumes endpoints."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from backend.features.accounts.schemas import Input
+
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+VersionStatus = Literal["queued", "parsing", "parsed", "failed"]
+
+
+class ResumeUpdate(Input):
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    is_default: Literal[True] | msgspec.UnsetType = msgspec.UNSET  # make this one the default
+
+
+class VersionSummary(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: int
+    status: VersionStatus
+    filename: str
+    size: int
+    content_type: str
+    created_at: datetime
+
+
+class VersionOut(VersionSummary, kw_only=True):
+    """A version with its parse result (JSON Resume) or the reason it failed."""
+
+    sha256: str
+    pages: int
+    parsed: dict[str, Any] | None
+    error: str | None
+    error_code: str | None
+    parsed_at: datetime | None
+
+
+class ResumeOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    title: str
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+    latest_version: VersionSummary | None
+
+
+class ResumePage(msgspec.Struct, kw_only=True):
+    items: list[ResumeOut]
+    next_cursor: str | None = None

@@ -1,0 +1,60 @@
+"""Every Piccolo table, in one package."""
+
+from backend.platform.db.tables.accounts import (
+    EmailToken,
+    NotificationSettings,
+    PersonalAccessToken,
+    RefreshToken,
+    Session,
+    User,
+)
+from backend.platform.db.tables.ai import AIUsage, Analysis, CoverLetter
+from backend.platform.db.tables.applications import Application, ApplicationEvent
+from backend.platform.db.tables.email import EmailOutbox
+from backend.platform.db.tables.idempotency import IdempotencyRecord
+from backend.platform.db.tables.notifications import FollowUpReminder, Notification
+from backend.platform.db.tables.outbox import TaskOutbox
+from backend.platform.db.tables.resumes import Resume, ResumeVersion
+
+ALL_TABLES = (
+    User,
+    Session,
+    RefreshToken,
+    EmailToken,
+    PersonalAccessToken,
+    NotificationSettings,
+    EmailOutbox,
+    IdempotencyRecord,
+    Application,
+    ApplicationEvent,
+    Resume,
+    ResumeVersion,
+    TaskOutbox,
+    CoverLetter,
+    Analysis,
+    AIUsage,
+    Notification,
+    FollowUpReminder,
+)
+
+__all__ = [
+    "ALL_TABLES",
+    "AIUsage",
+    "Analysis",
+    "Application",
+    "ApplicationEvent",
+    "CoverLetter",
+    "EmailOutbox",
+    "EmailToken",
+    "FollowUpReminder",
+    "IdempotencyRecord",
+    "Notification",
+    "NotificationSettings",
+    "PersonalAccessToken",
+    "RefreshToken",
+    "Resume",
+    "ResumeVersion",
+    "Session",
+    "TaskOutbox",
+    "User",
+]

@@ -1,0 +1,99 @@
+"""Users, their sign-in sessions (refresh-token families) and single-use email tokens."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSONB,
+    UUID,
+    Array,
+    Boolean,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.platform.db.engine import DB
+
+
+class User(Table, tablename="users", db=DB):
+    id = UUID(primary_key=True)
+    email = Varchar(length=320, unique=True)  # stored lower-cased
+    password_hash = Varchar(length=256)
+    full_name = Varchar(length=200)
+    headline = Varchar(length=200, default="")
+    location = Varchar(length=200, default="")
+    phone = Varchar(length=50, default="")
+    links = JSONB(default=[])
+    target_roles = Array(base_column=Varchar(length=100), default=[])
+    role = Varchar(length=20, default="user")  # user | admin
+    is_active = Boolean(default=True)
+    email_verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Session(Table, tablename="auth_sessions", db=DB):
+    """One refresh-token family: a sign-in on one device. Revoking it ends that sign-in."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+    revoked_reason = Varchar(length=40, null=True, default=None)
+    user_agent = Varchar(length=300, default="")
+
+
+class RefreshToken(Table, tablename="refresh_tokens", db=DB):
+    """A refresh token of a session, stored hashed; `used_at` set once it has been rotated."""
+
+    id = UUID(primary_key=True)
+    session = ForeignKey(references=Session, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class EmailToken(Table, tablename="email_tokens", db=DB):
+    """A single-use token mailed to the user (verify email, password reset), stored hashed."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    purpose = Varchar(length=20)  # verify_email | password_reset
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(index=True)
+    used_at = Timestamptz(null=True, default=None)
+
+
+class PersonalAccessToken(Table, tablename="personal_access_tokens", db=DB):
+    """A long-lived token for integrations: shown once, stored hashed."""
+
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    prefix = Varchar(length=16)  # first characters, shown in lists so a user can tell tokens apart
+    token_hash = Varchar(length=64, unique=True)
+    scopes = Array(base_column=Varchar(length=10), default=[])
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class NotificationSettings(Table, tablename="notification_settings", db=DB):
+    """Which notifications a user wants; a missing row means the defaults."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, primary_key=True)
+    in_app = Boolean(default=True)
+    email_follow_up_reminders = Boolean(default=True)
+    email_status_changes = Boolean(default=False)
+    reminder_lead_minutes = Integer(default=0)  # a follow-up reminder comes this long before its time
+    time_zone = Varchar(length=64, default="UTC")  # IANA name; dates in emails are shown in it
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,53 @@
+"""Job applications and their status timeline."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    UUID,
+    Array,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from backend.platform.db.engine import DB
+from backend.platform.db.tables.accounts import User
+
+
+class Application(Table, tablename="applications", db=DB):
+    id = UUID(primary_key=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    company = Varchar(length=200)
+    role = Varchar(length=200)
+    status = Varchar(length=20, default="wishlist", index=True)
+    location = Varchar(length=200, default="")
+    remote = Varchar(length=10, null=True, default=None)  # onsite | hybrid | remote
+    salary_min = Integer(null=True, default=None)
+    salary_max = Integer(null=True, default=None)
+    currency = Varchar(length=3, null=True, default=None)
+    job_url = Varchar(length=2000, default="")
+    job_description = Text(default="")
+    source = Varchar(length=100, default="")
+    applied_at = Timestamptz(null=True, default=None)
+    next_follow_up_at = Timestamptz(null=True, default=None, index=True)
+    notes = Text(default="")
+    tags = Array(base_column=Varchar(length=40), default=[])
+    resume_version_id = UUID(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow(), index=True)
+    updated_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class ApplicationEvent(Table, tablename="application_events", db=DB):
+    """One status change: when, from what, to what, and an optional note."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    from_status = Varchar(length=20, null=True, default=None)
+    to_status = Varchar(length=20)
+    note = Varchar(length=1000, default="")

@@ -1,0 +1,60 @@
+"""Liveness and readiness probes (no prefix)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Controller, Response, get, head
+from litestar.datastructures import State
+
+from backend.platform.db.engine import DB
+
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+async def _postgres() -> None:
+    await DB.run_ddl("SELECT 1")
+
+
+async def _redis(state: State) -> None:
+    await state.redis.ping()
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["ops"]
+    include_in_schema = True
+
+    @get("/live", operation_id="healthLive", cache_control=None)
+    async def live(self) -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @head("/live", operation_id="healthLiveHead", include_in_schema=False)
+    async def live_head(self) -> None:
+        """GET's answer without a body (probes and uptime checkers that send HEAD)."""
+
+    @get("/ready", operation_id="healthReady")
+    async def ready(self, state: State) -> Response[dict[str, Any]]:
+        """Postgres and Redis answer within 2 s each; 503 otherwise."""
+        checks = await _checks(state)
+        ok = all(value == "ok" for value in checks.values())
+        return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    @head("/ready", operation_id="healthReadyHead", include_in_schema=False)
+    async def ready_head(self, state: State) -> Response[None]:
+        """GET's status without a body."""
+        checks = await _checks(state)
+        return Response(None, status_code=200 if all(value == "ok" for value in checks.values()) else 503)
+
+
+async def _checks(state: State) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    for name, probe in (("postgres", _postgres()), ("redis", _redis(state))):
+        try:
+            await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)
+            checks[name] = "ok"
+        except Exception as exc:  # any failure means not ready
+            checks[name] = f"error: {type(exc).__name__}"
+    return checks

@@ -1,0 +1,190 @@
+"""The per-process fan-out: one Redis pub/sub connection, user channels subscribed while at least
+one local socket of that user is open (reference counted), frames handed to bounded per-socket
+mailboxes.
+
+redis-py's asyncio PubSub loses subscriptions when several first `subscribe()` calls race on a fresh
+object (DEVELOPERS.md), so the connection is opened at start-up on a control channel and every
+(un)subscribe is serialised by one lock; `attach` returns only once Redis has confirmed the
+subscription, so a replay read afterwards cannot miss an event published in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import structlog
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from backend.platform.realtime import channels, metrics, wire
+
+log = structlog.get_logger("career_copilot.realtime")
+
+# Close codes (documented in the README and the AsyncAPI document).
+CLOSE_RESTART = 1012  # server restarting or lost Redis: reconnect (another replica) with last_event_id
+CLOSE_TOO_SLOW = 4008  # the socket could not keep up: reconnect with last_event_id to replay
+CLOSE_ACCOUNT = 4401  # the account was disabled or deleted: do not reconnect
+SUBSCRIBE_TIMEOUT = 5.0
+
+
+class Client:
+    """One socket's mailbox: `(event id, frame)` items in order, or a close code that ends it."""
+
+    def __init__(self, user_id: str, size: int) -> None:
+        self.user_id = user_id
+        self.queue: asyncio.Queue[tuple[tuple[int, int], bytes] | int] = asyncio.Queue(size)
+        self.closing = False
+
+    def offer(self, event_id: tuple[int, int], frame: bytes) -> bool:
+        if self.closing:
+            return True
+        try:
+            self.queue.put_nowait((event_id, frame))
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def close(self, code: int) -> None:
+        """End the socket with `code` after what is queued (the queue is dropped when it is full)."""
+        if self.closing:
+            return
+        self.closing = True
+        if self.queue.full():
+            while not self.queue.empty():
+                self.queue.get_nowait()
+        self.queue.put_nowait(code)
+
+
+class Hub:
+    def __init__(self, redis: Redis, queue_size: int) -> None:
+        self._redis = redis
+        self._queue_size = queue_size
+        self._clients: dict[str, set[Client]] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._lock = asyncio.Lock()
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start the reader; it connects (and reconnects) in the background, so the api starts
+        and reports not-ready while Redis is down instead of failing to boot."""
+        self._reader = asyncio.create_task(self._run(), name="realtime-hub-reader")
+
+    async def _connect(self) -> None:
+        self._pubsub = self._redis.pubsub()
+        await self._pubsub.subscribe(channels.CONTROL_CHANNEL)
+
+    async def stop(self) -> None:
+        """Close every socket with 1012 (reconnect elsewhere) and the pub/sub connection."""
+        self._close_all(CLOSE_RESTART, "shutdown")
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+
+    async def attach(self, user_id: str) -> Client:
+        """A mailbox for a new socket of `user_id`, live once Redis confirmed the subscription."""
+        client = Client(user_id, self._queue_size)
+        channel = channels.user_channel(user_id)
+        await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT)
+        async with self._lock:
+            group = self._clients.get(user_id)
+            if group is None:
+                group = self._clients[user_id] = set()
+                self._confirmed[channel] = asyncio.Event()
+                assert self._pubsub is not None
+                await self._pubsub.subscribe(channel)
+                metrics.SUBSCRIBED_USERS.inc()
+            group.add(client)
+            confirmed = self._confirmed[channel]
+        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT)
+        metrics.SOCKETS_OPEN.inc()
+        return client
+
+    async def detach(self, client: Client) -> None:
+        metrics.SOCKETS_OPEN.dec()
+        channel = channels.user_channel(client.user_id)
+        async with self._lock:
+            group = self._clients.get(client.user_id)
+            if group is None or client not in group:
+                return
+            group.discard(client)
+            if not group:
+                del self._clients[client.user_id]
+                self._confirmed.pop(channel, None)
+                metrics.SUBSCRIBED_USERS.dec()
+                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
+                    assert self._pubsub is not None
+                    await self._pubsub.unsubscribe(channel)
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self._connect()
+                self._connected.set()
+                delay = 0.1
+                while True:
+                    assert self._pubsub is not None
+                    message = await self._pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                    if message is not None:
+                        self._handle(message)
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                await self._lost(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode()
+        if message["type"] == "subscribe":
+            if confirmed := self._confirmed.get(channel):
+                confirmed.set()
+        elif message["type"] == "message" and channel != channels.CONTROL_CHANNEL:
+            self._dispatch(channels.user_of_channel(channel), message["data"])
+
+    def _dispatch(self, user_id: str, data: bytes) -> None:
+        group = self._clients.get(user_id)
+        if not group:
+            return
+        if data == wire.KICK:
+            for client in list(group):
+                client.close(CLOSE_ACCOUNT)
+                metrics.SOCKETS_CLOSED.labels("account").inc()
+            return
+        raw_id, body = wire.split_message(data)
+        event_id, frame = wire.stream_id(raw_id), wire.frame(raw_id, body)
+        metrics.EVENTS_RECEIVED.inc()
+        for client in list(group):
+            if not client.offer(event_id, frame):
+                client.close(CLOSE_TOO_SLOW)
+                metrics.EVENTS_DROPPED.inc()
+                metrics.SOCKETS_CLOSED.labels("too_slow").inc()
+
+    def _close_all(self, code: int, reason: str) -> None:
+        for group in self._clients.values():
+            for client in group:
+                client.close(code)
+                metrics.SOCKETS_CLOSED.labels(reason).inc()
+
+    async def _lost(self, exc: BaseException) -> None:
+        """Redis went away: sockets may miss events, so close them all with 1012 (clients reconnect
+        and replay from history); the reader then re-opens the pub/sub connection with backoff."""
+        log.warning("realtime_redis_lost", error=type(exc).__name__)
+        self._connected.clear()
+        async with self._lock:
+            self._close_all(CLOSE_RESTART, "redis_lost")
+            self._clients.clear()
+            self._confirmed.clear()
+            metrics.SUBSCRIBED_USERS.set(0)
+            if self._pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await self._pubsub.aclose()
+                self._pubsub = None
