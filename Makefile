@@ -66,10 +66,10 @@ api: uv
 		--ws websockets-sansio --ws-per-message-deflate false
 
 worker: uv
-	$(RUN) python -m tasks.worker
+	$(RUN) python -m backend.entrypoints.worker
 
 scheduler: uv
-	$(RUN) python -m tasks.scheduler
+	$(RUN) python -m backend.entrypoints.scheduler
 
 lint: uv
 	$(RUN) ruff check .

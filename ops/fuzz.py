@@ -316,7 +316,7 @@ def main(argv: list[str]) -> int:
                 "127.0.0.1",
             ]
             uvicorn += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-            worker = [sys.executable, "-m", "tasks.worker", "--workers", "1"]
+            worker = [sys.executable, "-m", "backend.entrypoints.worker", "--workers", "1"]
             with process(uvicorn, env, api_log) as api, process(worker, env, worker_log):
                 url = f"http://127.0.0.1:{port}"
                 wait_ready(url, api, api_log)

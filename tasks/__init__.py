@@ -1,21 +1,19 @@
-"""Background work on taskiq + Redis streams: the broker, the worker and scheduler
-processes, and one module per task family.
+"""The task queue: taskiq on Redis streams, hardened. Platform only: the jobs themselves live in their
+features (`backend/features/<area>/jobs.py`, found by `backend.platform.jobs.runtime.TASK_MODULES`).
 
-- tasks.broker      build_broker(settings) / worker_broker(); TASK_MODULES (add new task modules here)
-- tasks.stream      HardenedStreamBroker (reclaim, reconnect, dead-letter, delays, capped stream)
-- tasks.upkeep      the bounds kept by the reclaim round (stream trim, dead letters, dead consumers)
-- tasks.receiver    the worker's receiver: a message taskiq's receiver raises on is dead-lettered
-- tasks.middleware  retries with exponential backoff, terminal dead-letter, log context
-- tasks.resources   worker startup/shutdown hooks and the TaskiqDepends providers
-- tasks.outbox_relay the loop in each worker process that sends `task_outbox` rows to the broker
-- tasks.worker      `python -m tasks.worker`
-- tasks.scheduler   `python -m tasks.scheduler`
-- tasks.heartbeat   `python -m tasks.heartbeat worker|scheduler`: the containers' health check
-- tasks.dead_letters `python -m tasks.dead_letters list|replay|drop`: the dead-letter stream, for operators
-- tasks.maintenance `maintenance.purge_expired` (scheduled)
-- tasks.resumes     `resumes.parse_version`, `resumes.sweep_stuck` (scheduled)
-- tasks.ai          `cover_letters.generate`, `analyses.run`, `ai.sweep_stuck` (scheduled)
-- tasks.notifications `email.send`, `email.sweep` and `reminders.scan` (scheduled)
+- tasks.broker        HardenedStreamBroker: kick, listen, ack; reclaim, reconnect, dead letters, capped stream
+- tasks.keeper        renews the messages this worker is running
+- tasks.reclaim       takes over messages a dead worker left unacknowledged
+- tasks.upkeep        the bounds kept by the reclaim round (stream trim, dead letters, dead consumers)
+- tasks.delayed       retries waiting for their time
+- tasks.retry         retries with exponential backoff, terminal dead letter, log context
+- tasks.receiver      a message taskiq's receiver raises on is dead-lettered
+- tasks.messages      what a stream entry holds and whether it can run
+- tasks.outbox        enqueue through the transactional outbox; tasks.outbox_relay sends its rows
+- tasks.metrics       the queue's Redis key names and the gauges the api reports
+- tasks.errors        Redis outages and a full stream
+- tasks.heartbeat     `python -m tasks.heartbeat worker|scheduler`: the containers' health check
 
-Importing this package or a task module creates no broker, client or settings.
+The processes start in `backend.entrypoints` (worker, scheduler, dead_letters). Importing this
+package creates no broker, client or settings.
 """

@@ -1,65 +1,295 @@
-"""The broker factory: one place that turns Settings into a configured taskiq broker.
+"""HardenedStreamBroker: taskiq-redis' acknowledging RedisStreamBroker with its measured defects fixed.
 
-How tasks are declared without a broker built from the environment at import time: every task is a
-*shared task*, `@async_shared_broker.task(task_name="area.verb")` (taskiq's AsyncSharedBroker).
-Shared tasks live in taskiq's global registry, so any broker built later finds them by name, and
-importing a task module creates nothing. Each process builds its broker in its composition root:
-- worker: taskiq's CLI accepts a broker *factory* (`module:function`, called with no arguments);
-  `python -m tasks.worker` points it at `worker_broker`, which reads `Settings.from_env()`;
-- scheduler: `python -m tasks.scheduler` builds it the same way (tasks.scheduler);
-- api: `create_app(settings)` calls `build_broker(settings)`, starts it in its lifespan and sends
-  with `task.kicker().with_broker(broker).kiq(...)` (or `async_shared_broker.default_broker(broker)`
-  once, after which plain `task.kiq(...)` works in that process);
-- unit tests: `build_broker(settings, in_memory=True)` runs tasks in-process (InMemoryBroker) with
-  the same hooks and middlewares, no worker needed.
-The alternative, a module-level broker whose URL is read at import, is what the one-factory-per-process
-rule (DEVELOPERS.md) forbids.
-
-Every module that declares tasks is listed in TASK_MODULES; the worker and scheduler import them.
-Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api
-recorded in `task_outbox` (`tasks.outbox.enqueue`).
+Defects of RedisStreamBroker in taskiq-redis 1.2.4 (measured) and what this class does instead:
+- idle unacked messages were reclaimed only after new ones arrived, so a task whose worker died
+  waited forever on a quiet queue → `listen` reclaims on a timer, also while the queue is empty,
+  under a lock that expires (upstream's had no timeout) (tasks.reclaim);
+- a Redis restart raised out of `listen` and crashed the worker → `listen` reconnects with capped
+  exponential backoff and recreates the consumer group if Redis lost its data;
+- an entry without a `data` field crashed the listener → unrunnable entries are acked and
+  dead-lettered (tasks.messages), and so is a message the receiver raises on (tasks.receiver);
+- the `delay` label was ignored, so retries had no backoff → delayed messages wait in Redis and
+  are moved into the stream when due (tasks.delayed);
+- a task running longer than the idle timeout was handed to a second worker while still running
+  → in-flight messages are renewed (tasks.keeper), and the reclaimer never claims a message this
+  consumer is running;
+- `maxlen` trimmed by id, delivered or not: with no worker running, 1000 sends and MAXLEN 100 left
+  109 entries and 891 tasks silently lost → no trimming on send. An acked entry is deleted with its
+  ack (XACK + XDEL, one transaction), the maintenance round trims below the oldest entry any group
+  still needs (tasks.upkeep), and `maxlen` is a cap on unfinished entries: a send to a stream
+  holding `maxlen` entries is refused with StreamFull (the outbox keeps its rows until there is
+  room). The dead-letter stream is bounded by count and age; what it drops is logged and counted.
+Delivery stays at-least-once, so every task must be idempotent. A task must never block
+the event loop for longer than the idle timeout (CPU work goes to a thread or a subprocess, as the
+resume parser does): while the loop is blocked nothing renews its message, so another worker may
+reclaim and run it a second time.
 """
 
 from __future__ import annotations
 
-from taskiq import AsyncBroker, InMemoryBroker, async_shared_broker
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import cast
 
-from backend.settings import Settings
-from tasks import resources
-from tasks.middleware import BackoffRetryMiddleware, LogContextMiddleware
-from tasks.stream import HardenedStreamBroker
+from redis.asyncio import Redis, ResponseError
+from taskiq import AckableMessage
+from taskiq.message import BrokerMessage
+from taskiq_redis import RedisStreamBroker
 
-TASK_MODULES: tuple[str, ...] = ("tasks.maintenance", "tasks.resumes", "tasks.notifications", "tasks.ai")
+from backend.platform import redis_client
+from tasks import delayed, heartbeat
+from tasks import messages as msgs
+from tasks import metrics as task_queue
+from tasks.errors import OUTAGES, StreamFull
+from tasks.keeper import Keeper
+from tasks.messages import Entry
+from tasks.reclaim import Reclaimer
+
+logger = logging.getLogger("tasks.broker")
+
+_EMPTY = msgs.Verdict(msgs.UNPARSEABLE, "empty entry")
+
+# KEYS[1] stream, KEYS[2] stats hash; ARGV: cap, data. The new id, or false when the stream is full.
+ADD_CAPPED = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then
+  redis.call('HINCRBY', KEYS[2], 'sends_refused', 1)
+  return false
+end
+return redis.call('XADD', KEYS[1], '*', 'data', ARGV[2])
+"""
 
 
-def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
-    """A broker for this process: the hardened stream broker, or an in-process one for tests.
+class StreamMessage(AckableMessage):
+    """An AckableMessage that remembers its stream entry, so a receiver failure can bury it."""
 
-    Nothing connects until `await broker.startup()`.
-    """
-    broker: AsyncBroker
-    if in_memory:
-        # await_inplace: `kiq()` returns after the task ran, so a test can assert right away.
-        broker = InMemoryBroker(await_inplace=True)
-    else:
-        w = settings.worker
-        broker = HardenedStreamBroker(
-            settings.redis.url,
-            queue_name=w.queue_name,
-            consumer_group_name=w.consumer_group,
-            maxlen=w.stream_maxlen,
-            idle_reclaim_ms=w.idle_reclaim_ms,
+    msg_id: bytes
+    task_id: str = ""
+
+
+def _consumer_name() -> str:
+    # Readable in XINFO CONSUMERS: which host and process holds a pending message.
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+class HardenedStreamBroker(RedisStreamBroker):
+    """Stream broker that reclaims, reconnects, dead-letters and delays (see the module docstring)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        queue_name: str,
+        consumer_group_name: str,
+        maxlen: int,
+        idle_reclaim_ms: int,
+        max_deliveries: int = 10,
+        max_task_seconds: float = 1800.0,
+        xread_block_ms: int = 1000,
+        max_backoff: float = 5.0,
+        dead_maxlen: int | None = None,
+        dead_max_age_seconds: float = 14 * 86400,
+        consumer_horizon_seconds: float = 3600.0,
+    ) -> None:
+        if maxlen < 1:
+            raise ValueError(f"maxlen must be at least 1 (the most unfinished entries the stream holds), got {maxlen}")
+        super().__init__(
+            url,
+            queue_name=queue_name,
+            consumer_group_name=consumer_group_name,
+            consumer_name=_consumer_name(),
+            # "0", not "$": a group created after tasks were queued (first deploy, Redis data
+            # loss) must still deliver them.
+            consumer_id="0",
+            maxlen=None,  # upstream's trim-on-send drops undelivered entries; see tasks.upkeep
+            idle_timeout=idle_reclaim_ms,
+            xread_block=xread_block_ms,
+            xread_count=10,
+            max_connection_pool_size=50,
+            socket_timeout=xread_block_ms / 1000 + 10,  # above the XREADGROUP block time
+            **redis_client.resilient_options(),
         )
-    retries = BackoffRetryMiddleware(max_retries=max(0, settings.worker.max_retries))
-    broker.add_middlewares(LogContextMiddleware(), retries)
-    # The outbox relay runs in worker processes only; in-process tests send their tasks themselves.
-    resources.install(broker, settings, relay=not in_memory)
-    return broker
+        self.dead_queue = task_queue.dead_queue(queue_name)
+        self.stats_key = task_queue.stats_key(queue_name)  # counters: sends_refused, dead_letters_dropped
+        self.stream_maxlen = maxlen
+        self.dead_maxlen = maxlen if dead_maxlen is None else dead_maxlen
+        self.dead_max_age_seconds = dead_max_age_seconds
+        self.consumer_horizon_seconds = consumer_horizon_seconds
+        self.max_backoff = max_backoff
+        # Renew and reclaim well inside the idle timeout: a third of it, renewals at least every second.
+        self.reclaim_every = min(12.0, max(0.1, idle_reclaim_ms / 3000))
+        self.block = min(xread_block_ms, int(self.reclaim_every * 1000))
+        self.reclaimer = Reclaimer(self, max_deliveries=max_deliveries)
+        self.keeper = Keeper(self, tick=min(1.0, self.reclaim_every), max_task_seconds=max_task_seconds)
+        self._keeper_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
 
+    # ---- every process -----------------------------------------------------------------------
+    async def kick(self, message: BrokerMessage) -> None:
+        """Append to the stream, or park in `<queue>:delayed` when the `delay` label is set.
 
-def worker_broker() -> AsyncBroker:
-    """Zero-argument factory for taskiq's worker CLI: the broker of a worker process."""
-    broker = build_broker(Settings.from_env())
-    # Tasks that enqueue other tasks with a plain `.kiq()` send through this process's broker.
-    async_shared_broker.default_broker(broker)
-    return broker
+        Raises StreamFull, writing nothing, when the stream already holds `maxlen` unfinished entries.
+        """
+        queue = message.labels.get("queue_name") or self.queue_name
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            if (delay := delayed.delay_of(message.labels)) > 0:
+                await delayed.hold(conn, queue, message.message, delay)
+                self.keeper.wake()  # in a worker, a retry may fall due before the next tick
+                return
+            added = await conn.register_script(ADD_CAPPED)(
+                keys=[queue, self.stats_key], args=[self.stream_maxlen, message.message]
+            )
+        if added is None:
+            raise StreamFull(f"{queue} holds {self.stream_maxlen} unfinished tasks (TASK_STREAM_MAXLEN)")
+
+    async def dead_letter(self, verdict: msgs.Verdict, *, data: bytes | None, attempts: int = 0) -> None:
+        """Record a message that will not run again in `<queue>:dead` (bounded by tasks.upkeep)."""
+        fields = msgs.dead_letter_fields(verdict, data=data, consumer=self.consumer_name, attempts=attempts)
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            await conn.xadd(self.dead_queue, fields)  # type: ignore[arg-type]
+
+    def release(self, task_id: str) -> None:
+        """Give the running message of `task_id` back to the queue (unacked, redelivered later)."""
+        self.keeper.release(task_id)
+
+    async def _declare_consumer_group(self) -> None:
+        # Tolerant at startup: Redis may be down; `listen` declares it again once it is up.
+        try:
+            async with Redis(connection_pool=self.connection_pool) as conn:
+                await self._ensure_group(conn)
+        except Exception as exc:
+            logger.warning("cannot declare consumer group yet (%s); will retry", type(exc).__name__)
+
+    async def _ensure_group(self, conn: Redis) -> None:
+        try:
+            await conn.xgroup_create(self.queue_name, self.consumer_group_name, id=self.consumer_id, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    # ---- worker process ----------------------------------------------------------------------
+    async def startup(self) -> None:
+        await super().startup()
+        if self.is_worker_process:
+            self._keeper_task = asyncio.create_task(self.keeper.run(), name="stream-broker-keeper")
+            # The container's liveness (tasks.heartbeat): its own timer, never waiting on Redis.
+            self._heartbeat_task = asyncio.create_task(heartbeat.run("worker"), name="worker-heartbeat")
+
+    async def shutdown(self) -> None:
+        for task in (self._heartbeat_task, self._keeper_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._heartbeat_task = self._keeper_task = None
+        await super().shutdown()
+
+    async def listen(self) -> AsyncGenerator[AckableMessage, None]:
+        """Yield runnable messages forever; Redis outages are waited out, never raised."""
+        failures = 0
+        backlog: list[Entry] = []  # fetched, not yet handed to the receiver
+        while True:
+            try:
+                async with Redis(connection_pool=self.connection_pool) as conn:
+                    await self._ensure_group(conn)  # again: a restarted Redis may have lost it
+                    if failures:
+                        logger.warning("redis reachable again after %d failed attempt(s)", failures)
+                    failures = 0
+                    while True:
+                        backlog = backlog or await self._next_entries(conn)
+                        while backlog:
+                            message = await self._admit(conn, *backlog[0])
+                            backlog.pop(0)
+                            if message is not None:
+                                yield message
+            except Exception as exc:
+                # Let the unhandled rest of the batch idle out, so a reclaim hands it out again.
+                for msg_id, _ in backlog:
+                    self.keeper.done(msg_id)
+                backlog = []
+                failures += 1
+                pause = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1)
+                if not isinstance(exc, OUTAGES):
+                    logger.exception("stream listener failed; retrying in %.2fs", pause)
+                elif failures == 1:
+                    logger.warning("stream listener lost redis (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(pause)
+
+    async def _next_entries(self, conn: Redis) -> list[Entry]:
+        entries = await self.reclaimer.maybe_reclaim(conn)
+        if not entries:
+            fetched = await conn.xreadgroup(
+                self.consumer_group_name,
+                self.consumer_name,
+                {self.queue_name: ">"},
+                block=self.block,
+                count=self.count,
+            )
+            streams = cast(list[tuple[bytes, list[Entry]]], fetched or [])
+            entries = [entry for _stream, batch in streams for entry in batch]
+        self.keeper.took([msg_id for msg_id, _ in entries])
+        return entries
+
+    async def _admit(self, conn: Redis, msg_id: bytes, fields: dict[bytes, bytes] | None) -> AckableMessage | None:
+        """The message to run, or None once a bad entry has been acked and dead-lettered."""
+        outcome = msgs.classify(fields, self.formatter, self.find_task)
+        if isinstance(outcome, msgs.Verdict) or fields is None:
+            await self.bury(conn, msg_id, outcome if isinstance(outcome, msgs.Verdict) else _EMPTY, fields)
+            return None
+        self.keeper.running(outcome.task_id, msg_id)
+        return StreamMessage(
+            data=fields[b"data"], ack=self._acker(msg_id, outcome.task_id), msg_id=msg_id, task_id=outcome.task_id
+        )
+
+    async def bury(
+        self, conn: Redis, msg_id: bytes, verdict: msgs.Verdict, fields: dict[bytes, bytes] | None, task_id: str = ""
+    ) -> None:
+        """Dead-letter, ack and delete one pending entry in one transaction (all or nothing)."""
+        record = msgs.dead_letter_fields(
+            verdict, data=(fields or {}).get(b"data"), source_id=msg_id, consumer=self.consumer_name
+        )
+        async with conn.pipeline(transaction=True) as pipe:
+            pipe.xadd(self.dead_queue, record)  # type: ignore[arg-type]
+            pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
+            pipe.xdel(self.queue_name, msg_id)
+            await pipe.execute()
+        self.keeper.done(msg_id, task_id)
+        logger.error("dead-lettered stream entry %s: %s %s", msg_id.decode(), verdict.reason, verdict.task_name)
+
+    async def reject(self, message: StreamMessage, exc: BaseException) -> None:
+        """Bury a message the receiver raised on, unless it was acked or given back meanwhile.
+
+        A message still renewed by the keeper would otherwise stay pending for `max_task_seconds`
+        and then be redelivered until `max_deliveries`: the same error every time.
+        """
+        if message.msg_id not in self.keeper.in_flight:
+            return  # acked (ack_type when_received), or released on purpose to be redelivered
+        entry = {b"data": message.data}
+        name, task_id = msgs.identify(entry, self.formatter)
+        verdict = msgs.Verdict(msgs.RECEIVER_ERROR, f"{type(exc).__name__}: {exc}", name, task_id)
+        async with Redis(connection_pool=self.connection_pool) as conn:
+            await self.bury(conn, message.msg_id, verdict, entry, message.task_id)
+
+    def _acker(self, msg_id: bytes, task_id: str) -> Callable[[], Awaitable[None]]:
+        async def ack() -> None:
+            # A Redis blip at ack time must not turn a finished task into an error; if it never
+            # comes back the entry is simply redelivered later (at-least-once).
+            for attempt in range(5):
+                try:
+                    async with Redis(connection_pool=self.connection_pool) as conn, conn.pipeline() as pipe:
+                        # Deleted with its ack: the stream holds only unfinished work (one group).
+                        pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
+                        pipe.xdel(self.queue_name, msg_id)
+                        await pipe.execute()
+                    break
+                except Exception as exc:
+                    logger.warning("ack of %s failed (%s); retrying", msg_id.decode(), type(exc).__name__)
+                    await asyncio.sleep(0.2 * 2**attempt)
+            self.keeper.done(msg_id, task_id)
+
+        return ack

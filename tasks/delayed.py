@@ -6,7 +6,7 @@ retry would run again at once, no backoff). A delayed message waits in the sorte
 with one Lua script, so the move is atomic (never lost, never doubled) and survives worker crashes.
 
 Nothing here trims: a due message was accepted once already (it is the retry of a task that ran),
-so it enters the stream even past the send cap (tasks.stream), and the set holds at most one entry
+so it enters the stream even past the send cap (tasks.broker), and the set holds at most one entry
 per task waiting for its retry.
 """
 

@@ -1,6 +1,6 @@
 """Liveness of the worker and scheduler processes, for container health checks.
 
-Each worker process (started by the broker's worker startup, tasks.stream) and the scheduler run
+Each worker process (started by the broker's worker startup, tasks.broker) and the scheduler run
 `run(role)`, a small timer task of their own that touches a file named for the role and pid under
 `<tmp>/career-copilot-heartbeats/` every INTERVAL seconds. It does no I/O but that file, so it beats
 also while Redis is unreachable or hangs (a Redis command can block for its socket timeout times its

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from redis.asyncio import Redis
 
 from tasks import delayed
-from tasks.connections import OUTAGES
+from tasks.errors import OUTAGES
 
 if TYPE_CHECKING:  # only for annotations; the broker imports this module
-    from tasks.stream import HardenedStreamBroker
+    from tasks.broker import HardenedStreamBroker
 
 logger = logging.getLogger("tasks.broker")
 

@@ -14,7 +14,7 @@ Dead-letter reasons (the `reason` field of a `<queue>:dead` entry):
 - `trimmed`             pending, but its body was deleted from the stream (by hand, or by an old
                         version that trimmed by MAXLEN) before it ran
 - `receiver_error`      taskiq's receiver raised for this message outside the task (tasks.receiver)
-- `retries_exhausted`   the task failed on every attempt (terminal state, see tasks.middleware)
+- `retries_exhausted`   the task failed on every attempt (terminal state, see tasks.retry)
 - `failed`              the task failed and is not retried (its labels opt out of retries)
 """
 

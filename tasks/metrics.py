@@ -1,6 +1,6 @@
 """The Redis keys of the task queue beside its stream, and its health as Prometheus gauges.
 
-The broker (tasks.stream) writes them; the api reads them for `/metrics`, because the workers are
+The broker (tasks.broker) writes them; the api reads them for `/metrics`, because the workers are
 not scraped. Every api process polls every POLL_SECONDS (a few cheap reads); the values are
 cluster-wide, so alerts take the `max` over replicas:
 

@@ -2,7 +2,7 @@
 
 The api writes a TaskOutbox row in the transaction of the rows the task is about
 (`tasks.outbox.enqueue`); this loop, one per worker process (started and stopped by the
-worker's hooks in tasks.resources), makes sure each reaches the broker:
+worker's hooks in backend.platform.jobs.resources), makes sure each reaches the broker:
 
 - every `interval` s it claims up to `batch` pending rows (`sent_at IS NULL`, oldest first,
   `FOR UPDATE SKIP LOCKED`, so relays of other processes take other rows), sends each by task
@@ -49,7 +49,7 @@ from taskiq.kicker import AsyncKicker
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import TaskOutbox
 from tasks import outbox
-from tasks.connections import OUTAGES, StreamFull
+from tasks.errors import OUTAGES, StreamFull
 
 logger = logging.getLogger("tasks.outbox")
 

@@ -8,7 +8,7 @@ exception escaping the callback for a stream message still in flight buries it (
 recorded in `<queue>:dead` with reason `receiver_error`), and the worker carries on. A message the
 retry middleware released on purpose (Redis down while it wrote the retry) is left to be reclaimed.
 
-`python -m tasks.worker` passes this class as taskiq's `--receiver`.
+`python -m backend.entrypoints.worker` passes this class as taskiq's `--receiver`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 from taskiq import AckableMessage
 from taskiq.receiver import Receiver
 
-from tasks.stream import HardenedStreamBroker, StreamMessage
+from tasks.broker import HardenedStreamBroker, StreamMessage
 
 logger = logging.getLogger("tasks.broker")
 

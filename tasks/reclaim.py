@@ -30,11 +30,11 @@ from redis.exceptions import LockError
 
 from tasks import messages as msgs
 from tasks import upkeep
-from tasks.connections import OUTAGES
+from tasks.errors import OUTAGES
 from tasks.messages import Entry
 
 if TYPE_CHECKING:  # only for annotations; the broker imports this module
-    from tasks.stream import HardenedStreamBroker
+    from tasks.broker import HardenedStreamBroker
 
 logger = logging.getLogger("tasks.broker")
 

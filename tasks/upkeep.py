@@ -1,6 +1,6 @@
 """Bounds of the stream broker's Redis keys, kept by the reclaim round (under its lock, on a timer).
 
-- The task stream: an acked entry is deleted with its ack (tasks.stream), so what stays is
+- The task stream: an acked entry is deleted with its ack (tasks.broker), so what stays is
   undelivered or pending work. `trim_stream` is the safety net for anything else (entries acked
   by an older version or by hand): XTRIM MINID ~ up to the oldest id a consumer group still needs,
   min over every group of its oldest pending id and its last-delivered id. An undelivered or
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from redis.asyncio import Redis
 
 if TYPE_CHECKING:  # only for annotations; the broker imports this module through tasks.reclaim
-    from tasks.stream import HardenedStreamBroker
+    from tasks.broker import HardenedStreamBroker
 
 logger = logging.getLogger("tasks.broker")
 

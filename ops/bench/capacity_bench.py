@@ -70,7 +70,7 @@ def main() -> None:
     rows: list[tuple[str, int, dict[str, float]]] = []
     with local_services("cc-bench-capacity-") as (env, tmp):
         port = free_port()
-        worker = [sys.executable, "-m", "tasks.worker", "--workers", "1"]
+        worker = [sys.executable, "-m", "backend.entrypoints.worker", "--workers", "1"]
         worker_process = subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
         processes = [start_api(env, port, processes=2), worker_process]
         try:

@@ -9,8 +9,8 @@ case "${1:-api}" in
         # 41.8 KB per idle socket instead of 76.7 KB, and the lowest relay latency).
         exec uvicorn --factory backend.entrypoints.api:app_from_env --host 0.0.0.0 --port "${PORT:-8000}" \
             --ws websockets-sansio --ws-per-message-deflate false --proxy-headers --no-server-header "$@" ;;
-    worker) shift; exec python -m tasks.worker "$@" ;;
-    scheduler) shift; exec python -m tasks.scheduler "$@" ;;
+    worker) shift; exec python -m backend.entrypoints.worker "$@" ;;
+    scheduler) shift; exec python -m backend.entrypoints.scheduler "$@" ;;
     migrate) shift; exec piccolo migrations forwards career_copilot "$@" ;;
     *) exec "$@" ;;
 esac

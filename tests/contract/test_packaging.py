@@ -22,7 +22,7 @@ def test_the_wheel_holds_the_product_and_no_devtools(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.startswith("backend/devtools/")]
-    for shipped in ("backend/entrypoints/api.py", "backend/platform/http/problems.py", "tasks/stream.py"):
+    for shipped in ("backend/entrypoints/api.py", "backend/platform/http/problems.py", "tasks/broker.py"):
         assert shipped in names
 
 

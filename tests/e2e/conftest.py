@@ -155,7 +155,7 @@ async def stack(
         SMTP_PORT=str(mailbox.port),
         **stack_env,
     )
-    worker = spawn("tasks.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
+    worker = spawn("backend.entrypoints.worker", env, "--workers", "1", "--tasks-module", PACED_PARSE_MODULE)
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
     no_api: Api = None  # type: ignore[assignment]  # started just below

@@ -84,8 +84,8 @@ def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]
         api += ["--reload", "--reload-dir", "backend", "--reload-dir", "tasks"]
     return {
         "api": api,
-        "worker": [sys.executable, "-m", "tasks.worker"],
-        "scheduler": [sys.executable, "-m", "tasks.scheduler"],
+        "worker": [sys.executable, "-m", "backend.entrypoints.worker"],
+        "scheduler": [sys.executable, "-m", "backend.entrypoints.scheduler"],
     }
 
 

@@ -1,5 +1,5 @@
 """Purge rows that have outlived their use. Framework-free: the `maintenance.purge_expired` task
-(tasks.maintenance) is a thin wrapper, and any process may call it.
+(backend.features.maintenance.jobs) is a thin wrapper, and any process may call it.
 
 What goes, given `now`:
 - refresh tokens and email tokens that expired more than `TOKEN_GRACE` (1 day) ago: the grace keeps

@@ -1,4 +1,4 @@
-"""Email delivery through the `email_outbox` table. Framework-free: tasks/notifications.py
+"""Email delivery through the `email_outbox` table. Framework-free: backend/features/notifications/jobs.py
 wraps it.
 
     queue()  in the caller's transaction: the row, and an `email.send` job in the task outbox

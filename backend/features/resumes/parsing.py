@@ -1,6 +1,6 @@
 """Parsing a stored resume version in the worker: state transitions and the stored result.
 
-Framework-free (no taskiq import): `tasks.resumes` wraps it in thin tasks. A version moves
+Framework-free (no taskiq import): `backend.features.resumes.jobs` wraps it in thin tasks. A version moves
 
     queued ──claim──▶ parsing ──▶ parsed            (result encrypted into `parsed` and `text`)
                          │  ╰────▶ failed            (`error` for the user, `error_code` for code)

@@ -28,7 +28,7 @@ async def test_an_analysis_scores_the_resume_against_an_application(
         json={"company": "Northwind Cloud", "role": "Data Engineer", "job_description": ai_fixtures.DATA_JOB},
         headers=account.headers,
     )
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         response = await client.post(
             "/api/v1/analyses", json={"application_id": app.json()["id"]}, headers=account.headers
@@ -74,7 +74,7 @@ async def test_with_a_model_configured_the_analysis_gets_a_narrative(
     narrative = "Strong pipeline experience; add Kubernetes and PostgreSQL work if you have it."
     fake_openai.script = [Reply(pieces=words(narrative))]
     env = settings_env(services, OPENAI_BASE_URL=fake_openai.url, OPENAI_MODEL="test-model")
-    spawn("tasks.worker", env, *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", env, *WORKER_ARGS)
     response = await client.post(
         "/api/v1/analyses", json={"resume_version_id": str(vid), "job_description": ai_fixtures.DATA_JOB},
         headers=account.headers,

@@ -77,7 +77,7 @@ async def test_first_delta_after_post_with_the_builtin_provider(
     settings: Settings, spawn: Any, marcus: Any,
 ) -> None:  # fmt: skip
     account, _ = marcus
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     firsts: list[float] = []
     async with timed_socket(redis, app_url, account.user_id) as socket:
         for run in range(7):  # the first warms the worker up; under the per-minute limit of 10
@@ -101,7 +101,7 @@ async def test_relay_latency_per_token_beside_raw_redis_pubsub(
     letter = "Dear Hiring Team at Northwind Cloud,\n\nAt Corvus Analytics I built Spark pipelines.\n\nMarcus Webb\n"
     fake_openai.script = [Reply(pieces=words(letter) * 20, delay=0.004)]
     env = settings_env(services, OPENAI_BASE_URL=fake_openai.url, OPENAI_MODEL="test-model")
-    spawn("tasks.worker", env, *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", env, *WORKER_ARGS)
     async with timed_socket(redis, app_url, account.user_id) as socket:
         response = await client.post("/api/v1/cover-letters", json=BODY, headers=account.headers)
         lid = response.json()["id"]

@@ -43,7 +43,7 @@ async def test_a_letter_streams_to_the_owners_socket_in_order_and_is_stored_as_s
     settings: Settings, spawn: Any, marcus: Marcus,
 ) -> None:  # fmt: skip
     account, _ = marcus
-    worker = spawn("tasks.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="2"), *WORKER_ARGS)
+    worker = spawn("backend.entrypoints.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="2"), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         # warm-up: the worker's first task pays for imports and connections
         warm = await client.post("/api/v1/cover-letters", json=_body(), headers=account.headers)
@@ -94,7 +94,7 @@ async def test_the_builtin_letter_of_a_two_page_resume_naming_a_university_is_co
     paragraph, and the letter is kept."""
     account = await factories.account(client)
     await parsed_resume(settings, account.user_id, ai_fixtures.onyx())
-    spawn("tasks.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="0"), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="0"), *WORKER_ARGS)
     body = {
         "company": "Northwind Cloud",
         "role": "Senior Frontend Engineer",
@@ -115,7 +115,7 @@ async def test_cancel_stops_the_stream_within_a_second_and_keeps_the_partial_tex
     settings: Settings, spawn: Any, marcus: Marcus,
 ) -> None:  # fmt: skip
     account, _ = marcus
-    spawn("tasks.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="50"), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="50"), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = (await client.post("/api/v1/cover-letters", json=_body(), headers=account.headers)).json()["id"]
         await socket.until(lambda evs: len(deltas(evs, lid)) >= 5, within=30)
@@ -144,7 +144,7 @@ async def test_a_letter_killed_with_its_worker_is_finished_by_another_without_du
 ) -> None:  # fmt: skip
     account, _ = marcus
     env = settings_env(services, AI_BUILTIN_TOKEN_DELAY_MS="40", TASK_IDLE_RECLAIM_MS="1500")
-    first = spawn("tasks.worker", env, *WORKER_ARGS)
+    first = spawn("backend.entrypoints.worker", env, *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = (await client.post("/api/v1/cover-letters", json=_body(), headers=account.headers)).json()["id"]
         await socket.until(lambda evs: len(deltas(evs, lid)) >= 20, within=30)
@@ -152,7 +152,7 @@ async def test_a_letter_killed_with_its_worker_is_finished_by_another_without_du
         first.popen.wait(10)
         killed = await letter_row(lid)
         assert killed["status"] == "streaming" and killed["seq"] > 0  # a checkpoint was written
-        second = spawn("tasks.worker", env, *WORKER_ARGS)  # nothing new is posted
+        second = spawn("backend.entrypoints.worker", env, *WORKER_ARGS)  # nothing new is posted
         try:
             events = await socket.until(lambda evs: settled(evs, lid), within=60)
         except TimeoutError:

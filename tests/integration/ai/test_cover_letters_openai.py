@@ -52,7 +52,7 @@ async def test_a_model_letter_streams_in_order_with_usage_recorded_and_the_resum
 ) -> None:  # fmt: skip
     account, _ = marcus
     fake_openai.script = [Reply(pieces=words(GOOD_LETTER), delay=0.01, usage=(321, 55))]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = await _post(client, account)
         events = await socket.until(lambda evs: settled(evs, lid), within=30)
@@ -85,7 +85,7 @@ async def test_a_429_is_retried_and_the_letter_completes(
         Reply(status=429, error="Rate limit reached for test-model", headers={"retry-after-ms": "50"}),
         Reply(pieces=words(GOOD_LETTER)),
     ]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     row = await wait_letter(await _post(client, account))
     assert row["status"] == "completed", row["error"]
     assert len(fake_openai.requests) == 2
@@ -97,7 +97,7 @@ async def test_a_500_is_retried_then_fails_with_the_providers_reason(
 ) -> None:  # fmt: skip
     account, _ = marcus
     fake_openai.script = [Reply(status=500, error="model overloaded, try later")]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = await _post(client, account)
         events = await socket.until(lambda evs: settled(evs, lid), within=30)
@@ -115,7 +115,7 @@ async def test_a_silent_stream_times_out_and_fails_clearly(
 ) -> None:  # fmt: skip
     account, _ = marcus
     fake_openai.script = [Reply(pieces=["Dear", " Hiring", " Team"], stall=5.0)]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     row = await wait_letter(await _post(client, account), within=60)
     assert row["status"] == "failed"
     assert "1.5 s" in row["error"], row["error"]
@@ -128,7 +128,7 @@ async def test_a_letter_naming_an_employer_the_resume_does_not_hold_is_refused_i
     account, _ = marcus
     invented = GOOD_LETTER.replace("Sincerely", "Before that I was a Staff Engineer at Google.\n\nSincerely")
     fake_openai.script = [Reply(pieces=words(invented))]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = await _post(client, account)
         events = await socket.until(lambda evs: settled(evs, lid), within=30)
@@ -161,7 +161,7 @@ async def test_an_honest_model_letter_naming_the_school_at_a_paragraph_end_is_ac
         "\n\nThank you for your time; Corvus Analytics' data team taught me a lot.\n\n",
     )  # fmt: skip
     fake_openai.script = [Reply(pieces=words(letter))]
-    spawn("tasks.worker", _env(services, fake_openai), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", _env(services, fake_openai), *WORKER_ARGS)
     row = await wait_letter(await _post(client, account))
     assert (row["status"], row["error"]) == ("completed", None)
     assert await letter_text(settings, row) == letter
@@ -176,7 +176,7 @@ async def test_a_model_letter_killed_with_its_worker_is_continued_from_the_check
     head, tail = GOOD_LETTER[:cut], GOOD_LETTER[cut:]
     fake_openai.script = [Reply(pieces=words(head) + [" and"] * 400, delay=0.03)]  # killed in the "and"s
     env = _env(services, fake_openai, TASK_IDLE_RECLAIM_MS="1500")
-    first = spawn("tasks.worker", env, *WORKER_ARGS)
+    first = spawn("backend.entrypoints.worker", env, *WORKER_ARGS)
     async with user_socket(redis, app_url, account.user_id) as socket:
         lid = await _post(client, account)
         await socket.until(lambda evs: len(deltas(evs, lid)) >= len(words(head)) + 10, within=30)
@@ -186,7 +186,7 @@ async def test_a_model_letter_killed_with_its_worker_is_continued_from_the_check
         checkpoint = await letter_text(settings, killed)
         assert killed["status"] == "streaming" and checkpoint.startswith(head)
         fake_openai.script = [Reply(pieces=words(tail))]  # the continuation
-        spawn("tasks.worker", env, *WORKER_ARGS)
+        spawn("backend.entrypoints.worker", env, *WORKER_ARGS)
         events = await socket.until(lambda evs: settled(evs, lid), within=60)
     row = await wait_letter(lid)
     assert row["status"] == "completed", row["error"]

@@ -25,7 +25,7 @@ async def test_the_export_holds_every_kind_of_the_users_data_and_nothing_else(
     moved = {"status": "applied", "status_note": "sent via the careers page"}
     assert (await client.patch(f"/api/v1/applications/{app['id']}", json=moved, headers=account.headers)).is_success
     await client.post("/api/v1/applications", json={"company": "Not mine", "role": "X"}, headers=other.headers)
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     letter = (
         await client.post("/api/v1/cover-letters", json={"application_id": app["id"]}, headers=account.headers)
     ).json()

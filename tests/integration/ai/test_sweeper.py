@@ -12,12 +12,12 @@ import httpx
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
+from backend.features.ai import jobs as ai_tasks
 from backend.features.ai import sweeper
 from backend.platform.db.tables import AIUsage, Analysis, CoverLetter, TaskOutbox
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
-from tasks import ai as ai_tasks
-from tasks.broker import build_broker
 from tests import ai_fixtures, support
 from tests.conftest import settings_env
 from tests.integration.ai.conftest import WORKER_ARGS, eventually, wait_letter
@@ -121,7 +121,7 @@ async def test_a_lost_letter_is_finished_by_a_worker_after_the_sweep(
     assert not result.is_err, result.error
     assert result.return_value["letters_requeued"] == 1
     assert ai_tasks.sweep_stuck.labels["schedule"] == [{"cron": "*/2 * * * *", "schedule_id": ai_tasks.SWEEP_STUCK}]
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)  # its relay sends the new job
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)  # its relay sends the new job
     row = await wait_letter(lid)
     assert row["status"] == "completed" and row["attempts"] == 1
 
@@ -135,7 +135,11 @@ async def test_a_run_that_lost_its_analysis_to_the_sweeper_neither_completes_nor
     `analysis.completed`, no usage charged, the row stays failed."""
     account, vid = marcus
     fake_openai.script = [Reply(pieces=words("A late narrative."), stall=3.0)]
-    spawn("tasks.worker", settings_env(services, OPENAI_BASE_URL=fake_openai.url, OPENAI_MODEL="m"), *WORKER_ARGS)
+    spawn(
+        "backend.entrypoints.worker",
+        settings_env(services, OPENAI_BASE_URL=fake_openai.url, OPENAI_MODEL="m"),
+        *WORKER_ARGS,
+    )
     body = {"resume_version_id": str(vid), "job_description": ai_fixtures.DATA_JOB}
     aid = (await client.post("/api/v1/analyses", json=body, headers=account.headers)).json()["id"]
 

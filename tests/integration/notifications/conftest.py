@@ -50,7 +50,7 @@ def mail_env(services: support.SessionServices, port: int, **extra: str) -> dict
 
 def start_worker(start: Spawn, services: support.SessionServices, port: int, **extra: str) -> Any:
     """A worker process (outbox relay included) that sends mail to 127.0.0.1:`port`."""
-    return start("tasks.worker", mail_env(services, port, **extra), *WORKER_ARGS)
+    return start("backend.entrypoints.worker", mail_env(services, port, **extra), *WORKER_ARGS)
 
 
 def to(messages: list[EmailMessage], address: str, subject: str | None = None) -> list[EmailMessage]:

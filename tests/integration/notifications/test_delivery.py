@@ -37,7 +37,9 @@ async def test_smtp_down_is_retried_with_backoff_and_delivered_when_it_returns(
 ) -> None:
     port = free_port()  # nothing listens here yet: connections are refused
     worker = start_worker(spawn, services, port)
-    scheduler = spawn("tasks.scheduler", mail_env(services, port, TASK_SCHEDULE_OVERRIDES="email.sweep=1"))
+    scheduler = spawn(
+        "backend.entrypoints.scheduler", mail_env(services, port, TASK_SCHEDULE_OVERRIDES="email.sweep=1")
+    )
     user = await factories.register(client)
 
     async def retried() -> dict | None:

@@ -111,7 +111,7 @@ async def test_two_schedulers_and_two_workers_send_one_notification_one_event_an
         processes = []
         for _ in range(2):
             processes.append(start_worker(spawn, services, smtp.port))
-            processes.append(spawn("tasks.scheduler", mail_env(services, smtp.port, **overrides)))
+            processes.append(spawn("backend.entrypoints.scheduler", mail_env(services, smtp.port, **overrides)))
         app_id = await application(client, account, datetime.now(UTC) - timedelta(minutes=1))
         try:
             [message] = await received(smtp, account.email, SUBJECT, within=60)

@@ -18,12 +18,14 @@ import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
 from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.features.maintenance import jobs as maintenance
+from backend.features.resumes import jobs as resumes
 from backend.platform import redis_client
 from backend.platform.db.tables import TaskOutbox
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tasks import maintenance, outbox, resumes
-from tasks.broker import build_broker
+from tasks import outbox
 from tasks.outbox_relay import BrokerUnavailable, OutboxRelay
 from tests import support
 from tests.conftest import settings_env
@@ -148,7 +150,7 @@ async def test_a_job_written_while_redis_is_down_is_sent_and_parsed_once_redis_r
     server.start()
     own = redis_client.connect(server.url(0))  # retries: its connection dies with the server
     try:
-        worker = spawn("tasks.worker", settings_env(services, REDIS_URL=server.url(0)), *WORKER_ARGS)
+        worker = spawn("backend.entrypoints.worker", settings_env(services, REDIS_URL=server.url(0)), *WORKER_ARGS)
         queue, group = settings.worker.queue_name, settings.worker.consumer_group
         await eventually(lambda: _has_group(own, queue, group), 30, "the worker to listen")
 

@@ -13,14 +13,14 @@ import redis.asyncio as aioredis
 
 from backend.devtools.embedded_services import free_port
 from backend.engines import resume_parser
+from backend.features.resumes import jobs as resumes
 from backend.features.resumes import parsing
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.tables import ResumeVersion
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tasks import resumes
-from tasks.broker import build_broker
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.resume_worker.conftest import GOOD_PDF, history, upload, version

@@ -12,10 +12,10 @@ from typing import Any
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
+from backend.features.resumes import jobs as resumes
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tasks import resumes
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.resume_worker.conftest import (
@@ -45,7 +45,7 @@ def _progress(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
 async def test_an_uploaded_version_is_relayed_parsed_stored_encrypted_and_announced(
     services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     up = await upload(store, GOOD_PDF.read_bytes())
 
     row = await wait_settled(up.version_id)
@@ -78,7 +78,7 @@ async def test_an_uploaded_version_is_relayed_parsed_stored_encrypted_and_announ
 async def test_unreadable_pdfs_end_failed_with_a_reason_and_the_worker_goes_on(
     services: support.SessionServices, settings: Settings, store: ObjectStore, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    worker = spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    worker = spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     cases = {"not-a-pdf.pdf": "not_pdf", "scanned.pdf": "no_text", "encrypted.pdf": "encrypted"}
     uploads = {name: await upload(store, (FIXTURES / "hostile" / name).read_bytes()) for name in cases}
     missing = await upload(store, GOOD_PDF.read_bytes())
@@ -109,7 +109,7 @@ async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_n
 ) -> None:
     env = settings_env(services, TASK_IDLE_RECLAIM_MS="1500")
     held = {**env, "PACED_PARSE_SECONDS": "25"}  # holds at its first progress report: killed mid-parse
-    first = spawn("tasks.worker", held, *WORKER_ARGS, "--tasks-module", PACED_PARSE_MODULE)
+    first = spawn("backend.entrypoints.worker", held, *WORKER_ARGS, "--tasks-module", PACED_PARSE_MODULE)
     up = await upload(store, GOOD_PDF.read_bytes())
 
     # The first parser stage is reported: the sandboxed parse is under way (and held there).
@@ -121,7 +121,7 @@ async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_n
     # no new message: the stream's last id stays (an acked entry leaves the stream, so not its length)
     last_id = (await redis.xinfo_stream(settings.worker.queue_name))["last-generated-id"]
 
-    spawn("tasks.worker", env, *WORKER_ARGS)  # nothing new is uploaded or enqueued
+    spawn("backend.entrypoints.worker", env, *WORKER_ARGS)  # nothing new is uploaded or enqueued
     row = await wait_settled(up.version_id)  # the second worker finishes it
     assert (row["status"], row["attempts"]) == ("parsed", 2)
     assert len(await outbox_rows()) == 1
@@ -141,7 +141,7 @@ async def test_a_redelivered_parsed_version_is_left_alone(
     spawn: Spawn,
     sender: AsyncBroker,
 ) -> None:
-    spawn("tasks.worker", settings_env(services), *WORKER_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *WORKER_ARGS)
     up = await upload(store, GOOD_PDF.read_bytes())
     before = await wait_settled(up.version_id)
     events_before = await wait_ended(redis, up.user_id)

@@ -11,13 +11,13 @@ from typing import Any, Literal
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
+from backend.features.resumes import jobs as resumes
 from backend.features.resumes import parsing
 from backend.platform.db.tables import ResumeVersion, TaskOutbox
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tasks import resumes
-from tasks.broker import build_broker
 from tests.integration.resume_worker.conftest import GOOD_PDF, Upload, history, upload, version
 
 NOW = datetime.now(UTC)

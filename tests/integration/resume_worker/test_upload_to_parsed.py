@@ -33,7 +33,7 @@ def _event_id(event: dict[str, Any]) -> tuple[int, int]:
 async def test_an_upload_is_parsed_announced_to_its_owner_only_and_readable_by_its_owner_only(
     stack: Stack, db: None, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    worker = spawn("tasks.worker", stack.worker_env, *WORKER_ARGS)
+    worker = spawn("backend.entrypoints.worker", stack.worker_env, *WORKER_ARGS)
     pdf = GOOD_PDF.read_bytes()
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=30) as client:
         owner, other = await factories.account(client), await factories.account(client)

@@ -18,8 +18,8 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
-from tasks.broker import build_broker
 from tests.integration.tasks import probe_tasks
 from tests.support import ROOT
 

@@ -11,7 +11,7 @@ import time
 from redis.asyncio import Redis
 from taskiq import TaskiqDepends, async_shared_broker
 
-from tasks import resources
+from backend.platform.jobs import resources
 
 MODULE = __name__
 RETRY_DELAY = 0.3  # base backoff of the failing probes, seconds

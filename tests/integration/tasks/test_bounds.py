@@ -18,14 +18,14 @@ from taskiq.exceptions import SendTaskError
 
 from backend.platform import redis_client
 from backend.platform.db.tables import TaskOutbox
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tasks import messages as msgs
 from tasks import metrics as task_queue
 from tasks import outbox
-from tasks.broker import build_broker
-from tasks.connections import StreamFull
+from tasks.broker import HardenedStreamBroker
+from tasks.errors import StreamFull
 from tasks.outbox_relay import OutboxRelay
-from tasks.stream import HardenedStreamBroker
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
@@ -67,7 +67,7 @@ async def test_sends_past_the_cap_are_refused_and_every_accepted_task_runs_later
     assert await redis.xlen(queue) == CAP
     assert int(await redis.hget(broker.stats_key, "sends_refused") or 0) == refused
 
-    spawn("tasks.worker", env, *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
     await eventually(lambda: _done(redis, accepted), 30, "every accepted task to run")
     await eventually(lambda: all_acked(redis, settings), 10, "every task to be acked")
     await eventually(lambda: _empty(redis, queue), 10, "the stream to shrink back")
@@ -80,7 +80,7 @@ async def test_an_outbox_backlog_far_past_the_cap_all_runs_once_a_worker_is_up(
     for key in keys:  # recorded while no worker (hence no relay) runs
         await outbox.enqueue(probe_tasks.mark.task_name, key=key)
 
-    spawn("tasks.worker", settings_env(services, TASK_STREAM_MAXLEN=str(CAP)), *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, TASK_STREAM_MAXLEN=str(CAP)), *PROBE_ARGS)
 
     await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
     await eventually(_all_sent, 10, "every outbox row to be marked sent")  # committed after its batch's sends
@@ -116,7 +116,7 @@ async def test_a_relay_facing_a_full_stream_backs_off_deaf_to_enqueues_and_the_b
     assert refused <= 4, f"{refused} sends refused during {CAP} enqueues"
     assert await TaskOutbox.count().where(TaskOutbox.sent_at.is_null()) == CAP + 1
 
-    spawn("tasks.worker", env, *PROBE_ARGS)  # drains the stream; its relay sends the rest
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)  # drains the stream; its relay sends the rest
     await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
     await eventually(_all_sent, 10, "every outbox row to be marked sent")  # committed after its batch's sends
 

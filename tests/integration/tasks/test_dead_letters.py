@@ -1,4 +1,4 @@
-"""`python -m tasks.dead_letters`: an operator lists dead letters, replays one (it runs again with a
+"""`python -m backend.entrypoints.dead_letters`: an operator lists dead letters, replays one (it runs again with a
 fresh retry budget, its record gone) and drops others."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import cast
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker
 
+from backend.entrypoints.dead_letters import Entries
 from backend.settings import Settings
-from tasks.dead_letters import Entries
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
@@ -21,7 +21,7 @@ from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, eventually
 
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tasks.dead_letters", *args, env=env,
+        sys.executable, "-m", "backend.entrypoints.dead_letters", *args, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)
@@ -33,7 +33,7 @@ async def test_a_dead_letter_is_listed_replayed_with_a_fresh_budget_and_runs(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, TASK_MAX_RETRIES="1")
-    spawn("tasks.worker", env, *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
     dead = f"{settings.worker.queue_name}:dead"
     key = uuid.uuid4().hex
     await probe_tasks.flaky.kicker().with_broker(sender).kiq(key, 3)  # fails 3 times, then succeeds

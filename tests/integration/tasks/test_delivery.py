@@ -17,10 +17,10 @@ import redis.asyncio as aioredis
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
 
 from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.entrypoints.worker import REAP_GRACE
 from backend.platform import redis_client
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
-from tasks.broker import build_broker
-from tasks.worker import REAP_GRACE
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
@@ -39,7 +39,7 @@ async def test_task_of_a_killed_worker_is_finished_by_another_without_a_new_mess
 ) -> None:
     env = settings_env(services, **FAST_RECLAIM)
     queue = settings.worker.queue_name
-    first = spawn("tasks.worker", env, *PROBE_ARGS)
+    first = spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
     key = uuid.uuid4().hex
     await probe_tasks.slow_mark.kicker().with_broker(sender).kiq(key, 2.0)
     sent = await _stream_state(redis, queue)
@@ -51,7 +51,7 @@ async def test_task_of_a_killed_worker_is_finished_by_another_without_a_new_mess
     assert await redis.get(f"probe:{key}:done") is None
 
     started = time.monotonic()
-    spawn("tasks.worker", env, *PROBE_ARGS)  # the queue stays quiet: nothing new is sent
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)  # the queue stays quiet: nothing new is sent
     await eventually(lambda: redis.get(f"probe:{key}:done"), 30, "the second worker to finish the task")
     assert time.monotonic() - started < 20
     assert int(await redis.get(f"probe:{key}:started") or 0) == 2  # ran again from the start
@@ -67,7 +67,7 @@ async def test_task_of_a_killed_worker_is_finished_by_a_worker_already_idle_with
 ) -> None:
     env = settings_env(services, **FAST_RECLAIM)
     queue, group = settings.worker.queue_name, settings.worker.consumer_group
-    workers = {p.popen.pid: p for p in (spawn("tasks.worker", env, *PROBE_ARGS) for _ in range(2))}
+    workers = {p.popen.pid: p for p in (spawn("backend.entrypoints.worker", env, *PROBE_ARGS) for _ in range(2))}
     await _until_each_ran_one(redis, sender, 2)  # both are up, reading, and now idle
     key = uuid.uuid4().hex
     await probe_tasks.watched_sleep.kicker().with_broker(sender).kiq(key, 3.0)
@@ -118,7 +118,7 @@ async def test_worker_survives_a_redis_restart_and_keeps_processing(
     client = redis_client.connect(server.url(0))  # with retries: the server restarts
     try:
         own = Settings.from_env(settings_env(services, REDIS_URL=server.url(0)))
-        worker = spawn("tasks.worker", settings_env(services, REDIS_URL=server.url(0)), *PROBE_ARGS)
+        worker = spawn("backend.entrypoints.worker", settings_env(services, REDIS_URL=server.url(0)), *PROBE_ARGS)
         before = await _run_mark(own)
         key = uuid.uuid4().hex
         await _send(own, probe_tasks.slow_mark, key, 6.0)  # in flight across the whole outage
@@ -173,7 +173,7 @@ async def _run_mark(settings: Settings) -> bytes:
 async def test_sigterm_stops_a_busy_worker_in_bounded_time_and_keeps_its_task(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    worker = spawn("tasks.worker", settings_env(services), *PROBE_ARGS)
+    worker = spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS)
     key = uuid.uuid4().hex
     await probe_tasks.slow_mark.kicker().with_broker(sender).kiq(key, 120.0)
     await eventually(lambda: redis.get(f"probe:{key}:started"), 30, "the worker to start the long task")
@@ -189,7 +189,7 @@ async def test_sigterm_kills_a_worker_child_deaf_to_stop_signals_after_the_timeo
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     bounds = ("--wait-tasks-timeout", "1", "--shutdown-timeout", "1")  # reap after 1 + 1 + REAP_GRACE s
-    worker = spawn("tasks.worker", settings_env(services), *PROBE_ARGS, *bounds)
+    worker = spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS, *bounds)
     key = uuid.uuid4().hex
     await probe_tasks.deaf_sleep.kicker().with_broker(sender).kiq(key)
     child = int(await eventually(lambda: redis.get(f"probe:{key}:pid"), 30, "the child to turn deaf"))  # type: ignore[call-overload]

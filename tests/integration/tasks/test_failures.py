@@ -27,7 +27,7 @@ async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     queue = settings.worker.queue_name
-    spawn("tasks.worker", settings_env(services), *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS)
     unknown = {"task_id": "t-unknown", "task_name": "nobody.knows", "labels": {}, "args": [], "kwargs": {}}
     await redis.xadd(queue, {"data": json.dumps(unknown)})
     await redis.xadd(queue, {"data": b"\xff not a message"})
@@ -53,7 +53,7 @@ async def test_a_message_with_labels_the_receiver_rejects_is_dead_lettered_at_on
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     queue = settings.worker.queue_name
-    worker = spawn("tasks.worker", settings_env(services), *PROBE_ARGS)
+    worker = spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS)
     # taskiq 0.13 raises "Invalid ack_type label" outside its try block: never acked, renewed for 30 min.
     labels = {"ack_type": "bogus"}
     bogus = {"task_id": "t-bogus", "task_name": "probe.mark", "labels": labels, "args": ["x"], "kwargs": {}}
@@ -75,7 +75,7 @@ async def test_a_message_with_labels_the_receiver_rejects_is_dead_lettered_at_on
 async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    spawn("tasks.worker", settings_env(services, TASK_MAX_RETRIES="3"), *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, TASK_MAX_RETRIES="3"), *PROBE_ARGS)
     key = uuid.uuid4().hex
     await probe_tasks.flaky.kicker().with_broker(sender).kiq(key, 2)
 
@@ -94,7 +94,7 @@ async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
 async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    worker = spawn("tasks.worker", settings_env(services, TASK_MAX_RETRIES="2"), *PROBE_ARGS)
+    worker = spawn("backend.entrypoints.worker", settings_env(services, TASK_MAX_RETRIES="2"), *PROBE_ARGS)
     key = uuid.uuid4().hex
     task = await probe_tasks.always_fails.kicker().with_broker(sender).kiq(key)
 
@@ -128,7 +128,7 @@ async def test_a_message_that_keeps_killing_workers_is_dead_lettered_not_run_aga
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     msg_id, task_id = await _orphan(redis, settings, sender, delivered=10)  # the broker's max_deliveries
-    spawn("tasks.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
 
     dead = await eventually(lambda: _dead_letters(redis, settings.worker.queue_name, 1), 30, "a dead letter")
     assert isinstance(dead, list)
@@ -144,7 +144,7 @@ async def test_a_pending_message_trimmed_away_is_acked_and_dead_lettered(
 ) -> None:
     msg_id, _task_id = await _orphan(redis, settings, sender, delivered=1)
     await redis.xtrim(settings.worker.queue_name, maxlen=0, approximate=False)
-    spawn("tasks.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
+    spawn("backend.entrypoints.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
 
     dead = await eventually(lambda: _dead_letters(redis, settings.worker.queue_name, 1), 30, "a dead letter")
     assert isinstance(dead, list)

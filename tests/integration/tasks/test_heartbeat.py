@@ -61,7 +61,7 @@ async def test_a_worker_is_live_while_its_loop_turns_and_not_once_it_is_stuck(
     before = await _check("worker", tmp_path, MAX_AGE)
     assert before.returncode == 1 and "no worker process has a heartbeat" in before.stderr
 
-    worker = spawn("tasks.worker", {**settings_env(services), "TMPDIR": str(tmp_path)}, *PROBE_ARGS)
+    worker = spawn("backend.entrypoints.worker", {**settings_env(services), "TMPDIR": str(tmp_path)}, *PROBE_ARGS)
     await eventually(_answers("worker", tmp_path, MAX_AGE, 0), 30, "the worker to be live")
     (child,) = _beating_pids(tmp_path, "worker")  # the taskiq worker process (one: --workers 1)
     assert child != worker.popen.pid
@@ -78,7 +78,7 @@ async def test_a_worker_is_live_while_its_loop_turns_and_not_once_it_is_stuck(
 async def test_the_scheduler_is_live_and_a_dead_ones_heartbeat_does_not_count(
     services: support.SessionServices, spawn: Spawn, tmp_path: Path
 ) -> None:
-    scheduler = spawn("tasks.scheduler", {**settings_env(services), "TMPDIR": str(tmp_path)})
+    scheduler = spawn("backend.entrypoints.scheduler", {**settings_env(services), "TMPDIR": str(tmp_path)})
     await eventually(_answers("scheduler", tmp_path, 10, 0), 30, "the scheduler to be live")
     scheduler.signal_group(signal.SIGKILL)
     scheduler.popen.wait(10)
@@ -96,7 +96,7 @@ async def test_a_worker_waiting_on_a_hung_redis_stays_live(
     assert server.process is not None
     try:
         env = {**settings_env(services, REDIS_URL=server.url(0)), "TMPDIR": str(tmp_path)}
-        spawn("tasks.worker", env, *PROBE_ARGS)
+        spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
         await eventually(_answers("worker", tmp_path, MAX_AGE, 0), 30, "the worker to be live")
         server.process.send_signal(signal.SIGSTOP)
         try:
@@ -116,7 +116,7 @@ async def test_a_file_left_for_a_reused_pid_is_removed_and_does_not_fail_the_che
 ) -> None:
     """After a container restart, `worker-<pid>` of the old container may name a live process of the
     new one (here: this test process) that never beats: its recorded start time gives it away."""
-    worker = spawn("tasks.worker", {**settings_env(services), "TMPDIR": str(tmp_path)}, *PROBE_ARGS)
+    worker = spawn("backend.entrypoints.worker", {**settings_env(services), "TMPDIR": str(tmp_path)}, *PROBE_ARGS)
     await eventually(_answers("worker", tmp_path, MAX_AGE, 0), 30, "the worker to be live")
     stale = tmp_path / heartbeat.directory().name / f"worker-{os.getpid()}"
     stale.write_text("1")  # started one tick after boot: not this process

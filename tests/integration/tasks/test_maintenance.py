@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 from taskiq import AsyncBroker
 
+from backend.features.maintenance import jobs as maintenance
 from backend.features.maintenance import service as maintenance_services
 from backend.platform.db.tables import (
     EmailOutbox,
@@ -19,9 +20,8 @@ from backend.platform.db.tables import (
     TaskOutbox,
     User,
 )
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
-from tasks import maintenance
-from tasks.broker import build_broker
 
 NOW = datetime.now(UTC)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)

@@ -39,7 +39,7 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     fresh = await _record(datetime.now(UTC))
     # Every second instead of every 10 minutes, so the test need not wait for the cron.
     env = settings_env(services, TASK_SCHEDULE_OVERRIDES="maintenance.purge_expired=1")
-    scheduler = spawn("tasks.scheduler", env)
+    scheduler = spawn("backend.entrypoints.scheduler", env)
     # Read what the scheduler sent before any worker runs it (an acked entry leaves the stream).
     sent = await eventually(lambda: _names(redis, settings.worker.queue_name), 30, "the scheduler to send")
     # the purge came from the scheduler; other schedules (e.g. resumes.sweep_stuck) may tick meanwhile
@@ -51,7 +51,7 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
         "email.sweep",
         "reminders.scan",
     }
-    worker = spawn("tasks.worker", env, "--workers", "1")
+    worker = spawn("backend.entrypoints.worker", env, "--workers", "1")
 
     await eventually(lambda: _gone(expired), 30, "the scheduled purge to delete the expired record")
     assert not await _gone(fresh)

@@ -14,11 +14,11 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from redis.asyncio import Redis
 
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tasks import messages as msgs
-from tasks.broker import build_broker
+from tasks.broker import HardenedStreamBroker, StreamMessage
 from tasks.receiver import BuryingReceiver
-from tasks.stream import HardenedStreamBroker, StreamMessage
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks

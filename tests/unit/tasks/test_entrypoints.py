@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from taskiq import InMemoryBroker, TaskiqScheduler, async_shared_broker
 
+from backend.entrypoints import scheduler, worker
+from backend.features.maintenance import jobs as maintenance
+from backend.platform.jobs.runtime import TASK_MODULES, build_broker
 from backend.settings import Settings, SettingsError
-from tasks import maintenance, scheduler, worker
-from tasks.broker import TASK_MODULES, build_broker
-from tasks.middleware import BackoffRetryMiddleware
-from tasks.stream import HardenedStreamBroker
+from tasks.broker import HardenedStreamBroker
+from tasks.retry import BackoffRetryMiddleware
 
 SETTINGS = Settings.from_env(
     {"REDIS_URL": "redis://127.0.0.1:1/0", "TASK_QUEUE": "q", "TASK_IDLE_RECLAIM_MS": "1500", "LOG_LEVEL": "ERROR"}

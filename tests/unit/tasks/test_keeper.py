@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
-from tasks.broker import build_broker
-from tasks.stream import HardenedStreamBroker
+from tasks.broker import HardenedStreamBroker
 
 
 def _broker() -> HardenedStreamBroker:

@@ -7,7 +7,7 @@ import json
 import pytest
 from taskiq import InMemoryBroker, TaskiqMessage
 
-from tasks import maintenance
+from backend.features.maintenance import jobs as maintenance
 from tasks import messages as msgs
 
 BROKER = InMemoryBroker()  # only for its formatter; never started

@@ -6,7 +6,7 @@ import pytest
 from taskiq import TaskiqMessage
 
 from tasks import delayed
-from tasks.middleware import BackoffRetryMiddleware
+from tasks.retry import BackoffRetryMiddleware
 
 
 def _message(**labels: object) -> TaskiqMessage:

@@ -23,7 +23,7 @@ import structlog
 from taskiq import NoResultError, SmartRetryMiddleware, TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
 from tasks import messages as msgs
-from tasks.stream import HardenedStreamBroker
+from tasks.broker import HardenedStreamBroker
 
 logger = logging.getLogger("tasks.retry")
 
@@ -87,3 +87,11 @@ class LogContextMiddleware(TaskiqMiddleware):
     def pre_execute(self, message: TaskiqMessage) -> TaskiqMessage:
         structlog.contextvars.bind_contextvars(task_id=message.task_id, task_name=message.task_name)
         return message
+
+
+def is_final_attempt(labels: dict[str, Any], max_retries: int) -> bool:
+    """True when BackoffRetryMiddleware will not retry this delivery if it fails."""
+    if str(labels.get("retry_on_error", "true")).lower() == "false":
+        return True
+    allowed = int(labels.get("max_retries", max_retries + 1))  # SmartRetryMiddleware counts attempts
+    return int(labels.get("_retries", 0)) + 1 >= allowed

@@ -20,10 +20,10 @@ import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
 from backend.features.notifications import emails, reminders
+from backend.platform.jobs import resources
 from backend.platform.mail.smtp import SmtpMailer
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
-from tasks import resources
 
 log = structlog.get_logger("career_copilot.notifications.tasks")
 

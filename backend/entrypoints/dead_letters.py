@@ -1,13 +1,13 @@
-"""`python -m tasks.dead_letters list|replay|drop`: read and act on the dead-letter stream.
+"""`python -m backend.entrypoints.dead_letters list|replay|drop`: read and act on the dead-letter stream.
 
 A task that will not run again (retries exhausted, a failure marked final, an unknown task, a message
 that cannot be parsed or that taskiq's receiver raised on) leaves a record in `<TASK_QUEUE>:dead`
 with the reason and the raw message. The `career_copilot_task_dead_letters` alert points here.
 
-    python -m tasks.dead_letters list [--limit N]   newest first: id, time, reason, task, attempts, detail
-    python -m tasks.dead_letters replay ID...       send the message again (with a fresh retry
+    python -m backend.entrypoints.dead_letters list [--limit N]   newest first: id, time, reason, task, attempts, detail
+    python -m backend.entrypoints.dead_letters replay ID...       send the message again (with a fresh retry
                                                     budget), then delete its record
-    python -m tasks.dead_letters drop ID...         delete records
+    python -m backend.entrypoints.dead_letters drop ID...         delete records
 
 Replaying is safe because every task is idempotent. A record without a message, or whose
 message cannot be parsed, cannot be replayed (exit 1, the record kept). A send refused because the
@@ -26,9 +26,9 @@ from typing import cast
 from redis.asyncio import Redis
 
 from backend.platform import redis_client
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings, SettingsError
-from tasks.broker import build_broker
-from tasks.stream import HardenedStreamBroker
+from tasks.broker import HardenedStreamBroker
 
 FRESH_BUDGET = ("_retries", "delay")  # labels the retry middleware counts with: a replay starts over
 
@@ -100,7 +100,9 @@ async def _main(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tasks.dead_letters", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m backend.entrypoints.dead_letters", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="newest first")
     listing.add_argument("--limit", type=int, default=20)
@@ -110,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"tasks.dead_letters: {exc}", file=sys.stderr)
+        print(f"backend.entrypoints.dead_letters: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_main(args, settings))
 

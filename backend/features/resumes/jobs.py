@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import msgspec
 import structlog
-from taskiq import Context, TaskiqDepends, async_shared_broker
+from taskiq import Context, TaskiqDepends, TaskiqState, async_shared_broker
 
 from backend.features.resumes import parsing
+from backend.platform.jobs import resources
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
-from tasks import resources
+from tasks.retry import is_final_attempt
 
 log = structlog.get_logger("career_copilot.resumes.tasks")
 
@@ -31,19 +31,26 @@ PARSE_VERSION = parsing.PARSE_TASK
 SWEEP_STUCK = "resumes.sweep_stuck"
 
 
-def is_final_attempt(labels: dict[str, Any], max_retries: int) -> bool:
-    """True when BackoffRetryMiddleware will not retry this delivery if it fails."""
-    if str(labels.get("retry_on_error", "true")).lower() == "false":
-        return True
-    allowed = int(labels.get("max_retries", max_retries + 1))  # SmartRetryMiddleware counts attempts
-    return int(labels.get("_retries", 0)) + 1 >= allowed
+_LIMITS = parsing.ParseLimits()
+
+
+def parse_limits(state: TaskiqState = TaskiqDepends()) -> parsing.ParseLimits:
+    limits: parsing.ParseLimits = state.get("parse_limits") or _LIMITS
+    return limits
+
+
+def version_parser(state: TaskiqState = TaskiqDepends()) -> parsing.VersionParser:
+    """The parse service of one task run, built from the worker's resources."""
+    return parsing.VersionParser(
+        store=state.store, envelope=state.envelope, sink=state.publisher, limits=state.get("parse_limits") or _LIMITS
+    )
 
 
 @async_shared_broker.task(task_name=PARSE_VERSION)
 async def parse_version(
     version_id: str,
     context: Context = TaskiqDepends(),
-    parser: parsing.VersionParser = TaskiqDepends(resources.version_parser),
+    parser: parsing.VersionParser = TaskiqDepends(version_parser),
     settings: Settings = TaskiqDepends(resources.app_settings),
 ) -> str:
     """Parse resume version `version_id`; returns parsed, failed, skipped or superseded."""
@@ -62,7 +69,7 @@ async def parse_version(
 )
 async def sweep_stuck(
     publisher: Publisher = TaskiqDepends(resources.publisher),
-    limits: parsing.ParseLimits = TaskiqDepends(resources.parse_limits),
+    limits: parsing.ParseLimits = TaskiqDepends(parse_limits),
 ) -> dict[str, int]:
     """Re-enqueue lost parse jobs; fail versions out of attempts. Returns how many of each."""
     report = await parsing.sweep_stuck(datetime.now(UTC), publisher, limits)

@@ -1,13 +1,13 @@
-"""`python -m tasks.worker [--tasks-module MODULE]... [taskiq worker options]`: the worker process.
+"""`python -m backend.entrypoints.worker [--tasks-module MODULE]... [taskiq worker options]`: the worker process.
 
 Runs taskiq's own worker (process manager, receiver, N child processes; `--workers 2` by default)
-on the broker from `tasks.broker:worker_broker`, importing every module of TASK_MODULES plus each
+on the broker from `backend.entrypoints.worker:worker_broker`, importing every module of TASK_MODULES plus each
 `--tasks-module` (tests use it to add test-only tasks). Any other option goes to `taskiq worker`
 unchanged, e.g. `--workers 1`, `--max-async-tasks 20`, `--log-level DEBUG`.
 
 Messages go through tasks.receiver.BuryingReceiver (taskiq's receiver; a message it raises on is
 dead-lettered, not left pending). Every worker child process also runs the outbox relay
-(tasks.outbox_relay), started and stopped by the startup/shutdown hooks in tasks.resources.
+(tasks.outbox_relay), started and stopped by the startup/shutdown hooks in backend.platform.jobs.resources.
 
 Configuration comes from the environment (backend.settings): DATABASE_URL, REDIS_URL, TASK_QUEUE,
 TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON, DATA_DIR or S3_*
@@ -28,14 +28,15 @@ import sys
 import time
 from collections.abc import Sequence
 
+from taskiq import AsyncBroker, async_shared_broker
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
+from backend.platform.jobs.runtime import TASK_MODULES, build_broker
 from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
-from tasks.broker import TASK_MODULES
 
-BROKER_FACTORY = "tasks.broker:worker_broker"
+BROKER_FACTORY = "backend.entrypoints.worker:worker_broker"
 RECEIVER = "tasks.receiver:BuryingReceiver"  # buries a message taskiq's receiver raises on
 WAIT_TASKS_TIMEOUT = 8.0
 SHUTDOWN_TIMEOUT = 5.0
@@ -61,6 +62,14 @@ def worker_args(argv: Sequence[str], settings: Settings) -> WorkerArgs:
     )
 
 
+def worker_broker() -> AsyncBroker:
+    """Zero-argument factory for taskiq's worker CLI: the broker of a worker process."""
+    broker = build_broker(Settings.from_env())
+    # Tasks that enqueue other tasks with a plain `.kiq()` send through this process's broker.
+    async_shared_broker.default_broker(broker)
+    return broker
+
+
 def reap_children(timeout: float) -> None:
     """Wait up to `timeout` s for the worker children taskiq signalled, then kill the rest."""
     deadline = time.monotonic() + timeout
@@ -76,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"tasks.worker: {exc}", file=sys.stderr)
+        print(f"backend.entrypoints.worker: {exc}", file=sys.stderr)
         return 2
     configure_logging(json=settings.app.log_json, level=settings.app.log_level)
     args = worker_args(sys.argv[1:] if argv is None else argv, settings)

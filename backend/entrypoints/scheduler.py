@@ -1,4 +1,4 @@
-"""`python -m tasks.scheduler [--tasks-module MODULE]... [taskiq scheduler options]`: the scheduler.
+"""`python -m backend.entrypoints.scheduler [--tasks-module MODULE]... [taskiq scheduler options]`: the scheduler.
 
 Runs taskiq's scheduler loop with the label schedule source: every task of TASK_MODULES (plus each
 `--tasks-module`) carrying a `schedule` label is sent on time through the broker from Settings.
@@ -26,10 +26,10 @@ from taskiq.cli.scheduler.args import SchedulerArgs
 from taskiq.cli.scheduler.run import run_scheduler
 from taskiq.schedule_sources import LabelScheduleSource
 
+from backend.platform.jobs.runtime import TASK_MODULES, build_broker
 from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
 from tasks import heartbeat
-from tasks.broker import TASK_MODULES, build_broker
 
 logger = logging.getLogger("tasks.scheduler")
 
@@ -80,7 +80,7 @@ def scheduler_args(argv: Sequence[str], settings: Settings) -> SchedulerArgs:
     known, rest = ours.parse_known_args(list(argv))
     return SchedulerArgs.from_cli(
         [
-            "tasks.scheduler:build_scheduler",  # placeholder, replaced by the built object below
+            "backend.entrypoints.scheduler:build_scheduler",  # placeholder, replaced by the built object below
             *TASK_MODULES,
             *known.tasks_module,
             "--no-configure-logging",
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = scheduler_args(sys.argv[1:] if argv is None else argv, settings)
         args.scheduler = build_scheduler(settings, os.environ)
     except SettingsError as exc:
-        print(f"tasks.scheduler: {exc}", file=sys.stderr)
+        print(f"backend.entrypoints.scheduler: {exc}", file=sys.stderr)
         return 2
     configure_logging(json=settings.app.log_json, level=settings.app.log_level)
     asyncio.run(_run(args))

@@ -17,7 +17,6 @@ from __future__ import annotations
 from redis.asyncio import Redis
 from taskiq import AsyncBroker, TaskiqDepends, TaskiqEvents, TaskiqState
 
-from backend.features.resumes import parsing
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine as db_engine
 from backend.platform.realtime.publisher import Publisher
@@ -42,7 +41,6 @@ def install(broker: AsyncBroker, settings: Settings, *, relay: bool = False) -> 
         state.store = build_store(settings)
         await state.store.open()
         state.publisher = Publisher(state.redis, settings.realtime)
-        state.parse_limits = parsing.ParseLimits()
         if relay:
             state.outbox_relay = OutboxRelay(broker)
             state.outbox_relay.start()
@@ -89,15 +87,3 @@ def envelope(state: TaskiqState = TaskiqDepends()) -> Envelope:
     """Envelope encryption of PII columns under the configured master keys."""
     keys: Envelope = state.envelope
     return keys
-
-
-def parse_limits(state: TaskiqState = TaskiqDepends()) -> parsing.ParseLimits:
-    limits: parsing.ParseLimits = state.parse_limits
-    return limits
-
-
-def version_parser(state: TaskiqState = TaskiqDepends()) -> parsing.VersionParser:
-    """The parse service of one task run, built from the worker's resources."""
-    return parsing.VersionParser(
-        store=state.store, envelope=state.envelope, sink=state.publisher, limits=state.parse_limits
-    )
