@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import zoneinfo
-from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -16,16 +15,13 @@ from backend.features.accounts import queries as repo
 from backend.features.accounts import schemas
 from backend.features.accounts.service import Principal, check_password, reauthenticate
 from backend.features.accounts.session_memo import AuthChanges, row_changed
+from backend.platform import clock
 from backend.platform.crypto import passwords
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import NotificationSettings, User
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import ObjectStore
 from backend.settings import AuthSettings
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
 
 
 async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) -> User:
@@ -40,7 +36,7 @@ async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) 
     if body.target_roles is not msgspec.UNSET:
         changes[User.target_roles] = [role.strip() for role in body.target_roles]
     if changes:
-        changes[User.updated_at] = _now()
+        changes[User.updated_at] = clock.now()
         await User.update(changes).where(User.id == user.id)
         await row_changed(redis, user.id)
     updated = await repo.user_by_id(user.id)
@@ -54,7 +50,7 @@ async def change_password(principal: Principal, body: schemas.PasswordChange, re
     await reauthenticate(redis, auth, principal.user, body.current_password, "current_password")
     check_password(body.new_password, "new_password")
     password_hash = await passwords.hash_password(body.new_password)
-    now = _now()
+    now = clock.now()
     async with AuthChanges(redis) as changes, DB.transaction():
         await changes.add(principal.user.id)
         await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == principal.user.id)
@@ -86,7 +82,7 @@ async def put_notification_settings(
         problem = "must be an IANA time zone name such as 'Europe/Paris' or 'UTC'"
         raise errors.Unprocessable(errors=[errors.FieldError("time_zone", problem)])
     values = msgspec.structs.asdict(body)
-    row = NotificationSettings(user=user.id, updated_at=_now(), **values)
+    row = NotificationSettings(user=user.id, updated_at=clock.now(), **values)
     columns = [getattr(NotificationSettings, name) for name in values] + [NotificationSettings.updated_at]
     await NotificationSettings.insert(row).on_conflict(
         target=NotificationSettings.user, action="DO UPDATE", values=columns

@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -19,7 +19,7 @@ from backend import errors
 from backend.features.accounts import personal_tokens, schemas
 from backend.features.accounts import queries as repo
 from backend.features.accounts.session_memo import AuthChanges, SessionMemo, row_changed
-from backend.platform import ratelimit
+from backend.platform import clock, ratelimit
 from backend.platform.cache import Hit
 from backend.platform.crypto import passwords, tokens
 from backend.platform.db.engine import DB
@@ -28,10 +28,6 @@ from backend.settings import AuthSettings, Settings
 
 _EMAIL = re.compile(schemas.EMAIL_PATTERN)  # what the request schemas declare (Email)
 VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
@@ -101,7 +97,7 @@ class AccountService:
 
     async def _issue_email_token(self, user: User, purpose: str) -> None:
         raw = tokens.new_opaque_token()
-        expires = _now() + timedelta(seconds=self.auth.email_token_ttl_seconds)
+        expires = clock.now() + timedelta(seconds=self.auth.email_token_ttl_seconds)
         await repo.add_email_token(user.id, purpose, tokens.hash_opaque_token(raw), expires)
         path = "/verify-email" if purpose == VERIFY_EMAIL else "/reset-password"
         context: dict[str, Any] = {
@@ -113,7 +109,7 @@ class AccountService:
         await repo.queue_email(user.id, user.email, purpose, context)
 
     async def verify_email(self, token: str) -> None:
-        now = _now()
+        now = clock.now()
         async with DB.transaction():
             user_id = await repo.consume_email_token(VERIFY_EMAIL, tokens.hash_opaque_token(token), now)
             if user_id is None:
@@ -152,7 +148,7 @@ class AccountService:
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
         check_password(new_password, "new_password")
         password_hash = await passwords.hash_password(new_password)
-        now = _now()
+        now = clock.now()
         async with AuthChanges(self.redis) as changes, DB.transaction():
             user_id = await repo.consume_email_token(PASSWORD_RESET, tokens.hash_opaque_token(token), now)
             if user_id is None:
@@ -191,21 +187,21 @@ class AccountService:
         await ratelimit.reset(self.redis, [account.key])
         await ratelimit.refund(self.redis, [per_ip.key])
         async with DB.transaction():
-            expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+            expires = clock.now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
             session_id = await repo.create_session(user.id, expires, user_agent)
             pair = await self._new_pair(user.id, user.role, session_id)
         return pair
 
     async def _new_pair(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> schemas.TokenPair:
         refresh = tokens.new_opaque_token()
-        expires = _now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
+        expires = clock.now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
         await repo.add_refresh_token(session_id, tokens.hash_opaque_token(refresh), expires)
         access = tokens.issue_access_token(self.auth, user_id=user_id, session_id=session_id, role=role)
         return schemas.TokenPair(access_token=access, refresh_token=refresh, expires_in=self.auth.access_ttl_seconds)
 
     async def refresh(self, refresh_token: str) -> schemas.TokenPair:
         """Rotate: the presented token is spent; presenting a spent one revokes its whole family."""
-        now = _now()
+        now = clock.now()
         pair: schemas.TokenPair | None = None
         async with AuthChanges(self.redis) as changes, DB.transaction():
             row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
@@ -234,7 +230,7 @@ class AccountService:
             row = await repo.lock_refresh_token(tokens.hash_opaque_token(refresh_token))
             if row is not None:
                 await changes.add(row["user_id"])
-                await repo.revoke_session(row["session"], "logout", _now())
+                await repo.revoke_session(row["session"], "logout", clock.now())
 
     async def authenticate(
         self, access_token: str, want: Callable[[uuid.UUID], tuple[str, str]] | None = None

@@ -18,6 +18,7 @@ from backend import errors
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
 from backend.features.notifications import status_notices
+from backend.platform import clock
 from backend.platform.cache import Cache, Hit
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Application, ResumeVersion
@@ -27,10 +28,6 @@ from backend.platform.realtime.publisher import Publisher
 
 _encoder = msgspec.json.Encoder()
 log = structlog.get_logger("career_copilot.applications")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -115,7 +112,7 @@ class ApplicationService:
         values["applied_at"] = _aware(body.applied_at)
         values["next_follow_up_at"] = _aware(body.next_follow_up_at)
         if body.status == "applied" and values["applied_at"] is None:
-            values["applied_at"] = _now()
+            values["applied_at"] = clock.now()
         row = Application(user=user_id, **values)
         async with DB.transaction():
             await row.save()
@@ -142,11 +139,11 @@ class ApplicationService:
             if new_status != current["status"]:
                 await repo.add_event(application_id, current["status"], new_status, note)
                 if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
-                    changes["applied_at"] = _now()
+                    changes["applied_at"] = clock.now()
                 before = {**current, **changes, "status": current["status"]}  # its new company/role
-                await status_notices.queue_if_wanted(user_id, before, new_status, _now(), self.public_url)
+                await status_notices.queue_if_wanted(user_id, before, new_status, clock.now(), self.public_url)
             if changes:
-                changes["updated_at"] = _now()
+                changes["updated_at"] = clock.now()
                 await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
                     Application.id == application_id
                 )

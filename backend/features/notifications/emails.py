@@ -40,7 +40,6 @@ log = structlog.get_logger("career_copilot.email")
 SEND_TASK = "email.send"  # kwargs: email_id=str
 LEASE = timedelta(minutes=2)  # longer than an SMTP send can take (timeouts are 20 s per step)
 MAX_BACKOFF = timedelta(minutes=15)
-SECRET_KEYS = ("token", "link")  # erased from the context once a row is settled (SQL below)
 
 
 class Mailer(Protocol):

@@ -29,7 +29,6 @@ from backend.platform.realtime.publisher import Publisher
 log = structlog.get_logger("career_copilot.reminders")
 
 KIND = "follow_up_reminder"
-MAX_LEAD_MINUTES = 7 * 24 * 60  # the settings' upper bound; bounds the scan's index range (10080 below)
 _NAMESPACE = uuid.UUID("6f1c9f3e-3d4b-4a8e-9a53-0c7c2b1f9d21")
 
 _DUE = """

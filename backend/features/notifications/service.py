@@ -6,7 +6,7 @@ unread filter and keyset cursors, marked read one by one or all at once. No Lite
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -15,15 +15,12 @@ import structlog
 from backend import errors
 from backend.features.notifications import queries as repo
 from backend.features.notifications import schemas
+from backend.platform import clock
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
 
 log = structlog.get_logger("career_copilot.notifications")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def to_out(row: dict[str, Any]) -> schemas.NotificationOut:
@@ -72,11 +69,11 @@ async def all_of(user_id: uuid.UUID) -> list[schemas.NotificationOut]:
 
 
 async def mark_read(user_id: uuid.UUID, notification_id: uuid.UUID) -> schemas.NotificationOut:
-    row = await repo.mark_read(user_id, notification_id, _now())
+    row = await repo.mark_read(user_id, notification_id, clock.now())
     if row is None:
         raise errors.NotFound("No such notification")
     return to_out(row)
 
 
 async def mark_all_read(user_id: uuid.UUID) -> schemas.ReadAllResult:
-    return schemas.ReadAllResult(marked=await repo.mark_all_read(user_id, _now()))
+    return schemas.ReadAllResult(marked=await repo.mark_all_read(user_id, clock.now()))

@@ -42,7 +42,6 @@ log = structlog.get_logger("career_copilot.resumes.parsing")
 
 PARSE_TASK = "resumes.parse_version"  # the task the api enqueues (kwargs: version_id=str)
 MAX_PROGRESS_EVENTS = 10
-_ACTIVE = ("queued", "parsing")
 
 # Failures that are not the PDF's fault; `ResumeParseError` brings its own code and reason.
 FAILURES: dict[str, str] = {

@@ -21,7 +21,7 @@ from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine as db_engine
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.redis_client import connect as connect_redis
-from backend.platform.storage import ObjectStore, build_store
+from backend.platform.storage import build_store
 from backend.settings import Settings
 from tasks.outbox_relay import OutboxRelay
 
@@ -69,12 +69,6 @@ def app_settings(state: TaskiqState = TaskiqDepends()) -> Settings:
     """The settings the worker was started with."""
     settings: Settings = state.settings
     return settings
-
-
-def object_store(state: TaskiqState = TaskiqDepends()) -> ObjectStore:
-    """The opened object store; `get` returns plaintext (it decrypts)."""
-    store: ObjectStore = state.store
-    return store
 
 
 def publisher(state: TaskiqState = TaskiqDepends()) -> Publisher:

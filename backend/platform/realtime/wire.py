@@ -31,8 +31,3 @@ def stream_id(raw: bytes | str) -> tuple[int, int]:
     if not ms.isdigit() or (seq and not seq.isdigit()):
         raise ValueError(f"not a stream id: {text!r}")
     return int(ms), int(seq or 0)
-
-
-def millis_of(event_id: bytes) -> int:
-    """Redis server time (ms) at which the event was stored: the publish time, for latency metrics."""
-    return int(event_id.partition(b"-")[0])
