@@ -75,6 +75,7 @@ lint: uv
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) lint-imports
 
 format: uv
 	$(RUN) ruff check --fix .
