@@ -1,11 +1,11 @@
-"""AI tasks: thin wrappers of `backend.features.cover_letters.generation` and
-`backend.features.analyses.runner`.
+"""What the AI jobs share, and the sweep of lost AI work.
 
-- `cover_letters.generate(cover_letter_id)`: stream one letter to its owner's sockets. Idempotent:
-  a settled letter returns at once; one left `streaming` by a dead worker resumes from its checkpoint.
-- `analyses.run(analysis_id)`: score a resume version against a job; idempotent the same way.
 - `ai.sweep_stuck` (every 2 minutes): re-enqueue letters and analyses whose job was lost
   (`backend.features.ai.sweeper`).
+- `provider` and `job_id`, used by `cover_letters.generate` (stream one letter; a settled letter
+  returns at once, one left `streaming` by a dead worker resumes from its checkpoint) and
+  `analyses.run` (score a resume version against a job; idempotent the same way), which live in
+  their features' `jobs.py`.
 
 The model provider is built once per worker process from `Settings.ai`, on first use (builtin
 unless OPENAI_BASE_URL/OPENAI_API_KEY is set).
@@ -13,6 +13,7 @@ unless OPENAI_BASE_URL/OPENAI_API_KEY is set).
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import msgspec
@@ -35,6 +36,14 @@ def provider(state: TaskiqState = TaskiqDepends()) -> llm.Provider:
         settings: Settings = state.settings
         built = state.llm_provider = llm.build_provider(settings.ai)
     return built
+
+
+def job_id(value: str) -> uuid.UUID | None:
+    """The id a job was sent with, or None when it is not a UUID (the job is then skipped)."""
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError):
+        return None
 
 
 SWEEP_STUCK = "ai.sweep_stuck"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 from taskiq import Context, TaskiqDepends, TaskiqState, async_shared_broker
 
 from backend.engines import llm
-from backend.features.ai.jobs import provider
+from backend.features.ai.jobs import job_id, provider
 from backend.features.analyses import runner as analysis_runner
 from backend.features.analyses.service import RUN_TASK
 from backend.platform.jobs import resources
@@ -16,13 +14,6 @@ from backend.settings import Settings
 from tasks.retry import is_final_attempt
 
 log = structlog.get_logger("career_copilot.ai.tasks")
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @async_shared_broker.task(task_name=RUN_TASK)
@@ -34,7 +25,7 @@ async def run_analysis(
     settings: Settings = TaskiqDepends(resources.app_settings),
 ) -> str:
     """Analyse `analysis_id`; returns completed, failed, skipped or superseded."""
-    aid = _uuid(analysis_id)
+    aid = job_id(analysis_id)
     if aid is None:
         log.error("analysis_bad_id")
         return "skipped"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 from taskiq import Context, TaskiqDepends, TaskiqState, async_shared_broker
 
 from backend.engines import llm
-from backend.features.ai.jobs import provider
+from backend.features.ai.jobs import job_id, provider
 from backend.features.cover_letters import generation
 from backend.features.cover_letters.service import GENERATE_TASK
 from backend.platform.jobs import resources
@@ -16,13 +14,6 @@ from backend.settings import Settings
 from tasks.retry import is_final_attempt
 
 log = structlog.get_logger("career_copilot.ai.tasks")
-
-
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @async_shared_broker.task(task_name=GENERATE_TASK)
@@ -34,7 +25,7 @@ async def generate_cover_letter(
     settings: Settings = TaskiqDepends(resources.app_settings),
 ) -> str:
     """Write cover letter `cover_letter_id`; returns completed, failed, cancelled, skipped or superseded."""
-    letter_id = _uuid(cover_letter_id)
+    letter_id = job_id(cover_letter_id)
     if letter_id is None:
         log.error("cover_letter_bad_id")
         return "skipped"
