@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 
+from backend.features.accounts.service import AccountService
 from backend.features.accounts.session_memo import SessionMemo
 from backend.platform import redis_client
 from backend.platform.cache import Cache
@@ -32,6 +33,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
         app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
         app.state.session_memo = SessionMemo(app.state.cache, max_age_seconds=settings.auth.session_memo_seconds)
+        # how the platform's auth dependency checks a bearer token, without importing the accounts feature
+        app.state.authenticate = AccountService(settings, app.state.redis, app.state.session_memo).authenticate
         subscriber = redis_client.connect_subscriber(settings.redis.url)
         app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()

@@ -1,5 +1,5 @@
 """The task queue: taskiq on Redis streams, hardened. Platform only: the jobs themselves live in their
-features (`backend/features/<area>/jobs.py`, found by `backend.platform.jobs.runtime.TASK_MODULES`).
+features (`backend/features/<area>/jobs.py`, found by `backend.entrypoints.jobs.TASK_MODULES`).
 
 - tasks.broker        HardenedStreamBroker: kick, listen, ack; reclaim, reconnect, dead letters, capped stream
 - tasks.keeper        renews the messages this worker is running

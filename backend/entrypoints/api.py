@@ -85,7 +85,7 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={
             "settings": Provide(auth.provide_settings, sync_to_thread=False),
-            "account_service": Provide(auth.provide_account_service, sync_to_thread=False),
+            "account_service": Provide(account_controllers.provide_account_service, sync_to_thread=False),
             "publisher": Provide(auth.provide_publisher, sync_to_thread=False),
         },
         # Idempotency-Key's middleware is on the create routes only (web/idempotency.py `idempotent()`)

@@ -26,7 +26,8 @@ from taskiq.cli.scheduler.args import SchedulerArgs
 from taskiq.cli.scheduler.run import run_scheduler
 from taskiq.schedule_sources import LabelScheduleSource
 
-from backend.platform.jobs.runtime import TASK_MODULES, build_broker
+from backend.entrypoints.jobs import TASK_MODULES
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
 from tasks import heartbeat

@@ -32,7 +32,8 @@ from taskiq import AsyncBroker, async_shared_broker
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
-from backend.platform.jobs.runtime import TASK_MODULES, build_broker
+from backend.entrypoints.jobs import TASK_MODULES
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
 

@@ -14,10 +14,10 @@ import msgspec
 import pytest
 
 from backend.entrypoints.api import create_app
-from backend.features.accounts.schemas import DATE_TIME_PATTERN, Input
 from backend.features.applications import queries as repositories
 from backend.features.applications import schemas
 from backend.platform.http import pagination
+from backend.platform.http.inputs import DATE_TIME_PATTERN, Input
 from backend.settings import Settings
 
 

@@ -20,6 +20,10 @@ AccountService = account_services.AccountService
 Principal = account_services.Principal
 
 
+def provide_account_service(state: State) -> account_services.AccountService:
+    return account_services.AccountService(state.settings, state.redis, state.session_memo)
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]

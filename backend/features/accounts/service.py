@@ -7,7 +7,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,10 +19,10 @@ from backend.features.accounts import personal_tokens, schemas
 from backend.features.accounts import queries as repo
 from backend.features.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.platform import clock, ratelimit
-from backend.platform.cache import Hit
 from backend.platform.crypto import passwords, tokens
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import User
+from backend.platform.http.identity import Principal
 from backend.settings import AuthSettings, Settings
 
 _EMAIL = re.compile(schemas.EMAIL_PATTERN)  # what the request schemas declare (Email)
@@ -57,20 +56,6 @@ def user_out(user: User) -> schemas.UserOut:
         email_verified=user.email_verified_at is not None,
         created_at=user.created_at,
     )
-
-
-ALL_SCOPES = frozenset({"read", "write"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: the user, the sign-in session (None for a personal access token), scopes,
-    and the cached answer asked for with the session check (`authenticate(want=...)`), if any."""
-
-    user: User
-    session_id: uuid.UUID | None
-    scopes: frozenset[str] = ALL_SCOPES
-    prefetched: Hit | None = None
 
 
 class AccountService:

@@ -11,10 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from backend import errors
 from backend.features.accounts import schemas as account_schemas
-from backend.features.accounts.service import Principal
 from backend.features.admin import schemas
 from backend.features.admin import service as admin_services
 from backend.platform.http import auth, pagination, params, problems
+from backend.platform.http.identity import Principal
 from backend.platform.realtime.publisher import Publisher
 
 

@@ -6,7 +6,8 @@ from typing import Literal
 
 import msgspec
 
-from backend.features.accounts.schemas import Input, UserOut
+from backend.features.accounts.schemas import UserOut
+from backend.platform.http.inputs import Input
 
 
 class UserAdminUpdate(Input):

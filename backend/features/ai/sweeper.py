@@ -26,9 +26,7 @@ import msgspec
 import structlog
 from piccolo.table import Table
 
-from backend.features.analyses.service import RUN_TASK
-from backend.features.cover_letters import generation
-from backend.features.cover_letters.service import GENERATE_TASK
+from backend.features.ai.work import GENERATE_TASK, LETTER_INTERRUPTED, LETTER_MAX_ATTEMPTS, RUN_TASK
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Analysis, CoverLetter
 from backend.platform.realtime import events
@@ -36,8 +34,7 @@ from tasks import outbox
 
 log = structlog.get_logger("career_copilot.ai.sweeper")
 STUCK_AFTER = timedelta(minutes=10)
-MAX_ATTEMPTS = generation.MAX_ATTEMPTS
-LETTER_INTERRUPTED = generation.FAILURES["too_many_attempts"]
+MAX_ATTEMPTS = LETTER_MAX_ATTEMPTS
 ANALYSIS_INTERRUPTED = "The analysis was interrupted too many times. Please try again."
 
 

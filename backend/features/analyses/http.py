@@ -11,10 +11,10 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from backend import errors
-from backend.features.accounts.service import Principal
 from backend.features.analyses import schemas
 from backend.features.analyses.service import AnalysisService
 from backend.platform.http import auth, idempotency, problems
+from backend.platform.http.identity import Principal
 
 
 def provide_analysis_service(state: State) -> AnalysisService:

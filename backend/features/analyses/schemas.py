@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.features.accounts.schemas import Input
 from backend.features.analyses.scoring import Check, Keywords
+from backend.platform.http.inputs import Input
 
 Description = Annotated[str, msgspec.Meta(min_length=1, max_length=50_000)]
 

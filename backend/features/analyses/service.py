@@ -10,14 +10,13 @@ from redis.asyncio import Redis
 
 from backend import errors
 from backend.features.ai import quota, sources
+from backend.features.ai.work import RUN_TASK
 from backend.features.analyses import schemas
 from backend.features.analyses.scoring import Check, Keywords
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Analysis, ResumeVersion
 from backend.settings import AISettings
 from tasks import outbox
-
-RUN_TASK = "analyses.run"  # kwargs: analysis_id=str
 
 
 def _result(raw: Any) -> dict[str, Any]:

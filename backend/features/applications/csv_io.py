@@ -17,11 +17,11 @@ from typing import Any
 import msgspec
 
 from backend import errors
-from backend.features.accounts.schemas import Input
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Application, ApplicationEvent
+from backend.platform.http.inputs import Input
 
 COLUMNS = [
     "company", "role", "status", "location", "remote", "salary_min", "salary_max", "currency", "job_url",

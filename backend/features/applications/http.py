@@ -16,7 +16,6 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 
 from backend import errors
-from backend.features.accounts.service import Principal
 from backend.features.applications import csv_io, schemas
 from backend.features.applications.service import (
     ApplicationService,
@@ -26,6 +25,7 @@ from backend.features.applications.service import (
     stored_answer,
 )
 from backend.platform.http import auth, idempotency, pagination, params, problems
+from backend.platform.http.identity import Principal
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.features.accounts.schemas import HTTP_URL, Input
+from backend.platform.http.inputs import HTTP_URL, Input
 
 Status = Literal["wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "withdrawn"]
 STATUSES: tuple[str, ...] = typing.get_args(Status)

@@ -31,7 +31,7 @@ import structlog
 
 from backend.engines import llm
 from backend.engines.llm import grounding, prompts
-from backend.features.ai import quota, sources
+from backend.features.ai import quota, sources, work
 from backend.features.cover_letters.service import content_aad
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
@@ -40,11 +40,11 @@ from backend.platform.realtime import events
 from backend.settings import AISettings
 
 log = structlog.get_logger("career_copilot.cover_letters.generation")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = work.LETTER_MAX_ATTEMPTS
 FAILURES = {
     "resume_gone": "The resume version this letter was based on is gone. Please choose another resume.",
     "unavailable": "The letter could not be written because a service was unavailable. Please try again.",
-    "too_many_attempts": "Writing this letter was interrupted too many times. Please try again.",
+    "too_many_attempts": work.LETTER_INTERRUPTED,
 }
 
 

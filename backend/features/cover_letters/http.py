@@ -10,10 +10,10 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from backend.features.accounts.service import Principal
 from backend.features.cover_letters import schemas
 from backend.features.cover_letters.service import CoverLetterService
 from backend.platform.http import auth, idempotency, pagination, params, problems
+from backend.platform.http.identity import Principal
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from backend.features.accounts.schemas import Input
+from backend.platform.http.inputs import Input
 
 Tone = Literal["professional", "enthusiastic", "friendly", "concise"]
 Status = Literal["queued", "streaming", "completed", "failed", "cancelled"]

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from backend import errors
 from backend.features.ai import quota, sources
+from backend.features.ai.work import GENERATE_TASK
 from backend.features.cover_letters import schemas
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
@@ -26,7 +27,6 @@ from backend.settings import AISettings
 from tasks import outbox
 
 log = structlog.get_logger("career_copilot.cover_letters")
-GENERATE_TASK = "cover_letters.generate"  # kwargs: cover_letter_id=str
 ACTIVE = ("queued", "streaming")
 
 

@@ -8,10 +8,10 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
 
-from backend.features.accounts.service import Principal
 from backend.features.notifications import schemas
 from backend.features.notifications import service as notification_services
 from backend.platform.http import auth, pagination, params, problems
+from backend.platform.http.identity import Principal
 
 
 class NotificationController(Controller):

@@ -13,10 +13,10 @@ from litestar.openapi.spec import Encoding
 from litestar.params import FromPath, JSONBody, MultipartBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from backend.features.accounts.service import Principal
 from backend.features.resumes import schemas
 from backend.features.resumes.service import MAX_BYTES, ResumeService
 from backend.platform.http import auth, idempotency, problems
+from backend.platform.http.identity import Principal
 from backend.platform.storage.base import content_disposition
 
 # The body may exceed the file by the multipart framing; the service enforces MAX_BYTES exactly.

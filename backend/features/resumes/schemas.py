@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from backend.features.accounts.schemas import Input
+from backend.platform.http.inputs import Input
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 VersionStatus = Literal["queued", "parsing", "parsed", "failed"]

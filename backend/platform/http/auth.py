@@ -9,7 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from backend import errors
-from backend.features.accounts import service as account_services
+from backend.platform.http.identity import Authenticate, Principal
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 
@@ -29,21 +29,17 @@ def provide_publisher(state: State) -> Publisher:
     return state.publisher
 
 
-def provide_account_service(state: State) -> account_services.AccountService:
-    return account_services.AccountService(state.settings, state.redis, state.session_memo)
-
-
 _PRINCIPAL = "career_copilot.principal"  # scope key: the caller, once authenticated in this request
 
 
-async def provide_principal(request: Request[Any, Any, Any]) -> account_services.Principal:
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """The caller. Depends on no other dependency, so that a handler's own dependencies can be
     chained after it: Litestar resolves independent dependencies concurrently in an anyio task
     group, ~10% of the CPU of a cached read (measured). Takes the app's state from the request:
     a `state` parameter is a new `State` object per request. Authenticates once per request (a
     route's `before_request` may have done it already)."""
     scope = cast(dict[str, Any], request.scope)
-    known: account_services.Principal | None = scope.get(_PRINCIPAL)
+    known: Principal | None = scope.get(_PRINCIPAL)
     if known is not None:
         return known
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -52,7 +48,8 @@ async def provide_principal(request: Request[Any, Any, Any]) -> account_services
     opt = request.route_handler.opt
     cache_read = opt.get("cache_read")
     want = (lambda user_id: cache_read(request, user_id)) if cache_read is not None else None
-    principal = await provide_account_service(request.app.state).authenticate(token.strip(), want)
+    authenticate: Authenticate = request.app.state.authenticate  # the accounts feature's, set by the lifespan
+    principal = await authenticate(token.strip(), want)
     structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
     if principal.session_id is None and opt.get("session_only"):
         raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")

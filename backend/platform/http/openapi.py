@@ -17,7 +17,7 @@ import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.openapi.spec import Reference, Schema
 
-from backend.features.accounts.schemas import DATE_TIME_DESCRIPTION, DATE_TIME_PATTERN, Input
+from backend.platform.http.inputs import DATE_TIME_DESCRIPTION, DATE_TIME_PATTERN, Input
 
 if TYPE_CHECKING:
     from litestar._openapi.schema_generation import SchemaCreator

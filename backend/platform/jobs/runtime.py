@@ -15,31 +15,19 @@ importing a task module creates nothing. Each process builds its broker in its c
 The alternative, a module-level broker whose URL is read at import, is what the one-factory-per-process
 rule (DEVELOPERS.md) forbids.
 
-Every module that declares tasks is listed in TASK_MODULES; the worker and scheduler import them.
+The worker and the scheduler import the jobs of every feature (backend.entrypoints.jobs.TASK_MODULES).
 Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api
 recorded in `task_outbox` (`tasks.outbox.enqueue`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from taskiq import AsyncBroker, InMemoryBroker
 
-from backend import features
 from backend.platform.jobs import resources
 from backend.settings import Settings
 from tasks.broker import HardenedStreamBroker
 from tasks.retry import BackoffRetryMiddleware, LogContextMiddleware
-
-
-def job_modules() -> tuple[str, ...]:
-    """Every `backend/features/<area>/jobs.py`: the modules the worker and the scheduler import."""
-    root = Path(features.__file__).parent
-    return tuple(sorted(f"{features.__name__}.{path.parent.name}.jobs" for path in root.glob("*/jobs.py")))
-
-
-TASK_MODULES: tuple[str, ...] = job_modules()
 
 
 def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:

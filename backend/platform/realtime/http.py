@@ -14,9 +14,9 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.status_codes import HTTP_201_CREATED
 from redis.exceptions import RedisError
 
-from backend.features.accounts import queries as account_repo
-from backend.features.accounts.service import Principal
+from backend.platform.db.tables import User
 from backend.platform.http import auth, problems
+from backend.platform.http.identity import Principal
 from backend.platform.realtime import session, tickets, wire
 from backend.platform.realtime.hub import CLOSE_RESTART, Hub
 from backend.settings import Settings
@@ -80,7 +80,7 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.close(CLOSE_POLICY)  # CORS does not cover websockets: checked here
         return
     user_id = await tickets.redeem(state.redis, socket.query_params.get("ticket", ""))
-    user = await account_repo.user_by_id(user_id) if user_id is not None else None
+    user = await User.objects().where(User.id == user_id).first() if user_id is not None else None
     if user is None or not user.is_active:
         await socket.close(CLOSE_POLICY)
         return

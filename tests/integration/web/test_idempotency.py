@@ -19,12 +19,13 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from backend.entrypoints.api import create_app
-from backend.features.accounts.service import Principal
+from backend.features.accounts import http as account_http
 from backend.lifespan import lifespan_for
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
 from backend.platform.http import auth, idempotency, problems, request_context
+from backend.platform.http.identity import Principal
 from backend.platform.http.problems import Problem
 from backend.settings import Settings
 from tests import ai_fixtures, factories
@@ -504,7 +505,7 @@ async def things_url(settings: Settings, db: None) -> AsyncIterator[str]:
     """A tiny app of the project's pieces, served on loopback, with `create_thing` only."""
     app = Litestar(
         route_handlers=[create_thing],
-        dependencies={"account_service": Provide(auth.provide_account_service, sync_to_thread=False)},
+        dependencies={"account_service": Provide(account_http.provide_account_service, sync_to_thread=False)},
         request_class=request_context.Request,
         exception_handlers=problems.EXCEPTION_HANDLERS,
         lifespan=[lifespan_for(settings)],

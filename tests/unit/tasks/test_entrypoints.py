@@ -6,8 +6,9 @@ import pytest
 from taskiq import InMemoryBroker, TaskiqScheduler, async_shared_broker
 
 from backend.entrypoints import scheduler, worker
+from backend.entrypoints.jobs import TASK_MODULES
 from backend.features.maintenance import jobs as maintenance
-from backend.platform.jobs.runtime import TASK_MODULES, build_broker
+from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings, SettingsError
 from tasks.broker import HardenedStreamBroker
 from tasks.retry import BackoffRetryMiddleware

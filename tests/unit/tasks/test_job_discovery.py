@@ -10,7 +10,7 @@ from pathlib import Path
 from taskiq import async_shared_broker
 
 from backend import features
-from backend.platform.jobs.runtime import TASK_MODULES
+from backend.entrypoints.jobs import TASK_MODULES
 
 NAMES = {
     "resumes.parse_version",
