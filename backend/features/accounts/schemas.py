@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from backend.platform.http.inputs import HTTP_URL, WHITESPACE, WS_CHARS, Input, Name, NotBlank, Short, Token  # noqa: F401
+from backend.platform.http.inputs import HTTP_URL, WS_CHARS, Input, Name, Short, Token
 
 # An address: a local part of dot-separated runs (no leading, trailing or doubled dot), `@`, and a
 # domain of at least two labels. Surrounding whitespace is allowed (stripped) and case is ignored

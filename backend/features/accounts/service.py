@@ -22,6 +22,7 @@ from backend.platform import clock, ratelimit
 from backend.platform.crypto import passwords, tokens
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import User
+from backend.platform.http import inputs
 from backend.platform.http.identity import Principal
 from backend.settings import AuthSettings, Settings
 
@@ -32,7 +33,7 @@ VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
 def normalize_email(raw: str, field: str = "email") -> str:
     if not _EMAIL.search(raw):
         raise errors.Unprocessable(errors=[errors.FieldError(field, "is not a valid email address")])
-    return raw.strip(schemas.WHITESPACE).lower()
+    return raw.strip(inputs.WHITESPACE).lower()
 
 
 def check_password(password: str, field: str) -> None:
