@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from taskiq.message import BrokerMessage
 
 from backend.settings import Settings, WorkerSettings
+from tasks.broker import HardenedStreamBroker
 from tasks.spec import QueueSpec
 
 SPECS = [
@@ -61,3 +63,10 @@ def test_a_spec_with_a_bad_cap_or_stray_keys_cannot_be_made() -> None:
         msgspec.structs.replace(spec, stats=spec.dead)
     with pytest.raises(ValueError, match="start with"):
         msgspec.structs.replace(spec, delayed="elsewhere:delayed")
+
+
+async def test_the_broker_sends_to_its_own_stream_only() -> None:
+    broker = HardenedStreamBroker("redis://127.0.0.1:1/0", SPECS[1])
+    message = BrokerMessage(task_id="t", task_name="x.y", message=b"{}", labels={"queue_name": "other"})
+    with pytest.raises(ValueError, match="'q' only"):
+        await broker.kick(message)  # refused before any connection is made
