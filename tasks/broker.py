@@ -68,10 +68,13 @@ return redis.call('XADD', KEYS[1], '*', 'data', ARGV[2])
 
 
 class StreamMessage(AckableMessage):
-    """An AckableMessage that remembers its stream entry, so a receiver failure can bury it."""
+    """An AckableMessage that remembers its stream entry and carries what a receiver failure needs:
+    `reject(exc)` buries it (tasks.receiver), `forget()` stops renewing it so it idles out."""
 
     msg_id: bytes
     task_id: str = ""
+    reject: Callable[[BaseException], Awaitable[None]]
+    forget: Callable[[], None]
 
 
 def _consumer_name() -> str:
@@ -236,9 +239,22 @@ class HardenedStreamBroker(RedisStreamBroker):
             await self.bury(conn, msg_id, outcome if isinstance(outcome, msgs.Verdict) else _EMPTY, fields)
             return None
         self.keeper.running(outcome.task_id, msg_id)
-        return StreamMessage(
-            data=fields[b"data"], ack=self._acker(msg_id, outcome.task_id), msg_id=msg_id, task_id=outcome.task_id
+        return self.stream_message(msg_id, fields[b"data"], outcome.task_id)
+
+    def stream_message(self, msg_id: bytes, data: bytes, task_id: str) -> StreamMessage:
+        """The message handed to the receiver for stream entry `msg_id` running task `task_id`."""
+        message: StreamMessage
+
+        async def reject(exc: BaseException) -> None:
+            await self.reject(message, exc)
+
+        def forget() -> None:
+            self.keeper.done(msg_id, task_id)
+
+        message = StreamMessage(
+            data=data, ack=self._acker(msg_id, task_id), msg_id=msg_id, task_id=task_id, reject=reject, forget=forget
         )
+        return message
 
     async def bury(
         self, conn: Redis, msg_id: bytes, verdict: msgs.Verdict, fields: dict[bytes, bytes] | None, task_id: str = ""

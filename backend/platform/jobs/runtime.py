@@ -31,7 +31,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from backend.platform.jobs import resources
 from backend.settings import Settings
 from tasks.broker import HardenedStreamBroker
-from tasks.retry import BackoffRetryMiddleware, LogContextMiddleware
+from tasks.retry import BackoffRetryMiddleware, DeadLetters, LogContextMiddleware
 from tasks.spec import QueueSpec
 
 
@@ -41,11 +41,14 @@ def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
     Nothing connects until `await broker.startup()`.
     """
     spec = QueueSpec.from_settings(settings.worker)
-    # await_inplace: `kiq()` returns after the task ran, so a test can assert right away.
-    broker: AsyncBroker = (
-        InMemoryBroker(await_inplace=True) if in_memory else HardenedStreamBroker(settings.redis.url, spec)
-    )
-    retries = BackoffRetryMiddleware(max_retries=spec.max_retries)
+    broker: AsyncBroker
+    dead_letters: DeadLetters | None = None
+    if in_memory:
+        # await_inplace: `kiq()` returns after the task ran, so a test can assert right away.
+        broker = InMemoryBroker(await_inplace=True)
+    else:
+        broker = dead_letters = HardenedStreamBroker(settings.redis.url, spec)
+    retries = BackoffRetryMiddleware(max_retries=spec.max_retries, dead_letters=dead_letters)
     broker.add_middlewares(LogContextMiddleware(), retries)
     # The outbox relay runs in worker processes only; in-process tests send their tasks themselves.
     resources.install(broker, settings, relay=not in_memory)

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tasks import messages as msgs
-from tasks.broker import HardenedStreamBroker, StreamMessage
+from tasks.broker import HardenedStreamBroker
 from tasks.receiver import BuryingReceiver
 from tasks.spec import QueueSpec
 from tests import support
@@ -160,7 +160,7 @@ async def test_a_message_the_receiver_raises_on_is_buried_and_forgotten_by_the_k
     await redis.xadd(queue, {"data": data})
     [(msg_id, _fields)] = await _take(broker)
     broker.keeper.running("t-bogus", msg_id)
-    message = StreamMessage(data=data.encode(), ack=broker._acker(msg_id, "t-bogus"), msg_id=msg_id, task_id="t-bogus")
+    message = broker.stream_message(msg_id, data.encode(), "t-bogus")
 
     await BuryingReceiver(broker, run_startup=False).callback(message)
 
