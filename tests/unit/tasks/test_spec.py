@@ -11,14 +11,14 @@ from backend.settings import Settings, WorkerSettings
 from tasks.broker import HardenedStreamBroker
 from tasks.spec import QueueSpec
 
-SPECS = [
+QUEUES = [
     QueueSpec.from_settings(WorkerSettings()),
     QueueSpec.from_settings(Settings.from_env({"TASK_QUEUE": "q", "TASK_CONSUMER_GROUP": "g"}).worker),
     QueueSpec.for_queue("a:b", "dead", maxlen=1, idle_reclaim_ms=100),  # a group named like a suffix
 ]
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.stream)
+@pytest.mark.parametrize("spec", QUEUES, ids=lambda spec: spec.stream)
 def test_every_key_is_distinct_and_shares_the_queues_prefix(spec: QueueSpec) -> None:
     keys = spec.keys()
     assert len(set(keys)) == len(keys)
@@ -66,7 +66,7 @@ def test_a_spec_with_a_bad_cap_or_stray_keys_cannot_be_made() -> None:
 
 
 async def test_the_broker_sends_to_its_own_stream_only() -> None:
-    broker = HardenedStreamBroker("redis://127.0.0.1:1/0", SPECS[1])
+    broker = HardenedStreamBroker("redis://127.0.0.1:1/0", QUEUES[1])
     message = BrokerMessage(task_id="t", task_name="x.y", message=b"{}", labels={"queue_name": "other"})
     with pytest.raises(ValueError, match="'q' only"):
         await broker.kick(message)  # refused before any connection is made
