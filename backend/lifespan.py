@@ -21,6 +21,7 @@ from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import build_store
 from backend.settings import Settings
 from tasks import metrics as task_queue
+from tasks.spec import QueueSpec
 
 
 def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -42,7 +43,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         app.state.store = build_store(settings)
         await app.state.store.open()
         # the task queue's health for /metrics (workers are not scraped)
-        queue_poll = asyncio.create_task(task_queue.poll(app.state.redis, settings.worker), name="task-queue-metrics")
+        queue = QueueSpec.from_settings(settings.worker)
+        queue_poll = asyncio.create_task(task_queue.poll(app.state.redis, queue), name="task-queue-metrics")
         _settle_gc()
         try:
             yield

@@ -1,6 +1,7 @@
 """The task queue: taskiq on Redis streams, hardened. Platform only: the jobs themselves live in their
 features (`backend/features/<area>/jobs.py`, found by `backend.entrypoints.jobs.TASK_MODULES`).
 
+- tasks.spec          QueueSpec: every Redis key, the consumer group, sizes and timings of the queue (frozen)
 - tasks.broker        HardenedStreamBroker: kick, listen, ack; reclaim, reconnect, dead letters, capped stream
 - tasks.keeper        renews the messages this worker is running
 - tasks.reclaim       takes over messages a dead worker left unacknowledged
@@ -10,7 +11,7 @@ features (`backend/features/<area>/jobs.py`, found by `backend.entrypoints.jobs.
 - tasks.receiver      a message taskiq's receiver raises on is dead-lettered
 - tasks.messages      what a stream entry holds and whether it can run
 - tasks.outbox        enqueue through the transactional outbox; tasks.outbox_relay sends its rows
-- tasks.metrics       the queue's Redis key names and the gauges the api reports
+- tasks.metrics       the gauges the api reports, read from the spec's keys
 - tasks.errors        Redis outages and a full stream
 - tasks.heartbeat     `python -m tasks.heartbeat worker|scheduler`: the containers' health check
 

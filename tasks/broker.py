@@ -19,6 +19,8 @@ Defects of RedisStreamBroker in taskiq-redis 1.2.4 (measured) and what this clas
   still needs (tasks.upkeep), and `maxlen` is a cap on unfinished entries: a send to a stream
   holding `maxlen` entries is refused with StreamFull (the outbox keeps its rows until there is
   room). The dead-letter stream is bounded by count and age; what it drops is logged and counted.
+Every key, size and timing comes from one frozen QueueSpec (tasks.spec). The broker composes the
+keeper and the reclaimer from that spec and narrow callables; they never see the broker.
 Delivery stays at-least-once, so every task must be idempotent. A task must never block
 the event loop for longer than the idle timeout (CPU work goes to a thread or a subprocess, as the
 resume parser does): while the loop is blocked nothing renews its message, so another worker may
@@ -34,7 +36,7 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import cast
 
 from redis.asyncio import Redis, ResponseError
@@ -45,11 +47,11 @@ from taskiq_redis import RedisStreamBroker
 from backend.platform import redis_client
 from tasks import delayed, heartbeat
 from tasks import messages as msgs
-from tasks import metrics as task_queue
 from tasks.errors import OUTAGES, StreamFull
 from tasks.keeper import Keeper
 from tasks.messages import Entry
 from tasks.reclaim import Reclaimer
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
@@ -66,10 +68,13 @@ return redis.call('XADD', KEYS[1], '*', 'data', ARGV[2])
 
 
 class StreamMessage(AckableMessage):
-    """An AckableMessage that remembers its stream entry, so a receiver failure can bury it."""
+    """An AckableMessage that remembers its stream entry and carries what a receiver failure needs:
+    `reject(exc)` buries it (tasks.receiver), `forget()` stops renewing it so it idles out."""
 
     msg_id: bytes
     task_id: str = ""
+    reject: Callable[[BaseException], Awaitable[None]]
+    forget: Callable[[], None]
 
 
 def _consumer_name() -> str:
@@ -80,78 +85,70 @@ def _consumer_name() -> str:
 class HardenedStreamBroker(RedisStreamBroker):
     """Stream broker that reclaims, reconnects, dead-letters and delays (see the module docstring)."""
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        queue_name: str,
-        consumer_group_name: str,
-        maxlen: int,
-        idle_reclaim_ms: int,
-        max_deliveries: int = 10,
-        max_task_seconds: float = 1800.0,
-        xread_block_ms: int = 1000,
-        max_backoff: float = 5.0,
-        dead_maxlen: int | None = None,
-        dead_max_age_seconds: float = 14 * 86400,
-        consumer_horizon_seconds: float = 3600.0,
-    ) -> None:
-        if maxlen < 1:
-            raise ValueError(f"maxlen must be at least 1 (the most unfinished entries the stream holds), got {maxlen}")
+    def __init__(self, url: str, spec: QueueSpec) -> None:
         super().__init__(
             url,
-            queue_name=queue_name,
-            consumer_group_name=consumer_group_name,
+            queue_name=spec.stream,
+            consumer_group_name=spec.group,
             consumer_name=_consumer_name(),
             # "0", not "$": a group created after tasks were queued (first deploy, Redis data
             # loss) must still deliver them.
             consumer_id="0",
             maxlen=None,  # upstream's trim-on-send drops undelivered entries; see tasks.upkeep
-            idle_timeout=idle_reclaim_ms,
-            xread_block=xread_block_ms,
-            xread_count=10,
+            idle_timeout=spec.idle_reclaim_ms,
+            xread_block=spec.read_block_ms,
+            xread_count=spec.xread_count,
             max_connection_pool_size=50,
-            socket_timeout=xread_block_ms / 1000 + 10,  # above the XREADGROUP block time
+            socket_timeout=spec.xread_block_ms / 1000 + 10,  # above the XREADGROUP block time
             **redis_client.resilient_options(),
         )
-        self.dead_queue = task_queue.dead_queue(queue_name)
-        self.stats_key = task_queue.stats_key(queue_name)  # counters: sends_refused, dead_letters_dropped
-        self.stream_maxlen = maxlen
-        self.dead_maxlen = maxlen if dead_maxlen is None else dead_maxlen
-        self.dead_max_age_seconds = dead_max_age_seconds
-        self.consumer_horizon_seconds = consumer_horizon_seconds
-        self.max_backoff = max_backoff
-        # Renew and reclaim well inside the idle timeout: a third of it, renewals at least every second.
-        self.reclaim_every = min(12.0, max(0.1, idle_reclaim_ms / 3000))
-        self.block = min(xread_block_ms, int(self.reclaim_every * 1000))
-        self.reclaimer = Reclaimer(self, max_deliveries=max_deliveries)
-        self.keeper = Keeper(self, tick=min(1.0, self.reclaim_every), max_task_seconds=max_task_seconds)
+        self.spec = spec
+        # Composed here from the spec and narrow callables; neither reads the broker back.
+        self.keeper = Keeper(spec, consumer=self.consumer_name, connect=self._connect)
+        self.reclaimer = Reclaimer(
+            spec,
+            consumer=self.consumer_name,
+            running_ids=self.keeper.running_ids,
+            bury=self.bury,
+            identify=self._identify,
+        )
         self._keeper_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+
+    def _connect(self) -> Redis:
+        """A client on the broker's pool, for one `async with` block."""
+        return Redis(connection_pool=self.connection_pool)
+
+    def _identify(self, fields: Mapping[bytes, bytes] | None) -> tuple[str, str]:
+        return msgs.identify(fields, self.formatter)
 
     # ---- every process -----------------------------------------------------------------------
     async def kick(self, message: BrokerMessage) -> None:
         """Append to the stream, or park in `<queue>:delayed` when the `delay` label is set.
 
         Raises StreamFull, writing nothing, when the stream already holds `maxlen` unfinished entries.
+        The broker serves the one queue of its spec: a `queue_name` label naming another stream (the
+        upstream broker's routing label; no worker reads such a stream) is refused with ValueError.
         """
-        queue = message.labels.get("queue_name") or self.queue_name
-        async with Redis(connection_pool=self.connection_pool) as conn:
+        spec = self.spec
+        if (other := message.labels.get("queue_name")) and other != spec.stream:
+            raise ValueError(f"this broker sends to {spec.stream!r} only, not {other!r}")
+        async with self._connect() as conn:
             if (delay := delayed.delay_of(message.labels)) > 0:
-                await delayed.hold(conn, queue, message.message, delay)
+                await delayed.hold(conn, spec, message.message, delay)
                 self.keeper.wake()  # in a worker, a retry may fall due before the next tick
                 return
             added = await conn.register_script(ADD_CAPPED)(
-                keys=[queue, self.stats_key], args=[self.stream_maxlen, message.message]
+                keys=[spec.stream, spec.stats], args=[spec.maxlen, message.message]
             )
         if added is None:
-            raise StreamFull(f"{queue} holds {self.stream_maxlen} unfinished tasks (TASK_STREAM_MAXLEN)")
+            raise StreamFull(f"{spec.stream} holds {spec.maxlen} unfinished tasks (TASK_STREAM_MAXLEN)")
 
     async def dead_letter(self, verdict: msgs.Verdict, *, data: bytes | None, attempts: int = 0) -> None:
         """Record a message that will not run again in `<queue>:dead` (bounded by tasks.upkeep)."""
         fields = msgs.dead_letter_fields(verdict, data=data, consumer=self.consumer_name, attempts=attempts)
-        async with Redis(connection_pool=self.connection_pool) as conn:
-            await conn.xadd(self.dead_queue, fields)  # type: ignore[arg-type]
+        async with self._connect() as conn:
+            await conn.xadd(self.spec.dead, fields)  # type: ignore[arg-type]
 
     def release(self, task_id: str) -> None:
         """Give the running message of `task_id` back to the queue (unacked, redelivered later)."""
@@ -160,14 +157,14 @@ class HardenedStreamBroker(RedisStreamBroker):
     async def _declare_consumer_group(self) -> None:
         # Tolerant at startup: Redis may be down; `listen` declares it again once it is up.
         try:
-            async with Redis(connection_pool=self.connection_pool) as conn:
+            async with self._connect() as conn:
                 await self._ensure_group(conn)
         except Exception as exc:
             logger.warning("cannot declare consumer group yet (%s); will retry", type(exc).__name__)
 
     async def _ensure_group(self, conn: Redis) -> None:
         try:
-            await conn.xgroup_create(self.queue_name, self.consumer_group_name, id=self.consumer_id, mkstream=True)
+            await conn.xgroup_create(self.spec.stream, self.spec.group, id=self.consumer_id, mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -195,7 +192,7 @@ class HardenedStreamBroker(RedisStreamBroker):
         backlog: list[Entry] = []  # fetched, not yet handed to the receiver
         while True:
             try:
-                async with Redis(connection_pool=self.connection_pool) as conn:
+                async with self._connect() as conn:
                     await self._ensure_group(conn)  # again: a restarted Redis may have lost it
                     if failures:
                         logger.warning("redis reachable again after %d failed attempt(s)", failures)
@@ -213,7 +210,7 @@ class HardenedStreamBroker(RedisStreamBroker):
                     self.keeper.done(msg_id)
                 backlog = []
                 failures += 1
-                pause = min(self.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1)
+                pause = min(self.spec.max_backoff, 0.1 * 2 ** min(failures, 10)) * random.uniform(0.5, 1)
                 if not isinstance(exc, OUTAGES):
                     logger.exception("stream listener failed; retrying in %.2fs", pause)
                 elif failures == 1:
@@ -224,11 +221,11 @@ class HardenedStreamBroker(RedisStreamBroker):
         entries = await self.reclaimer.maybe_reclaim(conn)
         if not entries:
             fetched = await conn.xreadgroup(
-                self.consumer_group_name,
+                self.spec.group,
                 self.consumer_name,
-                {self.queue_name: ">"},
-                block=self.block,
-                count=self.count,
+                {self.spec.stream: ">"},
+                block=self.spec.read_block_ms,
+                count=self.spec.xread_count,
             )
             streams = cast(list[tuple[bytes, list[Entry]]], fetched or [])
             entries = [entry for _stream, batch in streams for entry in batch]
@@ -242,9 +239,22 @@ class HardenedStreamBroker(RedisStreamBroker):
             await self.bury(conn, msg_id, outcome if isinstance(outcome, msgs.Verdict) else _EMPTY, fields)
             return None
         self.keeper.running(outcome.task_id, msg_id)
-        return StreamMessage(
-            data=fields[b"data"], ack=self._acker(msg_id, outcome.task_id), msg_id=msg_id, task_id=outcome.task_id
+        return self.stream_message(msg_id, fields[b"data"], outcome.task_id)
+
+    def stream_message(self, msg_id: bytes, data: bytes, task_id: str) -> StreamMessage:
+        """The message handed to the receiver for stream entry `msg_id` running task `task_id`."""
+        message: StreamMessage
+
+        async def reject(exc: BaseException) -> None:
+            await self.reject(message, exc)
+
+        def forget() -> None:
+            self.keeper.done(msg_id, task_id)
+
+        message = StreamMessage(
+            data=data, ack=self._acker(msg_id, task_id), msg_id=msg_id, task_id=task_id, reject=reject, forget=forget
         )
+        return message
 
     async def bury(
         self, conn: Redis, msg_id: bytes, verdict: msgs.Verdict, fields: dict[bytes, bytes] | None, task_id: str = ""
@@ -254,9 +264,9 @@ class HardenedStreamBroker(RedisStreamBroker):
             verdict, data=(fields or {}).get(b"data"), source_id=msg_id, consumer=self.consumer_name
         )
         async with conn.pipeline(transaction=True) as pipe:
-            pipe.xadd(self.dead_queue, record)  # type: ignore[arg-type]
-            pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
-            pipe.xdel(self.queue_name, msg_id)
+            pipe.xadd(self.spec.dead, record)  # type: ignore[arg-type]
+            pipe.xack(self.spec.stream, self.spec.group, msg_id)
+            pipe.xdel(self.spec.stream, msg_id)
             await pipe.execute()
         self.keeper.done(msg_id, task_id)
         logger.error("dead-lettered stream entry %s: %s %s", msg_id.decode(), verdict.reason, verdict.task_name)
@@ -272,7 +282,7 @@ class HardenedStreamBroker(RedisStreamBroker):
         entry = {b"data": message.data}
         name, task_id = msgs.identify(entry, self.formatter)
         verdict = msgs.Verdict(msgs.RECEIVER_ERROR, f"{type(exc).__name__}: {exc}", name, task_id)
-        async with Redis(connection_pool=self.connection_pool) as conn:
+        async with self._connect() as conn:
             await self.bury(conn, message.msg_id, verdict, entry, message.task_id)
 
     def _acker(self, msg_id: bytes, task_id: str) -> Callable[[], Awaitable[None]]:
@@ -281,10 +291,10 @@ class HardenedStreamBroker(RedisStreamBroker):
             # comes back the entry is simply redelivered later (at-least-once).
             for attempt in range(5):
                 try:
-                    async with Redis(connection_pool=self.connection_pool) as conn, conn.pipeline() as pipe:
+                    async with self._connect() as conn, conn.pipeline() as pipe:
                         # Deleted with its ack: the stream holds only unfinished work (one group).
-                        pipe.xack(self.queue_name, self.consumer_group_name, msg_id)
-                        pipe.xdel(self.queue_name, msg_id)
+                        pipe.xack(self.spec.stream, self.spec.group, msg_id)
+                        pipe.xdel(self.spec.stream, msg_id)
                         await pipe.execute()
                     break
                 except Exception as exc:

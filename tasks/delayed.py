@@ -2,8 +2,9 @@
 
 A Redis stream has no "deliver later", and upstream RedisStreamBroker ignores the `delay` label (a
 retry would run again at once, no backoff). A delayed message waits in the sorted set
-`<queue>:delayed` scored by its due time; each worker's keeper moves due messages into the stream
-with one Lua script, so the move is atomic (never lost, never doubled) and survives worker crashes.
+`<queue>:delayed` (QueueSpec.delayed) scored by its due time; each worker's keeper moves due
+messages into the stream with one Lua script, so the move is atomic (never lost, never doubled)
+and survives worker crashes.
 
 Nothing here trims: a due message was accepted once already (it is the retry of a task that ran),
 so it enters the stream even past the send cap (tasks.broker), and the set holds at most one entry
@@ -16,6 +17,8 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
+
+from tasks.spec import QueueSpec
 
 # KEYS[1] sorted set, KEYS[2] stream; ARGV: now (epoch s), batch size.
 # Returns {moved, earliest remaining due time or false}.
@@ -31,10 +34,6 @@ return {#due, false}
 """
 
 
-def delayed_key(queue: str) -> str:
-    return f"{queue}:delayed"
-
-
 def delay_of(labels: dict[str, Any]) -> float:
     """Seconds to hold a message back, from its `delay` label (0 when absent or invalid)."""
     try:
@@ -43,13 +42,13 @@ def delay_of(labels: dict[str, Any]) -> float:
         return 0.0
 
 
-async def hold(conn: Redis, queue: str, data: bytes, delay: float) -> None:
-    """Park `data` until `delay` seconds from now."""
-    await conn.zadd(delayed_key(queue), {data: time.time() + delay})
+async def hold(conn: Redis, spec: QueueSpec, data: bytes, delay: float) -> None:
+    """Park `data` in the queue's delayed set until `delay` seconds from now."""
+    await conn.zadd(spec.delayed, {data: time.time() + delay})
 
 
-async def release_due(conn: Redis, queue: str, *, batch: int = 100) -> float | None:
-    """Move every due message of `queue` into its stream; return when the next one falls due."""
+async def release_due(conn: Redis, spec: QueueSpec) -> float | None:
+    """Move due messages (up to `delayed_batch`) into the stream; return when the next one falls due."""
     script = conn.register_script(MOVE_DUE)
-    _moved, earliest = await script(keys=[delayed_key(queue), queue], args=[time.time(), batch])
+    _moved, earliest = await script(keys=[spec.delayed, spec.stream], args=[time.time(), spec.delayed_batch])
     return float(earliest) if earliest is not None else None

@@ -1,10 +1,13 @@
-"""The worker-side bookkeeping of HardenedStreamBroker: messages in flight and the keeper loop.
+"""The worker-side bookkeeping of the stream broker: messages in flight and the keeper loop.
 
 While a worker runs a message, the keeper renews it every tick (XCLAIM JUSTID resets its idle time
 and keeps its delivery count), so a task running longer than the idle timeout is not handed to a
 second worker (upstream taskiq-redis 1.2.4 did, measured). A worker that dies stops renewing, and
 its messages idle out and are reclaimed (tasks.reclaim). Renewal stops after `max_task_seconds`, so
 a message whose callback died without an ack still goes back to the queue.
+
+The keeper knows the queue by its QueueSpec, the consumer it renews for by name, and opens Redis
+connections with the `connect` callable it is given: it never sees the broker, which composes it.
 
 The same loop releases due delayed messages (tasks.delayed), woken early when this process parks one.
 It does not beat the worker's heartbeat: its Redis commands can block for a minute while Redis
@@ -17,15 +20,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, KeysView
+from typing import Any
 
 from redis.asyncio import Redis
 
 from tasks import delayed
 from tasks.errors import OUTAGES
-
-if TYPE_CHECKING:  # only for annotations; the broker imports this module
-    from tasks.broker import HardenedStreamBroker
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
@@ -33,10 +35,10 @@ logger = logging.getLogger("tasks.broker")
 class Keeper:
     """Tracks this worker's in-flight messages and runs the renew/release loop."""
 
-    def __init__(self, broker: HardenedStreamBroker, *, tick: float, max_task_seconds: float) -> None:
-        self.broker = broker
-        self.tick = tick
-        self.max_task_seconds = max_task_seconds
+    def __init__(self, spec: QueueSpec, *, consumer: str, connect: Callable[[], Redis]) -> None:
+        self.spec = spec
+        self.consumer = consumer
+        self.connect = connect  # a client on the broker's pool, used as `async with connect() as conn`
         self.in_flight: dict[bytes, float] = {}  # stream id -> when this worker took it
         self.stream_ids: dict[str, bytes] = {}  # task id -> stream id
         self._wake = asyncio.Event()
@@ -44,6 +46,10 @@ class Keeper:
     def took(self, msg_ids: list[bytes]) -> None:
         now = time.monotonic()
         self.in_flight.update((msg_id, now) for msg_id in msg_ids)
+
+    def running_ids(self) -> KeysView[bytes]:
+        """The stream ids this worker holds (live view): never reclaimed from itself."""
+        return self.in_flight.keys()
 
     def running(self, task_id: str, msg_id: bytes) -> None:
         self.stream_ids[task_id] = msg_id
@@ -63,25 +69,24 @@ class Keeper:
 
     async def run(self) -> None:
         """Renew and release until cancelled; Redis outages are waited out."""
-        b = self.broker
+        tick = self.spec.keeper_tick
         while True:
             try:
-                async with Redis(connection_pool=b.connection_pool) as conn:
+                async with self.connect() as conn:
                     while True:
                         await self._renew(conn)
-                        due = await delayed.release_due(conn, b.queue_name)
-                        wait = self.tick if due is None else max(0.01, min(self.tick, due - time.time()))
+                        due = await delayed.release_due(conn, self.spec)
+                        wait = tick if due is None else max(0.01, min(tick, due - time.time()))
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._wake.wait(), wait)
                         self._wake.clear()
             except Exception as exc:
                 if not isinstance(exc, OUTAGES):
                     logger.exception("stream keeper failed; retrying")
-                await asyncio.sleep(min(b.max_backoff, 1.0))
+                await asyncio.sleep(min(self.spec.max_backoff, 1.0))
 
     async def _renew(self, conn: Redis) -> None:
-        horizon = time.monotonic() - self.max_task_seconds
+        horizon = time.monotonic() - self.spec.max_task_seconds
         ids: list[Any] = [msg_id for msg_id, taken in self.in_flight.items() if taken > horizon]
         if ids:
-            b = self.broker
-            await conn.xclaim(b.queue_name, b.consumer_group_name, b.consumer_name, 0, ids, justid=True)
+            await conn.xclaim(self.spec.stream, self.spec.group, self.consumer, 0, ids, justid=True)

@@ -1,7 +1,7 @@
-"""The Redis keys of the task queue beside its stream, and its health as Prometheus gauges.
+"""The task queue's health as Prometheus gauges, read from the keys its QueueSpec names (tasks.spec).
 
-The broker (tasks.broker) writes them; the api reads them for `/metrics`, because the workers are
-not scraped. Every api process polls every POLL_SECONDS (a few cheap reads); the values are
+The broker (tasks.broker) writes those keys; the api reads them for `/metrics`, because the workers
+are not scraped. Every api process polls every POLL_SECONDS (a few cheap reads); the values are
 cluster-wide, so alerts take the `max` over replicas:
 
 - `career_copilot_task_stream_entries`: unfinished tasks in the stream (undelivered or running);
@@ -23,7 +23,7 @@ from prometheus_client import Gauge
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from backend.settings import WorkerSettings
+from tasks.spec import QueueSpec
 
 POLL_SECONDS = 15.0
 
@@ -36,33 +36,23 @@ DEAD_LETTERS_DROPPED = Gauge(
 )
 
 
-def dead_queue(queue: str) -> str:
-    return f"{queue}:dead"
-
-
-def stats_key(queue: str) -> str:
-    """A hash of counters: sends_refused, dead_letters_dropped."""
-    return f"{queue}:stats"
-
-
-async def refresh(redis: Redis, worker: WorkerSettings) -> None:
+async def refresh(redis: Redis, spec: QueueSpec) -> None:
     """Read the queue's state once into the gauges (one round trip)."""
-    queue = worker.queue_name
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.xlen(queue)
-        pipe.xlen(dead_queue(queue))
-        pipe.hmget(stats_key(queue), ["sends_refused", "dead_letters_dropped"])
+        pipe.xlen(spec.stream)
+        pipe.xlen(spec.dead)
+        pipe.hmget(spec.stats, ["sends_refused", "dead_letters_dropped"])
         entries, dead, (refused, dropped) = await pipe.execute()
     STREAM_ENTRIES.set(entries)
-    STREAM_CAPACITY.set(worker.stream_maxlen)
+    STREAM_CAPACITY.set(spec.maxlen)
     DEAD_LETTERS.set(dead)
     SENDS_REFUSED.set(int(refused or 0))
     DEAD_LETTERS_DROPPED.set(int(dropped or 0))
 
 
-async def poll(redis: Redis, worker: WorkerSettings, every: float = POLL_SECONDS) -> None:
+async def poll(redis: Redis, spec: QueueSpec, every: float = POLL_SECONDS) -> None:
     """Refresh the gauges until cancelled; while Redis is away they keep their last values."""
     while True:
         with contextlib.suppress(RedisError, OSError):
-            await refresh(redis, worker)
+            await refresh(redis, spec)
         await asyncio.sleep(every)

@@ -7,6 +7,8 @@ it for `max_task_seconds` (30 min), then it was redelivered ~10 times, 30 min ea
 exception escaping the callback for a stream message still in flight buries it (acked, deleted,
 recorded in `<queue>:dead` with reason `receiver_error`), and the worker carries on. A message the
 retry middleware released on purpose (Redis down while it wrote the retry) is left to be reclaimed.
+What burying needs travels with the message (`StreamMessage.reject` and `.forget`, set by the
+stream broker): the receiver asks nothing of the broker it was given.
 
 `python -m backend.entrypoints.worker` passes this class as taskiq's `--receiver`.
 """
@@ -18,7 +20,7 @@ import logging
 from taskiq import AckableMessage
 from taskiq.receiver import Receiver
 
-from tasks.broker import HardenedStreamBroker, StreamMessage
+from tasks.broker import StreamMessage
 
 logger = logging.getLogger("tasks.broker")
 
@@ -30,12 +32,12 @@ class BuryingReceiver(Receiver):
         try:
             await super().callback(message, raise_err)
         except Exception as exc:
-            if not (isinstance(message, StreamMessage) and isinstance(self.broker, HardenedStreamBroker)):
+            if not isinstance(message, StreamMessage):
                 raise
             logger.error("the receiver failed on stream entry %s (%s)", message.msg_id.decode(), type(exc).__name__)
             try:
-                await self.broker.reject(message, exc)
+                await message.reject(exc)
             except Exception:
                 # Redis down: stop renewing it, so it idles out and the reclaimer buries or reruns it.
-                self.broker.keeper.done(message.msg_id, message.task_id)
+                message.forget()
                 logger.exception("cannot dead-letter stream entry %s; it will be reclaimed", message.msg_id.decode())

@@ -16,6 +16,10 @@ mistaken for a trimmed one.
 A message this consumer is running is never reclaimed, even when it idled out because a task
 blocked the event loop past the idle timeout (it would run twice in the same worker, measured).
 The same round, under the same lock, keeps the broker's keys bounded (tasks.upkeep).
+
+The reclaimer is given the queue's QueueSpec, the consumer it claims for, and three callables: the
+ids this worker is running, how to bury an entry, and how to name the task of one. It never sees
+the broker, which composes it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable, Container, Mapping
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.exceptions import LockError
@@ -32,37 +37,47 @@ from tasks import messages as msgs
 from tasks import upkeep
 from tasks.errors import OUTAGES
 from tasks.messages import Entry
-
-if TYPE_CHECKING:  # only for annotations; the broker imports this module
-    from tasks.broker import HardenedStreamBroker
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
+# Dead-letter, ack and delete one pending entry: (conn, stream id, why, its fields or None).
+Bury = Callable[[Redis, bytes, msgs.Verdict, dict[bytes, bytes] | None], Awaitable[None]]
+# (task name, task id) of an entry's message, ("", "") when it does not parse.
+Identify = Callable[[Mapping[bytes, bytes] | None], tuple[str, str]]
+
 
 class Reclaimer:
-    """Claims messages idle for longer than the broker's `idle_timeout` (ms) for this consumer."""
+    """Claims messages idle for longer than the spec's `idle_reclaim_ms` for `consumer`."""
 
     def __init__(
-        self, broker: HardenedStreamBroker, *, max_deliveries: int, batch: int = 10, lock_timeout: float = 10.0
+        self,
+        spec: QueueSpec,
+        *,
+        consumer: str,
+        running_ids: Callable[[], Container[bytes]],
+        bury: Bury,
+        identify: Identify,
     ) -> None:
-        self.broker = broker
-        self.max_deliveries = max_deliveries
-        self.batch = batch
-        self.lock_timeout = lock_timeout
+        self.spec = spec
+        self.consumer = consumer
+        self.running_ids = running_ids
+        self.bury = bury
+        self.identify = identify
         self._last = float("-inf")
 
     async def maybe_reclaim(self, conn: Redis) -> list[Entry]:
         """Claimed (id, fields) entries if a reclaim round is due and no other worker runs one."""
-        if time.monotonic() - self._last < self.broker.reclaim_every:
+        spec = self.spec
+        if time.monotonic() - self._last < spec.reclaim_every:
             return []
         self._last = time.monotonic()
-        b = self.broker
-        lock = conn.lock(f"{b.queue_name}:reclaim-lock:{b.consumer_group_name}", timeout=self.lock_timeout)
+        lock = conn.lock(spec.reclaim_lock, timeout=spec.reclaim_lock_seconds)
         if not await lock.acquire(blocking=False):
             return []
         try:
             try:
-                await upkeep.run(conn, b)
+                await upkeep.run(conn, spec, self.consumer)
             except Exception as exc:  # a bound not kept this round must not stop reclaiming
                 if isinstance(exc, OUTAGES):
                     raise
@@ -73,32 +88,30 @@ class Reclaimer:
                 await lock.release()
 
     async def _reclaim(self, conn: Redis) -> list[Entry]:
-        b = self.broker
-        idle = b.idle_timeout
-        found = await conn.xpending_range(b.queue_name, b.consumer_group_name, "-", "+", self.batch, idle=idle)
+        spec = self.spec
+        stream, group, idle, batch = spec.stream, spec.group, spec.idle_reclaim_ms, spec.reclaim_batch
+        found = await conn.xpending_range(stream, group, "-", "+", batch, idle=idle)
         pending = cast(list[dict[str, Any]], found)
-        if len(pending) == self.batch:
+        if len(pending) == batch:
             self._last = float("-inf")  # a dead worker left more: go on next turn, not next period
-        mine = b.keeper.in_flight  # running here: renewed late because the loop was blocked
+        mine = self.running_ids()  # running here: renewed late because the loop was blocked
         ids = [cast(bytes, item["message_id"]) for item in pending if item["message_id"] not in mine]
         delivered = {cast(bytes, item["message_id"]): int(item["times_delivered"]) for item in pending}
         candidates: list[Any] = []
-        for msg_id, still_pending, body in await _snapshot(conn, b.queue_name, b.consumer_group_name, ids):
+        for msg_id, still_pending, body in await _snapshot(conn, stream, group, ids):
             if not still_pending:
                 continue  # acked (and deleted) by its owner since XPENDING
             if body is None:
-                await b.bury(conn, msg_id, msgs.Verdict(msgs.TRIMMED, "deleted from the stream before it ran"), None)
-            elif delivered[msg_id] >= self.max_deliveries:
-                name, task_id = msgs.identify(body, b.formatter)
+                await self.bury(conn, msg_id, msgs.Verdict(msgs.TRIMMED, "deleted from the stream before it ran"), None)
+            elif delivered[msg_id] >= spec.max_deliveries:
+                name, task_id = self.identify(body)
                 detail = f"delivered {delivered[msg_id]} times without an ack"
-                await b.bury(conn, msg_id, msgs.Verdict(msgs.TOO_MANY_DELIVERIES, detail, name, task_id), body)
+                await self.bury(conn, msg_id, msgs.Verdict(msgs.TOO_MANY_DELIVERIES, detail, name, task_id), body)
             else:
                 candidates.append(msg_id)
         if not candidates:
             return []
-        claimed = cast(
-            list[Entry], await conn.xclaim(b.queue_name, b.consumer_group_name, b.consumer_name, idle, candidates)
-        )
+        claimed = cast(list[Entry], await conn.xclaim(stream, group, self.consumer, idle, candidates))
         # Another worker may have claimed some first; entries without a body (Redis 6.2) were
         # buried above unless deleted in between: they idle out again and are buried next round.
         live: list[Entry] = [(m, fields) for m, fields in claimed if m is not None and fields is not None]

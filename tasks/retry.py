@@ -11,27 +11,46 @@ SmartRetryMiddleware. Two things are changed in it:
   retries with the `retry_on_error=False` label), the terminal state of a task.
 
 `max_retries` counts re-runs after the first attempt: a task runs at most `1 + max_retries` times.
+Releasing a delivery and recording a dead letter go through the `dead_letters` object the
+middleware is built with (the stream broker, in build_broker); without one (the in-memory broker
+of unit tests) the failure is only logged.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 from taskiq import NoResultError, SmartRetryMiddleware, TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
 from tasks import messages as msgs
-from tasks.broker import HardenedStreamBroker
 
 logger = logging.getLogger("tasks.retry")
+
+
+class DeadLetters(Protocol):
+    """What the retry middleware needs of the queue (tasks.broker.HardenedStreamBroker has it)."""
+
+    def release(self, task_id: str) -> None:
+        """Give the running delivery of `task_id` back to the queue, unacked."""
+
+    async def dead_letter(self, verdict: msgs.Verdict, *, data: bytes | None, attempts: int = 0) -> None:
+        """Record a task that will not run again."""
 
 
 class BackoffRetryMiddleware(SmartRetryMiddleware):
     """Retry every task (unless labelled `retry_on_error=False`) with exponential backoff."""
 
-    def __init__(self, *, max_retries: int, base_delay: float = 2.0, max_delay: float = 300.0) -> None:
+    def __init__(
+        self,
+        *,
+        max_retries: int,
+        base_delay: float = 2.0,
+        max_delay: float = 300.0,
+        dead_letters: DeadLetters | None = None,
+    ) -> None:
         super().__init__(
             default_retry_count=max_retries + 1,  # SmartRetryMiddleware counts attempts, not retries
             default_retry_label=True,
@@ -41,6 +60,7 @@ class BackoffRetryMiddleware(SmartRetryMiddleware):
             use_delay_exponent=True,
             max_delay_exponent=max_delay,
         )
+        self.dead_letters = dead_letters
 
     def make_delay(self, message: TaskiqMessage, retries: int) -> float:
         base = float(message.labels.get("retry_delay", self.default_delay))
@@ -53,8 +73,8 @@ class BackoffRetryMiddleware(SmartRetryMiddleware):
         except Exception:
             # The retry or the dead-letter record could not be written (Redis down). Leave the
             # delivery unacked and stop renewing it: it idles out and a reclaim runs it again.
-            if isinstance(self.broker, HardenedStreamBroker):
-                self.broker.release(message.task_id)
+            if self.dead_letters is not None:
+                self.dead_letters.release(message.task_id)
             raise
 
     async def _retry_or_bury(self, message: TaskiqMessage, result: TaskiqResult[Any], exception: BaseException) -> None:
@@ -71,11 +91,11 @@ class BackoffRetryMiddleware(SmartRetryMiddleware):
             attempts,
             type(exception).__name__,
         )
-        if isinstance(self.broker, HardenedStreamBroker):
+        if self.dead_letters is not None:
             detail = f"{type(exception).__name__}: {exception}"
             verdict = msgs.Verdict(reason, detail, message.task_name, message.task_id)
             data = self.broker.formatter.dumps(message).message
-            await self.broker.dead_letter(verdict, data=data, attempts=attempts)
+            await self.dead_letters.dead_letter(verdict, data=data, attempts=attempts)
 
 
 class LogContextMiddleware(TaskiqMiddleware):

@@ -8,8 +8,8 @@
   1000 tasks lost). Without any group nothing is trimmed: nothing is known to be delivered.
   Growth is bounded at send time instead: `maxlen` caps unfinished entries (StreamFull).
 - The dead-letter stream `<queue>:dead`: at most `dead_maxlen` records (approximately) and none
-  older than `dead_max_age_seconds`. Every record dropped is logged and added to the
-  `dead_letters_dropped` counter of `<queue>:stats`.
+  older than `dead_max_age_seconds` (both in the QueueSpec). Every record dropped is logged and
+  added to the `dead_letters_dropped` counter of `<queue>:stats`.
 - Consumers: each worker process reads under a unique consumer name, so every restart leaves one
   behind in XINFO CONSUMERS. One with no pending entry, idle longer than `consumer_horizon_seconds`,
   is deleted (a live consumer reads every second, and one deleted anyway is recreated by its next
@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
-if TYPE_CHECKING:  # only for annotations; the broker imports this module through tasks.reclaim
-    from tasks.broker import HardenedStreamBroker
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
@@ -72,37 +71,36 @@ async def trim_stream(conn: Redis, stream: str) -> int:
     return int(await conn.xtrim(stream, minid=f"{needed[0]}-{needed[1]}", approximate=True))
 
 
-async def trim_dead_letters(conn: Redis, broker: HardenedStreamBroker) -> int:
+async def trim_dead_letters(conn: Redis, spec: QueueSpec) -> int:
     """Bound `<queue>:dead` by count and age; every drop is logged and counted."""
-    dead = broker.dead_queue
-    oldest = int((time.time() - broker.dead_max_age_seconds) * 1000)
-    dropped = int(await conn.xtrim(dead, maxlen=broker.dead_maxlen, approximate=True))
-    dropped += int(await conn.xtrim(dead, minid=f"{oldest}-0", approximate=True))
+    oldest = int((time.time() - spec.dead_max_age_seconds) * 1000)
+    dropped = int(await conn.xtrim(spec.dead, maxlen=spec.dead_maxlen, approximate=True))
+    dropped += int(await conn.xtrim(spec.dead, minid=f"{oldest}-0", approximate=True))
     if dropped:
-        await conn.hincrby(broker.stats_key, "dead_letters_dropped", dropped)
+        await conn.hincrby(spec.stats, "dead_letters_dropped", dropped)
         logger.warning(
             "dropped %d dead-letter record(s) from %s (over %d records or older than %.0f s)",
             dropped,
-            dead,
-            broker.dead_maxlen,
-            broker.dead_max_age_seconds,
+            spec.dead,
+            spec.dead_maxlen,
+            spec.dead_max_age_seconds,
         )
     return dropped
 
 
-async def drop_idle_consumers(conn: Redis, broker: HardenedStreamBroker) -> list[str]:
-    """Delete consumers with nothing pending, idle past the horizon (never this one); their names."""
+async def drop_idle_consumers(conn: Redis, spec: QueueSpec, consumer: str) -> list[str]:
+    """Delete consumers with nothing pending, idle past the horizon (never `consumer`); their names."""
     script = conn.register_script(DROP_IDLE_CONSUMERS)
-    horizon_ms = int(broker.consumer_horizon_seconds * 1000)
-    names = await script(keys=[broker.queue_name], args=[broker.consumer_group_name, horizon_ms, broker.consumer_name])
+    horizon_ms = int(spec.consumer_horizon_seconds * 1000)
+    names = await script(keys=[spec.stream], args=[spec.group, horizon_ms, consumer])
     dropped = [n.decode() if isinstance(n, bytes) else str(n) for n in names or []]
     if dropped:
         logger.info("removed %d idle consumer(s) with no pending message: %s", len(dropped), ", ".join(dropped))
     return dropped
 
 
-async def run(conn: Redis, broker: HardenedStreamBroker) -> None:
-    """One upkeep round: trim the stream, bound the dead letters, drop dead consumers."""
-    await trim_stream(conn, broker.queue_name)
-    await trim_dead_letters(conn, broker)
-    await drop_idle_consumers(conn, broker)
+async def run(conn: Redis, spec: QueueSpec, consumer: str) -> None:
+    """One upkeep round for `consumer`: trim the stream, bound the dead letters, drop dead consumers."""
+    await trim_stream(conn, spec.stream)
+    await trim_dead_letters(conn, spec)
+    await drop_idle_consumers(conn, spec, consumer)

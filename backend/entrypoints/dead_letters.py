@@ -24,11 +24,12 @@ from datetime import UTC, datetime
 from typing import cast
 
 from redis.asyncio import Redis
+from taskiq import AsyncBroker
 
 from backend.platform import redis_client
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings, SettingsError
-from tasks.broker import HardenedStreamBroker
+from tasks.spec import QueueSpec
 
 FRESH_BUDGET = ("_retries", "delay")  # labels the retry middleware counts with: a replay starts over
 
@@ -55,9 +56,9 @@ async def list_records(redis: Redis, dead_queue: str, limit: int) -> list[str]:
     return [_line(entry_id, fields) for entry_id, fields in entries]
 
 
-async def replay(broker: HardenedStreamBroker, redis: Redis, entry_id: str) -> str | None:
+async def replay(broker: AsyncBroker, spec: QueueSpec, redis: Redis, entry_id: str) -> str | None:
     """Send one dead letter's message again and delete its record; None, or why it could not."""
-    entries = cast(Entries, await redis.xrange(broker.dead_queue, min=entry_id, max=entry_id))
+    entries = cast(Entries, await redis.xrange(spec.dead, min=entry_id, max=entry_id))
     if not entries:
         return f"{entry_id}: no such record"
     data = entries[0][1].get(b"data")
@@ -73,30 +74,30 @@ async def replay(broker: HardenedStreamBroker, redis: Redis, entry_id: str) -> s
         await broker.kick(broker.formatter.dumps(message))
     except Exception as exc:  # StreamFull, Redis gone: the record stays for a later replay
         return f"{entry_id}: not sent ({type(exc).__name__}: {exc})"
-    await redis.xdel(broker.dead_queue, entry_id)
+    await redis.xdel(spec.dead, entry_id)
     return None
 
 
 async def _main(args: argparse.Namespace, settings: Settings) -> int:
+    spec = QueueSpec.from_settings(settings.worker)
     broker = build_broker(settings)
-    assert isinstance(broker, HardenedStreamBroker)
     redis = redis_client.connect(settings.redis.url, 2)
     try:
         if args.command == "list":
-            print("\n".join(await list_records(redis, broker.dead_queue, args.limit)) or "no dead letters")
+            print("\n".join(await list_records(redis, spec.dead, args.limit)) or "no dead letters")
             return 0
         if args.command == "drop":
-            removed = await redis.xdel(broker.dead_queue, *args.ids)
+            removed = await redis.xdel(spec.dead, *args.ids)
             print(f"dropped {removed} of {len(args.ids)} record(s)")
             return 0 if removed == len(args.ids) else 1
-        failures = [why for entry_id in args.ids if (why := await replay(broker, redis, entry_id)) is not None]
+        failures = [why for entry_id in args.ids if (why := await replay(broker, spec, redis, entry_id)) is not None]
         for why in failures:
             print(why, file=sys.stderr)
         print(f"replayed {len(args.ids) - len(failures)} of {len(args.ids)} record(s)")
         return 1 if failures else 0
     finally:
         await redis.aclose()
-        await broker.connection_pool.disconnect()
+        await broker.shutdown()  # closes the stream broker's pool
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,10 @@ importing a task module creates nothing. Each process builds its broker in its c
 The alternative, a module-level broker whose URL is read at import, is what the one-factory-per-process
 rule (DEVELOPERS.md) forbids.
 
+The queue's keys, sizes and timings are one frozen `tasks.spec.QueueSpec`, made here from
+`settings.worker` (`QueueSpec.from_settings`); the api's gauges and the dead-letter CLI make theirs
+the same way.
+
 The worker and the scheduler import the jobs of every feature (backend.entrypoints.jobs.TASK_MODULES).
 Each worker process also runs the outbox relay (tasks.outbox_relay), which sends the tasks the api
 recorded in `task_outbox` (`tasks.outbox.enqueue`).
@@ -27,7 +31,8 @@ from taskiq import AsyncBroker, InMemoryBroker
 from backend.platform.jobs import resources
 from backend.settings import Settings
 from tasks.broker import HardenedStreamBroker
-from tasks.retry import BackoffRetryMiddleware, LogContextMiddleware
+from tasks.retry import BackoffRetryMiddleware, DeadLetters, LogContextMiddleware
+from tasks.spec import QueueSpec
 
 
 def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
@@ -35,20 +40,15 @@ def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
 
     Nothing connects until `await broker.startup()`.
     """
+    spec = QueueSpec.from_settings(settings.worker)
     broker: AsyncBroker
+    dead_letters: DeadLetters | None = None
     if in_memory:
         # await_inplace: `kiq()` returns after the task ran, so a test can assert right away.
         broker = InMemoryBroker(await_inplace=True)
     else:
-        w = settings.worker
-        broker = HardenedStreamBroker(
-            settings.redis.url,
-            queue_name=w.queue_name,
-            consumer_group_name=w.consumer_group,
-            maxlen=w.stream_maxlen,
-            idle_reclaim_ms=w.idle_reclaim_ms,
-        )
-    retries = BackoffRetryMiddleware(max_retries=max(0, settings.worker.max_retries))
+        broker = dead_letters = HardenedStreamBroker(settings.redis.url, spec)
+    retries = BackoffRetryMiddleware(max_retries=spec.max_retries, dead_letters=dead_letters)
     broker.add_middlewares(LogContextMiddleware(), retries)
     # The outbox relay runs in worker processes only; in-process tests send their tasks themselves.
     resources.install(broker, settings, relay=not in_memory)

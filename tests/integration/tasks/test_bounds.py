@@ -26,6 +26,7 @@ from tasks import outbox
 from tasks.broker import HardenedStreamBroker
 from tasks.errors import StreamFull
 from tasks.outbox_relay import OutboxRelay
+from tasks.spec import QueueSpec
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
@@ -65,7 +66,7 @@ async def test_sends_past_the_cap_are_refused_and_every_accepted_task_runs_later
         await broker.shutdown()
     assert len(accepted) == CAP and refused == 3 * CAP  # the caller knows which were not taken
     assert await redis.xlen(queue) == CAP
-    assert int(await redis.hget(broker.stats_key, "sends_refused") or 0) == refused
+    assert int(await redis.hget(broker.spec.stats, "sends_refused") or 0) == refused
 
     spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
     await eventually(lambda: _done(redis, accepted), 30, "every accepted task to run")
@@ -126,7 +127,7 @@ async def _all_sent() -> bool:
 
 
 async def _refused(redis: aioredis.Redis, broker: HardenedStreamBroker) -> int:
-    return int(await redis.hget(broker.stats_key, "sends_refused") or 0)
+    return int(await redis.hget(broker.spec.stats, "sends_refused") or 0)
 
 
 async def _full(redis: aioredis.Redis, broker: HardenedStreamBroker) -> bool:
@@ -135,9 +136,7 @@ async def _full(redis: aioredis.Redis, broker: HardenedStreamBroker) -> bool:
 
 def test_a_cap_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="maxlen"):
-        HardenedStreamBroker(
-            "redis://127.0.0.1:1/0", queue_name="q", consumer_group_name="g", maxlen=0, idle_reclaim_ms=1000
-        )
+        QueueSpec.for_queue("q", "g", maxlen=0, idle_reclaim_ms=1000)
 
 
 async def test_the_queue_health_reaches_the_apis_metrics(
@@ -163,7 +162,7 @@ async def test_the_queue_health_reaches_the_apis_metrics(
 
     redis = redis_client.connect(settings.redis.url, 2)
     try:
-        await task_queue.refresh(redis, settings.worker)  # what the api's poll does every 15 s
+        await task_queue.refresh(redis, QueueSpec.from_settings(settings.worker))  # the api's poll, every 15 s
     finally:
         await redis.aclose()
     metrics = await client.get("/metrics")

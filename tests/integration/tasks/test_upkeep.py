@@ -4,11 +4,13 @@ a message taskiq's receiver raises on is buried instead of left pending."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+import msgspec
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
@@ -17,21 +19,40 @@ from redis.asyncio import Redis
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tasks import messages as msgs
-from tasks.broker import HardenedStreamBroker, StreamMessage
+from tasks.broker import HardenedStreamBroker
 from tasks.receiver import BuryingReceiver
+from tasks.spec import QueueSpec
 from tests import support
 from tests.conftest import settings_env
 from tests.integration.tasks import probe_tasks
 from tests.integration.tasks.conftest import eventually
 
 
+def _settings(services: support.SessionServices) -> Settings:
+    return Settings.from_env(settings_env(services, TASK_IDLE_RECLAIM_MS="1500"))
+
+
 @pytest_asyncio.fixture
 async def broker(services: support.SessionServices) -> AsyncIterator[HardenedStreamBroker]:
-    made = build_broker(Settings.from_env(settings_env(services, TASK_IDLE_RECLAIM_MS="1500")))
+    made = build_broker(_settings(services))
     assert isinstance(made, HardenedStreamBroker)
     await made.startup()  # declares the group; not a worker process, so no keeper loop runs
     yield made
     await made.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def _broker_with(services: support.SessionServices, **spec: Any) -> AsyncIterator[HardenedStreamBroker]:
+    """A started broker of the test queue whose spec differs in `spec` (e.g. a smaller bound)."""
+    settings = _settings(services)
+    made = HardenedStreamBroker(
+        settings.redis.url, msgspec.structs.replace(QueueSpec.from_settings(settings.worker), **spec)
+    )
+    await made.startup()
+    try:
+        yield made
+    finally:
+        await made.shutdown()
 
 
 async def _round(broker: HardenedStreamBroker) -> list[msgs.Entry]:
@@ -93,40 +114,40 @@ async def test_no_entry_is_trimmed_while_no_group_has_read_anything(
 
 
 async def test_the_dead_letter_stream_is_bounded_by_count_and_age_and_every_drop_is_counted(
-    broker: HardenedStreamBroker, redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
+    services: support.SessionServices, redis: aioredis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    dead = broker.dead_queue
-    for i in range(150):  # two weeks and more old (ids are milliseconds since the epoch)
-        await redis.xadd(dead, {"reason": "failed"}, id=f"1000-{i + 1}")
-    broker.dead_maxlen = 100
-    for _ in range(300):
-        await broker.dead_letter(msgs.Verdict(msgs.FAILED, "probe"), data=b"x")
+    async with _broker_with(services, dead_maxlen=100) as broker:
+        dead = broker.spec.dead
+        for i in range(150):  # two weeks and more old (ids are milliseconds since the epoch)
+            await redis.xadd(dead, {"reason": "failed"}, id=f"1000-{i + 1}")
+        for _ in range(300):
+            await broker.dead_letter(msgs.Verdict(msgs.FAILED, "probe"), data=b"x")
 
-    with caplog.at_level(logging.WARNING, logger="tasks.broker"):
-        await _round(broker)
+        with caplog.at_level(logging.WARNING, logger="tasks.broker"):
+            await _round(broker)
 
     left = cast(list[msgs.Entry], await redis.xrange(dead))
     assert 100 <= len(left) < 200
     assert all(not msg_id.startswith(b"1000-") for msg_id, _ in left)  # the old ones are gone
-    assert int(await redis.hget(broker.stats_key, "dead_letters_dropped") or 0) == 450 - len(left)
+    assert int(await redis.hget(broker.spec.stats, "dead_letters_dropped") or 0) == 450 - len(left)
     assert f"dropped {450 - len(left)} dead-letter record(s)" in caplog.text
 
 
 async def test_consumers_idle_past_the_horizon_with_nothing_pending_are_removed(
-    broker: HardenedStreamBroker, redis: aioredis.Redis
+    services: support.SessionServices, redis: aioredis.Redis
 ) -> None:
-    queue, group = broker.queue_name, broker.consumer_group_name
-    broker.consumer_horizon_seconds = 0.5
-    await probe_tasks.mark.kicker().with_broker(broker).kiq("held")
-    await redis.xreadgroup(group, "crashed-with-a-message", {queue: ">"}, count=1)
-    await redis.xgroup_createconsumer(queue, group, "exited-cleanly")
+    async with _broker_with(services, consumer_horizon_seconds=0.5) as broker:
+        queue, group = broker.spec.stream, broker.spec.group
+        await probe_tasks.mark.kicker().with_broker(broker).kiq("held")
+        await redis.xreadgroup(group, "crashed-with-a-message", {queue: ">"}, count=1)
+        await redis.xgroup_createconsumer(queue, group, "exited-cleanly")
 
-    async def names() -> set[bytes] | None:
-        await _round(broker)
-        found = {c["name"] for c in await redis.xinfo_consumers(queue, group)}
-        return found if b"exited-cleanly" not in found else None
+        async def names() -> set[bytes] | None:
+            await _round(broker)
+            found = {c["name"] for c in await redis.xinfo_consumers(queue, group)}
+            return found if b"exited-cleanly" not in found else None
 
-    remaining = await eventually(names, 10, "the idle consumer to be removed")
+        remaining = await eventually(names, 10, "the idle consumer to be removed")
     assert remaining == {b"crashed-with-a-message"}  # its pending message would be lost with it
 
 
@@ -139,13 +160,13 @@ async def test_a_message_the_receiver_raises_on_is_buried_and_forgotten_by_the_k
     await redis.xadd(queue, {"data": data})
     [(msg_id, _fields)] = await _take(broker)
     broker.keeper.running("t-bogus", msg_id)
-    message = StreamMessage(data=data.encode(), ack=broker._acker(msg_id, "t-bogus"), msg_id=msg_id, task_id="t-bogus")
+    message = broker.stream_message(msg_id, data.encode(), "t-bogus")
 
     await BuryingReceiver(broker, run_startup=False).callback(message)
 
     assert (await redis.xpending(queue, group))["pending"] == 0
     assert await redis.xlen(queue) == 0
-    [(_id, record)] = cast(list[msgs.Entry], await redis.xrange(broker.dead_queue))
+    [(_id, record)] = cast(list[msgs.Entry], await redis.xrange(broker.spec.dead))
     assert record is not None
     assert (record[b"reason"], record[b"task_name"]) == (b"receiver_error", b"probe.mark")
     assert record[b"task_id"] == b"t-bogus"

@@ -61,9 +61,9 @@ async def test_the_purge_task_runs_every_ten_minutes_unless_overridden() -> None
 def test_brokers_are_built_from_settings_without_connecting() -> None:
     stream = build_broker(SETTINGS)
     assert isinstance(stream, HardenedStreamBroker)
-    assert (stream.queue_name, stream.dead_queue, stream.consumer_group_name) == ("q", "q:dead", "workers")
-    assert (stream.stream_maxlen, stream.idle_timeout) == (SETTINGS.worker.stream_maxlen, 1500)
-    assert stream.reclaim_every <= 0.5  # a third of the idle timeout
+    assert (stream.queue_name, stream.spec.dead, stream.consumer_group_name) == ("q", "q:dead", "workers")
+    assert (stream.spec.maxlen, stream.idle_timeout) == (SETTINGS.worker.stream_maxlen, 1500)
+    assert stream.spec.reclaim_every <= 0.5  # a third of the idle timeout
     assert any(isinstance(m, BackoffRetryMiddleware) for m in stream.middlewares)
     assert isinstance(build_broker(SETTINGS, in_memory=True), InMemoryBroker)
     assert isinstance(scheduler.build_scheduler(SETTINGS, {}), TaskiqScheduler)

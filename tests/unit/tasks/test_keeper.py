@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from backend.platform.jobs.runtime import build_broker
-from backend.settings import Settings
-from tasks.broker import HardenedStreamBroker
+import pytest
+from redis.asyncio import Redis
+
+from backend.settings import WorkerSettings
+from tasks.keeper import Keeper
+from tasks.spec import QueueSpec
 
 
-def _broker() -> HardenedStreamBroker:
-    broker = build_broker(Settings.from_env({"REDIS_URL": "redis://127.0.0.1:1/0"}))
-    assert isinstance(broker, HardenedStreamBroker)
-    return broker
+def _no_redis() -> Redis:
+    pytest.fail("the bookkeeping needs no Redis")
+
+
+def _keeper() -> Keeper:
+    return Keeper(QueueSpec.from_settings(WorkerSettings()), consumer="here", connect=_no_redis)
 
 
 def test_acked_and_released_messages_are_no_longer_renewed() -> None:
-    keeper = _broker().keeper
+    keeper = _keeper()
     keeper.took([b"1-0", b"2-0", b"3-0"])
     keeper.running("task-a", b"1-0")
     keeper.running("task-b", b"2-0")
@@ -23,11 +28,12 @@ def test_acked_and_released_messages_are_no_longer_renewed() -> None:
     keeper.release("task-b")  # its retry could not be sent: give it back to the queue
 
     assert set(keeper.in_flight) == {b"3-0"}
+    assert set(keeper.running_ids()) == {b"3-0"}  # what the reclaimer leaves alone
     assert keeper.stream_ids == {}
 
 
 def test_a_late_ack_of_the_original_keeps_the_retry_of_the_same_task_tracked() -> None:
-    keeper = _broker().keeper
+    keeper = _keeper()
     keeper.took([b"1-0"])
     keeper.running("task-a", b"1-0")
     keeper.took([b"9-0"])
