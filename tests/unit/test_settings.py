@@ -1,6 +1,7 @@
 import base64
 import os
 
+import msgspec
 import pytest
 
 from backend.settings import DEV_JWT_KEY, Settings, SettingsError, database_from_env
@@ -116,3 +117,96 @@ def test_pool_bounds_are_checked_together() -> None:
     with pytest.raises(SettingsError, match=r"DB_POOL_MIN \(20\) must not exceed DB_POOL_MAX \(10\)"):
         Settings.from_env({"DB_POOL_MIN": "20"})
     assert Settings.from_env({"LOG_LEVEL": "warning"}).app.log_level == "WARNING"
+
+
+# Every value an empty environment gave before the settings became declarative (`make dev`'s defaults).
+OLD_DEFAULTS = {
+    "app": {
+        "env": "development",
+        "name": "career-copilot",
+        "public_url": "http://127.0.0.1:8000",
+        "allowed_origins": ("http://127.0.0.1:8000", "http://localhost:8000"),
+        "log_json": False,
+        "log_level": "INFO",
+        "max_body_bytes": 1048576,
+        "data_dir": ".data",
+    },
+    "db": {"url": "postgresql://postgres@127.0.0.1:55432/career_copilot", "pool_min": 1, "pool_max": 10},
+    "redis": {"url": "redis://127.0.0.1:56379/0", "pool_max": 500, "cache_ttl_seconds": 120},
+    "auth": {
+        "jwt_keys": {"dev": DEV_JWT_KEY},
+        "jwt_active_kid": "dev",
+        "issuer": "career-copilot",
+        "access_ttl_seconds": 900,
+        "refresh_ttl_seconds": 2592000,
+        "email_token_ttl_seconds": 172800,
+        "login_max_failures_per_account": 5,
+        "login_max_failures_per_ip": 30,
+        "login_window_seconds": 900,
+        "session_memo_seconds": 10,
+    },
+    "worker": {
+        "queue_name": "career-copilot:tasks",
+        "consumer_group": "workers",
+        "stream_maxlen": 100000,
+        "idle_reclaim_ms": 30000,
+        "max_retries": 3,
+    },
+    "realtime": {
+        "history_max_events": 1000,
+        "history_ttl_seconds": 3600,
+        "ticket_ttl_seconds": 30,
+        "socket_queue_size": 1024,
+        "send_timeout_seconds": 10.0,
+        "ping_interval_seconds": 25.0,
+    },
+    "storage": {
+        "local_dir": ".data/objects",
+        "s3_bucket": "",
+        "s3_prefix": "",
+        "s3_region": "us-east-1",
+        "s3_endpoint_url": None,
+        "s3_access_key_id": None,
+        "s3_secret_access_key": None,
+        "s3_sse": None,
+        "s3_sse_kms_key_id": None,
+        "s3_addressing_style": "virtual",
+        "s3_connect_timeout_seconds": 5.0,
+        "s3_read_timeout_seconds": 30.0,
+        "s3_max_attempts": 3,
+        "s3_max_pool_connections": 20,
+    },
+    "encryption": {"keys": {"dev": b"dev-only-insecure-key-not-secret"}, "active_kid": "dev"},
+    "ai": {
+        "base_url": None,
+        "api_key": None,
+        "model": "gpt-4o-mini",
+        "timeout_seconds": 30.0,
+        "max_retries": 2,
+        "max_output_tokens": 900,
+        "builtin_token_delay_ms": 0.0,
+        "requests_per_minute": 10,
+        "requests_per_day": 200,
+        "daily_token_budget": 200000,
+    },
+    "mail": {
+        "host": "127.0.0.1",
+        "port": 1025,
+        "username": None,
+        "password": None,
+        "starttls": None,
+        "tls": False,
+        "validate_certs": True,
+        "mail_from": "Career Copilot <no-reply@career-copilot.local>",
+        "timeout_seconds": 20.0,
+        "max_attempts": 10,
+        "retry_base_seconds": 10.0,
+    },
+}
+
+
+@pytest.mark.parametrize("section", sorted(OLD_DEFAULTS))
+def test_every_default_is_the_one_it_was(section: str) -> None:
+    for built in (Settings.from_env({}), Settings()):
+        values = msgspec.structs.asdict(getattr(built, section))
+        assert {name: values[name] for name in OLD_DEFAULTS[section]} == OLD_DEFAULTS[section]
