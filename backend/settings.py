@@ -1,18 +1,30 @@
 """One nested settings object, built from the environment by each process's factory.
 
-Nothing here runs at import time: `Settings.from_env()` is called by `create_app`, the worker
-startup hook and the dev supervisor. Every variable is listed in the README's configuration table.
+Every setting is declared once, as a field of its section: type, default, environment variable,
+constraints and one line of documentation, e.g.
+
+    stream_maxlen: Annotated[int, setting("TASK_STREAM_MAXLEN", "most unfinished tasks …", ge=1)] = 100_000
+
+`Settings.from_env()` converts the environment generically (msgspec, non-strict: strings become
+numbers, booleans, comma lists and `kid:value` maps), reports every bad variable in one message, then
+applies the few rules that span fields (`_RULES`: derived values, pairs, production requirements).
+Nothing here runs at import: `create_app`, the worker startup hook and the dev supervisor call it.
+The README's configuration table is generated from the declarations (`python -m backend.devtools.configuration`).
 """
 
-from __future__ import annotations
-
 import binascii
+import functools
 import os
 import re
+import types
+import typing
 from base64 import b64decode
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 
 DEV_JWT_KEY = "dev-only-insecure-signing-key-change-me-0123456789"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/career_copilot"
@@ -22,18 +34,89 @@ DEV_ENCRYPTION_KEY = b"dev-only-insecure-key-not-secret"  # 32 bytes
 
 
 class SettingsError(RuntimeError):
-    """The environment cannot produce a valid configuration; the message names the variable."""
+    """The environment cannot produce a valid configuration; the message names every bad variable."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """How a field is read from the environment (the `extra` of its `msgspec.Meta`)."""
+
+    name: str
+    doc: str
+    default_text: str | None = None  # the README's default when the field's own would mislead
+    choices: tuple[str, ...] = ()  # matched case-insensitively, stored as written here
+    none: str | None = None  # the word that means None for an optional field ("auto", "none")
+    alias: str | None = None  # read when `name` is unset
+    secret: bool = False  # never echoed in an error
+    strip: bool = True  # surrounding whitespace is not part of the value
+    production: bool = False  # must be set when APP_ENV=production
+    expect: str | None = None  # what a valid value looks like, for errors and the README
+
+
+def setting(
+    name: str,
+    doc: str,
+    *,
+    default_text: str | None = None,
+    choices: tuple[str, ...] = (),
+    none: str | None = None,
+    alias: str | None = None,
+    secret: bool = False,
+    strip: bool = True,
+    production: bool = False,
+    expect: str | None = None,
+    **constraints: Any,
+) -> Meta:
+    """The metadata of a field read from `name`: `constraints` are msgspec's (`ge`, `le`, `pattern`…)."""
+    if choices:
+        constraints["pattern"] = "^(" + "|".join(re.escape(choice) for choice in choices) + ")$"
+    env = Env(name, doc, default_text, choices, none, alias, secret, strip, production, expect)
+    return Meta(description=doc, extra={"env": env}, **constraints)
+
+
+HTTP_URL = r"^https?://[^/\s]+"
+_KID = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
+_KEY = Annotated[bytes, Meta(min_length=32, max_length=32)]
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LOOPBACK_URL = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
 
 
 class AppSettings(msgspec.Struct, frozen=True):
-    env: str = "development"
+    env: Annotated[str, setting("APP_ENV", "the kind of deployment", choices=("development", "test", "production"))] = (
+        "development"
+    )
     name: str = "career-copilot"
-    public_url: str = "http://127.0.0.1:8000"
-    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
-    log_json: bool = False
-    log_level: str = "INFO"
-    max_body_bytes: int = 1_048_576
-    data_dir: str = ".data"
+    port: Annotated[int, setting("PORT", "api port (`make dev`, `make api`, the image's uvicorn)", ge=1, le=65535)] = (
+        8000
+    )
+    public_url: Annotated[
+        str,
+        setting(
+            "PUBLIC_URL",
+            "where users reach the api: emailed links, default allowed origins (https in production unless loopback)",
+            default_text="`http://127.0.0.1:$PORT`",
+            production=True,
+            pattern=HTTP_URL + r"(/\S*)?$",
+            expect="an http(s) URL",
+        ),
+    ] = "http://127.0.0.1:8000"
+    allowed_origins: Annotated[
+        tuple[str, ...],
+        setting("ALLOWED_ORIGINS", "CORS / websocket origins", default_text="`PUBLIC_URL` and its `localhost` twin"),
+    ] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    log_json: Annotated[
+        bool, setting("LOG_JSON", "JSON log lines", default_text="`true` in production, else `false`")
+    ] = False
+    log_level: Annotated[str, setting("LOG_LEVEL", "lowest level logged", choices=_LOG_LEVELS)] = "INFO"
+    max_body_bytes: Annotated[int, setting("MAX_BODY_BYTES", "request body limit (413 above)", ge=1024)] = 1_048_576
+    data_dir: Annotated[
+        str,
+        setting(
+            "DATA_DIR",
+            "where `make dev` keeps everything local: the embedded Postgres and Redis data, stored files "
+            "(`objects/`, unless `S3_BUCKET`) and the mail catcher's `.eml` files (`mail/`)",
+        ),
+    ] = ".data"
 
     @property
     def is_production(self) -> bool:
@@ -41,67 +124,209 @@ class AppSettings(msgspec.Struct, frozen=True):
 
 
 class DatabaseSettings(msgspec.Struct, frozen=True):
-    url: str = DEFAULT_DATABASE_URL
-    pool_min: int = 1
-    pool_max: int = 10
+    url: Annotated[
+        str,
+        setting(
+            "DATABASE_URL",
+            "PostgreSQL DSN (the default is `make dev`'s embedded server)",
+            production=True,
+            secret=True,
+        ),
+    ] = DEFAULT_DATABASE_URL
+    pool_min: Annotated[int, setting("DB_POOL_MIN", "asyncpg pool: connections kept open per process", ge=0)] = 1
+    pool_max: Annotated[int, setting("DB_POOL_MAX", "asyncpg pool: most connections per process", ge=1)] = 10
 
 
 class RedisSettings(msgspec.Struct, frozen=True):
-    url: str = DEFAULT_REDIS_URL
-    pool_max: int = 500
-    cache_ttl_seconds: int = 120  # cache-aside entries; 0 turns the read cache off
+    url: Annotated[
+        str,
+        setting("REDIS_URL", "Redis URL (the default is `make dev`'s embedded server)", production=True, secret=True),
+    ] = DEFAULT_REDIS_URL
+    pool_max: Annotated[
+        int, setting("REDIS_POOL_MAX", "cap on Redis connections per process (opened on demand)", ge=1)
+    ] = 500
+    cache_ttl_seconds: Annotated[
+        int,
+        setting(
+            "CACHE_TTL_SECONDS",
+            "lifetime of cached reads (application lists/details); `0` turns the cache off",
+            ge=0,
+        ),
+    ] = 120
 
 
 class AuthSettings(msgspec.Struct, frozen=True):
     # kid -> secret; the active kid signs, every listed kid verifies (key rotation).
-    jwt_keys: dict[str, str] = msgspec.field(default_factory=lambda: {"dev": DEV_JWT_KEY})
-    jwt_active_kid: str = "dev"
+    jwt_keys: Annotated[
+        dict[str, str],
+        setting(
+            "JWT_KEYS",
+            "token signing keys; every kid verifies (secrets of 32+ random characters in production)",
+            default_text="dev-only key",
+            production=True,
+            secret=True,
+            expect="kid1:secret1,kid2:secret2",
+        ),
+    ] = msgspec.field(default_factory=lambda: {"dev": DEV_JWT_KEY})
+    jwt_active_kid: Annotated[
+        str, setting("JWT_ACTIVE_KID", "kid that signs new tokens", default_text="first kid of `JWT_KEYS`")
+    ] = "dev"
     issuer: str = "career-copilot"
-    access_ttl_seconds: int = 900
-    refresh_ttl_seconds: int = 30 * 86400
+    access_ttl_seconds: Annotated[int, setting("ACCESS_TOKEN_TTL_SECONDS", "access token lifetime", ge=10)] = 900
+    refresh_ttl_seconds: Annotated[
+        int, setting("REFRESH_TOKEN_TTL_SECONDS", "session / refresh token lifetime (30 days)", ge=60)
+    ] = 30 * 86400
     email_token_ttl_seconds: int = 2 * 86400
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_ip: int = 30
-    login_window_seconds: int = 900
-    # how long an api process may trust a session it checked in Postgres while Redis says nothing
-    # changed (backend/features/accounts/session_memo.py); 0: every request asks Postgres
-    session_memo_seconds: int = 10
+    login_max_failures_per_account: Annotated[
+        int,
+        setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "failed logins per account per window before 429", ge=1),
+    ] = 5
+    login_max_failures_per_ip: Annotated[
+        int, setting("LOGIN_MAX_FAILURES_PER_IP", "failed logins per client address per window", ge=1)
+    ] = 30
+    login_window_seconds: Annotated[int, setting("LOGIN_WINDOW_SECONDS", "brute-force window", ge=1)] = 900
+    # backend/features/accounts/session_memo.py
+    session_memo_seconds: Annotated[
+        int,
+        setting(
+            "SESSION_MEMO_SECONDS",
+            "longest an api process relies on a session it checked, while Redis says nothing changed; "
+            "`0`: every request asks Postgres",
+            ge=0,
+        ),
+    ] = 10
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
-    queue_name: str = "career-copilot:tasks"
-    consumer_group: str = "workers"
-    stream_maxlen: int = 100_000
-    idle_reclaim_ms: int = 30_000
-    max_retries: int = 3
+    queue_name: Annotated[
+        str, setting("TASK_QUEUE", "Redis stream of the task queue (dead letters in `<queue>:dead`)")
+    ] = "career-copilot:tasks"
+    consumer_group: Annotated[str, setting("TASK_CONSUMER_GROUP", "consumer group of the task stream")] = "workers"
+    stream_maxlen: Annotated[
+        int,
+        setting(
+            "TASK_STREAM_MAXLEN",
+            "most unfinished tasks (undelivered or running) the task stream holds; a send past it is refused "
+            "and outbox rows wait in Postgres until workers catch up (acknowledged tasks leave the stream at once)",
+            ge=1,
+        ),
+    ] = 100_000
+    idle_reclaim_ms: Annotated[
+        int, setting("TASK_IDLE_RECLAIM_MS", "a message unacked this long is reclaimed by another worker", ge=100)
+    ] = 30_000
+    max_retries: Annotated[
+        int, setting("TASK_MAX_RETRIES", "retries (with backoff) of a failing task before it is dead-lettered", ge=0)
+    ] = 3
 
 
 class RealtimeSettings(msgspec.Struct, frozen=True):
-    history_max_events: int = 1000  # per user, kept for replay on reconnect
-    history_ttl_seconds: int = 3600  # a user's history expires after this long without events
+    history_max_events: Annotated[
+        int, setting("REALTIME_HISTORY_MAX_EVENTS", "events kept per user for replay on reconnect (approximate)", ge=1)
+    ] = 1000
+    history_ttl_seconds: Annotated[
+        int,
+        setting("REALTIME_HISTORY_TTL_SECONDS", "events older than this are trimmed; an idle history expires", ge=1),
+    ] = 3600
     ticket_ttl_seconds: int = 30
-    socket_queue_size: int = 1024  # frames buffered per socket before it counts as too slow
-    send_timeout_seconds: float = 10.0  # a send blocked this long closes the socket as too slow
-    ping_interval_seconds: float = 25.0  # app-level ping to idle sockets
+    socket_queue_size: Annotated[
+        int,
+        setting(
+            "REALTIME_SOCKET_QUEUE_SIZE", "frames buffered per socket before it is closed as too slow (4008)", ge=1
+        ),
+    ] = 1024
+    send_timeout_seconds: Annotated[
+        float,
+        setting("REALTIME_SEND_TIMEOUT_SECONDS", "a send blocked this long closes the socket as too slow", ge=0.1),
+    ] = 10.0
+    ping_interval_seconds: Annotated[
+        float, setting("REALTIME_PING_INTERVAL_SECONDS", "app-level ping to idle sockets", ge=0.1)
+    ] = 25.0
 
 
 class StorageSettings(msgspec.Struct, frozen=True):
     """Object storage (resume files): S3 when `s3_bucket` is set, else files under `local_dir`."""
 
-    local_dir: str = ".data/objects"
-    s3_bucket: str = ""
-    s3_prefix: str = ""  # "" or "some/prefix/" (always ends with "/")
-    s3_region: str = "us-east-1"
-    s3_endpoint_url: str | None = None  # MinIO / moto / any S3-compatible server; None = AWS
-    s3_access_key_id: str | None = None  # None = the default AWS credential chain (IAM role, …)
-    s3_secret_access_key: str | None = None
-    s3_sse: str | None = None  # ServerSideEncryption header: None, "AES256" or "aws:kms"
-    s3_sse_kms_key_id: str | None = None
-    s3_addressing_style: str = "virtual"  # "path" by default when an endpoint URL is given
-    s3_connect_timeout_seconds: float = 5.0
-    s3_read_timeout_seconds: float = 30.0
-    s3_max_attempts: int = 3  # botocore "standard" retry mode, first try included
-    s3_max_pool_connections: int = 20
+    local_dir: str = ".data/objects"  # DATA_DIR/objects
+    s3_bucket: Annotated[
+        str, setting("S3_BUCKET", "set: files go to this S3 bucket; unset: encrypted files under `DATA_DIR/objects`")
+    ] = ""
+    s3_prefix: Annotated[
+        str,
+        setting(
+            "S3_PREFIX",
+            "key prefix inside the bucket",
+            pattern=r"^/*([A-Za-z0-9._=-]+(/[A-Za-z0-9._=-]+)*)?/*$",
+            expect="letters, digits, '._=-' and '/'",
+        ),
+    ] = ""  # "" or "some/prefix/" (always ends with "/")
+    s3_region: Annotated[str, setting("S3_REGION", "region for signing")] = "us-east-1"
+    s3_endpoint_url: (
+        Annotated[
+            str,
+            setting(
+                "S3_ENDPOINT_URL",
+                "an S3-compatible server (MinIO, moto), e.g. `http://minio:9000`",
+                default_text="AWS",
+                pattern=HTTP_URL,
+                expect="an http(s) URL",
+            ),
+        ]
+        | None
+    ) = None
+    s3_access_key_id: (
+        Annotated[
+            str,
+            setting("S3_ACCESS_KEY_ID", "S3 credentials: both or neither", default_text="the AWS credential chain"),
+        ]
+        | None
+    ) = None
+    s3_secret_access_key: (
+        Annotated[
+            str,
+            setting(
+                "S3_SECRET_ACCESS_KEY",
+                "S3 credentials: both or neither",
+                default_text="the AWS credential chain",
+                secret=True,
+            ),
+        ]
+        | None
+    ) = None
+    s3_sse: (
+        Annotated[
+            str,
+            setting(
+                "S3_SSE",
+                "server-side encryption on top of ours (the `ServerSideEncryption` header)",
+                default_text="`none`",
+                choices=("AES256", "aws:kms"),
+                none="none",
+            ),
+        ]
+        | None
+    ) = None
+    s3_sse_kms_key_id: Annotated[str, setting("S3_SSE_KMS_KEY_ID", "KMS key of `S3_SSE=aws:kms`")] | None = None
+    s3_addressing_style: Annotated[
+        str,
+        setting(
+            "S3_ADDRESSING_STYLE",
+            "bucket in the host name or in the path",
+            default_text="`path` with `S3_ENDPOINT_URL`, else `virtual`",
+            choices=("path", "virtual"),
+        ),
+    ] = "virtual"
+    s3_connect_timeout_seconds: Annotated[
+        float, setting("S3_CONNECT_TIMEOUT_SECONDS", "S3 client: connect timeout", ge=0.1)
+    ] = 5.0
+    s3_read_timeout_seconds: Annotated[float, setting("S3_READ_TIMEOUT_SECONDS", "S3 client: read timeout", ge=0.1)] = (
+        30.0
+    )
+    s3_max_attempts: Annotated[
+        int, setting("S3_MAX_ATTEMPTS", "S3 client: tries of a request (botocore standard retries)", ge=1)
+    ] = 3
+    s3_max_pool_connections: Annotated[int, setting("S3_MAX_POOL_CONNECTIONS", "S3 client: most connections", ge=1)] = (
+        20
+    )
 
     @property
     def uses_s3(self) -> bool:
@@ -111,23 +336,65 @@ class StorageSettings(msgspec.Struct, frozen=True):
 class EncryptionSettings(msgspec.Struct, frozen=True):
     """Master keys of the envelope encryption (backend/platform/crypto/envelope.py): kid -> 32 raw bytes."""
 
-    keys: dict[str, bytes] = msgspec.field(default_factory=lambda: {"dev": DEV_ENCRYPTION_KEY})
-    active_kid: str = "dev"  # wraps new data keys; every listed kid can unwrap (rotation)
+    keys: Annotated[
+        dict[_KID, _KEY],
+        setting(
+            "ENCRYPTION_KEYS",
+            "master keys of the envelope encryption of files and PII columns; every kid decrypts",
+            default_text="dev key (refused in production)",
+            production=True,
+            secret=True,
+            expect="kid1:<base64 of 32 bytes>,kid2:…",
+        ),
+    ] = msgspec.field(default_factory=lambda: {"dev": DEV_ENCRYPTION_KEY})
+    active_kid: Annotated[
+        str,
+        setting(
+            "ENCRYPTION_ACTIVE_KID",
+            "kid that wraps new data keys (rotation: see docs/storage.md)",
+            default_text="first kid of `ENCRYPTION_KEYS`",
+        ),
+    ] = "dev"
 
 
 class AISettings(msgspec.Struct, frozen=True):
     """The model: an OpenAI-compatible endpoint when `OPENAI_BASE_URL` or `OPENAI_API_KEY` is set, else builtin."""
 
-    base_url: str | None = None
-    api_key: str | None = None
-    model: str = "gpt-4o-mini"
-    timeout_seconds: float = 30.0  # per request, and the longest silence inside a stream
-    max_retries: int = 2  # the openai client's own retries of 408/409/429/5xx and connection errors
-    max_output_tokens: int = 900
-    builtin_token_delay_ms: float = 0.0  # pacing of the offline provider's stream (demos, tests)
-    requests_per_minute: int = 10  # per user, on AI endpoints
-    requests_per_day: int = 200
-    daily_token_budget: int = 200_000  # per user (prompt + completion tokens)
+    base_url: (
+        Annotated[
+            str,
+            setting(
+                "OPENAI_BASE_URL",
+                "an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, LM Studio); with neither this nor "
+                "`OPENAI_API_KEY`, the builtin offline provider",
+                pattern=HTTP_URL,
+                expect="an http(s) URL",
+            ),
+        ]
+        | None
+    ) = None
+    api_key: Annotated[str, setting("OPENAI_API_KEY", "key of the OpenAI-compatible endpoint", secret=True)] | None = (
+        None
+    )
+    model: Annotated[str, setting("OPENAI_MODEL", "model name")] = "gpt-4o-mini"
+    timeout_seconds: Annotated[
+        float,
+        setting("OPENAI_TIMEOUT_SECONDS", "per request, and the longest silence inside a stream", ge=0.1),
+    ] = 30.0
+    max_retries: Annotated[
+        int, setting("OPENAI_MAX_RETRIES", "the client's retries of 408/409/429/5xx and connection errors", ge=0)
+    ] = 2
+    max_output_tokens: Annotated[int, setting("AI_MAX_OUTPUT_TOKENS", "answer cap", ge=1)] = 900
+    builtin_token_delay_ms: Annotated[
+        float, setting("AI_BUILTIN_TOKEN_DELAY_MS", "pacing of the offline provider's stream (demos, tests)", ge=0)
+    ] = 0.0
+    requests_per_minute: Annotated[
+        int, setting("AI_REQUESTS_PER_MINUTE", "per-user requests to AI endpoints (429 + `Retry-After`)", ge=0)
+    ] = 10
+    requests_per_day: Annotated[int, setting("AI_REQUESTS_PER_DAY", "per-user requests to AI endpoints", ge=0)] = 200
+    daily_token_budget: Annotated[
+        int, setting("AI_DAILY_TOKEN_BUDGET", "per-user model tokens a day (prompt + completion)", ge=0)
+    ] = 200_000
 
     @property
     def configured(self) -> bool:
@@ -138,17 +405,52 @@ class MailSettings(msgspec.Struct, frozen=True):
     """Outgoing email: the SMTP server the worker sends through. The default is the local
     mail catcher that `make dev` runs (backend/devtools/mail/catcher.py); production sets SMTP_HOST."""
 
-    host: str = "127.0.0.1"
-    port: int = 1025
-    username: str | None = None
-    password: str | None = None
-    starttls: bool | None = None  # True: required, False: never, None: when the server offers it
-    tls: bool = False  # implicit TLS from the first byte (SMTPS, usually port 465)
-    validate_certs: bool = True
-    mail_from: str = "Career Copilot <no-reply@career-copilot.local>"
-    timeout_seconds: float = 20.0
-    max_attempts: int = 10  # sends of one email (transient failures) before it is marked failed
-    retry_base_seconds: float = 10.0  # transient failure n waits base * 2**(n-1), capped at 15 min
+    host: Annotated[
+        str,
+        setting(
+            "SMTP_HOST", "the SMTP server emails go through (default: the `make dev` mail catcher)", production=True
+        ),
+    ] = "127.0.0.1"
+    port: Annotated[
+        int,
+        setting("SMTP_PORT", "its port", default_text="`1025` (`465` with `SMTP_TLS`)", ge=1, le=65535),
+    ] = 1025
+    username: Annotated[str, setting("SMTP_USERNAME", "SMTP auth: both or neither")] | None = None
+    password: (
+        Annotated[str, setting("SMTP_PASSWORD", "SMTP auth: both or neither", secret=True, strip=False)] | None
+    ) = None
+    starttls: (
+        Annotated[
+            bool,
+            setting(
+                "SMTP_STARTTLS",
+                "STARTTLS `true`: required, `false`: never, `auto`: when the server offers it",
+                default_text="`auto`",
+                none="auto",
+            ),
+        ]
+        | None
+    ) = None
+    tls: Annotated[bool, setting("SMTP_TLS", "implicit TLS from the first byte (SMTPS, usually port 465)")] = False
+    validate_certs: Annotated[bool, setting("SMTP_VALIDATE_CERTS", "check the server's certificate")] = True
+    mail_from: Annotated[
+        str,
+        setting(
+            "MAIL_FROM",
+            "sender; its domain names Message-IDs",
+            alias="SMTP_FROM",
+            pattern="@",
+            expect="a sender with an email address",
+        ),
+    ] = "Career Copilot <no-reply@career-copilot.local>"
+    timeout_seconds: Annotated[float, setting("SMTP_TIMEOUT_SECONDS", "per SMTP step", ge=0.1)] = 20.0
+    max_attempts: Annotated[
+        int, setting("MAIL_MAX_ATTEMPTS", "sends of one email (transient failures) before it is marked failed", ge=1)
+    ] = 10
+    retry_base_seconds: Annotated[
+        float,
+        setting("MAIL_RETRY_BASE_SECONDS", "first retry delay; failure n waits base * 2^(n-1), at most 15 min", ge=0),
+    ] = 10.0
 
 
 class Settings(msgspec.Struct, frozen=True):
@@ -164,218 +466,257 @@ class Settings(msgspec.Struct, frozen=True):
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Build settings from `env` (default `os.environ`); raise SettingsError on bad values."""
-        return _from_env(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Build settings from `env` (default `os.environ`); raise SettingsError naming every bad variable."""
+        draft = _Draft.read(os.environ if env is None else env, _SECTIONS)
+        draft.apply(_RULES)
+        return cls(**{name: section(**draft.values[name]) for name, section in _SECTIONS.items()})
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
-    """An integer variable within [minimum, maximum] (0 and up unless told otherwise)."""
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise SettingsError(f"{name} must be {bounds}, got {value}")
-    return value
+def database_from_env(env: Mapping[str, str] | None = None) -> DatabaseSettings:
+    """Only the database part, for the migration command: it needs no other secret."""
+    draft = _Draft.read(os.environ if env is None else env, {"app": AppSettings, "db": DatabaseSettings}, {"env"})
+    draft.apply((_required_in_production, _pool_bounds))
+    return DatabaseSettings(**draft.values["db"])
 
 
-def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not value >= minimum:  # also refuses nan
-        raise SettingsError(f"{name} must be at least {minimum:g}, got {raw!r}")
-    return value
+# --- the declarations, read back ---------------------------------------------------------------------
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.lower() in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be a boolean (true/false), got {raw!r}")
+@dataclass(frozen=True)
+class Field:
+    """A declared setting: where it lives, how msgspec converts it, how the environment spells it."""
+
+    section: str
+    name: str
+    type: Any  # the field's annotation, constraints included: what msgspec.convert gets
+    base: Any  # the value type without Annotated or None
+    meta: Meta
+    env: Env
 
 
-def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
+_SECTIONS: dict[str, Any] = {name: typing.get_type_hints(Settings)[name] for name in Settings.__struct_fields__}
 
 
-def _jwt_keys(env: Mapping[str, str]) -> tuple[dict[str, str], str] | None:
-    """`JWT_KEYS="kid1:secret1,kid2:secret2"` (+ `JWT_ACTIVE_KID`), or a single `JWT_SECRET`."""
-    if keys_raw := env.get("JWT_KEYS", "").strip():
-        keys: dict[str, str] = {}
-        for item in keys_raw.split(","):
-            kid, sep, secret = item.strip().partition(":")
-            if not sep or not kid or not secret:
-                raise SettingsError("JWT_KEYS must look like 'kid1:secret1,kid2:secret2'")
-            keys[kid] = secret
-        active = env.get("JWT_ACTIVE_KID", "").strip() or next(iter(keys))
-        if active not in keys:
-            raise SettingsError(f"JWT_ACTIVE_KID {active!r} is not one of the kids in JWT_KEYS")
-        return keys, active
-    if secret := env.get("JWT_SECRET", "").strip():
-        return {"k1": secret}, "k1"
+@functools.cache
+def fields() -> tuple[Field, ...]:
+    """Every setting read from the environment, section by section in declaration order."""
+    found: list[Field] = []
+    for section, cls in _SECTIONS.items():
+        hints = typing.get_type_hints(cls, include_extras=True)
+        for name in cls.__struct_fields__:
+            hint = hints[name]
+            annotated = next((t for t in (hint, *_members(hint)) if typing.get_origin(t) is Annotated), None)
+            if annotated is None:
+                continue
+            base, *extras = typing.get_args(annotated)
+            for meta in (m for m in extras if isinstance(m, Meta) and isinstance((m.extra or {}).get("env"), Env)):
+                base = next((t for t in (base, *_members(base)) if t is not type(None) and not _members(t)), base)
+                found.append(Field(section, name, hint, base, meta, (meta.extra or {})["env"]))
+    return tuple(found)
+
+
+def _members(hint: Any) -> tuple[Any, ...]:
+    return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else ()
+
+
+def _default(section: str, name: str) -> Any:
+    info = next(f for f in msgspec.structs.fields(_SECTIONS[section]) if f.name == name)
+    return info.default_factory() if info.default is msgspec.NODEFAULT else info.default
+
+
+# --- conversion ---------------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    """One variable's problem (the message names it)."""
+
+
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def _raw(env: Mapping[str, str], spec: Env) -> tuple[str, str] | None:
+    """(variable, value) of the first of the field's names that is set, or None."""
+    for name in (spec.name, spec.alias):
+        if name is not None and (value := env.get(name)) is not None:
+            value = value.strip() if spec.strip else value
+            if value:
+                return name, value
     return None
 
 
-_KID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_S3_SSE = {"": None, "none": None, "aes256": "AES256", "aws:kms": "aws:kms"}
+def _convert(field: Field, name: str, raw: str) -> Any:
+    spec, base = field.env, field.base
+    value: Any = raw
+    if spec.none is not None and raw.lower() == spec.none:
+        return None
+    if spec.choices:
+        value = next((choice for choice in spec.choices if choice.lower() == raw.lower()), raw)
+    elif base is bool:
+        value = _BOOLEANS.get(raw.lower(), raw)
+    elif typing.get_origin(base) is tuple:
+        value = [item.strip() for item in raw.split(",") if item.strip()]
+    elif typing.get_origin(base) is dict:
+        return _convert_map(field, name, raw)
+    try:
+        return msgspec.convert(value, field.type, strict=False)
+    except msgspec.ValidationError:
+        got = "" if spec.secret else f", got {raw!r}"
+        raise _Bad(f"{name} must be {_expectation(field)}{got}") from None
 
 
-def _encryption(env: Mapping[str, str], production: bool) -> EncryptionSettings:
-    """`ENCRYPTION_KEYS="kid1:<base64 of 32 bytes>,kid2:…"` + `ENCRYPTION_ACTIVE_KID` (default: first)."""
-    raw = env.get("ENCRYPTION_KEYS", "").strip()
-    if not raw:
-        if production:
-            raise SettingsError(
-                "ENCRYPTION_KEYS must be set when APP_ENV=production "
-                "(e.g. ENCRYPTION_KEYS=k1:$(openssl rand -base64 32))"
-            )
-        return EncryptionSettings()
-    keys: dict[str, bytes] = {}
+def _convert_map(field: Field, name: str, raw: str) -> dict[str, Any]:
+    """`kid1:value1,kid2:value2`: unique keys of the declared key type; bytes values are base64
+    (standard or URL-safe alphabet, padding optional). A value never goes into a message."""
+    key_type, value_type = typing.get_args(field.base)
+    shape = f"'{field.env.expect or 'kid1:value1,kid2:value2'}' with unique kids"
+    result: dict[str, Any] = {}
     for item in raw.split(","):
-        kid, sep, encoded = item.strip().partition(":")
-        if not sep or not _KID.fullmatch(kid) or not encoded.strip() or kid in keys:
-            raise SettingsError("ENCRYPTION_KEYS must look like 'kid1:<base64 of 32 bytes>,kid2:…' with unique kids")
-        encoded = encoded.strip().replace("-", "+").replace("_", "/")  # standard or URL-safe alphabet
-        try:  # padding optional (`secrets.token_urlsafe(32)` has none); the value never goes into a message
-            key = b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
-        except (binascii.Error, ValueError):
-            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is not valid base64") from None
-        if len(key) != 32:
-            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} must decode to 32 bytes, got {len(key)}")
-        if production and key == DEV_ENCRYPTION_KEY:
-            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is the public development key")
-        if production and len(set(key)) < 8:  # 32 random bytes hold ~30 distinct values
-            raise SettingsError(f"ENCRYPTION_KEYS key {kid!r} is not random (openssl rand -base64 32)")
-        keys[kid] = key
-    active = env.get("ENCRYPTION_ACTIVE_KID", "").strip() or next(iter(keys))
-    if active not in keys:
-        raise SettingsError(f"ENCRYPTION_ACTIVE_KID {active!r} is not one of the kids in ENCRYPTION_KEYS")
-    return EncryptionSettings(keys=keys, active_kid=active)
+        key, sep, value = (part.strip() for part in item.partition(":"))
+        if not sep or not key or not value or key in result or not _fits(key, key_type):
+            raise _Bad(f"{name} must look like {shape}")
+        if _plain(value_type) is bytes:
+            encoded = value.replace("-", "+").replace("_", "/")
+            try:
+                decoded = b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+            except (binascii.Error, ValueError):
+                raise _Bad(f"{name} key {key!r} is not valid base64") from None
+            if not _fits(decoded, value_type):
+                raise _Bad(f"{name} key {key!r} must decode to {_length(value_type)} bytes, got {len(decoded)}")
+            result[key] = decoded
+        else:
+            result[key] = msgspec.convert(value, value_type, strict=False)
+    return result
 
 
-def _storage(env: Mapping[str, str], data_dir: str) -> StorageSettings:
-    defaults = StorageSettings()
-    endpoint = env.get("S3_ENDPOINT_URL", "").strip() or None
-    if endpoint is not None and not re.match(r"https?://[^/\s]+", endpoint):
-        raise SettingsError(f"S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
-    sse_raw = env.get("S3_SSE", "").strip()
-    if sse_raw.lower() not in _S3_SSE:
-        raise SettingsError(f"S3_SSE must be none, AES256 or aws:kms, got {sse_raw!r}")
-    style = env.get("S3_ADDRESSING_STYLE", "").strip().lower() or ("path" if endpoint else "virtual")
-    if style not in {"path", "virtual"}:
-        raise SettingsError(f"S3_ADDRESSING_STYLE must be path or virtual, got {style!r}")
-    access_key = env.get("S3_ACCESS_KEY_ID", "").strip() or None
-    secret_key = env.get("S3_SECRET_ACCESS_KEY", "").strip() or None
-    if (access_key is None) != (secret_key is None):
-        missing = "S3_SECRET_ACCESS_KEY" if secret_key is None else "S3_ACCESS_KEY_ID"
-        raise SettingsError(f"{missing} must be set together with the other S3 credential")
-    prefix = env.get("S3_PREFIX", "").strip().strip("/")
-    if prefix and not re.fullmatch(r"[A-Za-z0-9._=-]+(/[A-Za-z0-9._=-]+)*", prefix):
-        raise SettingsError(f"S3_PREFIX may hold only letters, digits, '._=-' and '/', got {prefix!r}")
-    return StorageSettings(
-        local_dir=os.path.join(data_dir, "objects"),
-        s3_bucket=env.get("S3_BUCKET", "").strip(),
-        s3_prefix=f"{prefix}/" if prefix else "",
-        s3_region=env.get("S3_REGION", "").strip() or defaults.s3_region,
-        s3_endpoint_url=endpoint,
-        s3_access_key_id=access_key,
-        s3_secret_access_key=secret_key,
-        s3_sse=_S3_SSE[sse_raw.lower()],
-        s3_sse_kms_key_id=env.get("S3_SSE_KMS_KEY_ID", "").strip() or None,
-        s3_addressing_style=style,
-        s3_connect_timeout_seconds=_float(
-            env, "S3_CONNECT_TIMEOUT_SECONDS", defaults.s3_connect_timeout_seconds, minimum=0.1
-        ),
-        s3_read_timeout_seconds=_float(env, "S3_READ_TIMEOUT_SECONDS", defaults.s3_read_timeout_seconds, minimum=0.1),
-        s3_max_attempts=_int(env, "S3_MAX_ATTEMPTS", defaults.s3_max_attempts, minimum=1),
-        s3_max_pool_connections=_int(env, "S3_MAX_POOL_CONNECTIONS", defaults.s3_max_pool_connections, minimum=1),
-    )
+def _plain(hint: Any) -> Any:
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
 
 
-def _optional_bool(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name, "").strip().lower()
-    return None if raw in {"", "auto"} else _bool(env, name, False)
+def _fits(value: Any, hint: Any) -> bool:
+    try:
+        msgspec.convert(value, hint)
+    except msgspec.ValidationError:
+        return False
+    return True
 
 
-def _mail(env: Mapping[str, str]) -> MailSettings:
-    """SMTP_HOST, SMTP_PORT, SMTP_USERNAME, SMTP_PASSWORD, SMTP_STARTTLS (true/false/auto), SMTP_TLS,
-    SMTP_VALIDATE_CERTS, MAIL_FROM (or SMTP_FROM), SMTP_TIMEOUT_SECONDS, MAIL_MAX_ATTEMPTS."""
-    defaults = MailSettings()
-    tls = _bool(env, "SMTP_TLS", False)
-    starttls = _optional_bool(env, "SMTP_STARTTLS")
-    if tls and starttls:
-        raise SettingsError("SMTP_TLS and SMTP_STARTTLS exclude each other (implicit TLS or an upgrade, not both)")
-    username = env.get("SMTP_USERNAME", "").strip() or None
-    password = env.get("SMTP_PASSWORD", "") or None
-    if (username is None) != (password is None):
-        missing = "SMTP_PASSWORD" if password is None else "SMTP_USERNAME"
-        raise SettingsError(f"{missing} must be set together with the other SMTP credential")
-    mail_from = (env.get("MAIL_FROM", "").strip() or env.get("SMTP_FROM", "").strip()) or defaults.mail_from
-    if "@" not in mail_from:
-        raise SettingsError(f"MAIL_FROM must hold an email address, got {mail_from!r}")
-    return MailSettings(
-        host=env.get("SMTP_HOST", "").strip() or defaults.host,
-        port=_int(env, "SMTP_PORT", 465 if tls else defaults.port, minimum=1, maximum=65535),
-        username=username,
-        password=password,
-        starttls=False if tls else starttls,
-        tls=tls,
-        validate_certs=_bool(env, "SMTP_VALIDATE_CERTS", True),
-        mail_from=mail_from,
-        timeout_seconds=_float(env, "SMTP_TIMEOUT_SECONDS", defaults.timeout_seconds, minimum=0.1),
-        max_attempts=_int(env, "MAIL_MAX_ATTEMPTS", defaults.max_attempts, minimum=1),
-        retry_base_seconds=_float(env, "MAIL_RETRY_BASE_SECONDS", defaults.retry_base_seconds),
-    )
+def _length(hint: Any) -> str:
+    meta = next((m for m in typing.get_args(hint)[1:] if isinstance(m, Meta)), Meta())
+    return f"{meta.min_length}" if meta.min_length == meta.max_length else f"{meta.min_length}-{meta.max_length}"
 
 
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_LOOPBACK_URL = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
+def _expectation(field: Field) -> str:
+    """What a valid value looks like, in words: `an integer of at least 1`, `one of path, virtual`…"""
+    spec, meta = field.env, field.meta
+    if spec.choices:
+        words = (*((spec.none,) if spec.none else ()), *spec.choices)
+        return "one of " + ", ".join(words)
+    if field.base is bool:
+        return "a boolean (true/false" + (f"/{spec.none})" if spec.none else ")")
+    if spec.expect:
+        return spec.expect
+    kind = {int: "an integer", float: "a number"}.get(field.base, "a string")
+    if meta.ge is not None and meta.le is not None:
+        return f"{kind} between {meta.ge:g} and {meta.le:g}"
+    if meta.ge is not None:
+        return f"{kind} of at least {meta.ge:g}"
+    return kind
 
 
-def _app_env(env: Mapping[str, str]) -> str:
-    app_env = env.get("APP_ENV", "development").strip() or "development"
-    if app_env not in {"development", "test", "production"}:
-        raise SettingsError(f"APP_ENV must be development, test or production, got {app_env!r}")
-    return app_env
+# --- the rules that span fields -----------------------------------------------------------------------
 
 
-def _public_url(env: Mapping[str, str], production: bool) -> str:
-    """Where users reach the api (emailed links, allowed origins). Production must say so, over
-    https unless it is a loopback address (a compose stack on a laptop)."""
-    url = env.get("PUBLIC_URL", "").strip().rstrip("/")
-    if not url:
-        if production:
-            raise SettingsError("PUBLIC_URL must be set when APP_ENV=production (links in emails, allowed origins)")
-        return f"http://127.0.0.1:{_int(env, 'PORT', 8000, minimum=1, maximum=65535)}"
-    if not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
-        raise SettingsError(f"PUBLIC_URL must be an http(s) URL, got {url!r}")
-    if production and not url.startswith("https://") and not _LOOPBACK_URL.fullmatch(url):
-        raise SettingsError(f"PUBLIC_URL must be an https URL when APP_ENV=production, got {url!r}")
-    return url
+class _Draft:
+    """The converted values of what the environment sets (others keep their declared default) and the
+    problems found so far."""
+
+    def __init__(self, env: Mapping[str, str], scope: tuple[Field, ...]) -> None:
+        self.env, self.scope, self.problems = env, scope, list[str]()
+        self.values: dict[str, dict[str, Any]] = {field.section: {} for field in scope}
+
+    @classmethod
+    def read(cls, env: Mapping[str, str], sections: Mapping[str, Any], only: set[str] | None = None) -> "_Draft":
+        """Convert every declared field of `sections` (of the first one, only the fields in `only`)."""
+        first = next(iter(sections))
+        draft = cls(
+            env,
+            tuple(
+                f for f in fields() if f.section in sections and (only is None or f.section != first or f.name in only)
+            ),
+        )
+        for field in draft.scope:
+            if (found := _raw(env, field.env)) is not None:
+                try:
+                    draft.set(field.section, field.name, _convert(field, *found))
+                except _Bad as bad:
+                    draft.refuse(str(bad))
+        draft.check()
+        return draft
+
+    def check(self) -> None:
+        if self.problems:
+            raise SettingsError("; ".join(self.problems))
+
+    def apply(self, rules: tuple[Callable[["_Draft"], None], ...]) -> None:
+        for rule in rules:
+            rule(self)
+        self.check()
+
+    def given(self, section: str, name: str) -> bool:
+        return name in self.values[section]
+
+    def get(self, section: str, name: str) -> Any:
+        return self.values[section][name] if self.given(section, name) else _default(section, name)
+
+    def set(self, section: str, name: str, value: Any) -> None:
+        self.values[section][name] = value
+
+    def refuse(self, message: str) -> None:
+        self.problems.append(message)
+
+    @property
+    def production(self) -> bool:
+        return bool(self.get("app", "env") == "production")
 
 
-def _log_level(env: Mapping[str, str]) -> str:
-    level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
-    if level not in _LOG_LEVELS:
-        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {level!r}")
-    return level
+def _jwt_keys(d: _Draft) -> None:
+    """`JWT_SECRET` is a single key `k1` when `JWT_KEYS` is unset; the active kid defaults to the first."""
+    if d.given("auth", "jwt_keys"):
+        _active_kid(d, "auth", "jwt_keys", "jwt_active_kid")
+    else:
+        d.values["auth"].pop("jwt_active_kid", None)
+        if not (secret := d.env.get("JWT_SECRET", "").strip()):
+            return
+        d.set("auth", "jwt_keys", {"k1": secret})
+        d.set("auth", "jwt_active_kid", "k1")
+    for kid, secret in d.get("auth", "jwt_keys").items() if d.production else ():
+        if len(secret) < 32 or secret == DEV_JWT_KEY or _looks_like_a_placeholder(secret):
+            d.refuse(
+                f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters "
+                "(e.g. openssl rand -hex 32)"
+            )
+
+
+def _encryption_keys(d: _Draft) -> None:
+    if not d.given("encryption", "keys"):
+        d.values["encryption"].pop("active_kid", None)
+        return
+    _active_kid(d, "encryption", "keys", "active_kid")
+    for kid, key in d.get("encryption", "keys").items() if d.production else ():
+        if key == DEV_ENCRYPTION_KEY:
+            d.refuse(f"ENCRYPTION_KEYS key {kid!r} is the public development key")
+        elif len(set(key)) < 8:  # 32 random bytes hold ~30 distinct values
+            d.refuse(f"ENCRYPTION_KEYS key {kid!r} is not random (openssl rand -base64 32)")
+
+
+def _active_kid(d: _Draft, section: str, keys: str, active: str) -> None:
+    kids = d.get(section, keys)
+    kid = d.get(section, active) if d.given(section, active) else next(iter(kids))
+    if kid not in kids:
+        spec = {f.name: f.env.name for f in fields() if f.section == section}
+        d.refuse(f"{spec[active]} {kid!r} is not one of the kids in {spec[keys]}")
+    d.set(section, active, kid)
 
 
 def _looks_like_a_placeholder(secret: str) -> bool:
@@ -384,117 +725,93 @@ def _looks_like_a_placeholder(secret: str) -> bool:
     return "changeme" in secret.lower().replace("-", "").replace("_", "") or len(set(secret)) < 10
 
 
-def _database(env: Mapping[str, str], production: bool) -> DatabaseSettings:
-    """DATABASE_URL, DB_POOL_MIN, DB_POOL_MAX: all that `make migrate` needs (piccolo_conf.py)."""
-    url = env.get("DATABASE_URL", "").strip()
-    if production and not url:
-        raise SettingsError("DATABASE_URL must be set when APP_ENV=production")
-    pool_min = _int(env, "DB_POOL_MIN", 1)
-    pool_max = _int(env, "DB_POOL_MAX", 10, minimum=1)
-    if pool_min > pool_max:
-        raise SettingsError(f"DB_POOL_MIN ({pool_min}) must not exceed DB_POOL_MAX ({pool_max})")
-    return DatabaseSettings(url=url or DEFAULT_DATABASE_URL, pool_min=pool_min, pool_max=pool_max)
+def _required_in_production(d: _Draft) -> None:
+    if not d.production:
+        return
+    missing = [f.env.name for f in d.scope if f.env.production and not d.given(f.section, f.name)]
+    if missing:
+        d.refuse(f"{', '.join(missing)} must be set when APP_ENV=production")
 
 
-def database_from_env(env: Mapping[str, str] | None = None) -> DatabaseSettings:
-    """Only the database part, for the migration command: it needs no other secret."""
-    env = os.environ if env is None else env
-    return _database(env, _app_env(env) == "production")
+def _public_url(d: _Draft) -> None:
+    """Where users reach the api (emailed links, allowed origins): https in production unless it is a
+    loopback address (a compose stack on a laptop). The default origins are it and its localhost twin."""
+    if d.given("app", "public_url"):
+        url = d.get("app", "public_url").rstrip("/")
+        if d.production and not url.startswith("https://") and not _LOOPBACK_URL.fullmatch(url):
+            d.refuse(f"PUBLIC_URL must be an https URL when APP_ENV=production, got {url!r}")
+    else:
+        url = f"http://127.0.0.1:{d.get('app', 'port')}"
+    d.set("app", "public_url", url)
+    if not d.given("app", "allowed_origins"):
+        d.set("app", "allowed_origins", (url, url.replace("127.0.0.1", "localhost")))
+    if not d.given("app", "log_json"):
+        d.set("app", "log_json", d.production)
 
 
-def _from_env(env: Mapping[str, str]) -> Settings:
-    app_env = _app_env(env)
-    production = app_env == "production"
-    db = _database(env, production)
-    public_url = _public_url(env, production)
-
-    jwt = _jwt_keys(env)
-    if production:
-        if not env.get("REDIS_URL", "").strip():
-            raise SettingsError("REDIS_URL must be set when APP_ENV=production")
-        if jwt is None:
-            raise SettingsError("JWT_KEYS (or JWT_SECRET) must be set when APP_ENV=production")
-        if not env.get("SMTP_HOST", "").strip():  # the default is `make dev`'s local mail catcher
-            raise SettingsError("SMTP_HOST must be set when APP_ENV=production (account emails go through it)")
-        for kid, secret in jwt[0].items():
-            if len(secret) < 32 or secret == DEV_JWT_KEY or _looks_like_a_placeholder(secret):
-                raise SettingsError(
-                    f"JWT_KEYS/JWT_SECRET key {kid!r} must be a random secret of at least 32 characters "
-                    "(e.g. openssl rand -hex 32)"
-                )
-    auth_defaults, app_defaults, worker_defaults = AuthSettings(), AppSettings(), WorkerSettings()
-    rt_defaults = RealtimeSettings()
-    keys, active = jwt if jwt is not None else (auth_defaults.jwt_keys, auth_defaults.jwt_active_kid)
-
-    return Settings(
-        app=AppSettings(
-            env=app_env,
-            public_url=public_url,
-            allowed_origins=_list(env, "ALLOWED_ORIGINS", (public_url, public_url.replace("127.0.0.1", "localhost"))),
-            log_json=_bool(env, "LOG_JSON", production),
-            log_level=_log_level(env),
-            max_body_bytes=_int(env, "MAX_BODY_BYTES", app_defaults.max_body_bytes, minimum=1024),
-            data_dir=env.get("DATA_DIR", ".data"),
-        ),
-        db=db,
-        redis=RedisSettings(
-            url=env.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL,
-            pool_max=_int(env, "REDIS_POOL_MAX", 500, minimum=1),
-            cache_ttl_seconds=_int(env, "CACHE_TTL_SECONDS", 120),
-        ),
-        auth=AuthSettings(
-            jwt_keys=keys,
-            jwt_active_kid=active,
-            access_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", auth_defaults.access_ttl_seconds, minimum=10),
-            refresh_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", auth_defaults.refresh_ttl_seconds, minimum=60),
-            login_max_failures_per_account=_int(
-                env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", auth_defaults.login_max_failures_per_account, minimum=1
-            ),
-            login_max_failures_per_ip=_int(
-                env, "LOGIN_MAX_FAILURES_PER_IP", auth_defaults.login_max_failures_per_ip, minimum=1
-            ),
-            login_window_seconds=_int(env, "LOGIN_WINDOW_SECONDS", auth_defaults.login_window_seconds, minimum=1),
-            session_memo_seconds=_int(env, "SESSION_MEMO_SECONDS", auth_defaults.session_memo_seconds),
-        ),
-        worker=WorkerSettings(
-            queue_name=env.get("TASK_QUEUE", worker_defaults.queue_name),
-            consumer_group=env.get("TASK_CONSUMER_GROUP", worker_defaults.consumer_group),
-            stream_maxlen=_int(env, "TASK_STREAM_MAXLEN", worker_defaults.stream_maxlen, minimum=1),
-            idle_reclaim_ms=_int(env, "TASK_IDLE_RECLAIM_MS", worker_defaults.idle_reclaim_ms, minimum=100),
-            max_retries=_int(env, "TASK_MAX_RETRIES", worker_defaults.max_retries),
-        ),
-        realtime=RealtimeSettings(
-            history_max_events=_int(env, "REALTIME_HISTORY_MAX_EVENTS", rt_defaults.history_max_events, minimum=1),
-            history_ttl_seconds=_int(env, "REALTIME_HISTORY_TTL_SECONDS", rt_defaults.history_ttl_seconds, minimum=1),
-            socket_queue_size=_int(env, "REALTIME_SOCKET_QUEUE_SIZE", rt_defaults.socket_queue_size, minimum=1),
-            send_timeout_seconds=_float(
-                env, "REALTIME_SEND_TIMEOUT_SECONDS", rt_defaults.send_timeout_seconds, minimum=0.1
-            ),
-            ping_interval_seconds=_float(
-                env, "REALTIME_PING_INTERVAL_SECONDS", rt_defaults.ping_interval_seconds, minimum=0.1
-            ),
-        ),
-        storage=_storage(env, env.get("DATA_DIR", ".data")),
-        encryption=_encryption(env, production),
-        ai=_ai(env),
-        mail=_mail(env),
-    )
+def _pool_bounds(d: _Draft) -> None:
+    low, high = d.get("db", "pool_min"), d.get("db", "pool_max")
+    if low > high:
+        d.refuse(f"DB_POOL_MIN ({low}) must not exceed DB_POOL_MAX ({high})")
 
 
-def _ai(env: Mapping[str, str]) -> AISettings:
-    d = AISettings()
-    base_url = env.get("OPENAI_BASE_URL", "").strip() or None
-    if base_url is not None and not re.match(r"https?://[^/\s]+", base_url):
-        raise SettingsError(f"OPENAI_BASE_URL must be an http(s) URL, got {base_url!r}")
-    return AISettings(
-        base_url=base_url,
-        api_key=env.get("OPENAI_API_KEY", "").strip() or None,
-        model=env.get("OPENAI_MODEL", "").strip() or d.model,
-        timeout_seconds=_float(env, "OPENAI_TIMEOUT_SECONDS", d.timeout_seconds, minimum=0.1),
-        max_retries=_int(env, "OPENAI_MAX_RETRIES", d.max_retries),
-        max_output_tokens=_int(env, "AI_MAX_OUTPUT_TOKENS", d.max_output_tokens, minimum=1),
-        builtin_token_delay_ms=_float(env, "AI_BUILTIN_TOKEN_DELAY_MS", d.builtin_token_delay_ms),
-        requests_per_minute=_int(env, "AI_REQUESTS_PER_MINUTE", d.requests_per_minute),
-        requests_per_day=_int(env, "AI_REQUESTS_PER_DAY", d.requests_per_day),
-        daily_token_budget=_int(env, "AI_DAILY_TOKEN_BUDGET", d.daily_token_budget),
-    )
+def _storage(d: _Draft) -> None:
+    d.set("storage", "local_dir", os.path.join(d.get("app", "data_dir"), "objects"))
+    prefix = d.get("storage", "s3_prefix").strip("/")
+    d.set("storage", "s3_prefix", f"{prefix}/" if prefix else "")
+    if not d.given("storage", "s3_addressing_style") and d.given("storage", "s3_endpoint_url"):
+        d.set("storage", "s3_addressing_style", "path")
+    _both_or_neither(d, "storage", "s3_access_key_id", "s3_secret_access_key", "S3 credential")
+
+
+def _mail(d: _Draft) -> None:
+    if d.get("mail", "tls"):
+        if d.get("mail", "starttls"):
+            d.refuse("SMTP_TLS and SMTP_STARTTLS exclude each other (implicit TLS or an upgrade, not both)")
+        d.set("mail", "starttls", False)
+        if not d.given("mail", "port"):
+            d.set("mail", "port", 465)
+    _both_or_neither(d, "mail", "username", "password", "SMTP credential")
+
+
+def _both_or_neither(d: _Draft, section: str, one: str, other: str, what: str) -> None:
+    if d.given(section, one) != d.given(section, other):
+        missing = other if d.given(section, one) else one
+        variable = next(f.env.name for f in fields() if (f.section, f.name) == (section, missing))
+        d.refuse(f"{variable} must be set together with the other {what}")
+
+
+_RULES = (_jwt_keys, _encryption_keys, _required_in_production, _public_url, _pool_bounds, _storage, _mail)
+
+
+# --- variables read elsewhere, for the README ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A variable that is not a field: its README row sits with `group` (a section, or a process kind)."""
+
+    name: str
+    default: str
+    doc: str
+    group: str
+
+
+READ_ELSEWHERE = (
+    Variable("JWT_SECRET", "—", "shorthand for a single key `k1` (`JWT_KEYS` wins)", "auth"),
+    Variable(
+        "TASK_SCHEDULE_OVERRIDES", "—", "`schedule_id=<cron or seconds>;…` (tests, operations; the scheduler)", "worker"
+    ),
+    Variable(
+        "FORWARDED_ALLOW_IPS",
+        "`127.0.0.1`",
+        "uvicorn (the image runs it with `--proxy-headers`): addresses of the proxies whose `X-Forwarded-For` is "
+        "trusted as the client address (per-IP login limits, logs); the Kubernetes config sets the cluster range",
+        "uvicorn",
+    ),
+)
+
+
+def default_of(field: Field) -> Any:
+    """The declared default of a field."""
+    return _default(field.section, field.name)

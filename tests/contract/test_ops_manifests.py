@@ -17,6 +17,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from backend.devtools import configuration
 from tests.support import ROOT
 
 K8S = ROOT / "ops" / "k8s"
@@ -80,11 +81,9 @@ def test_exactly_one_scheduler_even_during_a_rollout() -> None:
 
 
 def test_configured_variables_are_ones_the_app_reads() -> None:
-    read_by_app = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', (ROOT / "backend" / "settings.py").read_text()))
-    read_by_uvicorn = {"FORWARDED_ALLOW_IPS", "PORT"}  # PORT: ops/docker/entrypoint.sh
     (config,) = [doc for doc in RESOURCES if doc["kind"] == "ConfigMap"]
     secret = yaml.safe_load((K8S / "secret.example.yaml").read_text())
-    unknown = (set(config["data"]) | set(secret["stringData"])) - read_by_app - read_by_uvicorn
+    unknown = (set(config["data"]) | set(secret["stringData"])) - configuration.variables()
     assert not unknown, f"variables nothing reads: {sorted(unknown)}"
 
 
