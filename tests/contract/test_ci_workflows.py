@@ -57,9 +57,9 @@ def _lint(workflows: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    workflow: dict[str, Any] = yaml.safe_load(path.read_text())
-    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as true
-    return workflow
+    loaded: dict[Any, Any] = yaml.safe_load(path.read_text())
+    on = loaded.pop(True, loaded.get("on"))  # YAML 1.1 reads the key `on` as true
+    return {**loaded, "on": on}
 
 
 CI = _load(WORKFLOWS / "ci.yml")
