@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from backend import errors
 from backend.engines.llm import Usage
+from backend.features.ai import queries
 from backend.platform import ratelimit
 from backend.platform.db.tables import AIUsage
 from backend.settings import AISettings
@@ -26,13 +27,7 @@ def _until_midnight(now: datetime) -> int:
 
 async def tokens_today(user_id: uuid.UUID, now: datetime | None = None) -> int:
     start = (now or datetime.now(UTC)).replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = await AIUsage.raw(
-        "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS n FROM ai_usage "
-        "WHERE \"user\" = {} AND created_at >= {} AND provider <> 'builtin'",
-        user_id,
-        start,
-    )
-    return int(rows[0]["n"])
+    return await queries.model_tokens_since(user_id, start)
 
 
 async def admit(redis: Redis, settings: AISettings, user_id: uuid.UUID) -> None:

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from backend import errors
+from backend.features.ai import queries
 from backend.features.resumes import parsing
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.tables import Application, ResumeVersion
@@ -36,20 +37,13 @@ async def parsed_version(user_id: uuid.UUID, version_id: uuid.UUID | None) -> uu
         if row["status"] != "parsed":
             raise errors.Conflict("This resume version is not parsed (yet)", slug="resume-not-parsed")
         return version_id
-    rows = await ResumeVersion.raw(
-        """
-        SELECT v.id FROM resume_versions v JOIN resumes r ON r.id = v.resume
-        WHERE v."user" = {} AND v.status = 'parsed'
-        ORDER BY r.is_default DESC, v.created_at DESC LIMIT 1
-        """,
-        user_id,
-    )
-    if not rows:
+    default = await queries.default_parsed_version(user_id)
+    if default is None:
         raise errors.Unprocessable(
             "Upload a resume (and wait until it is parsed) first",
             errors=[errors.FieldError("resume_version_id", "no parsed resume version")],
         )
-    return uuid.UUID(str(rows[0]["id"]))
+    return default
 
 
 async def load_resume(envelope: Envelope, version_id: uuid.UUID) -> tuple[dict[str, Any], str] | None:

@@ -16,13 +16,14 @@ import structlog
 
 from backend.engines import llm
 from backend.engines.llm import prompts
-from backend.features.ai import quota, sources
+from backend.features.ai import quota, sources, work
 from backend.features.analyses import scoring
-from backend.features.cover_letters.generation import EventSink
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import Analysis
+from backend.platform.jobs import claim
 from backend.platform.realtime import events
+from backend.platform.realtime.sink import EventSink, publish_best_effort
 from backend.settings import AISettings
 
 log = structlog.get_logger("career_copilot.analyses")
@@ -35,14 +36,9 @@ class AnalysisRunner:
         self.envelope, self.sink, self.provider, self.settings = envelope, sink, provider, settings
 
     async def run(self, analysis_id: uuid.UUID, *, final_attempt: bool) -> str:
-        rows = await Analysis.raw(
-            "UPDATE analyses SET status = 'running', attempts = attempts + 1 "
-            "WHERE id = {} AND status IN ('queued', 'running') RETURNING *",
-            analysis_id,
-        )
-        if not rows:
+        row = await claim.claim(work.ANALYSIS_ROWS, analysis_id)
+        if row is None:
             return "skipped"
-        row = rows[0]
         try:
             loaded = await sources.load_resume(self.envelope, row["resume_version"])
             if loaded is None:
@@ -57,16 +53,14 @@ class AnalysisRunner:
             async with DB.transaction():
                 # Fenced by `attempts`: a later run (a redelivery, a sweep) or the sweeper's `failed`
                 # took the row meanwhile, so this run neither completes it nor tells anyone.
-                settled = await Analysis.update(
+                settled = await claim.update_fenced(
+                    work.ANALYSIS_ROWS, analysis_id, row["attempts"],
                     {
                         Analysis.status: "completed", Analysis.score: findings.score, Analysis.result: result,
                         Analysis.provider: self.provider.name, Analysis.completed_at: datetime.now(UTC),
                         Analysis.error: None,
-                    }
-                ).where(
-                    (Analysis.id == analysis_id) & (Analysis.status == "running")
-                    & (Analysis.attempts == row["attempts"])
-                ).returning(Analysis.id)  # fmt: skip
+                    },
+                )  # fmt: skip
                 if settled and usage is not None:
                     await quota.record(
                         row["user"], "analysis", analysis_id, self.provider.name, self.provider.model, usage
@@ -95,20 +89,14 @@ class AnalysisRunner:
         return text.strip() or None, usage
 
     async def _fail(self, row: dict[str, Any], reason: str) -> str:
-        failed = (
-            await Analysis.update(
-                {Analysis.status: "failed", Analysis.error: reason[:500], Analysis.completed_at: datetime.now(UTC)}
-            )
-            .where((Analysis.id == row["id"]) & (Analysis.status == "running") & (Analysis.attempts == row["attempts"]))
-            .returning(Analysis.id)
-        )
+        failed = await claim.update_fenced(
+            work.ANALYSIS_ROWS, row["id"], row["attempts"],
+            {Analysis.status: "failed", Analysis.error: reason[:500], Analysis.completed_at: datetime.now(UTC)},
+        )  # fmt: skip
         if not failed:
             return "superseded"
         await self._publish(row["user"], events.AnalysisFailed(data=events.AnalysisFailedData(row["id"], reason)))
         return "failed"
 
     async def _publish(self, user_id: uuid.UUID, event: events.Event) -> None:
-        try:
-            await self.sink.publish(user_id, event)
-        except Exception as exc:
-            log.warning("analysis_event_lost", event=type(event).__name__, error=type(exc).__name__)
+        await publish_best_effort(self.sink, user_id, event, log=log, lost="analysis_event_lost")

@@ -25,6 +25,7 @@ from backend.platform.db.tables import Application, ResumeVersion
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
+from backend.platform.realtime.sink import publish_best_effort
 
 _encoder = msgspec.json.Encoder()
 log = structlog.get_logger("career_copilot.applications")
@@ -100,10 +101,10 @@ class ApplicationService:
         """After a commit: bump the owner's cache version, tell their other tabs."""
         await self.cache.bump(cache_namespace(user_id))
         data = events.ApplicationChangedData(application_id, op)  # type: ignore[arg-type]
-        try:
-            await self.publisher.publish(user_id, events.ApplicationChanged(data=data))
-        except Exception as exc:  # live sync is best effort: the write is committed
-            log.warning("application_changed_not_published", error=type(exc).__name__)
+        await publish_best_effort(
+            self.publisher, user_id, events.ApplicationChanged(data=data), log=log,
+            lost="application_changed_not_published",
+        )  # fmt: skip
 
     async def create(self, user_id: uuid.UUID, body: schemas.ApplicationCreate) -> schemas.ApplicationOut:
         _check_salary(body.salary_min, body.salary_max)

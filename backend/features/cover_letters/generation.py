@@ -24,7 +24,7 @@ import contextlib
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 import structlog
@@ -36,7 +36,9 @@ from backend.features.cover_letters.service import content_aad
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import CoverLetter
+from backend.platform.jobs import claim as fenced
 from backend.platform.realtime import events
+from backend.platform.realtime.sink import EventSink, publish_best_effort
 from backend.settings import AISettings
 
 log = structlog.get_logger("career_copilot.cover_letters.generation")
@@ -46,10 +48,6 @@ FAILURES = {
     "unavailable": "The letter could not be written because a service was unavailable. Please try again.",
     "too_many_attempts": work.LETTER_INTERRUPTED,
 }
-
-
-class EventSink(Protocol):
-    async def publish(self, user_id: uuid.UUID | str, event: events.Event) -> str: ...
 
 
 class Claim(msgspec.Struct, frozen=True):
@@ -264,52 +262,25 @@ class LetterGenerator:
         return "failed"
 
     async def _save_cancelled(self, claim: Claim, text: _Text) -> None:
-        await CoverLetter.update(
-            {
-                CoverLetter.content: self.envelope.encrypt_text(text.value, content_aad(claim.letter_id)),
-                CoverLetter.seq: text.seq,
-                CoverLetter.provider: self.provider.name,
-                CoverLetter.model: self.provider.model[:100],
-            }
-        ).where(
-            (CoverLetter.id == claim.letter_id)
-            & (CoverLetter.status == "cancelled")
-            & (CoverLetter.attempts == claim.attempts)
-        )
+        values: dict[Any, Any] = {
+            CoverLetter.content: self.envelope.encrypt_text(text.value, content_aad(claim.letter_id)),
+            CoverLetter.seq: text.seq,
+            CoverLetter.provider: self.provider.name,
+            CoverLetter.model: self.provider.model[:100],
+        }
+        await fenced.update_fenced(work.LETTER_ROWS, claim.letter_id, claim.attempts, values, status="cancelled")
 
     async def _publish(self, claim: Claim, event: events.Event) -> None:
-        try:
-            await self.sink.publish(claim.user_id, event)
-        except Exception as exc:  # Redis down: the row is the truth, the client refetches
-            log.warning("cover_letter_event_lost", event=type(event).__name__, error=type(exc).__name__)
+        await publish_best_effort(self.sink, claim.user_id, event, log=log, lost="cover_letter_event_lost")
 
 
 async def _claim(letter_id: uuid.UUID) -> Claim | None:
-    rows = await CoverLetter.raw(
-        """
-        UPDATE cover_letters SET status = 'streaming', attempts = attempts + 1, updated_at = now()
-        WHERE id = {} AND status IN ('queued', 'streaming')
-        RETURNING *
-        """,
-        letter_id,
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    return Claim(row["id"], row["user"], row["attempts"], row)
+    row = await fenced.claim(work.LETTER_ROWS, letter_id)
+    return None if row is None else Claim(row["id"], row["user"], row["attempts"], row)
 
 
 async def _update_owned(claim: Claim, values: dict[Any, Any]) -> bool:
-    updated = (
-        await CoverLetter.update(values)
-        .where(
-            (CoverLetter.id == claim.letter_id)
-            & (CoverLetter.status == "streaming")
-            & (CoverLetter.attempts == claim.attempts)
-        )
-        .returning(CoverLetter.id)
-    )
-    return bool(updated)
+    return await fenced.update_fenced(work.LETTER_ROWS, claim.letter_id, claim.attempts, values)
 
 
 async def _status(letter_id: uuid.UUID) -> str | None:

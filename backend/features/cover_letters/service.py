@@ -23,6 +23,7 @@ from backend.platform.db.tables import CoverLetter
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
+from backend.platform.realtime.sink import publish_best_effort
 from backend.settings import AISettings
 from tasks import outbox
 
@@ -179,7 +180,4 @@ class CoverLetterService:
         await CoverLetter.delete().where((CoverLetter.id == letter_id) & (CoverLetter.user == user_id))
 
     async def _announce(self, user_id: uuid.UUID, event: events.Event) -> None:
-        try:
-            await self.publisher.publish(user_id, event)
-        except Exception as exc:  # the row is the truth
-            log.warning("cover_letter_event_lost", error=type(exc).__name__)
+        await publish_best_effort(self.publisher, user_id, event, log=log, lost="cover_letter_event_lost")

@@ -27,6 +27,7 @@ from typing import Any, Protocol
 import msgspec
 import structlog
 
+from backend.features.notifications import queries as repo
 from backend.features.notifications import templates
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import EmailOutbox
@@ -57,27 +58,6 @@ async def queue(user_id: uuid.UUID | None, to_address: str, template: str, conte
     return email_id
 
 
-_CLAIM = """
-UPDATE email_outbox SET claimed_until = now() + {}::interval, attempts = attempts + 1
-WHERE id = {} AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-RETURNING id, to_address, template, context, attempts
-"""
-_SENT = """
-UPDATE email_outbox SET sent_at = now(), claimed_until = NULL, next_attempt_at = NULL, last_error = NULL,
-    context = context - 'token' - 'link'
-WHERE id = {}
-"""
-_FAILED = """
-UPDATE email_outbox SET failed_at = now(), claimed_until = NULL, next_attempt_at = NULL, last_error = {},
-    context = context - 'token' - 'link'
-WHERE id = {}
-"""
-_RETRY_LATER = """
-UPDATE email_outbox SET claimed_until = NULL, next_attempt_at = now() + {}::interval, last_error = {}
-WHERE id = {}
-"""
-
-
 @dataclass(frozen=True)
 class Outcome:
     status: str  # sent | failed | retry | skipped (settled, claimed elsewhere, or gone)
@@ -90,10 +70,9 @@ def backoff(settings: MailSettings, attempts: int) -> timedelta:
 
 async def deliver(email_id: uuid.UUID, mailer: Mailer, settings: MailSettings) -> Outcome:
     """Send email `email_id` once (see the module docstring); never raises for SMTP failures."""
-    rows = await EmailOutbox.raw(_CLAIM, LEASE, email_id)
-    if not rows:
+    row = await repo.claim_email(email_id, LEASE)
+    if row is None:
         return Outcome("skipped")
-    row = rows[0]
     attempts = int(row["attempts"])
     context = row["context"]
     context = msgspec.json.decode(context) if isinstance(context, str | bytes) else dict(context or {})
@@ -104,10 +83,10 @@ async def deliver(email_id: uuid.UUID, mailer: Mailer, settings: MailSettings) -
     except MailError as exc:
         return await _failed_send(email_id, exc, attempts, settings)
     except (KeyError, ValueError, TypeError) as exc:  # a row that cannot become an email
-        await EmailOutbox.raw(_FAILED, f"unrenderable: {type(exc).__name__}", email_id)
+        await repo.email_failed(email_id, f"unrenderable: {type(exc).__name__}")
         log.error("email_failed", email_id=str(email_id), template=row["template"], error=type(exc).__name__)
         return Outcome("failed", attempts)
-    await EmailOutbox.raw(_SENT, email_id)
+    await repo.email_sent(email_id)
     log.info("email_sent", email_id=str(email_id), template=row["template"], attempts=attempts)
     return Outcome("sent", attempts)
 
@@ -115,28 +94,13 @@ async def deliver(email_id: uuid.UUID, mailer: Mailer, settings: MailSettings) -
 async def _failed_send(email_id: uuid.UUID, exc: MailError, attempts: int, settings: MailSettings) -> Outcome:
     error = str(exc)[:300]
     if isinstance(exc, PermanentMailError) or attempts >= settings.max_attempts:
-        await EmailOutbox.raw(_FAILED, error, email_id)
+        await repo.email_failed(email_id, error)
         log.error("email_failed", email_id=str(email_id), attempts=attempts, error=error)
         return Outcome("failed", attempts)
     wait = backoff(settings, attempts)
-    await EmailOutbox.raw(_RETRY_LATER, wait, error, email_id)
+    await repo.email_retry_later(email_id, wait, error)
     log.warning("email_retry_later", email_id=str(email_id), attempts=attempts, error=error, wait=wait.total_seconds())
     return Outcome("retry", attempts)
-
-
-_DUE = """
-UPDATE email_outbox SET next_attempt_at = now() + {}::interval
-WHERE id IN (
-    SELECT id FROM email_outbox
-    WHERE sent_at IS NULL AND failed_at IS NULL
-      AND (claimed_until IS NULL OR claimed_until < now())
-      AND COALESCE(next_attempt_at, created_at + {}::interval) <= now()
-    ORDER BY created_at
-    LIMIT {}
-    FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
 
 
 async def sweep(*, fresh_grace: timedelta = timedelta(seconds=30), batch: int = 500) -> int:
@@ -147,7 +111,7 @@ async def sweep(*, fresh_grace: timedelta = timedelta(seconds=30), batch: int = 
     a worker outage, or run side by side, enqueue each row once.
     """
     async with DB.transaction():
-        rows = await EmailOutbox.raw(_DUE, LEASE, fresh_grace, batch)
+        rows = await repo.due_emails(LEASE, fresh_grace, batch)
         for row in rows:
             await outbox.enqueue(SEND_TASK, email_id=str(row["id"]))
     return len(rows)

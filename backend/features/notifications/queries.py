@@ -1,12 +1,13 @@
-"""Queries of the notifications area; each is scoped to its owner (other users' rows: 404)."""
+"""Queries of the notifications area (its raw SQL): notifications, each scoped to its owner (other
+users' rows: 404); the email outbox; follow-up reminders; the recipient of a status-change notice."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from backend.platform.db.tables import Notification
+from backend.platform.db.tables import EmailOutbox, FollowUpReminder, Notification, User
 
 _COLUMNS = "id, kind, title, body, link, read_at, created_at"
 
@@ -74,3 +75,123 @@ async def insert(user_id: uuid.UUID, kind: str, title: str, body: str, link: str
         link[:2000],
     )
     return dict(rows[0])
+
+
+# -- the email outbox (backend.features.notifications.emails) ------------------------------------------
+_EMAIL_CLAIM = """
+UPDATE email_outbox SET claimed_until = now() + {}::interval, attempts = attempts + 1
+WHERE id = {} AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
+RETURNING id, to_address, template, context, attempts
+"""
+_EMAIL_SENT = """
+UPDATE email_outbox SET sent_at = now(), claimed_until = NULL, next_attempt_at = NULL, last_error = NULL,
+    context = context - 'token' - 'link'
+WHERE id = {}
+"""
+_EMAIL_FAILED = """
+UPDATE email_outbox SET failed_at = now(), claimed_until = NULL, next_attempt_at = NULL, last_error = {},
+    context = context - 'token' - 'link'
+WHERE id = {}
+"""
+_EMAIL_RETRY_LATER = """
+UPDATE email_outbox SET claimed_until = NULL, next_attempt_at = now() + {}::interval, last_error = {}
+WHERE id = {}
+"""
+_EMAILS_DUE = """
+UPDATE email_outbox SET next_attempt_at = now() + {}::interval
+WHERE id IN (
+    SELECT id FROM email_outbox
+    WHERE sent_at IS NULL AND failed_at IS NULL
+      AND (claimed_until IS NULL OR claimed_until < now())
+      AND COALESCE(next_attempt_at, created_at + {}::interval) <= now()
+    ORDER BY created_at
+    LIMIT {}
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+async def claim_email(email_id: uuid.UUID, lease: timedelta) -> dict[str, Any] | None:
+    """Claim a pending, unclaimed (or lapsed) email for `lease`, counting the attempt; None when it is
+    settled, claimed elsewhere or gone."""
+    rows = await EmailOutbox.raw(_EMAIL_CLAIM, lease, email_id)
+    return rows[0] if rows else None
+
+
+async def email_sent(email_id: uuid.UUID) -> None:
+    """Settle the email sent; its secrets (`token`, `link`) are erased from the context."""
+    await EmailOutbox.raw(_EMAIL_SENT, email_id)
+
+
+async def email_failed(email_id: uuid.UUID, error: str) -> None:
+    """Settle the email failed with `error`; its secrets are erased from the context."""
+    await EmailOutbox.raw(_EMAIL_FAILED, error, email_id)
+
+
+async def email_retry_later(email_id: uuid.UUID, wait: timedelta, error: str) -> None:
+    """Release the claim; the email is due again in `wait`."""
+    await EmailOutbox.raw(_EMAIL_RETRY_LATER, wait, error, email_id)
+
+
+async def due_emails(lease: timedelta, fresh_grace: timedelta, batch: int) -> list[dict[str, Any]]:
+    """Pending, unclaimed emails whose (re)try time has come (a never-tried one `fresh_grace` after its
+    creation), oldest first, up to `batch`; each is not due again for `lease`. Returns their ids."""
+    return list(await EmailOutbox.raw(_EMAILS_DUE, lease, fresh_grace, batch))
+
+
+# -- follow-up reminders (backend.features.notifications.reminders) -----------------------------------
+_REMINDERS_DUE = """
+SELECT a.id, a."user" AS user_id, a.company, a.role, a.next_follow_up_at AS due_at,
+       u.email, u.full_name, u.email_verified_at IS NOT NULL AS verified,
+       COALESCE(s.in_app, true) AS in_app,
+       COALESCE(s.email_follow_up_reminders, true) AS email_on,
+       COALESCE(s.time_zone, 'UTC') AS time_zone
+FROM applications a
+JOIN users u ON u.id = a."user"
+LEFT JOIN notification_settings s ON s."user" = a."user"
+WHERE a.next_follow_up_at IS NOT NULL
+  AND a.next_follow_up_at <= {}::timestamptz + interval '10080 minutes'
+  AND a.next_follow_up_at <= {}::timestamptz + make_interval(mins => COALESCE(s.reminder_lead_minutes, 0))
+  AND a.status NOT IN ('accepted', 'rejected', 'withdrawn')
+  AND u.is_active
+  AND NOT EXISTS (
+      SELECT 1 FROM follow_up_reminders r WHERE r.application = a.id AND r.due_at = a.next_follow_up_at
+  )
+ORDER BY a.next_follow_up_at
+LIMIT {}
+"""
+_REMINDER_CLAIM = """
+INSERT INTO follow_up_reminders (id, application, "user", due_at, created_at)
+VALUES ({}, {}, {}, {}, now())
+ON CONFLICT (id) DO NOTHING
+RETURNING id
+"""
+
+
+async def due_reminders(now: datetime, batch: int) -> list[dict[str, Any]]:
+    """Open applications of active users whose follow-up (less the owner's lead time) has come at `now`
+    and is not reminded yet, with what the reminder needs; soonest first, up to `batch`."""
+    return list(await FollowUpReminder.raw(_REMINDERS_DUE, now, now, batch))
+
+
+async def claim_reminder(
+    reminder_id: uuid.UUID, application_id: uuid.UUID, user_id: uuid.UUID, due_at: datetime
+) -> bool:
+    """Insert the reminder row; False when it exists (another scan reminded it first)."""
+    return bool(await FollowUpReminder.raw(_REMINDER_CLAIM, reminder_id, application_id, user_id, due_at))
+
+
+# -- status-change notices (backend.features.notifications.status_notices) ----------------------------
+_STATUS_NOTICE_RECIPIENT = """
+SELECT u.email, u.full_name, COALESCE(s.time_zone, 'UTC') AS time_zone
+FROM users u LEFT JOIN notification_settings s ON s."user" = u.id
+WHERE u.id = {} AND u.is_active AND u.email_verified_at IS NOT NULL AND COALESCE(s.email_status_changes, false)
+"""
+
+
+async def status_notice_recipient(user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The user's address, name and time zone if they are active, verified and want status-change
+    emails; else None."""
+    rows = await User.raw(_STATUS_NOTICE_RECIPIENT, user_id)
+    return rows[0] if rows else None

@@ -20,44 +20,16 @@ import msgspec
 import structlog
 
 from backend.features.notifications import emails, templates
+from backend.features.notifications import queries as repo
 from backend.features.notifications import service as notification_services
 from backend.features.notifications.schemas import NotificationOut
 from backend.platform.db.engine import DB
-from backend.platform.db.tables import FollowUpReminder
 from backend.platform.realtime.publisher import Publisher
 
 log = structlog.get_logger("career_copilot.reminders")
 
 KIND = "follow_up_reminder"
 _NAMESPACE = uuid.UUID("6f1c9f3e-3d4b-4a8e-9a53-0c7c2b1f9d21")
-
-_DUE = """
-SELECT a.id, a."user" AS user_id, a.company, a.role, a.next_follow_up_at AS due_at,
-       u.email, u.full_name, u.email_verified_at IS NOT NULL AS verified,
-       COALESCE(s.in_app, true) AS in_app,
-       COALESCE(s.email_follow_up_reminders, true) AS email_on,
-       COALESCE(s.time_zone, 'UTC') AS time_zone
-FROM applications a
-JOIN users u ON u.id = a."user"
-LEFT JOIN notification_settings s ON s."user" = a."user"
-WHERE a.next_follow_up_at IS NOT NULL
-  AND a.next_follow_up_at <= {}::timestamptz + interval '10080 minutes'
-  AND a.next_follow_up_at <= {}::timestamptz + make_interval(mins => COALESCE(s.reminder_lead_minutes, 0))
-  AND a.status NOT IN ('accepted', 'rejected', 'withdrawn')
-  AND u.is_active
-  AND NOT EXISTS (
-      SELECT 1 FROM follow_up_reminders r WHERE r.application = a.id AND r.due_at = a.next_follow_up_at
-  )
-ORDER BY a.next_follow_up_at
-LIMIT {}
-"""
-
-_CLAIM = """
-INSERT INTO follow_up_reminders (id, application, "user", due_at, created_at)
-VALUES ({}, {}, {}, {}, now())
-ON CONFLICT (id) DO NOTHING
-RETURNING id
-"""
 
 
 class ScanReport(msgspec.Struct, frozen=True):
@@ -72,7 +44,7 @@ def reminder_id(application_id: uuid.UUID, due_at: datetime) -> uuid.UUID:
 
 async def scan(now: datetime, publisher: Publisher, public_url: str, *, batch: int = 500) -> ScanReport:
     """Remind every due follow-up not reminded yet (see the module docstring)."""
-    rows = await FollowUpReminder.raw(_DUE, now, now, batch)
+    rows = await repo.due_reminders(now, batch)
     reminded = notified = emailed = 0
     for row in rows:
         done = await _remind(row, public_url)
@@ -96,8 +68,7 @@ async def _remind(row: dict[str, Any], public_url: str) -> tuple[NotificationOut
     notification: NotificationOut | None = None
     mailed = False
     async with DB.transaction():
-        claimed = await FollowUpReminder.raw(_CLAIM, reminder_id(app_id, due_at), app_id, row["user_id"], due_at)
-        if not claimed:
+        if not await repo.claim_reminder(reminder_id(app_id, due_at), app_id, row["user_id"], due_at):
             return None
         when = templates.local_time(due_at.isoformat(), row["time_zone"])
         if row["in_app"]:

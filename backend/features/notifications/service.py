@@ -19,6 +19,7 @@ from backend.platform import clock
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
+from backend.platform.realtime.sink import publish_best_effort
 
 log = structlog.get_logger("career_copilot.notifications")
 
@@ -38,10 +39,9 @@ async def announce(publisher: Publisher, user_id: uuid.UUID, notification: schem
     client that missed the event refetches the list."""
     payload = msgspec.convert(msgspec.structs.asdict(notification), events.Notification)
     data = events.NotificationCreatedData(notification=payload)
-    try:
-        await publisher.publish(user_id, events.NotificationCreated(data=data))
-    except Exception as exc:
-        log.warning("notification_not_published", error=type(exc).__name__)
+    await publish_best_effort(
+        publisher, user_id, events.NotificationCreated(data=data), log=log, lost="notification_not_published"
+    )
 
 
 async def list_page(user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str | None) -> schemas.NotificationPage:

@@ -11,15 +11,9 @@ from datetime import datetime
 from typing import Any
 
 from backend.features.notifications import emails
-from backend.platform.db.tables import User
+from backend.features.notifications import queries as repo
 
 TEMPLATE = "status_change"
-
-_RECIPIENT = """
-SELECT u.email, u.full_name, COALESCE(s.time_zone, 'UTC') AS time_zone
-FROM users u LEFT JOIN notification_settings s ON s."user" = u.id
-WHERE u.id = {} AND u.is_active AND u.email_verified_at IS NOT NULL AND COALESCE(s.email_status_changes, false)
-"""
 
 
 async def queue_if_wanted(
@@ -27,10 +21,9 @@ async def queue_if_wanted(
 ) -> bool:
     """In the caller's transaction: queue the notice of `application` (its row before the change)
     moving to `new_status`, if its owner wants it. True when queued."""
-    rows = await User.raw(_RECIPIENT, user_id)
-    if not rows:
+    recipient = await repo.status_notice_recipient(user_id)
+    if recipient is None:
         return False
-    recipient = rows[0]
     context = {
         "full_name": recipient["full_name"],
         "company": application["company"],

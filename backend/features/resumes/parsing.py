@@ -25,18 +25,20 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 import structlog
 
 from backend.engines import resume_parser
 from backend.platform.crypto.envelope import DecryptionError, Envelope
-from backend.platform.db.engine import DB
 from backend.platform.db.tables import ResumeVersion
+from backend.platform.jobs import claim as fenced
+from backend.platform.jobs import sweep
+from backend.platform.jobs.claim import JobRows
 from backend.platform.realtime import events
+from backend.platform.realtime.sink import EventSink, publish_best_effort
 from backend.platform.storage import ObjectNotFound, ObjectStore
-from tasks import outbox
 
 log = structlog.get_logger("career_copilot.resumes.parsing")
 
@@ -71,10 +73,9 @@ class ParseLimits(msgspec.Struct, frozen=True):
     stuck_after: timedelta = timedelta(minutes=10)  # a queued/parsing version this old is re-enqueued
 
 
-class EventSink(Protocol):
-    """Where user events go (`backend.platform.realtime.publisher.Publisher`)."""
-
-    async def publish(self, user_id: uuid.UUID | str, event: events.Event) -> str: ...
+VERSION_ROWS = JobRows(
+    ResumeVersion, ("queued", "parsing"), "parsing", returning=("id", "user", "resume", "object_key", "attempts")
+)
 
 
 class Claim(msgspec.Struct, frozen=True):
@@ -96,10 +97,7 @@ def text_aad(version_id: uuid.UUID | str) -> str:
 
 
 async def _publish(sink: EventSink, user_id: uuid.UUID, event: events.Event) -> None:
-    try:
-        await sink.publish(user_id, event)
-    except Exception as exc:  # Redis down: the row is the truth, the client refetches
-        log.warning("resume_event_lost", event=type(event).__name__, error=type(exc).__name__)
+    await publish_best_effort(sink, user_id, event, log=log, lost="resume_event_lost")
 
 
 class Superseded(Exception):
@@ -246,42 +244,22 @@ async def announce_failure(
 
 async def claim_version(version_id: uuid.UUID) -> Claim | None:
     """Move a queued or parsing version to `parsing` and count the attempt; None when it is settled."""
-    rows = await ResumeVersion.raw(
-        """
-        UPDATE resume_versions SET status = 'parsing', attempts = attempts + 1
-        WHERE id = {} AND status IN ('queued', 'parsing')
-        RETURNING id, "user", resume, object_key, attempts
-        """,
-        version_id,
-    )
-    if not rows:
+    row = await fenced.claim(VERSION_ROWS, version_id)
+    if row is None:
         return None
-    row = rows[0]
     return Claim(row["id"], row["user"], row["resume"], row["object_key"], row["attempts"])
 
 
 async def _still_owned(claim: Claim) -> bool:
     try:
-        return bool(
-            await ResumeVersion.exists()
-            .where(ResumeVersion.id == claim.version_id)
-            .where(ResumeVersion.status == "parsing")
-            .where(ResumeVersion.attempts == claim.attempts)
-        )
+        return await fenced.still_claimed(VERSION_ROWS, claim.version_id, claim.attempts)
     except Exception:  # a failed check is no reason to stop: the fenced save decides
         return True
 
 
 async def _update_claimed(claim: Claim, values: dict[Any, Any]) -> bool:
     """Apply `values` if this run still owns the version (no later claim, not settled)."""
-    updated = (
-        await ResumeVersion.update(values)
-        .where(ResumeVersion.id == claim.version_id)
-        .where(ResumeVersion.status == "parsing")
-        .where(ResumeVersion.attempts == claim.attempts)
-        .returning(ResumeVersion.id)
-    )
-    return bool(updated)
+    return await fenced.update_fenced(VERSION_ROWS, claim.version_id, claim.attempts, values)
 
 
 # -- the sweeper -------------------------------------------------------------------------------------
@@ -290,18 +268,20 @@ class SweepReport(msgspec.Struct, frozen=True):
     failed: int
 
 
-_STUCK = """
-SELECT v.id, v."user", v.resume, v.attempts
-FROM resume_versions v
-WHERE v.status IN ('queued', 'parsing') AND v.created_at < {}
-  AND NOT EXISTS (
-    SELECT 1 FROM task_outbox o
-    WHERE o.task_name = {} AND o.kwargs ->> 'version_id' = v.id::text
-      AND (o.sent_at IS NULL OR o.sent_at >= {}))
-ORDER BY v.created_at
-LIMIT {}
-FOR UPDATE OF v SKIP LOCKED
-"""
+def lost_versions(limits: ParseLimits) -> sweep.LostJobs:
+    """Versions whose parse job was lost: stuck `limits.stuck_after` after upload, given up (failed)
+    after `limits.max_attempts` claims."""
+    return sweep.LostJobs(
+        VERSION_ROWS, PARSE_TASK, "version_id", "created_at", limits.stuck_after, limits.max_attempts,
+        lambda _: {
+            ResumeVersion.status: "failed", ResumeVersion.error: FAILURES["too_many_attempts"],
+            ResumeVersion.error_code: "too_many_attempts",
+        },
+        lambda row: events.ResumeParseFailed(
+            data=events.ResumeParseFailedData(row["resume"], row["id"], FAILURES["too_many_attempts"])
+        ),
+        columns=("id", "user", "resume", "attempts"),
+    )  # fmt: skip
 
 
 async def sweep_stuck(
@@ -313,28 +293,8 @@ async def sweep_stuck(
     or that delivery will handle it. A version whose attempts are used up ends `failed` instead.
     The new outbox row is written in the sweep's transaction; two sweepers skip each other's rows.
     """
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    limits = limits or ParseLimits()
-    cutoff = now - limits.stuck_after
-    failed: list[dict[str, Any]] = []
-    requeued = 0
-    async with DB.transaction():
-        for row in await ResumeVersion.raw(_STUCK, cutoff, PARSE_TASK, cutoff, batch):
-            if row["attempts"] >= limits.max_attempts:
-                await ResumeVersion.update(
-                    {
-                        ResumeVersion.status: "failed",
-                        ResumeVersion.error: FAILURES["too_many_attempts"],
-                        ResumeVersion.error_code: "too_many_attempts",
-                    }
-                ).where(ResumeVersion.id == row["id"])
-                failed.append(row)
-            else:
-                await outbox.enqueue(PARSE_TASK, version_id=str(row["id"]))
-                requeued += 1
-    for row in failed:
-        await announce_failure(sink, row["user"], row["resume"], row["id"], FAILURES["too_many_attempts"])
+    kind = lost_versions(limits or ParseLimits())
+    [(requeued, failed)] = await sweep.sweep((kind,), now, sink, log=log, lost="resume_event_lost", batch=batch)
     if requeued or failed:
-        log.warning("resume_versions_swept", requeued=requeued, failed=len(failed))
-    return SweepReport(requeued=requeued, failed=len(failed))
+        log.warning("resume_versions_swept", requeued=requeued, failed=failed)
+    return SweepReport(requeued=requeued, failed=failed)

@@ -1,6 +1,6 @@
 """The partial indexes of the two polling queries (migration 2026-11-25T21:03:24) exist in the migrated
-database: versions still queued/parsing for the sweeper (`parsing._STUCK`), pending outbox rows for
-the relay (`outbox_relay._CLAIM`), each ordered as its query reads them."""
+database: versions still queued/parsing for the sweeper (`parsing.lost_versions(...).stuck_sql`),
+pending outbox rows for the relay (`outbox_relay._CLAIM`), each ordered as its query reads them."""
 
 from __future__ import annotations
 

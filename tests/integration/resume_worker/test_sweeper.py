@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
+from structlog.testing import capture_logs
 from taskiq import AsyncBroker
 
+from backend.devtools.embedded_services import free_port
 from backend.features.resumes import jobs as resumes
 from backend.features.resumes import parsing
 from backend.platform.db.tables import ResumeVersion, TaskOutbox
@@ -97,3 +99,25 @@ async def test_the_sweep_task_is_scheduled_and_runs_in_a_worker(settings: Settin
     assert not result.is_err, result.error
     assert result.return_value == {"requeued": 1, "failed": 0}
     assert len(await _jobs(lost.version_id)) == 2
+
+
+async def test_a_failure_the_owner_cannot_hear_is_still_recorded(settings: Settings, store: ObjectStore) -> None:
+    exhausted = await _version(store, status="parsing", attempts=3, job="sent_long_ago")
+    unreachable = aioredis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    try:
+        with capture_logs() as logs:
+            report = await parsing.sweep_stuck(NOW, Publisher(unreachable, settings.realtime), LIMITS)
+    finally:
+        await unreachable.aclose()
+
+    assert report == parsing.SweepReport(requeued=0, failed=1)
+    assert (await version(exhausted.version_id))["status"] == "failed"
+    lost = [entry for entry in logs if entry["event"] == "resume_event_lost"]
+    assert lost == [
+        {
+            "event": "resume_event_lost",
+            "log_level": "warning",
+            "event_type": "ResumeParseFailed",
+            "error": "ConnectionError",
+        }
+    ]
