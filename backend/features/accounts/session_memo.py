@@ -44,6 +44,7 @@ from redis.exceptions import RedisError
 from backend.features.accounts import queries as repo
 from backend.platform.cache import Cache, Guard, Hit
 from backend.platform.db.tables import User
+from backend.platform.logging import user_hash
 
 log = structlog.get_logger("career_copilot.sessions")
 
@@ -165,7 +166,7 @@ class AuthChanges:
             try:
                 await self.redis.eval(_SETTLE, 1, stamp_key(user_id), marker, _new_stamp(), str(STAMP_TTL_SECONDS))
             except (RedisError, OSError) as error:  # the marker expires on its own
-                log.warning("session_stamp_not_settled", user_id=str(user_id), error=type(error).__name__)
+                log.warning("session_stamp_not_settled", user_hash=user_hash(user_id), error=type(error).__name__)
 
 
 async def row_changed(redis: Redis, user_id: uuid.UUID) -> None:
@@ -174,4 +175,4 @@ async def row_changed(redis: Redis, user_id: uuid.UUID) -> None:
     try:
         await redis.eval(_REFRESH, 1, stamp_key(user_id), _new_stamp(), str(STAMP_TTL_SECONDS), CHANGING.decode())
     except (RedisError, OSError) as error:
-        log.warning("session_stamp_not_refreshed", user_id=str(user_id), error=type(error).__name__)
+        log.warning("session_stamp_not_refreshed", user_hash=user_hash(user_id), error=type(error).__name__)
