@@ -18,7 +18,7 @@ from backend.features.accounts import session_memo
 from backend.platform.db.tables import Session, User
 from tests import factories
 from tests.integration.admin.test_admin import _manage
-from tests.integration.realtime.conftest import Api, start_api, stop_api, wait_ready
+from tests.plugins.processes import Api, start_api, stop_api, wait_ready
 from tests.support import SessionServices
 
 NEW_PASSWORD = "an entirely new passphrase"

@@ -9,8 +9,7 @@ import pytest
 
 from backend.platform.db.tables import User
 from tests import factories
-from tests.conftest import settings_env
-from tests.support import ROOT, SessionServices
+from tests.support import ROOT, SessionServices, settings_env
 
 
 async def _admin(client: httpx.AsyncClient) -> factories.Account:

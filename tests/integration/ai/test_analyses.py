@@ -9,9 +9,10 @@ import redis.asyncio as aioredis
 
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import WORKER_ARGS, eventually, user_socket
-from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.processes import WORKER_ARGS
+from tests.plugins.realtime import user_socket
+from tests.support import eventually, settings_env
 
 
 def _done(events: list[dict[str, Any]], analysis_id: str) -> bool:

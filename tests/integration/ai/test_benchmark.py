@@ -20,9 +20,9 @@ import websockets
 from backend.platform.realtime import tickets
 from backend.settings import Settings
 from tests import ai_fixtures, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import WORKER_ARGS
-from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.processes import WORKER_ARGS
+from tests.support import settings_env
 
 BODY = {"company": "Northwind Cloud", "role": "Senior Data Engineer", "job_description": ai_fixtures.DATA_JOB}
 

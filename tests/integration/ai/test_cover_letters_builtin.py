@@ -14,17 +14,10 @@ import redis.asyncio as aioredis
 from backend.engines.llm import grounding
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import (
-    WORKER_ARGS,
-    deltas,
-    letter_row,
-    letter_text,
-    parsed_resume,
-    settled,
-    user_socket,
-    wait_letter,
-)
+from tests.plugins.ai import deltas, letter_row, letter_text, parsed_resume, settled, wait_letter
+from tests.plugins.processes import WORKER_ARGS
+from tests.plugins.realtime import user_socket
+from tests.support import settings_env
 
 Marcus = tuple[factories.Account, Any]
 

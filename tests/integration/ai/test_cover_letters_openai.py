@@ -12,18 +12,11 @@ import redis.asyncio as aioredis
 from backend.platform.db.tables import AIUsage
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import (
-    WORKER_ARGS,
-    deltas,
-    letter_row,
-    letter_text,
-    parsed_resume,
-    settled,
-    user_socket,
-    wait_letter,
-)
-from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.ai import deltas, letter_row, letter_text, parsed_resume, settled, wait_letter
+from tests.plugins.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.processes import WORKER_ARGS
+from tests.plugins.realtime import user_socket
+from tests.support import settings_env
 
 GOOD_LETTER = (
     "Dear Hiring Team at Northwind Cloud,\n\nI am applying for the Senior Data Engineer role. As a Data Engineer at "

@@ -11,8 +11,9 @@ import httpx
 from backend.platform.db.tables import Analysis, CoverLetter, EmailOutbox
 from backend.settings import Settings
 from tests import ai_fixtures, factories, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import WORKER_ARGS, eventually, wait_letter
+from tests.plugins.ai import wait_letter
+from tests.plugins.processes import WORKER_ARGS
+from tests.support import eventually, settings_env
 
 
 async def test_the_export_holds_every_kind_of_the_users_data_and_nothing_else(

@@ -16,7 +16,7 @@ from backend.features.ai import quota
 from backend.platform.db.tables import AIUsage, CoverLetter
 from backend.settings import AISettings, Settings
 from tests import ai_fixtures, factories
-from tests.integration.ai.conftest import parsed_resume
+from tests.plugins.ai import parsed_resume
 
 BODY = {"company": "Northwind Cloud", "role": "Senior Data Engineer", "job_description": ai_fixtures.DATA_JOB}
 

@@ -19,11 +19,12 @@ from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import ai_fixtures, support
-from tests.conftest import settings_env
-from tests.integration.ai.conftest import WORKER_ARGS, eventually, wait_letter
-from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
-from tests.integration.resume_worker.conftest import history
-from tests.integration.tasks.conftest import all_acked
+from tests.plugins.ai import wait_letter
+from tests.plugins.fake_openai import FakeOpenAI, Reply, words
+from tests.plugins.processes import WORKER_ARGS
+from tests.plugins.realtime import history
+from tests.plugins.tasks import all_acked
+from tests.support import eventually, settings_env
 
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(minutes=30)

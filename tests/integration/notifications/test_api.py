@@ -17,8 +17,8 @@ from backend.platform.mail.message import Rendered, build
 from backend.platform.mail.smtp import SmtpMailer
 from backend.settings import MailSettings, Settings
 from tests import factories, support
-from tests.conftest import settings_env
-from tests.integration.conftest import served
+from tests.plugins.services import served
+from tests.support import settings_env
 
 URL = "/api/v1/notifications"
 PROBLEM = "application/problem+json"

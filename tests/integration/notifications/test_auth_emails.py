@@ -14,19 +14,9 @@ from backend.devtools.mail.catcher import Catcher
 from backend.platform.db.tables import EmailOutbox, EmailToken, User
 from backend.settings import Settings
 from tests import factories, support
-from tests.integration.notifications.conftest import (
-    Spawn,
-    eventually,
-    html_of,
-    link_in,
-    outbox_row,
-    outbox_rows,
-    received,
-    start_worker,
-    text_of,
-    to,
-    token_in,
-)
+from tests.plugins.mail import html_of, link_in, outbox_row, outbox_rows, received, start_worker, text_of, to, token_in
+from tests.plugins.processes import Spawn
+from tests.support import eventually
 
 VERIFY, RESET = "Confirm your email address", "Reset your password"
 NEW_PASSWORD = "a brand new passphrase 42"

@@ -18,16 +18,9 @@ from backend.platform.db.tables import EmailOutbox, TaskOutbox, User
 from backend.platform.mail.smtp import SmtpMailer
 from backend.settings import MailSettings, Settings
 from tests import factories, support
-from tests.integration.notifications.conftest import (
-    MAIL_FROM,
-    Spawn,
-    eventually,
-    mail_env,
-    outbox_row,
-    outbox_rows,
-    received,
-    start_worker,
-)
+from tests.plugins.mail import MAIL_FROM, mail_env, outbox_row, outbox_rows, received, start_worker
+from tests.plugins.processes import Spawn
+from tests.support import eventually
 
 VERIFY = "Confirm your email address"
 

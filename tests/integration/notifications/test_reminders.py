@@ -20,17 +20,9 @@ from backend.platform.db.tables import Application, EmailOutbox, FollowUpReminde
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories, support
-from tests.integration.notifications.conftest import (
-    Spawn,
-    html_of,
-    link_in,
-    mail_env,
-    received,
-    start_worker,
-    text_of,
-    to,
-)
-from tests.integration.resume_worker.conftest import history, user_socket
+from tests.plugins.mail import html_of, link_in, mail_env, received, start_worker, text_of, to
+from tests.plugins.processes import Spawn
+from tests.plugins.realtime import history, user_socket
 
 SUBJECT = "Follow up:"
 

@@ -12,7 +12,8 @@ from backend.devtools.mail.catcher import Catcher
 from backend.platform.db.tables import EmailOutbox, User
 from backend.settings import Settings
 from tests import factories, support
-from tests.integration.notifications.conftest import Spawn, html_of, link_in, received, start_worker, text_of
+from tests.plugins.mail import html_of, link_in, received, start_worker, text_of
+from tests.plugins.processes import Spawn
 
 URL = "/api/v1/applications"
 SETTINGS = "/api/v1/me/notification-settings"

@@ -12,19 +12,8 @@ import websockets
 from backend.platform.realtime import channels, events
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import RealtimeSettings, Settings
-from tests.integration.realtime.conftest import (
-    Api,
-    Reconnect,
-    connect,
-    make_users,
-    network_link,
-    next_event,
-    nothing_within,
-    read_events,
-    start_api,
-    stop_api,
-    wait_ready,
-)
+from tests.plugins.processes import Api, start_api, stop_api, wait_ready
+from tests.plugins.realtime import Reconnect, connect, make_users, network_link, next_event, nothing_within, read_events
 from tests.support import SessionServices
 
 

@@ -20,7 +20,8 @@ from backend.platform.realtime import events, tickets
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
-from tests.integration.realtime.conftest import Api, connect, make_users, next_event, wait_ready
+from tests.plugins.processes import Api, wait_ready
+from tests.plugins.realtime import connect, make_users, next_event
 
 
 async def _refused(url: str, **kwargs: object) -> int:

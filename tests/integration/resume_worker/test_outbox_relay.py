@@ -28,17 +28,10 @@ from backend.settings import Settings
 from tasks import outbox
 from tasks.outbox_relay import BrokerUnavailable, OutboxRelay
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.resume_worker.conftest import (
-    GOOD_PDF,
-    WORKER_ARGS,
-    history,
-    outbox_rows,
-    settled,
-    upload,
-    wait_settled,
-)
-from tests.integration.tasks.conftest import Spawn, eventually
+from tests.plugins.processes import WORKER_ARGS, Spawn
+from tests.plugins.realtime import history
+from tests.plugins.resumes import GOOD_PDF, outbox_rows, settled, upload, wait_settled
+from tests.support import eventually, settings_env
 
 
 async def _queued(redis: aioredis.Redis, settings: Settings) -> list[dict[str, Any]]:

@@ -22,8 +22,9 @@ from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.resume_worker.conftest import GOOD_PDF, history, upload, version
+from tests.plugins.realtime import history
+from tests.plugins.resumes import GOOD_PDF, upload, version
+from tests.support import settings_env
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,12 @@ from backend.platform.crypto.envelope import Envelope
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.resume_worker.conftest import (
+from tests.plugins.processes import WORKER_ARGS, Spawn
+from tests.plugins.realtime import history
+from tests.plugins.resumes import (
     FIXTURES,
     GOOD_PDF,
     PACED_PARSE_MODULE,
-    WORKER_ARGS,
-    history,
     outbox_rows,
     queue_drained,
     upload,
@@ -31,7 +30,7 @@ from tests.integration.resume_worker.conftest import (
     wait_ended,
     wait_settled,
 )
-from tests.integration.tasks.conftest import Spawn, eventually
+from tests.support import eventually, settings_env
 
 
 def _types(events: list[dict[str, Any]]) -> list[str]:

@@ -18,7 +18,8 @@ from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import ObjectStore
 from backend.settings import Settings
-from tests.integration.resume_worker.conftest import GOOD_PDF, Upload, history, upload, version
+from tests.plugins.realtime import history
+from tests.plugins.resumes import GOOD_PDF, Upload, upload, version
 
 NOW = datetime.now(UTC)
 OLD = NOW - timedelta(minutes=30)

@@ -14,8 +14,9 @@ import redis.asyncio as aioredis
 
 from backend.platform.crypto.envelope import Envelope
 from tests import factories
-from tests.integration.resume_worker.conftest import GOOD_PDF, WORKER_ARGS, Stack, history, user_socket, version
-from tests.integration.tasks.conftest import Spawn
+from tests.plugins.processes import WORKER_ARGS, Spawn
+from tests.plugins.realtime import history, user_socket
+from tests.plugins.resumes import GOOD_PDF, Stack, version
 
 URL = "/api/v1/resumes"
 PARSE_WITHIN = 60  # seconds, overall: the worker starts, relays the job and parses

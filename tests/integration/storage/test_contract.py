@@ -9,7 +9,7 @@ import pytest
 
 from backend import errors
 from backend.platform.storage import InvalidObjectKey, ObjectNotFound
-from tests.integration.storage.conftest import Backend
+from tests.plugins.storage import Backend
 
 MB = 1024 * 1024
 

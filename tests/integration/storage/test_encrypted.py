@@ -12,8 +12,7 @@ from backend.platform.crypto.envelope import DecryptionError, Envelope, UnknownK
 from backend.platform.storage import EncryptedStore, LocalStore
 from backend.platform.storage.s3 import S3Store
 from backend.settings import Settings
-from tests.integration.conftest import BUCKET, CREDENTIALS, raw_client
-from tests.integration.storage.conftest import Backend
+from tests.plugins.storage import BUCKET, CREDENTIALS, Backend, raw_client
 
 K1, K2 = os.urandom(32), os.urandom(32)
 RESUME = b"%PDF-1.7\nJane Doe\njane.doe@example.com\n+1 555 0100\nSenior Engineer at Initech\n"

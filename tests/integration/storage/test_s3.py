@@ -12,8 +12,7 @@ import pytest
 from backend.devtools.embedded_services import free_port
 from backend.platform.storage import StorageError, StorageUnavailable
 from backend.platform.storage.s3 import S3Store
-from tests.integration.conftest import BUCKET, raw_client
-from tests.integration.storage.conftest import s3_settings
+from tests.plugins.storage import BUCKET, raw_client, s3_settings
 
 
 async def test_presigned_url_downloads_the_object_with_its_name(s3_store: S3Store) -> None:

@@ -27,9 +27,10 @@ from tasks.broker import HardenedStreamBroker
 from tasks.errors import StreamFull
 from tasks.outbox_relay import OutboxRelay
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, all_acked, eventually
+from tests.plugins.processes import Spawn
+from tests.plugins.tasks import PROBE_ARGS, all_acked
+from tests.support import eventually, settings_env
+from tests.workers import probe_tasks
 
 CAP = 50
 

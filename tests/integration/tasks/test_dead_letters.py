@@ -14,9 +14,10 @@ from taskiq import AsyncBroker
 from backend.entrypoints.dead_letters import Entries
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, eventually
+from tests.plugins.processes import Spawn
+from tests.plugins.tasks import PROBE_ARGS
+from tests.support import eventually, settings_env
+from tests.workers import probe_tasks
 
 
 async def _cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:

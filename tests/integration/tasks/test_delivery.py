@@ -22,9 +22,10 @@ from backend.platform import redis_client
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import PROBE_ARGS, Process, Spawn, eventually
+from tests.plugins.processes import Process, Spawn
+from tests.plugins.tasks import PROBE_ARGS
+from tests.support import eventually, settings_env
+from tests.workers import probe_tasks
 
 FAST_RECLAIM = {"TASK_IDLE_RECLAIM_MS": "1500"}
 

@@ -11,9 +11,10 @@ from taskiq import AsyncBroker
 
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, all_acked, eventually
+from tests.plugins.processes import Spawn
+from tests.plugins.tasks import PROBE_ARGS, all_acked
+from tests.support import eventually, settings_env
+from tests.workers import probe_tasks
 
 
 async def _dead_letters(redis: aioredis.Redis, queue: str, count: int) -> list[dict[bytes, bytes]] | None:

@@ -20,8 +20,9 @@ from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.settings import Settings
 from tasks import heartbeat
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks.conftest import PROBE_ARGS, Spawn, eventually
+from tests.plugins.processes import Spawn
+from tests.plugins.tasks import PROBE_ARGS
+from tests.support import eventually, settings_env
 
 MAX_AGE = 5.0  # above heartbeat.INTERVAL (2 s), far below a Redis command hung for its socket timeout (11 s)
 

@@ -11,8 +11,8 @@ import redis.asyncio as aioredis
 from backend.platform.db.tables import IdempotencyRecord
 from backend.settings import Settings
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks.conftest import Spawn, eventually
+from tests.plugins.processes import Spawn
+from tests.support import eventually, settings_env
 
 
 async def _record(created_at: datetime) -> uuid.UUID:

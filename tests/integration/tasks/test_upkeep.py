@@ -20,9 +20,8 @@ from tasks import messages as msgs
 from tasks.broker import HardenedStreamBroker, StreamMessage
 from tasks.receiver import BuryingReceiver
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks import probe_tasks
-from tests.integration.tasks.conftest import eventually
+from tests.support import eventually, settings_env
+from tests.workers import probe_tasks
 
 
 @pytest_asyncio.fixture

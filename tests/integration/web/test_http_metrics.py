@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController, PrometheusMiddleware
 
 from backend.platform.http.metrics import RouteMetricsMiddleware
-from tests.integration.conftest import served
+from tests.plugins.services import served
 
 
 @get("/items/{item_id:int}")

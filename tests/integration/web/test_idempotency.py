@@ -29,8 +29,8 @@ from backend.platform.http.identity import Principal
 from backend.platform.http.problems import Problem
 from backend.settings import Settings
 from tests import ai_fixtures, factories
-from tests.integration.ai.conftest import parsed_resume
-from tests.integration.conftest import served
+from tests.plugins.ai import parsed_resume
+from tests.plugins.services import served
 
 URL = "/api/v1/auth/register"
 APPLICATIONS = "/api/v1/applications"

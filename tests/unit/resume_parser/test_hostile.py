@@ -9,8 +9,7 @@ import pymupdf
 import pytest
 
 from backend.engines.resume_parser import PdfInfo, ResumeParseError, inspect_pdf, parse_pdf
-
-from .conftest import pdf
+from tests.unit.resume_parser.samples import pdf
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Speaks `POST /v1/chat/completions` with `stream: true`: `data: {chat.completion.chunk}\\n\\n` events,
 then a usage chunk and `data: [DONE]`. Each request takes the next `Reply` of `script` (the last one
-repeats); `requests` keeps every request body, to assert on what the client sent.
+repeats); `requests` keeps every request body, to assert on what the client sent. The `fake_openai`
+fixture is one started with an empty script, stopped after the test.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest_asyncio
 
 
 @dataclass
@@ -118,3 +122,11 @@ def words(text: str) -> list[str]:
     import re
 
     return re.findall(r"\s*\S+|\s+$", text)
+
+
+@pytest_asyncio.fixture
+async def fake_openai() -> AsyncIterator[FakeOpenAI]:
+    server = FakeOpenAI(script=[])
+    await server.start()
+    yield server
+    await server.stop()

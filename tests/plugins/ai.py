@@ -1,12 +1,9 @@
-"""Fixtures of the AI tests: users with a parsed resume, workers, the fake model server, socket helpers.
-
-`spawn`, `eventually` come from the task tests; `user_socket` from the resume worker tests.
-"""
+"""What the AI tests share: users with a parsed resume (`marcus`, `parsed_resume`) and cover letters
+read back (`wait_letter`, `letter_text`, `deltas`)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,11 +15,8 @@ from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.tables import CoverLetter, Resume, ResumeVersion
 from backend.settings import Settings
 from tests import ai_fixtures, factories
-from tests.integration.ai.fake_openai import FakeOpenAI
-from tests.integration.resume_worker.conftest import user_socket  # noqa: F401 - shared helper
-from tests.integration.tasks.conftest import eventually, spawn  # noqa: F401 - shared fixtures
+from tests.support import eventually
 
-WORKER_ARGS = ("--workers", "1")
 FINAL = ("completed", "failed", "cancelled")
 
 
@@ -46,14 +40,6 @@ async def marcus(client: httpx.AsyncClient, settings: Settings) -> tuple[factori
     account = await factories.account(client)
     vid = await parsed_resume(settings, account.user_id, ai_fixtures.marcus(injected=True))
     return account, vid
-
-
-@pytest_asyncio.fixture
-async def fake_openai() -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI(script=[])
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def letter_row(letter_id: str) -> dict[str, Any]:

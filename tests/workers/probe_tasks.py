@@ -1,4 +1,4 @@
-"""Test-only tasks. Worker subprocesses import them with `--tasks-module tests.integration.tasks.probe_tasks`;
+"""Test-only tasks. Worker subprocesses import them with `--tasks-module tests.workers.probe_tasks`;
 the test process imports them to send them. Each leaves its traces under Redis keys `probe:<key>:*`."""
 
 from __future__ import annotations

@@ -1,36 +1,30 @@
-"""Real api processes (uvicorn on loopback) for the realtime tests, and websocket helpers."""
+"""Realtime from the client's side: sockets of users (`connect`, `user_socket`, `Socket`), reading events
+(`next_event`, `read_events`, `history`), a `publisher` in the test process, and a network `Link`
+between an api and Redis that a test can slow down or cut."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
-import signal
-import subprocess
-import sys
-import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
-from backend.devtools.embedded_services import free_port
 from backend.platform import redis_client
 from backend.platform.db.tables import User
-from backend.platform.realtime import tickets
+from backend.platform.realtime import channels, tickets
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
-from tests.conftest import settings_env
-from tests.support import ROOT, SessionServices
+from tests.plugins.processes import Api
 
 # Test-friendly knobs of the api processes (the defaults are minutes and thousands).
 API_ENV = {
@@ -38,55 +32,6 @@ API_ENV = {
     "REALTIME_SOCKET_QUEUE_SIZE": "64",
     "REALTIME_SEND_TIMEOUT_SECONDS": "2",
 }
-
-
-@dataclass
-class Api:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://") + "/api/v1/realtime"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_api(services: SessionServices, **extra_env: str) -> Api:
-    port = free_port()
-    log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio"]
-    command += ["--ws-per-message-deflate", "false", "--log-level", "warning"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=settings_env(services, **API_ENV, **extra_env), stdout=out, stderr=out
-        )
-    return Api(f"http://127.0.0.1:{port}", process, log)
-
-
-async def wait_ready(api: Api, timeout: float = 30) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as http:
-        for _ in range(int(timeout * 20)):
-            if api.process.poll() is not None:
-                raise RuntimeError(f"api exited:\n{api.output()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get("/health/ready")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"api not ready:\n{api.output()}")
-
-
-def stop_api(api: Api) -> None:
-    if api.process.poll() is None:
-        api.process.send_signal(signal.SIGTERM)
-        try:
-            api.process.wait(15)
-        except subprocess.TimeoutExpired:
-            api.process.kill()
-            api.process.wait()
 
 
 class Link:
@@ -141,28 +86,6 @@ async def network_link(url: str, delay: float = 0.0) -> AsyncIterator[Link]:
     async with server:
         yield link
         link.cut()
-
-
-@pytest_asyncio.fixture(scope="module")
-async def apis(services: SessionServices, db: None) -> AsyncIterator[tuple[Api, Api]]:
-    """Two api replicas sharing the test Postgres and Redis."""
-    pair = (start_api(services), start_api(services))
-    try:
-        await asyncio.gather(*(wait_ready(api) for api in pair))
-        yield pair
-    finally:
-        for api in pair:
-            stop_api(api)
-
-
-@pytest.fixture
-def fresh_api(services: SessionServices, db: None) -> Iterator[Api]:
-    """An api process started by the test itself (cold: no subscription yet)."""
-    api = start_api(services)
-    try:
-        yield api
-    finally:
-        stop_api(api)
 
 
 @pytest_asyncio.fixture
@@ -227,3 +150,61 @@ async def nothing_within(ws: ClientConnection, seconds: float) -> bool:
     except TimeoutError:
         return True
     return False
+
+
+async def history(redis: aioredis.Redis, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The user's realtime events, oldest first, as they go on the wire (the entry id is the event id)."""
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await redis.xrange(channels.history_key(user_id)))
+    return [{**json.loads(fields[b"e"]), "id": entry_id.decode()} for entry_id, fields in entries]
+
+
+class Socket:
+    """A user's realtime socket; every frame it receives is collected in the background."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self.frames: list[dict[str, Any]] = []
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in self.ws:
+                self.frames.append(json.loads(raw))
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The frames that are events: server pings and the answers to our pings aside."""
+        return [frame for frame in self.frames if frame.get("type") not in ("ping", "pong")]
+
+    async def until(self, done: Callable[[list[dict[str, Any]]], bool], within: float) -> list[dict[str, Any]]:
+        """The events once `done(events)` holds; TimeoutError after `within` seconds overall."""
+        async with asyncio.timeout(within):
+            while not done(self.events):
+                assert not self.reader.done(), f"socket closed ({self.ws.close_code}) after {self.frames}"
+                await asyncio.sleep(0.05)
+        return self.events
+
+    async def alive(self, within: float = 10) -> None:
+        """Ping and wait for the pong. The server's pump answers it, and the pump starts only once the
+        user's channel is subscribed: after this, nothing published to the user can be missed."""
+        pongs = self.frames.count({"type": "pong"})
+        await self.ws.send(json.dumps({"type": "ping"}))
+        async with asyncio.timeout(within):
+            while self.frames.count({"type": "pong"}) == pongs:
+                assert not self.reader.done(), f"socket closed ({self.ws.close_code}) after {self.frames}"
+                await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def user_socket(redis: aioredis.Redis, api_url: str, user_id: str) -> AsyncIterator[Socket]:
+    """The user's realtime socket on the api at `api_url`, subscribed and collecting when yielded."""
+    ticket = await tickets.issue(redis, uuid.UUID(user_id), 30)
+    url = api_url.replace("http://", "ws://", 1) + f"/api/v1/realtime?ticket={ticket}"
+    async with websockets.connect(url, open_timeout=10) as ws:
+        socket = Socket(ws)
+        try:
+            await socket.alive()
+            yield socket
+        finally:
+            await ws.close()
+            await socket.reader

@@ -1,8 +1,5 @@
 """Fixtures of the notification and email tests: a real SMTP server on loopback (aiosmtpd, the same
-catcher `make dev` runs), worker and scheduler processes sending through it, and mail helpers.
-
-`spawn` and `eventually` come from the task tests (tests/integration/tasks/conftest.py).
-"""
+catcher `make dev` runs), worker and scheduler processes sending through it, and mail helpers."""
 
 from __future__ import annotations
 
@@ -19,10 +16,9 @@ from backend.devtools.embedded_services import free_port
 from backend.devtools.mail.catcher import Catcher
 from backend.platform.db.tables import EmailOutbox
 from tests import support
-from tests.conftest import settings_env
-from tests.integration.tasks.conftest import Spawn, eventually, spawn  # noqa: F401 - shared fixtures
+from tests.plugins.processes import WORKER_ARGS, Spawn
+from tests.support import eventually, settings_env
 
-WORKER_ARGS = ("--workers", "1")
 MAIL_FROM = "Career Copilot <no-reply@career-copilot.test>"
 
 
