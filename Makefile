@@ -131,4 +131,4 @@ bench-parser: uv
 
 # Cover letters: POST -> first delta, and per-token relay latency beside raw Redis pub/sub (prints numbers).
 bench-ai: uv
-	$(RUN) pytest -q -s -p no:cacheprovider tests/integration/ai/test_benchmark.py
+	$(RUN) pytest -q -s -p no:cacheprovider tests/features/cover_letters/test_benchmark.py

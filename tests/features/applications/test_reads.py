@@ -16,7 +16,7 @@ from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.platform import cache
 from backend.platform.db.tables import Application
 from tests import factories
-from tests.integration.applications.test_crud import URL, create
+from tests.features.applications.test_crud import URL, create
 from tests.plugins.processes import Api, start_api, stop_api, wait_ready
 from tests.plugins.realtime import connect, next_event
 from tests.support import SessionServices

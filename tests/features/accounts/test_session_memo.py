@@ -17,7 +17,7 @@ from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.features.accounts import session_memo
 from backend.platform.db.tables import Session, User
 from tests import factories
-from tests.integration.admin.test_admin import _manage
+from tests.features.admin.test_admin import _manage
 from tests.plugins.processes import Api, start_api, stop_api, wait_ready
 from tests.support import SessionServices
 

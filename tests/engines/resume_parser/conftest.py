@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.unit.resume_parser.samples import load_generator
+from tests.engines.resume_parser.samples import load_generator
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import pytest
 
 from backend.engines.resume_parser import parse_pdf
 from backend.engines.resume_parser.text import ICON, clean, is_private_use, letters_spaced_out, strip_icons
-from tests.unit.resume_parser.samples import pdf
+from tests.engines.resume_parser.samples import pdf
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Cover letters through the real `openai` client talking HTTP/SSE to a scripted OpenAI-compatible
-server on loopback (tests/integration/ai/fake_openai.py), worker → Redis → the owner's websocket."""
+server on loopback (tests/plugins/fake_openai.py), worker → Redis → the owner's websocket."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from jsonschema import Draft202012Validator
 
 from backend.platform.db.tables import Application
 from tests import factories
-from tests.integration.resumes.test_uploads import make_pdf, upload
+from tests.features.resumes.test_uploads import make_pdf, upload
 
 URL = "/api/v1/applications"
 OFFSET = r"(Z|[+-]\d\d:\d\d)$"

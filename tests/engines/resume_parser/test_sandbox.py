@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.engines.resume_parser import STAGES, ResumeParseError, parse_isolated, parse_isolated_async, parse_pdf
-from tests.unit.resume_parser.samples import pdf
+from tests.engines.resume_parser.samples import pdf
 
 
 def _children() -> set[int]:

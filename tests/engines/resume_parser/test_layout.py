@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from backend.engines.resume_parser import parse_pdf
-from tests.unit.resume_parser.samples import pdf
+from tests.engines.resume_parser.samples import pdf
 
 
 def _naive(data: bytes) -> str:

@@ -13,8 +13,8 @@ import pytest
 
 from backend.engines.llm import Brief, grounding
 from backend.engines.llm.offline_writer import write_letter
-from tests.unit.ai import grounding_cases as cases
-from tests.unit.ai.grounding_cases import Case
+from tests.engines.llm import grounding_cases as cases
+from tests.engines.llm.grounding_cases import Case
 
 VARIANTS = 300
 

@@ -12,7 +12,7 @@ import pymupdf
 import pytest
 
 from backend.engines.resume_parser import ParseResult, parse_pdf
-from tests.unit.resume_parser.samples import GENERATED, pdf
+from tests.engines.resume_parser.samples import GENERATED, pdf
 
 NO_WORK = "No work experience section was recognised."
 

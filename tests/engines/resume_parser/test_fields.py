@@ -6,7 +6,7 @@ import pymupdf
 import pytest
 
 from backend.engines.resume_parser import STAGES, ResumeParseError, parse_pdf
-from tests.unit.resume_parser.samples import pdf
+from tests.engines.resume_parser.samples import pdf
 
 _FONTS = {"helv": pymupdf.Font("helv"), "hebo": pymupdf.Font("hebo")}
 

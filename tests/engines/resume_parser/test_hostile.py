@@ -9,7 +9,7 @@ import pymupdf
 import pytest
 
 from backend.engines.resume_parser import PdfInfo, ResumeParseError, inspect_pdf, parse_pdf
-from tests.unit.resume_parser.samples import pdf
+from tests.engines.resume_parser.samples import pdf
 
 
 @pytest.mark.parametrize(
