@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def run_migrations(database_url: str) -> None:
     """Run every migration forwards with the real `piccolo` CLI, as `make migrate` does."""
     env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "piccolo_conf"}
     result = subprocess.run(
-        [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
+        launcher.migrate_command(),
         cwd=ROOT,
         env=env,
         capture_output=True,

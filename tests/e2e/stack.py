@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.devtools import launcher
 from backend.devtools.mail.catcher import Catcher
 from tests.plugins.processes import Api, Process, stop_api, wait_ready
-from tests.support import ROOT, SessionServices
+from tests.support import SessionServices
 
 
 @dataclass
@@ -30,24 +31,10 @@ class Stack:
 
     def start_api(self, port: int | None = None) -> Api:
         """An api process on `port` (default: the stack's own)."""
-        import subprocess
-        import sys
-
         port = port or self.port
         log = self.log_dir / f"api-{port}-{len(list(self.log_dir.glob('api-*.log')))}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "backend.entrypoints.api:app_from_env",
-            "--host",
-            "127.0.0.1",
-        ]
-        command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        return Api(f"http://127.0.0.1:{port}", process, log)
+        url = f"http://127.0.0.1:{port}"
+        return Api.start(launcher.api_command(port), env=self.env, log=log, name="api", own_group=False, url=url)
 
     async def restart_api(self) -> None:
         stop_api(self.api)

@@ -1,25 +1,21 @@
-"""Processes under test: workers and schedulers (`spawn`), api replicas served by uvicorn (`start_api`,
-`apis`, `fresh_api`), on the session's Postgres and Redis."""
+"""Processes under test, started by the project's launcher (backend/devtools/launcher.py): workers and
+schedulers (`spawn`), api replicas served by uvicorn (`start_api`, `apis`, `fresh_api`), on the session's
+Postgres and Redis."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
-from tests.support import ROOT, SessionServices, settings_env
+from backend.devtools.launcher import Process, Processes
+from tests.support import SessionServices, settings_env
 
 WORKER_ARGS = ("--workers", "1")
 # Test-friendly knobs of the api processes (the defaults are minutes and thousands).
@@ -30,105 +26,48 @@ API_ENV = {
 }
 
 
-@dataclass
-class Process:
-    """A `python -m <module>` child in its own process group (so a SIGKILL takes its children too)."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def signal_group(self, sig: int) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.popen.pid, sig)
-
-    def terminate(self, timeout: float) -> int:
-        """SIGTERM the main process only (as an orchestrator does) and wait for its exit status."""
-        self.popen.send_signal(signal.SIGTERM)
-        return self.popen.wait(timeout)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 Spawn = Callable[..., Process]
 
 
 @pytest.fixture
 def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    """Start `python -m module *args` with `env`; every process group is killed at teardown."""
-    started: list[Process] = []
+    """Start `python -m module *args` with `env` in its own process group (its log in `tmp_path`);
+    every group is killed at teardown."""
+    started = Processes()
 
     def start(module: str, env: dict[str, str], *args: str) -> Process:
-        log = tmp_path / f"{module}-{len(started)}.log"
-        with log.open("wb") as out:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", module, *args],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        started.append(Process(popen, log))
-        return started[-1]
+        log = tmp_path / f"{module}-{len(started.started)}.log"
+        return started.start(launcher.module_command(module, *args), env=env, log=log)
 
     yield start
-    for process in started:
-        process.signal_group(signal.SIGKILL)
-        process.popen.wait(10)
+    started.kill_all()
 
 
-@dataclass
-class Api:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+class Api(Process):
+    """An api process (uvicorn) serving `url`."""
 
     @property
     def ws_url(self) -> str:
         return self.url.replace("http://", "ws://") + "/api/v1/realtime"
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
 
 def start_api(services: SessionServices, **extra_env: str) -> Api:
+    """An api on a free port with the test-friendly API_ENV; its log in a temporary file."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
-    command = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--ws", "websockets-sansio"]
-    command += ["--ws-per-message-deflate", "false", "--log-level", "warning"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=settings_env(services, **API_ENV, **extra_env), stdout=out, stderr=out
-        )
-    return Api(f"http://127.0.0.1:{port}", process, log)
+    command = launcher.api_command(port, log_level="warning")
+    env = settings_env(services, **API_ENV, **extra_env)
+    return Api.start(command, env=env, log=log, name="api", own_group=False, url=f"http://127.0.0.1:{port}")
 
 
 async def wait_ready(api: Api, timeout: float = 30) -> None:
-    async with httpx.AsyncClient(base_url=api.url) as http:
-        for _ in range(int(timeout * 20)):
-            if api.process.poll() is not None:
-                raise RuntimeError(f"api exited:\n{api.output()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get("/health/ready")).status_code == 200:
-                    return
-            await asyncio.sleep(0.05)
-    raise TimeoutError(f"api not ready:\n{api.output()}")
+    """Until the api answers /health/ready with 200 (launcher.NotReady with its log if it exits or times out)."""
+    await api.wait_url_async(f"{api.url}/health/ready", within=timeout)
 
 
 def stop_api(api: Api) -> None:
-    if api.process.poll() is None:
-        api.process.send_signal(signal.SIGTERM)
-        try:
-            api.process.wait(15)
-        except subprocess.TimeoutExpired:
-            api.process.kill()
-            api.process.wait()
+    """SIGTERM, then SIGKILL after 15 s."""
+    api.stop(grace=15)
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -27,8 +27,8 @@ import httpx
 import pytest
 import redis
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
-from tests.support import ROOT
 
 STARTED = re.compile(r"^devserver \| started (\w+) \(pid (\d+)\)$", re.MULTILINE)
 PREFIXED = re.compile(r"^(devserver|api|worker|scheduler|migrate|postgres|redis|mail) \| ")
@@ -37,12 +37,16 @@ STOP_BOUND = 25.0  # seconds from SIGINT until every process is gone (DEV_STOP_T
 
 @dataclass
 class DevServer:
-    """One run of the supervisor; its combined output goes to `log`."""
+    """One run of the supervisor; its combined output goes to `log` (appended to across runs)."""
 
     env: dict[str, str]
     log: Path
-    process: subprocess.Popen[bytes] | None = None
+    supervisor: launcher.Process | None = None
     pids: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return None if self.supervisor is None else self.supervisor.popen
 
     @property
     def data_dir(self) -> Path:
@@ -52,19 +56,18 @@ class DevServer:
         return self.log.read_text(errors="replace")
 
     def start(self) -> None:
-        with self.log.open("ab") as log:
-            argv = [sys.executable, "-m", "backend.devtools.devserver"]
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        argv = launcher.module_command("backend.devtools.devserver")
+        # In this process's group, as a terminal runs `make dev`; the supervisor gives each child its own.
+        self.supervisor = launcher.Process.start(
+            argv, env=self.env, log=self.log, name="devserver", own_group=False, append=True
+        )
 
     def wait_for(self, pattern: str, timeout: float) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + timeout
-        while not re.search(pattern, self.output(), re.MULTILINE):
-            if self.process.poll() is not None:
-                pytest.fail(f"devserver exited ({self.process.returncode}) before {pattern!r}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {pattern!r} within {timeout:.0f}s:\n{self.output()}")
-            time.sleep(0.1)
+        assert self.supervisor is not None
+        try:
+            self.supervisor.wait_line(pattern, within=timeout)
+        except launcher.NotReady as exc:
+            pytest.fail(str(exc))
 
     def record_pids(self) -> None:
         """The pids of this run's children (from the log) and of the postmaster (from its pid file)."""
@@ -74,18 +77,17 @@ class DevServer:
 
     def stop(self, sig: signal.Signals = signal.SIGINT) -> int:
         """Signal the supervisor and return its exit code, failing if it takes longer than STOP_BOUND."""
-        assert self.process is not None
-        self.process.send_signal(sig)
+        assert self.supervisor is not None
+        self.supervisor.signal(sig)
         try:
-            return self.process.wait(STOP_BOUND)
+            return self.supervisor.popen.wait(STOP_BOUND)
         except subprocess.TimeoutExpired:
             pytest.fail(f"devserver still running {STOP_BOUND:.0f}s after {sig.name}:\n{self.output()}")
 
     def kill_leftovers(self) -> None:
         """Teardown after a failure: leave no process of this test behind."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        if self.supervisor is not None and self.supervisor.alive:
+            self.supervisor.kill()
         self.record_pids()
         for name, pid in self.pids.items():
             # SIGQUIT is PostgreSQL's immediate shutdown; the others lead their own process group.

@@ -208,10 +208,10 @@ async def test_graceful_shutdown_tells_clients_to_reconnect(fresh_api: Api, redi
     (user,) = await make_users(1)
     await wait_ready(fresh_api)
     ws = await connect(redis, fresh_api, user)
-    fresh_api.process.send_signal(signal.SIGTERM)
+    fresh_api.popen.send_signal(signal.SIGTERM)
     await asyncio.wait_for(_drain_until_closed(ws), 15)
     assert ws.close_code == 1012
-    assert fresh_api.process.wait(15) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+    assert fresh_api.popen.wait(15) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
 
 
 async def test_deleting_an_account_closes_its_sockets_and_erases_its_history(
