@@ -23,10 +23,12 @@ from backend.platform.db.tables import Resume, ResumeVersion, TaskOutbox, User
 from backend.platform.storage import ObjectStore, build_store
 from backend.settings import Settings
 from tasks import outbox
+from tests import support
 from tests.plugins.realtime import history
-from tests.support import FIXTURES, eventually
+from tests.support import eventually
 
-GOOD_PDF = FIXTURES / "resumes" / "resume-matcher-single-column.pdf"
+FIXTURES = support.FIXTURES / "resumes"  # the sample resumes
+GOOD_PDF = FIXTURES / "resume-matcher-single-column.pdf"
 # Named, never imported here: importing it makes every parse of the importing process pause.
 PACED_PARSE_MODULE = "tests.workers.paced_parse"
 
