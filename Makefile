@@ -133,7 +133,7 @@ bench-parser: uv
 
 # Cover letters: POST -> first delta, and per-token relay latency beside raw Redis pub/sub (prints numbers).
 bench-ai: uv
-	$(RUN) pytest -q -s -p no:cacheprovider tests/integration/ai/test_benchmark.py
+	$(RUN) pytest -q -s -p no:cacheprovider tests/features/cover_letters/test_benchmark.py
 
 # Backups (docs/operations.md): the whole drill on embedded services, one line of results, exit 0 only if
 # the restores hold exactly what the source held at the target time.

@@ -21,7 +21,7 @@ contract (`/schema/openapi.json`) is what the api does.
    refused the data generated from its schema; `low_valid_rate`) ends it with exit status 1.
 
 Left out: `DELETE /me` (it would erase the fuzz user, its rows and the session mid-run; its input
-checks are in tests/integration/web/test_bad_input.py). `POST /me/password` stays: a change that
+checks are in tests/entrypoints/api/test_bad_input.py). `POST /me/password` stays: a change that
 goes through is set back by the hooks, and keeps the session. The run raises the sign-in limits
 (wrong passwords come from every generated case) and the AI request limits, and its access token
 lives an hour. NUL characters are not generated: the api refuses U+0000 in any text (422 naming
@@ -38,7 +38,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -53,6 +52,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backend.devtools import launcher  # noqa: E402
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 from backend.devtools.mail.catcher import Catcher  # noqa: E402
 from ops.fuzz_hooks import pdf  # noqa: E402
@@ -111,41 +111,17 @@ def api_env(database_url: str, redis_url: str, data_dir: Path, smtp_port: int) -
 
 
 def migrate(env: dict[str, str]) -> None:
-    command = [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"]
+    command = launcher.migrate_command()
     done = subprocess.run(command, cwd=ROOT, env={**env, "PICCOLO_CONF": "piccolo_conf"}, capture_output=True)  # noqa: S603
     if done.returncode != 0 or "❌".encode() in done.stdout:
         raise SystemExit(f"fuzz: migrations failed:\n{done.stdout.decode()}\n{done.stderr.decode()}")
 
 
-@contextlib.contextmanager
-def process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`command` in its own process group (its output in `log`), ended with SIGTERM, then SIGKILL."""
-    with log.open("wb") as out:
-        child = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+def wait_ready(url: str, api: launcher.Process) -> None:
     try:
-        yield child
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(child.pid, signal.SIGTERM)
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
-
-
-def wait_ready(url: str, api: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        if api.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"fuzz: the api did not start:\n{log.read_text()}")
-        time.sleep(0.1)
+        api.wait_url(f"{url}/health/ready", within=60, interval=0.1)
+    except launcher.NotReady:
+        raise SystemExit(f"fuzz: the api did not start:\n{api.output()}") from None
 
 
 class Seeder:
@@ -306,20 +282,15 @@ def main(argv: list[str]) -> int:
             env = api_env(database_url, redis_url, tmp / "data", mailbox.port)
             migrate(env)
             port = free_port()
-            uvicorn = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "backend.entrypoints.api:app_from_env",
-                "--host",
-                "127.0.0.1",
-            ]
-            uvicorn += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
-            worker = [sys.executable, "-m", "backend.entrypoints.worker", "--workers", "1"]
-            with process(uvicorn, env, api_log) as api, process(worker, env, worker_log):
+            uvicorn = launcher.api_command(port, log_level="warning", access_log=False)
+            worker = launcher.module_command(launcher.WORKER, "--workers", "1")
+            # Each in its own process group, ended with SIGTERM, then SIGKILL after 30 s.
+            with (
+                launcher.running(uvicorn, env=env, log=api_log, name="api", grace=30) as api,
+                launcher.running(worker, env=env, log=worker_log, name="worker", grace=30),
+            ):
                 url = f"http://127.0.0.1:{port}"
-                wait_ready(url, api, api_log)
+                wait_ready(url, api)
                 # verification and reset tokens: one for each positive case of their routes (< 1 a second)
                 state = Seeder(url, env, mailbox, emailed=min(300, 20 + args.seconds)).run()
                 (tmp / "state.json").write_text(json.dumps(state))

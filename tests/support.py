@@ -1,22 +1,31 @@
 """Real services for the test session: the PostgreSQL/Redis in TEST_DATABASE_URL / TEST_REDIS_URL,
-or embedded ones started for the session. One fresh database per session, migrated once."""
+or embedded ones started for the session. One fresh database per session, migrated once.
+
+Also what tests share without being fixtures: `settings_env` (the environment of a process under
+test), `eventually` (poll until true) and `FIXTURES` (tests/fixtures, the committed sample files).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
-import sys
 import tempfile
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 @dataclass
@@ -53,7 +62,7 @@ def run_migrations(database_url: str) -> None:
     """Run every migration forwards with the real `piccolo` CLI, as `make migrate` does."""
     env = {**os.environ, "DATABASE_URL": database_url, "PICCOLO_CONF": "piccolo_conf"}
     result = subprocess.run(
-        [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
+        launcher.migrate_command(),
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -88,3 +97,26 @@ def session_urls() -> tuple[str, str, list[object]]:
 
 def new_database_name() -> str:
     return f"cc_test_{uuid.uuid4().hex[:10]}"
+
+
+def settings_env(services: SessionServices, **extra: str) -> dict[str, str]:
+    """The environment a process under test gets (also used for subprocess workers/apis)."""
+    return {
+        **os.environ,
+        "APP_ENV": "test",
+        "DATABASE_URL": services.database_url,
+        "REDIS_URL": services.redis_url,
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": services.data_dir,
+        **extra,
+    }
+
+
+async def eventually(check: Callable[[], Awaitable[object]], within: float, what: str) -> object:
+    """Poll `check` until it returns something truthy and return that; fail after `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.05)
+    pytest.fail(f"timed out after {within}s waiting for {what}")

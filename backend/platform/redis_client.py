@@ -44,7 +44,7 @@ def connect_subscriber(url: str) -> aioredis.Redis:
 
     With retries, redis-py reconnects a PubSub and resubscribes it silently, and whatever was
     published in between is lost without the subscriber knowing (measured: a 0.3 s cut lost an
-    event and left the socket open; tests/integration/realtime/test_delivery.py). Without them the
+    event and left the socket open; tests/platform/realtime/test_delivery.py). Without them the
     error reaches the realtime hub, which closes its sockets with 1012 so clients replay.
     """
     pool = aioredis.ConnectionPool.from_url(

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from backend.devtools import launcher  # noqa: E402
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
 
 PASSWORD = "benchmark passphrase 1"  # noqa: S105 - throwaway local accounts
@@ -38,10 +38,7 @@ def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
         pg.create_database("bench")
         env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url("bench"), "REDIS_URL": redis.url(),
                "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
-        subprocess.run(
-            [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"],
-            cwd=ROOT, env=env, check=True, capture_output=True,
-        )  # fmt: skip
+        subprocess.run(launcher.migrate_command(), cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
         yield env, tmp
     finally:
         redis.stop()
@@ -49,32 +46,21 @@ def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def start_api(env: dict[str, str], port: int, processes: int = 1) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "backend.entrypoints.api:app_from_env",
-        "--host",
-        "127.0.0.1",
-    ]
-    command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-    command += ["--log-level", "warning", "--no-access-log"]
-    if processes > 1:
-        command += ["--workers", str(processes)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+def start_api(env: dict[str, str], port: int, processes: int = 1) -> launcher.Process:
+    """An api on `port` (`processes` uvicorn workers), its stdout discarded; `stop(grace=20)` ends it."""
+    command = launcher.api_command(port, log_level="warning", access_log=False, processes=processes)
+    return launcher.Process.start(command, env=env, name="api", own_group=False, url=f"http://127.0.0.1:{port}")
 
 
-def wait_ready(url: str) -> None:
-    for _ in range(400):
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise TimeoutError(url)
+def start_worker(env: dict[str, str]) -> launcher.Process:
+    """One worker process, its stdout discarded."""
+    command = launcher.module_command(launcher.WORKER, "--workers", "1")
+    return launcher.Process.start(command, env=env, name="worker", own_group=False)
+
+
+def wait_ready(api: launcher.Process) -> None:
+    """Until the api answers /health/ready with 200 (launcher.NotReady after 20 s or if it exits)."""
+    api.wait_url(f"{api.url}/health/ready", within=20)
 
 
 def process_tree(pid: int) -> list[int]:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +27,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
 from ops.bench._system import (
     cpu_seconds,
@@ -42,9 +41,7 @@ from ops.bench._system import (
 )
 
 
-def measure(
-    api: subprocess.Popen[bytes], url: str, token: str | None, seconds: int, connections: int
-) -> dict[str, float]:
+def measure(api: launcher.Process, url: str, token: str | None, seconds: int, connections: int) -> dict[str, float]:
     """wrk's numbers, plus the api's CPU per request and what the rest of the machine used."""
     pids = process_tree(api.pid)
     cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
@@ -73,18 +70,17 @@ def run_config(
     """Alternate bare route and list for `args.rounds` rounds on a fresh api of `processes`."""
     port = free_port()
     api = start_api(env, port, processes)
-    base = f"http://127.0.0.1:{port}"
+    base = api.url
     cases: dict[str, list[dict[str, float]]] = {"hello": [], "list": []}
     try:
-        wait_ready(base)
+        wait_ready(api)
         token = token or asyncio.run(seed(base, args.applications))
         wrk(f"{base}/api/v1/applications", 2, args.connections, token=token)  # warm-up (fills the cache)
         for _ in range(args.rounds):
             cases["hello"].append(measure(api, f"{base}/health/live", None, args.seconds, args.connections))
             cases["list"].append(measure(api, f"{base}/api/v1/applications", token, args.seconds, args.connections))
     finally:
-        api.send_signal(signal.SIGTERM)
-        api.wait(20)
+        api.stop(grace=20)
     return token, cases
 
 

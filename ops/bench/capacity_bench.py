@@ -19,8 +19,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,15 +27,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
 from ops.bench._system import (
-    ROOT,
     cpu_seconds,
     local_services,
     machine_busy,
     process_tree,
     seed_user,
     start_api,
+    start_worker,
     wait_ready,
     wrk,
 )
@@ -68,35 +67,25 @@ def main() -> None:
     parser.add_argument("--connections", default="16,64,128")
     args = parser.parse_args()
     rows: list[tuple[str, int, dict[str, float]]] = []
-    with local_services("cc-bench-capacity-") as (env, tmp):
-        port = free_port()
-        worker = [sys.executable, "-m", "backend.entrypoints.worker", "--workers", "1"]
-        worker_process = subprocess.Popen(worker, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
-        processes = [start_api(env, port, processes=2), worker_process]
-        try:
-            base = f"http://127.0.0.1:{port}"
-            wait_ready(base)
-            users = asyncio.run(seed(base, args.users, args.applications))
-            script = tmp / "mix.lua"
-            script.write_text(f"users = {_lua(users)}\n" + MIX.read_text())
-            wrk(f"{base}/api/v1/applications", 3, 32, script=script)  # warm-up: imports, pools, caches
-            pids = [pid for process in processes for pid in process_tree(process.pid)]
-            for connections in (int(c) for c in args.connections.split(",")):
-                for name, url, mix in (("bare route", f"{base}/health/live", None), ("dashboard mix", base, script)):
-                    cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
-                    result = wrk(url, args.seconds, connections, script=mix)
-                    elapsed = time.monotonic() - t0
-                    result["ours"] = (cpu_seconds(pids) - cpu0) / elapsed
-                    result["machine"] = (machine_busy() - busy0) / elapsed
-                    rows.append((name, connections, result))
-        finally:
-            for process in processes:
-                process.send_signal(signal.SIGTERM)
-            for process in processes:
-                try:
-                    process.wait(20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    # At the end: SIGTERM to the api and the worker, SIGKILL what is left after 20 s.
+    with local_services("cc-bench-capacity-") as (env, tmp), launcher.Processes(grace=20) as processes:
+        api = processes.add(start_api(env, free_port(), processes=2))
+        processes.add(start_worker(env))
+        base = api.url
+        wait_ready(api)
+        users = asyncio.run(seed(base, args.users, args.applications))
+        script = tmp / "mix.lua"
+        script.write_text(f"users = {_lua(users)}\n" + MIX.read_text())
+        wrk(f"{base}/api/v1/applications", 3, 32, script=script)  # warm-up: imports, pools, caches
+        pids = [pid for process in processes.started for pid in process_tree(process.pid)]
+        for connections in (int(c) for c in args.connections.split(",")):
+            for name, url, mix in (("bare route", f"{base}/health/live", None), ("dashboard mix", base, script)):
+                cpu0, busy0, t0 = cpu_seconds(pids), machine_busy(), time.monotonic()
+                result = wrk(url, args.seconds, connections, script=mix)
+                elapsed = time.monotonic() - t0
+                result["ours"] = (cpu_seconds(pids) - cpu0) / elapsed
+                result["machine"] = (machine_busy() - busy0) / elapsed
+                rows.append((name, connections, result))
     _report(rows, args)
 
 

@@ -1,6 +1,6 @@
 """The OpenAPI declares what the api enforces, so generated clients and fuzzers know it: unknown
 fields refused, constraints of list items, the years of a date, the values of the list queries, and
-the media type of every answer that is not JSON. (tests/integration/web/test_contract_conformance.py
+the media type of every answer that is not JSON. (tests/entrypoints/api/test_contract_conformance.py
 checks the same against the served api; tests/contract/test_fuzz.py lets Schemathesis look for more.)"""
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def test_the_public_edge_routes_the_app_but_refuses_metrics() -> None:
 
 def test_every_long_running_process_has_a_health_check_that_exists() -> None:
     """Pods and compose services of the worker and scheduler run `python -m tasks.heartbeat ROLE`
-    (exercised for real in tests/integration/tasks/test_heartbeat.py); the api's use HTTP paths."""
+    (exercised for real in tests/tasks/test_heartbeat.py); the api's use HTTP paths."""
     deployments = {doc["spec"]["template"]["spec"]["containers"][0]["args"][0]: doc for doc in RESOURCES
                    if doc["kind"] == "Deployment"}  # fmt: skip
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]

@@ -15,12 +15,10 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -29,10 +27,9 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from backend.devtools.embedded_services import free_port
 from backend.devtools.mail.catcher import Catcher
-from tests.conftest import settings_env
-from tests.integration.realtime.conftest import Api, stop_api, wait_ready
-from tests.integration.tasks.conftest import Process, Spawn, spawn  # noqa: F401 - shared fixture
-from tests.support import ROOT, SessionServices
+from tests.e2e.stack import Stack
+from tests.plugins.processes import Api, Spawn, stop_api, wait_ready
+from tests.support import ROOT, SessionServices, settings_env
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
@@ -64,69 +61,6 @@ async def browser(browser_path: str) -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-@dataclass
-class Stack:
-    """The api (restartable at the same URL) and a worker, as `make dev` runs them."""
-
-    services: SessionServices
-    port: int
-    env: dict[str, str]
-    api: Api
-    worker: Process
-    log_dir: Path
-    mailbox: Catcher
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start_api(self, port: int | None = None) -> Api:
-        """An api process on `port` (default: the stack's own)."""
-        import subprocess
-        import sys
-
-        port = port or self.port
-        log = self.log_dir / f"api-{port}-{len(list(self.log_dir.glob('api-*.log')))}.log"
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "backend.entrypoints.api:app_from_env",
-            "--host",
-            "127.0.0.1",
-        ]
-        command += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
-        return Api(f"http://127.0.0.1:{port}", process, log)
-
-    async def restart_api(self) -> None:
-        stop_api(self.api)
-        self.api = self.start_api()
-        await wait_ready(self.api)
-
-    async def emails_to(self, address: str, count: int, within: float = 60) -> list[str]:
-        """The plain-text bodies of the emails the worker sent to `address` (oldest first), once there
-        are `count` of them."""
-        for _ in range(int(within * 10)):
-            found = [m for m in self.mailbox.messages if address in str(m["To"])]
-            if len(found) >= count:
-                bodies = [m.get_body(preferencelist=("plain",)) for m in found]
-                return [str(body.get_content()) for body in bodies if body is not None]
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"{count} email(s) to {address} not received within {within} s")
-
-    def link_in(self, text: str, path: str) -> str:
-        """The one link to `PUBLIC_URL/<path>?token=…` in an email's text."""
-        [link] = re.findall(rf"{re.escape(self.url)}/{path}\?token=[A-Za-z0-9_-]+", text)
-        return str(link)
-
-    def logs(self) -> str:
-        apis = [f"--- {path.name}\n{path.read_text(errors='replace')}" for path in sorted(self.log_dir.iterdir())]
-        return "\n".join([*apis, f"--- worker\n{self.worker.output()}"])
-
-
 @pytest.fixture
 def stack_env() -> dict[str, str]:
     """Settings the stack's api and worker get on top of the defaults below."""
@@ -137,7 +71,7 @@ def stack_env() -> dict[str, str]:
 async def stack(
     services: SessionServices,
     db: None,
-    spawn: Spawn,  # noqa: F811 - the fixture imported above
+    spawn: Spawn,
     tmp_path: Path,
     stack_env: dict[str, str],
 ) -> AsyncIterator[Stack]:

@@ -9,7 +9,7 @@ from playwright.async_api import Locator, Page, expect
 
 from tests import factories
 from tests.e2e.a11y import assert_contrast, low_contrast, tab_to
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 
 LIVE_WITHIN = 20_000
 

@@ -13,7 +13,7 @@ from playwright.async_api import Page, expect
 from backend.platform.db.tables import User
 from tests import factories
 from tests.e2e.a11y import assert_contrast
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 
 NEW_PASSWORD = "a brand new passphrase"
 

@@ -22,8 +22,8 @@ from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.e2e.a11y import assert_contrast
-from tests.e2e.conftest import Stack
-from tests.integration.realtime.conftest import stop_api, wait_ready
+from tests.e2e.stack import Stack
+from tests.plugins.processes import stop_api, wait_ready
 
 RESUME_PDF = Path(__file__).resolve().parents[1] / "fixtures" / "resumes" / "resume-matcher-single-column.pdf"
 SECOND_PDF = RESUME_PDF.with_name("reactive-resume-onyx.pdf")

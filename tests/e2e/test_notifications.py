@@ -20,7 +20,7 @@ from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.e2e.a11y import assert_contrast
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 
 LIVE_WITHIN = 20_000
 

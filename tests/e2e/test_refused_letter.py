@@ -20,9 +20,9 @@ from playwright.async_api import Page, expect
 from backend.settings import Settings
 from tests import ai_fixtures, factories
 from tests.e2e.a11y import assert_contrast, tab_to
-from tests.e2e.conftest import Stack
-from tests.integration.ai.conftest import parsed_resume
-from tests.integration.ai.fake_openai import FakeOpenAI, Reply, words
+from tests.e2e.stack import Stack
+from tests.plugins.ai import parsed_resume
+from tests.plugins.fake_openai import FakeOpenAI, Reply, words
 
 LIVE_WITHIN = 20_000
 AI_WITHIN = 60_000

@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests import factories
 from tests.e2e.a11y import assert_contrast
-from tests.e2e.conftest import Stack
+from tests.e2e.stack import Stack
 
 LIVE_WITHIN = 20_000
 RESUME_PDF = Path(__file__).resolve().parents[1] / "fixtures" / "resumes" / "resume-matcher-single-column.pdf"

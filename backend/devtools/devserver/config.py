@@ -8,15 +8,15 @@ friends reach the embedded servers too.
 from __future__ import annotations
 
 import shlex
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from backend.devtools import launcher
 from backend.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, SettingsError
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = launcher.ROOT
 PROCESS_NAMES = ("api", "worker", "scheduler")
 HOST = "127.0.0.1"
 
@@ -78,14 +78,10 @@ class DevConfig:
 
 def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]:
     """The command line of each child; the same ones `make api|worker|scheduler` run."""
-    api = [sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env", "--host", HOST]
-    api += ["--port", str(port), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
-    if reload:
-        api += ["--reload", "--reload-dir", "backend", "--reload-dir", "tasks"]
     return {
-        "api": api,
-        "worker": [sys.executable, "-m", "backend.entrypoints.worker"],
-        "scheduler": [sys.executable, "-m", "backend.entrypoints.scheduler"],
+        "api": launcher.api_command(port, host=HOST, reload=reload),
+        "worker": launcher.module_command(launcher.WORKER),
+        "scheduler": launcher.module_command(launcher.SCHEDULER),
     }
 
 

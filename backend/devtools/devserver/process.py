@@ -11,25 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import os
 import signal
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backend.devtools import launcher
 from backend.devtools.devserver.output import Output
-
-_PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
-
-
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: ask the kernel for SIGTERM when the parent dies."""
-    if _LIBC is not None:
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class GaveUp(RuntimeError):
@@ -74,7 +63,7 @@ async def spawn(
         env=dict(env),
         cwd=cwd,
         start_new_session=new_session,
-        preexec_fn=_die_with_parent,
+        preexec_fn=launcher.die_with_parent,
     )
     assert process.stdout is not None
     return process, asyncio.create_task(output.pump(name, process.stdout, tee=tee))
@@ -141,32 +130,16 @@ class Child:
 
     def signal_group(self, sig: int) -> bool:
         """Send `sig` to the child's process group (0: just probe); False when nothing of it is left."""
-        if self.process is None:
-            return False
-        try:
-            os.killpg(self.process.pid, sig)
-        except ProcessLookupError:
-            return False
-        return True
+        return self.process is not None and launcher.signal_group(self.process.pid, sig)
 
     async def stop(self, grace: float) -> None:
         """SIGTERM the group, wait up to `grace` seconds, then SIGKILL whatever is left."""
         process = self.process
         if process is None:
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace
-        if self.signal_group(signal.SIGTERM) or process.returncode is None:
-            try:
-                await asyncio.wait_for(process.wait(), grace)
-            except TimeoutError:
-                self.output.say(f"{self.name} did not stop within {grace:.0f}s; killing it")
-            # The leader is gone or out of time; its group (e.g. taskiq's worker processes) may linger.
-            # Polling: nothing signals when the last process of a group exits.
-            while self.signal_group(0) and loop.time() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            if self.signal_group(signal.SIGKILL):
-                await process.wait()
+        await launcher.stop_async(
+            process, grace, overdue=lambda: self.output.say(f"{self.name} did not stop within {grace:.0f}s; killing it")
+        )
         await self._drain()
         code = process.returncode or 0
         clean = code in (0, -signal.SIGTERM, -signal.SIGINT)

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from backend.devtools import launcher
 from backend.devtools.devserver.config import ROOT, DevConfig
 from backend.devtools.devserver.output import Output
 from backend.devtools.devserver.process import Child, RestartPolicy, spawn
@@ -110,7 +111,7 @@ async def wait_for_port(child: Child, port: int, within: float) -> None:
 
 async def migrate(env: Mapping[str, str], output: Output) -> None:
     """`piccolo migrations forwards career_copilot`, exactly as `make migrate` runs it."""
-    argv = [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"]
+    argv = launcher.migrate_command()
     seen: list[bytes] = []
     env = {**env, "PICCOLO_CONF": "piccolo_conf"}
     process, pump = await spawn("migrate", argv, env=env, cwd=ROOT, output=output, new_session=False, tee=seen)

@@ -3,7 +3,7 @@
 asyncpg keeps idle connections in an `asyncio.LifoQueue`. A release puts the connection back and
 wakes the first waiter for the next loop pass; a request that asks in between (it arrived in the
 same pass) takes it, and the woken waiter finds the queue empty and queues anew at the back
-(reproduced step by step in tests/integration/db/test_fair_pool.py). Under load (more requests wanting a
+(reproduced step by step in tests/platform/db/test_fair_pool.py). Under load (more requests wanting a
 connection than the pool holds) a few requests starve: measured on the applications benchmark with
 the cache off, 50 concurrent requests on a pool of 10: p50 21 ms, **p99 800-900 ms**; with a pool of
 60 (never short), p99 40 ms (docs/benchmarks.md). A FIFO semaphore of the pool's size in front of it
