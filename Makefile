@@ -8,6 +8,8 @@
 #   make fuzz       Schemathesis against the real api as a signed-in user, FUZZ_SECONDS (default 240) s
 #   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
+#   make backup [INCREMENTAL=1]   a base backup of `make dev`'s database (DEV_BACKUPS=1)
+#   make restore-drill   back up, restore to a point in time and verify everything, on embedded services
 #   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
 
 PYTHON ?= python3
@@ -19,7 +21,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill
+.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -137,6 +139,10 @@ bench-ai: uv
 
 # Backups (docs/operations.md): the whole drill on embedded services, one line of results, exit 0 only if
 # the restores hold exactly what the source held at the target time.
+# A base backup of `make dev`'s database (started with DEV_BACKUPS=1); INCREMENTAL=1 for an incremental one.
+backup: uv
+	$(RUN) python -m backend.devtools.backup.cli $(if $(INCREMENTAL),--incremental)
+
 restore-drill: uv
 	$(UV) sync --frozen --all-extras
 	$(RUN) python -m backend.devtools.backup.drill

@@ -25,6 +25,24 @@ DEVELOPMENT = (
     Variable("DEV_POSTGRES_PORT", "`55432`", "port of `make dev`'s embedded PostgreSQL", "make dev"),
     Variable("DEV_REDIS_PORT", "`56379`", "port of `make dev`'s embedded Redis", "make dev"),
     Variable("DEV_PROCESSES", "`api,worker,scheduler`", "which processes `make dev` runs", "make dev"),
+    Variable(
+        "DEV_BACKUPS",
+        "off",
+        "`1`: `make dev` archives every WAL segment into `DATA_DIR/backups` (`make backup`)",
+        "make dev",
+    ),
+    Variable(
+        "BACKUP_S3_URL",
+        "—",
+        "`make dev`/`make backup`: also archive and back up to this barman-cloud repository (`s3://bucket/prefix`)",
+        "make dev",
+    ),
+    Variable(
+        "BACKUP_S3_ENDPOINT_URL",
+        "AWS",
+        "an S3-compatible endpoint for `BACKUP_S3_URL` (credentials: the AWS variables)",
+        "make dev",
+    ),
     Variable("DEV_RELOAD", "off", "`1`: `make dev` restarts the api on code changes", "make dev"),
     Variable("DEV_API_COMMAND", "`make api`'s", "replaces the api's command line under `make dev`", "make dev"),
     Variable(

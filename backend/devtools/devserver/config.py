@@ -38,6 +38,7 @@ class DevConfig:
     stop_timeout: float
     max_restarts: int
     ready_timeout: float
+    backups: bool = False  # archive every WAL segment into DATA_DIR/backups (`make backup`)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DevConfig:
@@ -69,6 +70,7 @@ class DevConfig:
             stop_timeout=float(_int(env, "DEV_STOP_TIMEOUT", 10)),
             max_restarts=_int(env, "DEV_MAX_RESTARTS", 5),
             ready_timeout=float(_int(env, "DEV_READY_TIMEOUT", 120)),
+            backups=env.get("DEV_BACKUPS", "").lower() in {"1", "true", "yes", "on"},
         )
 
     @property

@@ -18,6 +18,7 @@ import warnings
 from typing import IO
 from urllib.parse import urlsplit, urlunsplit
 
+from backend.devtools.backup import cli as backup
 from backend.devtools.devserver import services
 from backend.devtools.devserver.config import ROOT, DevConfig
 from backend.devtools.devserver.output import Output
@@ -156,6 +157,10 @@ class Supervisor:
         self._tasks.append(asyncio.create_task(self.pg_log.run()))
         # Assigned before it starts: a start that fails halfway must still be stopped.
         self.pg = EmbeddedPostgres(self.config.data_dir / "postgres", self.config.postgres_port)
+        if self.config.backups:
+            repository = backup.dev_repository(self.config.data_dir, os.environ)
+            self.pg.settings.update(repository.server_settings())
+            repository.prepare(self.pg)
         await services.start_postgres(self.pg, self.config.database_name, self.output)
 
     async def _start_redis(self, env: dict[str, str]) -> None:
