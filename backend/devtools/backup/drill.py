@@ -7,7 +7,8 @@ base backup, more writes, an incremental one, more writes; then the target: writ
 records every table's row count and checksum and the document objects, notes the time, and writers go
 on. The archive is restored twice into new data directories, from S3 (barman-cloud) and from local disk
 (pg_combinebackup), each replayed to the target and started; each must hold exactly what the source
-held at the target, and every document it references must exist and decrypt. Prints
+held at the target, and every document it references must exist in the copy bucket (filled by `manage copy-objects`) and
+decrypt there. Prints
 
     restore verified: N tables, M rows, K objects, RPO x s, RTO y s
 
@@ -33,11 +34,19 @@ import boto3
 from backend.devtools.backup.fingerprint import documents_readable, fingerprint
 from backend.devtools.backup.repository import Repository, S3Target, wait_promoted
 from backend.devtools.backup.writers import ApiServer, Writers
-from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port, wait_for_port
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port, wait_for_port
+from backend.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 DATABASE = "drill"
-PG_BUCKET, DOCUMENT_BUCKET = "pg-backups", "documents"
+PG_BUCKET, DOCUMENT_BUCKET, COPY_BUCKET = "pg-backups", "documents", "documents-copy"
+
+
+STARTED = time.monotonic()
+
+
+def _step(what: str) -> None:
+    print(f"[{time.monotonic() - STARTED:5.1f} s] {what}", file=sys.stderr, flush=True)
 
 
 def _moto(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -53,14 +62,12 @@ def _moto(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def _buckets(endpoint: str) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint)
-    for bucket in (PG_BUCKET, DOCUMENT_BUCKET):
+    for bucket in (PG_BUCKET, DOCUMENT_BUCKET, COPY_BUCKET):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
 
 def _sql(pg: EmbeddedPostgres, query: str, database: str = DATABASE) -> str:
-    from backend.devtools.embedded_services import _pg_bin
-
     psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", database]
     return subprocess.run([*psql, "-tAc", query], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S603
 
@@ -116,6 +123,7 @@ def run(args: argparse.Namespace) -> int:
             "S3_ENDPOINT_URL": endpoint,
             "S3_ACCESS_KEY_ID": "drill",
             "S3_SECRET_ACCESS_KEY": "drill",
+            "S3_COPY_BUCKET": COPY_BUCKET,
             "LOGIN_MAX_FAILURES_PER_IP": "1000000",
         }
         migrate = [sys.executable, "-m", "piccolo.main", "migrations", "forwards", "career_copilot"]
@@ -123,14 +131,17 @@ def run(args: argparse.Namespace) -> int:
         os.environ.update(env)
         api = ApiServer(free_port())
         api.start()
+        _step(f"api serving on {api.url}, {args.writers} writers start")
         writers = Writers(api.url, count=args.writers)
         writers.start()
 
         phase = args.seconds / 4
         time.sleep(phase)
         repo.base_backup(pg)
+        _step("full base backup taken (local and S3)")
         time.sleep(phase)
         repo.base_backup(pg, incremental=True)
+        _step("incremental base backup taken (local), full on S3")
         time.sleep(phase)
 
         with writers.paused():
@@ -141,27 +152,36 @@ def run(args: argparse.Namespace) -> int:
             marked = time.monotonic()
             time.sleep(0.05)
         rpo = _archived_after(pg, segment, marked)
+        _step(f"target {target.isoformat()} recorded; its WAL archived after {rpo:.1f} s")
         time.sleep(phase)
         writers.stop()
         _sql(pg, "SELECT pg_switch_wal()")
         _archived_after(pg, _sql(pg, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())"), time.monotonic())
         after = asyncio.run(fingerprint(pg.url(DATABASE)))
+        _step(f"writers stopped after {writers.writes} writes; copying documents to the copy bucket")
         writers_failed = writers.failures
+        copy_job = [sys.executable, "-m", "backend.entrypoints.manage", "copy-objects"]
+        copied = subprocess.run(copy_job, cwd=ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+        in_copy = Settings.from_env({**os.environ, "S3_BUCKET": COPY_BUCKET})
 
         rto = 0.0
         mismatches: list[str] = []
         objects = 0
         for where in ("s3", "local"):
+            _step(f"restoring from {where}")
             restored, seconds = _restore(repo, where, target, tmp)
+            _step(f"restored from {where} in {seconds:.1f} s; comparing")
             stack.append(restored)
             got = asyncio.run(fingerprint(restored.url(DATABASE)))
-            objects = asyncio.run(documents_readable(restored.url(DATABASE)))
+            objects = asyncio.run(documents_readable(restored.url(DATABASE), in_copy))
             if where == "s3":
                 rto = seconds
             mismatches += [f"{where}: {line}" for line in source.differences(got)]
             restored.stop()
         if not after.differences(source):
             mismatches.append("the writers changed nothing after the target: the drill proves nothing")
+        if copied.returncode != 0:
+            mismatches.append(f"the copy job failed: {copied.stdout.strip()} {copied.stderr.strip()[-500:]}")
         if writers_failed:
             mismatches.append(f"{writers_failed} writes through the api failed")
         for line in mismatches:

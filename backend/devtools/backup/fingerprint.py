@@ -46,15 +46,15 @@ async def fingerprint(url: str) -> Fingerprint:
         await connection.close()
 
 
-async def documents_readable(url: str) -> int:
-    """How many resume files the database at `url` references; raises if one is missing or does not
-    decrypt (the object store and keys come from the environment, as the api's do)."""
+async def documents_readable(url: str, settings: Settings) -> int:
+    """How many resume files the database at `url` references; raises if one is missing from the store
+    `settings` name or does not decrypt with its keys."""
     connection = await asyncpg.connect(url)
     try:
         keys = [row[0] for row in await connection.fetch("SELECT object_key FROM resume_versions")]
     finally:
         await connection.close()
-    store = storage.build_store(Settings.from_env())
+    store = storage.build_store(settings)
     await store.open()
     try:
         for key in keys:

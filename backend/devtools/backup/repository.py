@@ -92,6 +92,8 @@ class Repository:
 
     def prepare(self, pg: EmbeddedPostgres) -> None:
         """Create the repository directories, writable by the user the server runs as."""
+        if self.s3 is not None:
+            _tool("barman-cloud-wal-archive")  # fail now, not in the archiver where it only logs
         self.wal.mkdir(parents=True, exist_ok=True)
         self.base.mkdir(parents=True, exist_ok=True)
         pg.grant(self.wal)

@@ -41,6 +41,7 @@ __all__ = [
     "ObjectStore",
     "StorageError",
     "StorageUnavailable",
+    "build_copy_stores",
     "build_store",
     "check_key",
     "check_prefix",
@@ -60,3 +61,16 @@ def build_store(settings: Settings, *, encrypted: bool = True) -> ObjectStore:
     else:
         inner = LocalStore(Path(settings.storage.local_dir))
     return EncryptedStore(inner, Envelope.from_settings(settings.encryption)) if encrypted else inner
+
+
+def build_copy_stores(settings: Settings) -> tuple[ObjectStore, ObjectStore, ObjectStore] | None:
+    """(the primary bucket raw, the copy bucket raw, the copy bucket decrypting) when S3_BUCKET and
+    S3_COPY_BUCKET are set, else None. Files are copied as stored (ciphertext) and read back through
+    the envelope to prove they decrypt. Not opened."""
+    target = settings.storage.copy_target()
+    if not settings.storage.uses_s3 or target is None:
+        return None
+    from backend.platform.storage.s3 import S3Store
+
+    copy = S3Store(target)
+    return S3Store(settings.storage), copy, EncryptedStore(S3Store(target), Envelope.from_settings(settings.encryption))
