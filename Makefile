@@ -145,4 +145,4 @@ backup: uv
 
 restore-drill: uv
 	$(UV) sync --frozen --all-extras
-	$(RUN) python -m backend.devtools.backup.drill
+	$(RUN) python -m backend.devtools.backup.drill $(if $(DRILL_SECONDS),--seconds $(DRILL_SECONDS))

@@ -1,5 +1,5 @@
 """The `archive_command` of a PostgreSQL server that archives (`archive_wal.py LOCAL_DIR PATH NAME
-[S3_URL SERVER]`, with %p and %f): the segment goes to the local directory first (written under a
+[S3_URL SERVER [ENDPOINT]]`, with %p and %f): the segment goes to the local directory first (written under a
 temporary name, fsynced, renamed; an identical copy already there counts as done, a different one is
 an error), then, when an S3 URL is given, to S3 with `barman-cloud-wal-archive` (gzip). A non-zero exit
 makes PostgreSQL keep the segment and retry, so nothing is dropped while either repository is down.
@@ -36,10 +36,9 @@ def main(argv: list[str]) -> int:
     local, path, name, *remote = argv
     copy_durably(Path(path), Path(local) / name)
     if remote:
-        s3_url, server = remote
+        s3_url, server, *endpoint = remote
         tool = Path(sys.executable).parent / "barman-cloud-wal-archive"
-        endpoint = os.environ.get("AWS_ENDPOINT_URL")
-        command = [str(tool), "--gzip", *(["--endpoint-url", endpoint] if endpoint else []), s3_url, server, path]
+        command = [str(tool), "--gzip", *(["--endpoint-url", endpoint[0]] if endpoint else []), s3_url, server, path]
         return subprocess.run(command, check=False).returncode  # noqa: S603 - fixed tool, our arguments
     return 0
 

@@ -98,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
         {"AWS_ACCESS_KEY_ID": "drill", "AWS_SECRET_ACCESS_KEY": "drill", "AWS_DEFAULT_REGION": "us-east-1"}
     )
     moto, endpoint = _moto(tmp)
-    os.environ["AWS_ENDPOINT_URL"] = endpoint  # barman-cloud's boto3, in the archiver too
     stack: list[EmbeddedPostgres | EmbeddedRedis] = []
     api: ApiServer | None = None
     ok = False
@@ -208,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make restore-drill", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=float(os.environ.get("DRILL_SECONDS", "24")))
+    parser.add_argument("--seconds", type=float, default=24.0, help="how long the writers write (default 24)")
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the files of a failed drill")
     return run(parser.parse_args(argv))

@@ -81,7 +81,7 @@ class Repository:
         """Settings that make a server archive every WAL segment here and summarise WAL (incrementals)."""
         command = f"{sys.executable} {ARCHIVE_SCRIPT} {self.wal} %p %f"
         if self.s3 is not None:
-            command += f" {self.s3.url} {self.s3.server}"
+            command += f" {self.s3.url} {self.s3.server}" + (f" {self.s3.endpoint}" if self.s3.endpoint else "")
         return {
             "wal_level": "replica",
             "archive_mode": "on",
