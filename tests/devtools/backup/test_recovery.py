@@ -35,76 +35,74 @@ def wait_archived(pg: EmbeddedPostgres, segment: str, timeout: float = 60) -> No
 
 
 @pytest.fixture
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("backup")
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def test_a_destroyed_primary_is_recovered_from_the_archive_with_every_archived_commit(workdir: Path) -> None:
+def servers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Repository, EmbeddedPostgres, EmbeddedPostgres]]:
+    """(a repository, a primary archiving into it and running, a server to restore into, not created)."""
+    workdir = tmp_path_factory.mktemp("backup")
     repo = Repository(workdir / "repo", archive_timeout_seconds=60)
     primary = EmbeddedPostgres(workdir / "primary", free_port(), settings=repo.server_settings())
     repo.prepare(primary)
     primary.start()
     restored = EmbeddedPostgres(workdir / "restored", free_port(), settings={"archive_mode": "off"})
-    try:
-        sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL)")
-        for i in range(100):  # before the base backup
-            sql(primary, f"INSERT INTO ledger VALUES ({i}, 'before')")
-        repo.base_backup(primary)
-        for i in range(100, 200):  # after it: only in the archive
-            sql(primary, f"INSERT INTO ledger VALUES ({i}, 'after')")
-        sql(primary, "UPDATE ledger SET note = 'edited' WHERE id % 10 = 0")
-        sql(primary, "DELETE FROM ledger WHERE id % 25 = 1")
-        segment = sql(primary, "SELECT pg_walfile_name(pg_switch_wal())")
-        wait_archived(primary, segment)
-        acknowledged = sql(primary, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger")
-        for i in range(200, 210):  # acknowledged but still in an unarchived segment: may be lost
-            sql(primary, f"INSERT INTO ledger VALUES ({i}, 'unarchived')")
-
-        pid = int((primary.data_dir / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)  # the host dies...
-        shutil.rmtree(primary.data_dir)  # ...and its disk with it
-
-        repo.restore(restored, target=None, source="local")
-        restored.start()
-        wait_promoted(restored)
-        recovered = sql(restored, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger WHERE id < 200")
-        assert recovered == acknowledged
-        assert sql(restored, "SELECT count(*) FROM ledger WHERE note = 'edited'") == "20"
-        sql(restored, "INSERT INTO ledger VALUES (1000, 'after the restore')")  # promoted: it takes writes
-    finally:
-        restored.stop()
-        primary.stop()
+    yield repo, primary, restored
+    restored.stop()
+    primary.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_an_incremental_backup_restores_to_a_point_in_time_between_writes(workdir: Path) -> None:
-    repo = Repository(workdir / "repo")
-    primary = EmbeddedPostgres(workdir / "primary", free_port(), settings=repo.server_settings())
-    repo.prepare(primary)
-    primary.start()
-    restored = EmbeddedPostgres(workdir / "restored", free_port(), settings={"archive_mode": "off"})
-    try:
-        sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY)")
-        sql(primary, "INSERT INTO ledger SELECT generate_series(1, 1000)")
-        repo.base_backup(primary)
-        sql(primary, "INSERT INTO ledger SELECT generate_series(1001, 2000)")
-        incremental = repo.base_backup(primary, incremental=True)
-        assert incremental.kind == "incremental"
-        sql(primary, "INSERT INTO ledger SELECT generate_series(2001, 2500)")
-        time.sleep(0.05)
-        target = sql(primary, "SELECT now()")
-        time.sleep(0.05)
-        sql(primary, "INSERT INTO ledger SELECT generate_series(2501, 3000)")  # after the target
-        wait_archived(primary, sql(primary, "SELECT pg_walfile_name(pg_switch_wal())"))
+def test_a_destroyed_primary_is_recovered_from_the_archive_with_every_archived_commit(
+    servers: tuple[Repository, EmbeddedPostgres, EmbeddedPostgres],
+) -> None:
+    repo, primary, restored = servers
+    sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL)")
+    for i in range(100):  # before the base backup
+        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'before')")
+    repo.base_backup(primary)
+    for i in range(100, 200):  # after it: only in the archive
+        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'after')")
+    sql(primary, "UPDATE ledger SET note = 'edited' WHERE id % 10 = 0")
+    sql(primary, "DELETE FROM ledger WHERE id % 25 = 1")
+    segment = sql(primary, "SELECT pg_walfile_name(pg_switch_wal())")
+    wait_archived(primary, segment)
+    acknowledged = sql(primary, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger")
+    for i in range(200, 210):  # acknowledged but still in an unarchived segment: may be lost
+        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'unarchived')")
 
-        repo.restore(restored, target=datetime.fromisoformat(target), source="local")
-        restored.start()
-        wait_promoted(restored)
-        assert sql(restored, "SELECT count(*), max(id) FROM ledger") == "2500|2500"
-    finally:
-        restored.stop()
-        primary.stop()
+    pid = int((primary.data_dir / "postmaster.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)  # the host dies...
+    shutil.rmtree(primary.data_dir)  # ...and its disk with it
+
+    repo.restore(restored, target=None, source="local")
+    restored.start()
+    wait_promoted(restored)
+    recovered = sql(restored, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger WHERE id < 200")
+    assert recovered == acknowledged
+    assert sql(restored, "SELECT count(*) FROM ledger WHERE note = 'edited'") == "20"
+    sql(restored, "INSERT INTO ledger VALUES (1000, 'after the restore')")  # promoted: it takes writes
+
+
+def test_an_incremental_backup_restores_to_a_point_in_time_between_writes(
+    servers: tuple[Repository, EmbeddedPostgres, EmbeddedPostgres],
+) -> None:
+    repo, primary, restored = servers
+    sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY)")
+    sql(primary, "INSERT INTO ledger SELECT generate_series(1, 1000)")
+    repo.base_backup(primary)
+    sql(primary, "INSERT INTO ledger SELECT generate_series(1001, 2000)")
+    incremental = repo.base_backup(primary, incremental=True)
+    assert incremental.kind == "incremental"
+    sql(primary, "INSERT INTO ledger SELECT generate_series(2001, 2500)")
+    time.sleep(0.05)
+    target = sql(primary, "SELECT now()")
+    time.sleep(0.05)
+    sql(primary, "INSERT INTO ledger SELECT generate_series(2501, 3000)")  # after the target
+    wait_archived(primary, sql(primary, "SELECT pg_walfile_name(pg_switch_wal())"))
+
+    repo.restore(restored, target=datetime.fromisoformat(target), source="local")
+    restored.start()
+    wait_promoted(restored)
+    assert sql(restored, "SELECT count(*), max(id) FROM ledger") == "2500|2500"
 
 
 def test_the_restore_drill_passes() -> None:
