@@ -63,7 +63,7 @@ fuzz: uv
 
 api: uv
 	$(RUN) uvicorn --factory backend.entrypoints.api:app_from_env --host 127.0.0.1 --port $(PORT) \
-		--ws websockets-sansio --ws-per-message-deflate false
+		--ws websockets-sansio --ws-per-message-deflate false --timeout-graceful-shutdown 10
 
 worker: uv
 	$(RUN) python -m backend.entrypoints.worker
