@@ -43,7 +43,7 @@ USERS = 25
 SOCKETS_PER_USER = 8  # 200 sockets
 WRITERS = 8
 UPLOADS_EVERY = 2.5  # s
-LETTERS = 3
+LETTERS_EVERY = 2  # a letter with every second upload: some are streaming when their worker is stopped
 PASSWORD = "correct horse battery staple 42"
 RETRIED = (502, 503, 504)
 
@@ -206,9 +206,11 @@ def devserver(services: support.SessionServices, tmp_path: Path) -> Any:
         DEV_SMTP_PORT=str(free_port()),
         DEV_API_PROCESSES="2",
         DEV_WORKER_PROCESSES="2",
-        DEV_WORKER_COMMAND=f"{sys.executable} -m backend.entrypoints.worker --workers 1",
+        # 1 s for running tasks on SIGTERM: letters still streaming are cut off and handed back
+        DEV_WORKER_COMMAND=f"{sys.executable} -m backend.entrypoints.worker --workers 1 --wait-tasks-timeout 1",
         DEV_PROCESSES="api,worker",
         API_DRAIN_SECONDS="1",
+        REALTIME_HISTORY_MAX_EVENTS="100000",  # the whole run stays in history: what was missed, how often parsed
         AI_BUILTIN_TOKEN_DELAY_MS="20",
         NO_COLOR="1",
     )
@@ -253,7 +255,7 @@ async def test_a_rollout_under_load_fails_no_request_misses_no_event_and_runs_ev
                     return
                 user = users[n % len(users)]
                 uploads.append((user, await _upload(api, user, pdf)))
-                if n < LETTERS:
+                if n % LETTERS_EVERY == 0:
                     body = {
                         "company": "Northwind Cloud",
                         "role": "Data Engineer",
@@ -311,6 +313,7 @@ async def test_a_rollout_under_load_fails_no_request_misses_no_event_and_runs_ev
         queue, group = settings.worker.queue_name, settings.worker.consumer_group
         pending = int((await redis.xpending(queue, group))["pending"])
         dead = int(await redis.xlen(f"{queue}:dead"))
+        handed_back = supervisor.output().count("handed back")
 
         print(
             f"\nrollout: {took:.1f}s; http: {stats.requests} requests ({stats.writes} writes, {stats.reads} reads), "
@@ -319,14 +322,15 @@ async def test_a_rollout_under_load_fails_no_request_misses_no_event_and_runs_ev
             f"connect errors, {sum(f.resets for f in followers)} sync.reset; events: {expected_total} expected, "
             f"{received_total} received, {missed} missed\n"
             f"tasks: {len(uploaded)} uploads, {len(uploaded) - len(lost)} parsed, {len(doubled)} doubled, {len(lost)} "
-            f"lost; {len(letters)} letters completed; queue pending {pending}, dead letters {dead}"
+            f"lost; {len(letters)} letters completed; {handed_back} worker stops handed messages back; queue pending "
+            f"{pending}, dead letters {dead}"
         )
         assert stats.failed == []
         assert missed == 0
         assert sum(f.resets for f in followers) == 0
         assert closes[1012] >= 1  # the sockets did move during the rollout
         assert doubled == [] and lost == []
-        assert len(uploaded) >= 10 and len(letters) == LETTERS
+        assert len(uploaded) >= 10 and len(letters) >= 5
         assert dead == 0
     finally:
         await api.http.aclose()
