@@ -1,6 +1,8 @@
 # The project's command line (README). Every target runs through uv and the locked environment.
 #
 #   make dev        the whole system locally: embedded Postgres + Redis, migrations, api, worker, scheduler
+#                   (DEV_API_PROCESSES=N: N apis behind a local nginx on PORT; docs/rollouts.md)
+#   make rollout    restart every api and worker of the running `make dev` (same DATA_DIR) one at a time
 #   make test       the whole suite, lint, format check, types, compose validation
 #   make migrate | api | worker | scheduler   one piece, against DATABASE_URL / REDIS_URL
 #   make lint | format | compose-config
@@ -21,7 +23,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
+.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -41,8 +43,21 @@ uv:
 sync: uv
 	$(UV) sync --frozen --extra embedded --extra backup
 
-dev: sync
+dev: sync ingress
 	$(RUN) python -m backend.devtools.devserver
+
+# Debian's nginx for DEV_API_PROCESSES (the local ingress): installed as root when missing.
+ingress:
+	@if [ "$${DEV_API_PROCESSES:-0}" != 0 ] && [ -z "$${DEV_NGINX:-}" ] && ! command -v nginx >/dev/null && \
+		[ ! -x /usr/sbin/nginx ]; then \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+			echo "installing Debian's nginx for DEV_API_PROCESSES" && \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; } || \
+			{ echo "DEV_API_PROCESSES needs nginx: sudo apt-get install -y nginx"; exit 1; }; fi
+
+rollout: uv
+	$(RUN) python -m backend.devtools.devserver.rollout
 
 test: uv npm-ci browser
 	$(UV) sync --frozen --all-extras
@@ -65,7 +80,7 @@ fuzz: uv
 
 api: uv
 	$(RUN) uvicorn --factory backend.entrypoints.api:app_from_env --host 127.0.0.1 --port $(PORT) \
-		--ws websockets-sansio --ws-per-message-deflate false
+		--ws websockets-sansio --ws-per-message-deflate false --timeout-graceful-shutdown 10
 
 worker: uv
 	$(RUN) python -m backend.entrypoints.worker

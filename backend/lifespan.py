@@ -16,6 +16,7 @@ from backend.platform import redis_client
 from backend.platform.cache import Cache
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine
+from backend.platform.http.drain import Drain
 from backend.platform.realtime.hub import Hub
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.storage import build_store
@@ -39,6 +40,9 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         subscriber = redis_client.connect_subscriber(settings.redis.url)
         app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
+        # SIGTERM: unready at once, a drain window, sockets closed with 1012, then uvicorn's shutdown
+        app.state.drain = Drain(settings.app.drain_seconds, app.state.realtime_hub.drain)
+        app.state.drain.hook()
         app.state.envelope = Envelope.from_settings(settings.encryption)
         app.state.store = build_store(settings)
         await app.state.store.open()

@@ -109,6 +109,16 @@ class AppSettings(msgspec.Struct, frozen=True):
     ] = False
     log_level: Annotated[str, setting("LOG_LEVEL", "lowest level logged", choices=_LOG_LEVELS)] = "INFO"
     max_body_bytes: Annotated[int, setting("MAX_BODY_BYTES", "request body limit (413 above)", ge=1024)] = 1_048_576
+    drain_seconds: Annotated[
+        float,
+        setting(
+            "API_DRAIN_SECONDS",
+            "after SIGTERM the api answers `/health/ready` 503 and keeps accepting for this long, then closes its "
+            "sockets with 1012 and stops accepting (docs/rollouts.md)",
+            ge=0,
+            le=60,
+        ),
+    ] = 2.0
     data_dir: Annotated[
         str,
         setting(

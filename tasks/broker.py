@@ -37,7 +37,7 @@ import random
 import socket
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from typing import cast
+from typing import Any, cast
 
 from redis.asyncio import Redis, ResponseError
 from taskiq import AckableMessage
@@ -55,6 +55,7 @@ from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
+HAND_BACK_MAX = 10_000  # pending entries of one consumer handed back at shutdown (it holds far fewer)
 _EMPTY = msgs.Verdict(msgs.UNPARSEABLE, "empty entry")
 
 # KEYS[1] stream, KEYS[2] stats hash; ARGV: cap, data. The new id, or false when the stream is full.
@@ -75,6 +76,7 @@ class StreamMessage(AckableMessage):
     task_id: str = ""
     reject: Callable[[BaseException], Awaitable[None]]
     forget: Callable[[], None]
+    abandon: Callable[[], None]
 
 
 def _consumer_name() -> str:
@@ -178,13 +180,43 @@ class HardenedStreamBroker(RedisStreamBroker):
             self._heartbeat_task = asyncio.create_task(heartbeat.run("worker"), name="worker-heartbeat")
 
     async def shutdown(self) -> None:
+        was_worker = self._keeper_task is not None
         for task in (self._heartbeat_task, self._keeper_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._heartbeat_task = self._keeper_task = None
+        if was_worker:
+            try:
+                await self.hand_back()
+            except Exception as exc:  # they idle out and are reclaimed all the same, only later
+                logger.warning("could not hand back unfinished messages (%s)", type(exc).__name__)
         await super().shutdown()
+
+    async def hand_back(self) -> int:
+        """Worker shutdown, once the receiver stopped and its unfinished tasks were cancelled: every
+        entry still pending for this consumer (taken and not started, cut off, read by an XREADGROUP
+        the shutdown interrupted) is made reclaimable at once (XCLAIM … IDLE, its delivery count kept),
+        so another worker's next reclaim round (within `reclaim_every`) runs it instead of waiting for
+        the idle timeout. Entries whose task did not stop when cancelled (keeper.abandoned) are left to
+        idle out: this process is gone before they can be reclaimed. Returns how many were handed back."""
+        spec = self.spec
+        async with self._connect() as conn:
+            found = await conn.xpending_range(
+                spec.stream, spec.group, "-", "+", HAND_BACK_MAX, consumername=self.consumer_name
+            )
+            pending = cast(list[dict[str, object]], found)
+            ids: list[Any] = [item["message_id"] for item in pending if item["message_id"] not in self.keeper.abandoned]
+            if ids:
+                await conn.xclaim(
+                    spec.stream, spec.group, self.consumer_name, 0, ids, idle=spec.idle_reclaim_ms, justid=True
+                )
+        for msg_id in ids:
+            self.keeper.done(msg_id)
+        if ids:
+            logger.warning("handed back %d unfinished message(s) for another worker", len(ids))
+        return len(ids)
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """Yield runnable messages forever; Redis outages are waited out, never raised."""
@@ -251,8 +283,17 @@ class HardenedStreamBroker(RedisStreamBroker):
         def forget() -> None:
             self.keeper.done(msg_id, task_id)
 
+        def abandon() -> None:
+            self.keeper.abandon(msg_id)
+
         message = StreamMessage(
-            data=data, ack=self._acker(msg_id, task_id), msg_id=msg_id, task_id=task_id, reject=reject, forget=forget
+            data=data,
+            ack=self._acker(msg_id, task_id),
+            msg_id=msg_id,
+            task_id=task_id,
+            reject=reject,
+            forget=forget,
+            abandon=abandon,
         )
         return message
 

@@ -41,6 +41,7 @@ class Keeper:
         self.connect = connect  # a client on the broker's pool, used as `async with connect() as conn`
         self.in_flight: dict[bytes, float] = {}  # stream id -> when this worker took it
         self.stream_ids: dict[str, bytes] = {}  # task id -> stream id
+        self.abandoned: set[bytes] = set()  # cut off at shutdown but maybe still running: never handed back
         self._wake = asyncio.Event()
 
     def took(self, msg_ids: list[bytes]) -> None:
@@ -63,6 +64,12 @@ class Keeper:
         """Stop renewing the message of `task_id`: unacked, it idles out and is reclaimed."""
         if (msg_id := self.stream_ids.pop(task_id, None)) is not None:
             self.in_flight.pop(msg_id, None)
+
+    def abandon(self, msg_id: bytes) -> None:
+        """Shutdown: a task that did not stop when cancelled. Not renewed and not handed back: its message
+        idles out and is reclaimed after `idle_reclaim_ms`, when this process is long gone."""
+        self.in_flight.pop(msg_id, None)
+        self.abandoned.add(msg_id)
 
     def wake(self) -> None:
         self._wake.set()

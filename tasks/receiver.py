@@ -10,25 +10,123 @@ retry middleware released on purpose (Redis down while it wrote the retry) is le
 What burying needs travels with the message (`StreamMessage.reject` and `.forget`, set by the
 stream broker): the receiver asks nothing of the broker it was given.
 
+Shutdown (SIGTERM): taskiq stops fetching and waits up to `--wait-tasks-timeout` for the running
+tasks. Its runner (taskiq 0.13) may not get there: with every execution slot taken
+(`--max-async-tasks`) it waits for a free one to start the next message read ahead, and hears of the
+shutdown only once a running task ends, so a worker busy with long tasks hung until killed
+(measured: SIGTERM with a 60 s task running and three read ahead, killed after 11 s). Here the
+runner starts nothing once the shutdown began: messages read ahead stay pending for the hand back.
+Then, instead of leaving the tasks still running unrenewed while the broker shuts down, each is
+cancelled (up to CUT_OFF_SECONDS to unwind): the retry middleware neither retries nor acks a
+cancelled task, and the broker hands its message back with everything else this worker held
+(HardenedStreamBroker.hand_back) for another worker to run. A task that ignores its cancellation
+is abandoned: not renewed and not handed back, so no other worker can take it before this process
+has exited (the worker's bounds end it well inside the idle timeout).
+
 `python -m backend.entrypoints.worker` passes this class as taskiq's `--receiver`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+from typing import Any
 
 from taskiq import AckableMessage
 from taskiq.receiver import Receiver
+from taskiq.receiver.receiver import _PrefetchedMessage, _QueueSignal
 
 from tasks.broker import StreamMessage
 
 logger = logging.getLogger("tasks.broker")
 
+CUT_OFF_SECONDS = 2.0  # for cancelled tasks to unwind at shutdown
+
 
 class BuryingReceiver(Receiver):
     """taskiq's Receiver; a stream message its callback raises on is dead-lettered and acked."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.running: dict[asyncio.Task[Any], StreamMessage] = {}
+        self.finishing = asyncio.Event()
+
+    async def listen(self, finish_event: asyncio.Event) -> None:
+        self.finishing = finish_event
+        try:
+            await super().listen(finish_event)
+        finally:
+            await self.cut_off()
+
+    async def runner(self, queue: asyncio.Queue[_PrefetchedMessage | _QueueSignal]) -> None:
+        """taskiq's runner, except that once the shutdown began no message is started (see above)."""
+        tasks: set[asyncio.Task[Any]] = set()
+        while True:
+            try:
+                queued = await queue.get()
+                if queued is _QueueSignal.DONE:
+                    if tasks:
+                        logger.info("waiting up to %ss for %d running task(s)", self.wait_tasks_timeout, len(tasks))
+                        await asyncio.wait(tasks, timeout=self.wait_tasks_timeout)
+                    break
+                if not await self._execution_slot():
+                    if queued.owns_delivery_slot:
+                        self.sem_prefetch.release()
+                    continue  # still pending in the stream: the broker hands it back
+                started = self._start_callback(queued, owns_execution_slot=self.sem is not None)
+                tasks.add(started.task)
+                started.task.add_done_callback(
+                    functools.partial(
+                        self._on_callback_done, active_tasks=tasks, owns_delivery_slot=started.owns_delivery_slot
+                    )
+                )
+            except asyncio.CancelledError:
+                break
+
+    async def _execution_slot(self) -> bool:
+        """A slot to run one more message (when `--max-async-tasks` bounds them); False once shutting down."""
+        if self.finishing.is_set():
+            return False
+        if self.sem is None:
+            return True
+        acquire = asyncio.ensure_future(self.sem.acquire())
+        finishing = asyncio.ensure_future(self.finishing.wait())
+        await asyncio.wait({acquire, finishing}, return_when=asyncio.FIRST_COMPLETED)
+        finishing.cancel()
+        if acquire.done() and not self.finishing.is_set():
+            return True
+        acquire.cancel()
+        if (await asyncio.gather(acquire, return_exceptions=True))[0] is True:
+            self.sem.release()
+        return False
+
+    async def cut_off(self) -> int:
+        """Cancel the tasks still running after taskiq's wait; abandon those that do not stop in time.
+        Returns how many were cut off."""
+        running = {task: message for task, message in self.running.items() if not task.done()}
+        if not running:
+            return 0
+        logger.warning("cutting off %d running task(s); their messages go back to the queue", len(running))
+        for task in running:
+            task.cancel()
+        _, stuck = await asyncio.wait(running, timeout=CUT_OFF_SECONDS)
+        for task in stuck:
+            running[task].abandon()
+            logger.error("stream entry %s did not stop when cancelled", running[task].msg_id.decode())
+        return len(running)
+
     async def callback(self, message: bytes | AckableMessage, raise_err: bool = False) -> None:
+        task = asyncio.current_task()
+        if isinstance(message, StreamMessage) and task is not None:
+            self.running[task] = message
+        try:
+            await self._callback(message, raise_err)
+        finally:
+            if task is not None:
+                self.running.pop(task, None)
+
+    async def _callback(self, message: bytes | AckableMessage, raise_err: bool) -> None:
         try:
             await super().callback(message, raise_err)
         except Exception as exc:

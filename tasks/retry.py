@@ -18,6 +18,7 @@ of unit tests) the failure is only logged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from typing import Any, Protocol
@@ -68,6 +69,12 @@ class BackoffRetryMiddleware(SmartRetryMiddleware):
         return delay + random.uniform(0, delay / 10)  # spreads a burst of retries
 
     async def on_error(self, message: TaskiqMessage, result: TaskiqResult[Any], exception: BaseException) -> None:
+        if isinstance(exception, asyncio.CancelledError):
+            # The worker is shutting down and cut the task off (tasks.receiver): no retry and no ack;
+            # the delivery goes back to the queue as it is (the broker hands it back at shutdown).
+            if self.dead_letters is not None:
+                self.dead_letters.release(message.task_id)
+            raise exception
         try:
             await self._retry_or_bury(message, result, exception)
         except Exception:

@@ -54,9 +54,18 @@ DEVELOPMENT = (
         "replaces the scheduler's command line under `make dev`",
         "make dev",
     ),
-    Variable("DEV_STOP_TIMEOUT", "`10`", "`make dev`: seconds from SIGTERM to SIGKILL (docs/running.md)", "make dev"),
+    Variable("DEV_STOP_TIMEOUT", "`30`", "`make dev`: seconds from SIGTERM to SIGKILL (docs/running.md)", "make dev"),
     Variable("DEV_MAX_RESTARTS", "`5`", "`make dev`: crashes in a row before giving up", "make dev"),
     Variable("DEV_READY_TIMEOUT", "`120`", "`make dev`: seconds to wait for ready", "make dev"),
+    Variable(
+        "DEV_API_PROCESSES",
+        "`0`",
+        "`make dev`: N api processes on loopback ports behind a local nginx on `PORT` (0: one api on `PORT`; "
+        "docs/rollouts.md)",
+        "make dev",
+    ),
+    Variable("DEV_WORKER_PROCESSES", "`1`", "`make dev`: worker processes (docs/rollouts.md)", "make dev"),
+    Variable("DEV_NGINX", "`nginx` on `PATH`", "`make dev`: the nginx binary of DEV_API_PROCESSES", "make dev"),
     Variable(
         "USE_SYSTEM_REDIS",
         "unset",

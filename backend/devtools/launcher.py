@@ -39,6 +39,7 @@ HOST = "127.0.0.1"
 API_APP = "backend.entrypoints.api:app_from_env"
 WORKER = "backend.entrypoints.worker"
 SCHEDULER = "backend.entrypoints.scheduler"
+API_GRACEFUL_TIMEOUT = 10  # s for requests in flight once the api stops accepting (the image: 20)
 
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform == "linux" else None
@@ -52,10 +53,13 @@ def api_command(
     access_log: bool = True,
     processes: int = 1,
     reload: bool = False,
+    graceful_timeout: int = API_GRACEFUL_TIMEOUT,
 ) -> list[str]:
-    """uvicorn serving the api on `host:port`, as `make api` does (the sans-I/O websockets, no deflate)."""
+    """uvicorn serving the api on `host:port`, as `make api` does (the sans-I/O websockets, no deflate;
+    on SIGTERM requests in flight get `graceful_timeout` s after the drain, docs/rollouts.md)."""
     command = [sys.executable, "-m", "uvicorn", "--factory", API_APP, "--host", host, "--port", str(port)]
     command += ["--ws", "websockets-sansio", "--ws-per-message-deflate", "false"]
+    command += ["--timeout-graceful-shutdown", str(graceful_timeout)]
     if log_level is not None:
         command += ["--log-level", log_level]
     if not access_log:

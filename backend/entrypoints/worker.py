@@ -14,9 +14,11 @@ TASK_STREAM_MAXLEN, TASK_IDLE_RECLAIM_MS, TASK_MAX_RETRIES, LOG_LEVEL, LOG_JSON,
 (resume files), ENCRYPTION_KEYS, REALTIME_HISTORY_*.
 
 Shutdown is bounded (upstream may hang on SIGTERM, measured): on SIGTERM/SIGINT taskiq stops taking
-messages, waits up to `--wait-tasks-timeout` (8 s) for running tasks and `--shutdown-timeout` (5 s)
-for the broker's shutdown; unfinished tasks stay pending in Redis and are redelivered. Children
-still alive past that are killed, and the process exits 0.
+messages, waits up to `--wait-tasks-timeout` (8 s) for running tasks; the receiver cuts off those
+still running (2 s to unwind) and the broker's shutdown (`--shutdown-timeout`, 5 s) hands back every
+message this worker held, so another worker's next reclaim round runs them (tasks.receiver,
+HardenedStreamBroker.hand_back; docs/rollouts.md). Children still alive past that are killed, well
+inside the idle timeout, and the process exits 0.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ API_ENV = {
     "REALTIME_PING_INTERVAL_SECONDS": "1",
     "REALTIME_SOCKET_QUEUE_SIZE": "64",
     "REALTIME_SEND_TIMEOUT_SECONDS": "2",
+    "API_DRAIN_SECONDS": "0.5",
 }
 
 
@@ -56,7 +57,7 @@ def start_api(services: SessionServices, **extra_env: str) -> Api:
     port = free_port()
     log = Path(tempfile.mkstemp(prefix="api-", suffix=".log")[1])
     command = launcher.api_command(port, log_level="warning")
-    env = settings_env(services, **API_ENV, **extra_env)
+    env = settings_env(services, **{**API_ENV, **extra_env})
     return Api.start(command, env=env, log=log, name="api", own_group=False, url=f"http://127.0.0.1:{port}")
 
 

@@ -63,3 +63,16 @@ async def deaf_sleep(key: str, redis: Redis = TaskiqDepends(resources.redis_clie
         signal.signal(sig, signal.SIG_IGN)
     await redis.set(f"probe:{key}:pid", os.getpid())
     await asyncio.sleep(600)
+
+
+@async_shared_broker.task(task_name="probe.tracked_sleep")
+async def tracked_sleep(key: str, seconds: float, redis: Redis = TaskiqDepends(resources.redis_client)) -> None:
+    """Log `start`, then `end` or `cancelled` (with the worker's main pid and the time) to `probe:<key>:log`."""
+    who = os.getppid()
+    await redis.rpush(f"probe:{key}:log", f"start {who} {time.time()}")
+    try:
+        await asyncio.sleep(seconds)
+    except asyncio.CancelledError:
+        await redis.rpush(f"probe:{key}:log", f"cancelled {who} {time.time()}")
+        raise
+    await redis.rpush(f"probe:{key}:log", f"end {who} {time.time()}")

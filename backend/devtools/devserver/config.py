@@ -39,6 +39,8 @@ class DevConfig:
     max_restarts: int
     ready_timeout: float
     backups: bool = False  # archive every WAL segment into DATA_DIR/backups (`make backup`)
+    api_processes: int = 0  # DEV_API_PROCESSES: 0 one api on PORT; N: N apis behind the local nginx on PORT
+    worker_processes: int = 1  # DEV_WORKER_PROCESSES: worker processes (each runs taskiq's own children)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DevConfig:
@@ -67,10 +69,12 @@ class DevConfig:
             redis_db=int(default_redis.path.lstrip("/") or 0),
             processes=processes,
             commands=commands,
-            stop_timeout=float(_int(env, "DEV_STOP_TIMEOUT", 10)),
+            stop_timeout=float(_int(env, "DEV_STOP_TIMEOUT", 30)),
             max_restarts=_int(env, "DEV_MAX_RESTARTS", 5),
             ready_timeout=float(_int(env, "DEV_READY_TIMEOUT", 120)),
             backups=env.get("DEV_BACKUPS", "").lower() in {"1", "true", "yes", "on"},
+            api_processes=_count(env, "DEV_API_PROCESSES", 0),
+            worker_processes=_count(env, "DEV_WORKER_PROCESSES", 1, least=1),
         )
 
     @property
@@ -85,6 +89,13 @@ def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]
         "worker": launcher.module_command(launcher.WORKER),
         "scheduler": launcher.module_command(launcher.SCHEDULER),
     }
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, least: int = 0) -> int:
+    value = _int(env, name, default)
+    if not least <= value <= 16:
+        raise SettingsError(f"{name} must be between {least} and 16, got {value}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -1,9 +1,11 @@
 """The start/stop sequence of `make dev`.
 
 Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) → the
-mail catcher (unless SMTP_HOST is set) → migrations → api, worker, scheduler → wait for
-/health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the app processes (SIGTERM,
-then SIGKILL after DEV_STOP_TIMEOUT) → mail catcher → Redis → Postgres. A second Ctrl-C kills the app processes at once.
+mail catcher (unless SMTP_HOST is set) → migrations → api(s) (behind nginx with DEV_API_PROCESSES),
+worker(s), scheduler (backend.devtools.devserver.rollout.Fleet) → the control socket of
+`make rollout` → wait for /health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the
+app processes (SIGTERM, then SIGKILL after DEV_STOP_TIMEOUT) → mail catcher → Redis → Postgres. A
+second Ctrl-C kills the app processes at once.
 """
 
 from __future__ import annotations
@@ -15,14 +17,15 @@ import signal
 import urllib.error
 import urllib.request
 import warnings
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from backend.devtools.backup import cli as backup
 from backend.devtools.devserver import services
-from backend.devtools.devserver.config import ROOT, DevConfig
+from backend.devtools.devserver.config import DevConfig
 from backend.devtools.devserver.output import Output
 from backend.devtools.devserver.process import Child, GaveUp, RestartPolicy
+from backend.devtools.devserver.rollout import Fleet
 from backend.devtools.devserver.services import StartupError
 from backend.devtools.embedded_services import EmbeddedPostgres
 from backend.settings import Settings, SettingsError
@@ -69,7 +72,10 @@ class Supervisor:
         self.pg_log: services.LogTail | None = None
         self.redis: Child | None = None
         self.mail: Child | None = None  # the local mail catcher, unless SMTP_HOST is set
-        self.children: list[Child] = []  # api, worker, scheduler
+        self.children: list[Child] = []  # api, worker, scheduler (and nginx); a rollout replaces them
+        self.fleet: Fleet | None = None
+        self.watchers: dict[Child, asyncio.Task[None]] = {}
+        self._gave_up: asyncio.Future[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._lock: IO[str] | None = None
         self._first_signal: float | None = None
@@ -139,11 +145,9 @@ class Supervisor:
             env["SMTP_HOST"], env["SMTP_PORT"] = "127.0.0.1", str(config.smtp_port)
         self._check_stopping()
         await services.migrate(env, self.output)
-        for name in config.processes:
-            self._check_stopping()
-            child = Child(name, config.commands[name], env=env, cwd=ROOT, output=self.output, policy=self.policy)
-            self.children.append(child)
-            await child.start()
+        self.fleet = Fleet(config, env, self.output, self.policy, self.children, self.watch, self.unwatch)
+        await self.fleet.start(self._check_stopping)
+        await self.fleet.serve_control()
         self._banner(env)
 
     def _check_stopping(self) -> None:
@@ -182,24 +186,43 @@ class Supervisor:
                 mail += f", listed at {config.api_url}/api/v1/dev/mailbox"
             lines.append(f"  {'mail':<10} {mail}")
         lines.append(f"  {'data dir':<10} {config.data_dir}")
-        lines.append(f"  {'processes':<10} {', '.join(config.processes) or '(none)'}")
+        names = ", ".join(child.name for child in self.children) or "(none)"
+        lines.append(f"  {'processes':<10} {names}  (`make rollout` restarts them one at a time)")
         self.output.say("\n".join(lines))
 
     async def _watch(self) -> int:
         """Run until a stop signal (0) or a child that gives up (1)."""
-        supervised = [*self.children, *(c for c in (self.redis, self.mail) if c is not None)]
-        watched = [asyncio.create_task(child.supervise(self.stopping)) for child in supervised]
-        self._tasks += watched
+        self._gave_up = asyncio.get_running_loop().create_future()
+        for child in [*self.children, *(c for c in (self.redis, self.mail) if c is not None)]:
+            self.watch(child)
         if "api" in self.config.processes:
             self._tasks.append(asyncio.create_task(self._announce_ready()))
         stop = asyncio.create_task(self.stopping.wait())
-        done, _ = await asyncio.wait([*watched, stop], return_when=asyncio.FIRST_COMPLETED)
+        waited: list[asyncio.Future[Any]] = [self._gave_up, stop]
+        await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
-        for task in done:
-            if task is not stop and not task.cancelled() and (exc := task.exception()) is not None:
-                self.output.say(f"error: {exc}")
-                return 1
+        if self._gave_up.done():
+            self.output.say(f"error: {self._gave_up.exception()}")
+            return 1
         return 0
+
+    def watch(self, child: Child) -> None:
+        """Keep `child` running (restarts with backoff); giving up on it stops the devserver."""
+        task = asyncio.create_task(child.supervise(self.stopping))
+        self.watchers[child] = task
+        self._tasks.append(task)
+        task.add_done_callback(self._watcher_done)
+
+    def unwatch(self, child: Child) -> None:
+        """Stop restarting `child` (a rollout is about to stop it)."""
+        if (task := self.watchers.pop(child, None)) is not None:
+            task.cancel()
+
+    def _watcher_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self._gave_up is None or self._gave_up.done():
+            return
+        if (exc := task.exception()) is not None:
+            self._gave_up.set_exception(exc)
 
     async def _announce_ready(self) -> None:
         loop = asyncio.get_running_loop()
@@ -216,6 +239,8 @@ class Supervisor:
 
     async def _shutdown(self) -> None:
         self.stopping.set()
+        if self.fleet is not None:
+            await self.fleet.close_control()
         for task in self._tasks:
             if task is not None and task is not asyncio.current_task():
                 task.cancel()

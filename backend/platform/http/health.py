@@ -37,7 +37,9 @@ class HealthController(Controller):
 
     @get("/ready", operation_id="healthReady")
     async def ready(self, state: State) -> Response[dict[str, Any]]:
-        """Postgres and Redis answer within 2 s each; 503 otherwise."""
+        """Postgres and Redis answer within 2 s each and the process is not draining (SIGTERM); 503 otherwise."""
+        if _draining(state):
+            return Response({"status": "draining", "checks": {}}, status_code=503)
         checks = await _checks(state)
         ok = all(value == "ok" for value in checks.values())
         return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
@@ -45,8 +47,16 @@ class HealthController(Controller):
     @head("/ready", operation_id="healthReadyHead", include_in_schema=False)
     async def ready_head(self, state: State) -> Response[None]:
         """GET's status without a body."""
+        if _draining(state):
+            return Response(None, status_code=503)
         checks = await _checks(state)
         return Response(None, status_code=200 if all(value == "ok" for value in checks.values()) else 503)
+
+
+def _draining(state: State) -> bool:
+    """SIGTERM received (backend.platform.http.drain): the balancer must stop sending here."""
+    drain = state.get("drain")
+    return drain is not None and bool(drain.draining)
 
 
 async def _checks(state: State) -> dict[str, str]:

@@ -69,6 +69,7 @@ class Hub:
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
+        self._draining = False
 
     async def start(self) -> None:
         """Start the reader; it connects (and reconnects) in the background, so the api starts
@@ -90,9 +91,28 @@ class Hub:
             with contextlib.suppress(Exception):
                 await self._pubsub.aclose()
 
+    async def drain(self, within: float) -> int:
+        """Close every socket with 1012 after what its mailbox holds, and every socket opened from now
+        on right away (clients reconnect elsewhere and replay); wait up to `within` s for them to go.
+        Returns how many sockets were open."""
+        self._draining = True
+        count = sum(len(group) for group in self._clients.values())
+        self._close_all(CLOSE_RESTART, "drain")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._clients and loop.time() < deadline:  # noqa: ASYNC110 - detach signals nothing
+            await asyncio.sleep(0.05)
+        return count
+
     async def attach(self, user_id: str) -> Client:
-        """A mailbox for a new socket of `user_id`, live once Redis confirmed the subscription."""
+        """A mailbox for a new socket of `user_id`, live once Redis confirmed the subscription
+        (closed at once with 1012 while the process drains)."""
         client = Client(user_id, self._queue_size)
+        if self._draining:
+            client.close(CLOSE_RESTART)
+            metrics.SOCKETS_CLOSED.labels("drain").inc()
+            metrics.SOCKETS_OPEN.inc()
+            return client
         channel = channels.user_channel(user_id)
         await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT)
         async with self._lock:
