@@ -18,26 +18,21 @@ import functools
 import itertools
 import json
 import random
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
-import pytest
 import redis.asyncio as aioredis
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.devtools import launcher
-from backend.devtools.embedded_services import free_port
 from backend.platform.realtime import channels
 from backend.settings import Settings
 from tests import ai_fixtures, support
 from tests.plugins.resumes import GOOD_PDF
-from tests.support import settings_env
 
 USERS = 25
 SOCKETS_PER_USER = 8  # 200 sockets
@@ -193,35 +188,6 @@ async def _writer(api: Api, users: list[User], stop: asyncio.Event, stats: Stats
             await api.call("GET", "/api/v1/applications?limit=5", headers=user.headers)
             stats.reads += 1
         await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def devserver(services: support.SessionServices, tmp_path: Path) -> Any:
-    port = free_port()
-    env = settings_env(
-        services,
-        DATA_DIR=str(tmp_path / "dev"),
-        PORT=str(port),
-        PUBLIC_URL=f"http://127.0.0.1:{port}",
-        DEV_SMTP_PORT=str(free_port()),
-        DEV_API_PROCESSES="2",
-        DEV_WORKER_PROCESSES="2",
-        # 1 s for running tasks on SIGTERM: letters still streaming are cut off and handed back
-        DEV_WORKER_COMMAND=f"{sys.executable} -m backend.entrypoints.worker --workers 1 --wait-tasks-timeout 1",
-        DEV_PROCESSES="api,worker",
-        API_DRAIN_SECONDS="1",
-        REALTIME_HISTORY_MAX_EVENTS="100000",  # the whole run stays in history: what was missed, how often parsed
-        AI_BUILTIN_TOKEN_DELAY_MS="20",
-        NO_COLOR="1",
-    )
-    log = tmp_path / "devserver.log"
-    process = launcher.Process.start(launcher.module_command("backend.devtools.devserver"), env=env, log=log)
-    try:
-        process.wait_line(r"^devserver \| ready: ", within=240)
-        yield process, f"http://127.0.0.1:{port}", env
-    finally:
-        process.stop(grace=90)
-        print(f"devserver log: {log}")
 
 
 async def test_a_rollout_under_load_fails_no_request_misses_no_event_and_runs_every_task_once(
