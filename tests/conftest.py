@@ -10,6 +10,7 @@
 - mail:        a real SMTP server (`smtp`), workers that send through it, email helpers
 - ai:          users with a parsed resume (`marcus`), cover letter helpers
 - fake_openai: a scripted OpenAI-compatible server on loopback (`fake_openai`)
+- replicas:    an embedded primary and its streaming replica (`replicated`), apis routing to it
 """
 
 pytest_plugins = [
@@ -22,4 +23,5 @@ pytest_plugins = [
     "tests.plugins.mail",
     "tests.plugins.ai",
     "tests.plugins.fake_openai",
+    "tests.plugins.replicas",
 ]
