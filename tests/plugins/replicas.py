@@ -5,6 +5,8 @@ the session's database, whose tables other tests truncate. `replica_api` starts 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +73,10 @@ class Replicated:
 
 
 @pytest.fixture(scope="module")
-def replicated(tmp_path_factory: pytest.TempPathFactory, services: SessionServices) -> Iterator[Replicated]:
-    tmp: Path = tmp_path_factory.mktemp("replicated")
+def replicated(services: SessionServices) -> Iterator[Replicated]:
+    # Not pytest's tmp_path: pytest makes /tmp/pytest-of-<user> private again when it numbers a new
+    # directory, which locks the unprivileged postgres user (root runs) out of its data directory.
+    tmp = Path(tempfile.mkdtemp(prefix="cc-replicated-"))
     primary = EmbeddedPostgres(tmp / "primary", free_port())
     replica = EmbeddedReplica(primary, tmp / "replica", free_port())
     try:
@@ -84,6 +88,7 @@ def replicated(tmp_path_factory: pytest.TempPathFactory, services: SessionServic
     finally:
         replica.stop()
         primary.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 async def replica_api(services: SessionServices, replicated: Replicated, **env: str) -> Api:

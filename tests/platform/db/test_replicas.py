@@ -4,6 +4,7 @@ over HTTP (backend/platform/db/replicas.py, docs/replicas.md)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import uuid
 
 import httpx
@@ -130,6 +131,8 @@ async def test_a_stopped_replica_sends_reads_to_the_primary_without_an_error_and
         await replicated.caught_up()
         assert await _stats_total(http, user) == 1  # connects the pool to the replica
         await asyncio.to_thread(replica.stop)
+        with socket.socket() as sock:
+            assert sock.connect_ex(("127.0.0.1", replica.port)) != 0, "the replica still listens"
         try:
             before = await routed_reads(api)
             for _ in range(5):
