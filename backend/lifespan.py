@@ -34,6 +34,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         # the hot reads (cached answers, session stamps): short timeouts, no retries (a miss, not a wait)
         cache_client = redis_client.connect_cache(settings.redis.url, settings.redis.pool_max)
         app.state.cache = Cache(cache_client, ttl_seconds=settings.redis.cache_ttl_seconds)
+        # reads that may be stale, on replicas that replayed the reader's writes (DATABASE_REPLICA_URLS)
+        opened_replicas = await engine.open_replicas(settings.db, app.state.redis, cache_client, route=True)
         app.state.session_memo = SessionMemo(app.state.cache, max_age_seconds=settings.auth.session_memo_seconds)
         # how the platform's auth dependency checks a bearer token, without importing the accounts feature
         app.state.authenticate = AccountService(settings, app.state.redis, app.state.session_memo).authenticate
@@ -62,6 +64,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
             await app.state.cache.aclose()
             await cache_client.aclose()
             await app.state.redis.aclose()
+            if opened_replicas:
+                await engine.close_replicas()
             if opened:
                 await engine.close_pool()
 

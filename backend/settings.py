@@ -77,6 +77,7 @@ def setting(
 HTTP_URL = r"^https?://[^/\s]+"
 _KID = Annotated[str, Meta(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 _KEY = Annotated[bytes, Meta(min_length=32, max_length=32)]
+_DSN = Annotated[str, Meta(pattern=r"^postgres(ql)?://\S+$")]
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _LOOPBACK_URL = re.compile(r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?(/.*)?")
 
@@ -145,6 +146,31 @@ class DatabaseSettings(msgspec.Struct, frozen=True):
     ] = DEFAULT_DATABASE_URL
     pool_min: Annotated[int, setting("DB_POOL_MIN", "asyncpg pool: connections kept open per process", ge=0)] = 1
     pool_max: Annotated[int, setting("DB_POOL_MAX", "asyncpg pool: most connections per process", ge=1)] = 10
+    # backend/platform/db/replicas.py, docs/replicas.md
+    replica_urls: Annotated[
+        tuple[_DSN, ...],
+        setting(
+            "DATABASE_REPLICA_URLS",
+            "streaming replicas of `DATABASE_URL` (comma-separated DSNs) that serve the reads which may be "
+            "stale (lists, details, stats, exports) once they have replayed the reader's last write; unset: "
+            "every read on the primary",
+            default_text="none",
+            secret=True,
+            expect="comma-separated postgresql:// DSNs",
+        ),
+    ] = ()
+    replica_max_lag_ms: Annotated[
+        int,
+        setting(
+            "REPLICA_MAX_LAG_MS",
+            "a replica further behind the primary than this is skipped (its reads go to the primary)",
+            ge=1,
+        ),
+    ] = 1000
+    replica_lsn_cache_ms: Annotated[
+        int,
+        setting("REPLICA_LSN_CACHE_MS", "how long an api process reuses a replica's replay position and lag", ge=0),
+    ] = 20
 
 
 class RedisSettings(msgspec.Struct, frozen=True):

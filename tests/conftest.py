@@ -11,6 +11,7 @@
 - ai:          users with a parsed resume (`marcus`), cover letter helpers
 - fake_openai: a scripted OpenAI-compatible server on loopback (`fake_openai`)
 - devserver:   `make dev` with two apis behind nginx and two workers (`devserver`)
+- replicas:    an embedded primary and its streaming replica (`replicated`), apis routing to it
 """
 
 pytest_plugins = [
@@ -24,4 +25,5 @@ pytest_plugins = [
     "tests.plugins.ai",
     "tests.plugins.fake_openai",
     "tests.plugins.devserver",
+    "tests.plugins.replicas",
 ]

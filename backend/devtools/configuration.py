@@ -24,6 +24,12 @@ DEVELOPMENT = (
     Variable("DEV_SMTP_PORT", "`1025`", "port of the `make dev` mail catcher", "make dev"),
     Variable("DEV_POSTGRES_PORT", "`55432`", "port of `make dev`'s embedded PostgreSQL", "make dev"),
     Variable("DEV_REDIS_PORT", "`56379`", "port of `make dev`'s embedded Redis", "make dev"),
+    Variable(
+        "DEV_REPLICAS", "`0`", "streaming replicas of `make dev`'s embedded PostgreSQL (docs/replicas.md)", "make dev"
+    ),
+    Variable(
+        "DEV_REPLICA_PORT", "`DEV_POSTGRES_PORT` + 1", "port of the first replica (the next ones follow)", "make dev"
+    ),
     Variable("DEV_PROCESSES", "`api,worker,scheduler`", "which processes `make dev` runs", "make dev"),
     Variable(
         "DEV_BACKUPS",

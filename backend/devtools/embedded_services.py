@@ -191,3 +191,32 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class EmbeddedReplica(EmbeddedPostgres):
+    """A streaming replica of the running `primary` in `data_dir`, on 127.0.0.1:`port`.
+
+    Created once with `pg_basebackup -R` from the same binaries (a copy of the primary that writes
+    `primary_conninfo` and `standby.signal`: the server starts as a hot standby and streams the
+    primary's WAL); later starts reuse it. The primary needs nothing beyond its defaults:
+    `wal_level=replica`, WAL senders, and initdb's `trust` for replication from 127.0.0.1.
+    """
+
+    def __init__(
+        self, primary: EmbeddedPostgres, data_dir: Path, port: int, settings: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(data_dir, port, settings)
+        self.primary = primary
+
+    def start(self) -> None:
+        if not (self.data_dir / "PG_VERSION").exists():
+            shutil.rmtree(self.data_dir, ignore_errors=True)  # what a failed copy left
+            self.data_dir.mkdir(parents=True, mode=0o700)
+            self.grant(self.data_dir)
+            source = ["-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"]
+            copy = ["-D", str(self.data_dir), "-R", "-X", "stream", "-c", "fast"]
+            self._run([str(_pg_bin() / "pg_basebackup"), *source, *copy], timeout=300)
+        else:
+            self.grant(self.data_dir)
+        if not self.is_running():
+            self._pg_ctl_start()

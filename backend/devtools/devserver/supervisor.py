@@ -21,13 +21,13 @@ from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from backend.devtools.backup import cli as backup
-from backend.devtools.devserver import services
+from backend.devtools.devserver import replica, services
 from backend.devtools.devserver.config import DevConfig
 from backend.devtools.devserver.output import Output
 from backend.devtools.devserver.process import Child, GaveUp, RestartPolicy
 from backend.devtools.devserver.rollout import Fleet
 from backend.devtools.devserver.services import StartupError
-from backend.devtools.embedded_services import EmbeddedPostgres
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedReplica
 from backend.settings import Settings, SettingsError
 
 # What the banner lists, relative to the api's URL.
@@ -70,6 +70,7 @@ class Supervisor:
         self.policy = RestartPolicy(max_restarts=config.max_restarts)
         self.pg: EmbeddedPostgres | None = None
         self.pg_log: services.LogTail | None = None
+        self.replicas: list[EmbeddedReplica] = []  # DEV_REPLICAS (devserver/replica.py)
         self.redis: Child | None = None
         self.mail: Child | None = None  # the local mail catcher, unless SMTP_HOST is set
         self.children: list[Child] = []  # api, worker, scheduler (and nginx); a rollout replaces them
@@ -136,6 +137,7 @@ class Supervisor:
                 raise result
         env["DATABASE_URL"] = self.pg.url(config.database_name) if self.pg else str(config.database_url)
         env["REDIS_URL"] = config.redis_url or f"redis://127.0.0.1:{config.redis_port}/{config.redis_db}"
+        await replica.start_replicas(self.pg, config, env, self.output, self.replicas, self._tasks)
         try:
             Settings.from_env(env)
         except SettingsError as exc:
@@ -246,7 +248,8 @@ class Supervisor:
                 task.cancel()
         failed = False
         steps = (("app", self._stop_children), ("mail", self._stop_mail), ("redis", self._stop_redis))
-        for name, step in (*steps, ("postgres", self._stop_pg)):
+        stop_replicas = ("replicas", lambda: replica.stop_replicas(self.replicas, self.output))
+        for name, step in (*steps, stop_replicas, ("postgres", self._stop_pg)):
             try:
                 await step()
             except Exception as exc:  # keep going: a later step must still stop its server

@@ -32,6 +32,7 @@ from backend.features.notifications.schemas import NotificationOut
 from backend.features.resumes.schemas import ResumeOut, VersionOut
 from backend.features.resumes.service import resume_out, version_out
 from backend.platform.crypto.envelope import Envelope
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import (
     AIUsage,
     Analysis,
@@ -113,6 +114,11 @@ class AccountExport(msgspec.Struct, kw_only=True):
 
 
 async def export(user: User, envelope: Envelope) -> AccountExport:
+    with routed_reads(user.id):
+        return await _export(user, envelope)
+
+
+async def _export(user: User, envelope: Envelope) -> AccountExport:
     return AccountExport(
         exported_at=datetime.now().astimezone(),
         user=user_out(user),

@@ -14,6 +14,7 @@ from backend.features.ai.work import RUN_TASK
 from backend.features.analyses import schemas
 from backend.features.analyses.scoring import Check, Keywords
 from backend.platform.db.engine import DB
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Analysis, ResumeVersion
 from backend.settings import AISettings
 from tasks import outbox
@@ -76,7 +77,8 @@ class AnalysisService:
         )
 
     async def get(self, user_id: uuid.UUID, analysis_id: uuid.UUID) -> schemas.AnalysisOut:
-        row = await Analysis.select().where((Analysis.id == analysis_id) & (Analysis.user == user_id)).first()
+        with routed_reads(user_id):
+            row = await Analysis.select().where((Analysis.id == analysis_id) & (Analysis.user == user_id)).first()
         if row is None:
             raise errors.NotFound("No such analysis")
         return to_out(row)

@@ -20,6 +20,7 @@ from backend import errors
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
 from backend.platform.db.engine import DB
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Application, ApplicationEvent
 from backend.platform.http.inputs import Input
 
@@ -66,7 +67,8 @@ def _line(values: Iterable[str]) -> str:
 async def export_rows(user_id: uuid.UUID) -> AsyncIterator[str]:
     """The user's applications as CSV lines (header first), oldest first, each with its timeline."""
     yield _line(COLUMNS)
-    apps, events = await repo.all_with_timelines(user_id)
+    with routed_reads(user_id):  # left before the next line is yielded
+        apps, events = await repo.all_with_timelines(user_id)
     timelines = {
         app_id: [{"at": e["at"], "from": e["from_status"], "to": e["to_status"], "note": e["note"]} for e in rows]
         for app_id, rows in events.items()

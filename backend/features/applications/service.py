@@ -21,6 +21,7 @@ from backend.features.notifications import status_notices
 from backend.platform import clock
 from backend.platform.cache import Cache, Hit
 from backend.platform.db.engine import DB
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Application, ResumeVersion
 from backend.platform.http import pagination
 from backend.platform.realtime import events
@@ -180,7 +181,8 @@ class ApplicationService:
 
     async def get_json(self, user_id: uuid.UUID, application_id: uuid.UUID) -> tuple[bytes, str]:
         async def load() -> schemas.ApplicationOut:
-            return to_out(await repo.get_owned(user_id, application_id))
+            with routed_reads(user_id):
+                return to_out(await repo.get_owned(user_id, application_id))
 
         return await self._cached(user_id, one_cache_key(application_id), load)
 
@@ -205,7 +207,10 @@ class ApplicationService:
         after = (key[1], key[2]) if key is not None else None
 
         async def load() -> schemas.ApplicationPage:
-            rows = await repo.page(user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1)
+            with routed_reads(user_id):
+                rows = await repo.page(
+                    user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1
+                )
             more, rows = len(rows) > limit, rows[:limit]
             next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
             return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
@@ -213,11 +218,14 @@ class ApplicationService:
         return await self._cached(user_id, cache_key, load)
 
     async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
-        await repo.get_owned(user_id, application_id)
-        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in await repo.events(application_id)]
+        with routed_reads(user_id):
+            await repo.get_owned(user_id, application_id)
+            rows = await repo.events(application_id)
+        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in rows]
 
     async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
-        rows = await repo.stats_rows(user_id)
+        with routed_reads(user_id):
+            rows = await repo.stats_rows(user_id)
         by_status = dict.fromkeys(schemas.STATUSES, 0)
         sources: dict[str, list[dict[str, Any]]] = defaultdict(list)
         days: list[float] = []

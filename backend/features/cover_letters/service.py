@@ -19,6 +19,7 @@ from backend.features.ai.work import GENERATE_TASK
 from backend.features.cover_letters import schemas
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import CoverLetter
 from backend.platform.http import pagination
 from backend.platform.realtime import events
@@ -100,7 +101,9 @@ class CoverLetterService:
         return self._out(await self._owned(user_id, letter_id))
 
     async def get(self, user_id: uuid.UUID, letter_id: uuid.UUID) -> schemas.CoverLetterOut:
-        return self._out(await self._owned(user_id, letter_id))
+        with routed_reads(user_id):
+            row = await self._owned(user_id, letter_id)
+        return self._out(row)
 
     async def list_page(
         self, user_id: uuid.UUID, *, application_id: uuid.UUID | None, limit: int, cursor: str | None
@@ -118,7 +121,8 @@ class CoverLetterService:
             query = query.where(
                 (CoverLetter.created_at < at) | ((CoverLetter.created_at == at) & (CoverLetter.id < last))
             )
-        rows = await query.order_by(CoverLetter.created_at, CoverLetter.id, ascending=False).limit(limit + 1)
+        with routed_reads(user_id):
+            rows = await query.order_by(CoverLetter.created_at, CoverLetter.id, ascending=False).limit(limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = (

@@ -23,6 +23,7 @@ from backend.features.notifications import emails, templates
 from backend.features.notifications import queries as repo
 from backend.features.notifications import service as notification_services
 from backend.features.notifications.schemas import NotificationOut
+from backend.platform.db import replicas
 from backend.platform.db.engine import DB
 from backend.platform.realtime.publisher import Publisher
 
@@ -67,6 +68,7 @@ async def _remind(row: dict[str, Any], public_url: str) -> tuple[NotificationOut
     link = f"/applications/{app_id}"
     notification: NotificationOut | None = None
     mailed = False
+    replicas.act_as(row["user_id"])  # the notification is the user's write (read replicas)
     async with DB.transaction():
         if not await repo.claim_reminder(reminder_id(app_id, due_at), app_id, row["user_id"], due_at):
             return None

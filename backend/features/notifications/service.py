@@ -16,6 +16,7 @@ from backend import errors
 from backend.features.notifications import queries as repo
 from backend.features.notifications import schemas
 from backend.platform import clock
+from backend.platform.db.replicas import routed_reads
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
@@ -55,12 +56,12 @@ async def list_page(user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str
             raise errors.BadRequest("The cursor is not valid", slug="invalid-cursor") from None
         if after[0].tzinfo is None:
             raise errors.BadRequest("The cursor is not valid", slug="invalid-cursor")
-    rows = await repo.page(user_id, unread=unread, after=after, limit=limit + 1)
+    with routed_reads(user_id):
+        rows = await repo.page(user_id, unread=unread, after=after, limit=limit + 1)
+        unread_count = await repo.unread_count(user_id)
     more, rows = len(rows) > limit, rows[:limit]
     next_cursor = pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None
-    return schemas.NotificationPage(
-        items=[to_out(r) for r in rows], next_cursor=next_cursor, unread_count=await repo.unread_count(user_id)
-    )
+    return schemas.NotificationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor, unread_count=unread_count)
 
 
 async def all_of(user_id: uuid.UUID) -> list[schemas.NotificationOut]:

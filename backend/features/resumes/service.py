@@ -17,6 +17,7 @@ from backend.engines.resume_parser.document import inspect_pdf
 from backend.features.resumes import parsing, schemas
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
+from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Resume, ResumeVersion
 from backend.platform.storage import ObjectStore
 from tasks import outbox
@@ -140,11 +141,13 @@ class ResumeService:
         return resume_out(row, latest)
 
     async def get(self, user_id: uuid.UUID, resume_id: uuid.UUID) -> schemas.ResumeOut:
-        return await self._out(await self._owned(user_id, resume_id))
+        with routed_reads(user_id):
+            return await self._out(await self._owned(user_id, resume_id))
 
     async def list_all(self, user_id: uuid.UUID) -> schemas.ResumePage:
-        rows = await Resume.select().where(Resume.user == user_id).order_by(Resume.created_at, ascending=False)
-        return schemas.ResumePage(items=[await self._out(row) for row in rows])
+        with routed_reads(user_id):
+            rows = await Resume.select().where(Resume.user == user_id).order_by(Resume.created_at, ascending=False)
+            return schemas.ResumePage(items=[await self._out(row) for row in rows])
 
     async def update(self, user_id: uuid.UUID, resume_id: uuid.UUID, body: schemas.ResumeUpdate) -> schemas.ResumeOut:
         await self._owned(user_id, resume_id)
@@ -176,8 +179,9 @@ class ResumeService:
             await self._forget_object(key["object_key"])
 
     async def versions(self, user_id: uuid.UUID, resume_id: uuid.UUID) -> list[schemas.VersionSummary]:
-        await self._owned(user_id, resume_id)
-        rows = await ResumeVersion.select().where(ResumeVersion.resume == resume_id).order_by(ResumeVersion.number)
+        with routed_reads(user_id):
+            await self._owned(user_id, resume_id)
+            rows = await ResumeVersion.select().where(ResumeVersion.resume == resume_id).order_by(ResumeVersion.number)
         return [_summary(row) for row in rows]
 
     async def _version(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> dict[str, Any]:
@@ -193,7 +197,9 @@ class ResumeService:
         return row
 
     async def version(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> schemas.VersionOut:
-        return version_out(self.envelope, await self._version(user_id, resume_id, version_id))
+        with routed_reads(user_id):
+            row = await self._version(user_id, resume_id, version_id)
+        return version_out(self.envelope, row)
 
     async def file(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> tuple[bytes, str, str]:
         """(original bytes, filename, content type) of a version."""

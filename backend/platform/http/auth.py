@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.datastructures import State
 
 from backend import errors
+from backend.platform.db import replicas
 from backend.platform.http.identity import Authenticate, Principal
 from backend.platform.logging import user_hash
 from backend.platform.realtime.publisher import Publisher
@@ -54,6 +55,7 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     principal = await authenticate(token.strip(), want)
     # the access line reads it from the scope: this may run in a task group, whose context is a copy
     scope[USER_HASH] = hashed = user_hash(principal.user.id)
+    replicas.act_as(principal.user.id)  # this request's writes are the caller's
     structlog.contextvars.bind_contextvars(user_hash=hashed)
     if principal.session_id is None and opt.get("session_only"):
         raise errors.Forbidden("This needs a signed-in session, not a personal access token", slug="session-required")

@@ -37,12 +37,17 @@ class HealthController(Controller):
 
     @get("/ready", operation_id="healthReady")
     async def ready(self, state: State) -> Response[dict[str, Any]]:
-        """Postgres and Redis answer within 2 s each and the process is not draining (SIGTERM); 503 otherwise."""
+        """Postgres and Redis answer within 2 s each and the process is not draining (SIGTERM); 503
+        otherwise. With read replicas, `replicas` lists each one's state (`ok`, `lagging`, `down`) and
+        lag: reads skip a replica that is not ok, so it never makes the api unready."""
         if _draining(state):
             return Response({"status": "draining", "checks": {}}, status_code=503)
         checks = await _checks(state)
         ok = all(value == "ok" for value in checks.values())
-        return Response({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        body: dict[str, Any] = {"status": "ok" if ok else "unavailable", "checks": checks}
+        if DB.router is not None:
+            body["replicas"] = await DB.router.report()
+        return Response(body, status_code=200 if ok else 503)
 
     @head("/ready", operation_id="healthReadyHead", include_in_schema=False)
     async def ready_head(self, state: State) -> Response[None]:

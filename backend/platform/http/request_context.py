@@ -31,6 +31,7 @@ from litestar.exceptions import SerializationException
 from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 
 from backend import errors
+from backend.platform.db import replicas
 from backend.platform.http import problems
 from backend.platform.http.auth import USER_HASH
 from backend.platform.http.metrics import UNMATCHED
@@ -60,6 +61,7 @@ class RequestContext:
         request_id = incoming if _SAFE_ID.match(incoming) else os.urandom(16).hex()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        replicas.new_request()  # whose writes these are, once authenticated (backend/platform/db/replicas.py)
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
         method: str = scope["method"]  # type: ignore[typeddict-item] # HTTP only (checked above)

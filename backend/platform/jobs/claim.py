@@ -19,6 +19,8 @@ from typing import Any
 from piccolo.columns import Column
 from piccolo.table import Table
 
+from backend.platform.db import engine
+
 
 @dataclass(frozen=True)
 class JobRows:
@@ -53,7 +55,12 @@ async def claim(rows: JobRows, row_id: Any) -> dict[str, Any] | None:
     """Claim row `row_id`: the returned columns (with the new attempts, the run's token), or None
     when the row is gone or not in a claimable status."""
     claimed = await rows.table.raw(rows.claim_sql, row_id)
-    return dict(claimed[0]) if claimed else None
+    if not claimed:
+        return None
+    row = dict(claimed[0])
+    if row.get("user") is not None:  # the run acts for the row's owner (read replicas: docs/replicas.md)
+        await engine.act_for(row["user"])
+    return row
 
 
 async def update_fenced(

@@ -37,6 +37,8 @@ def install(broker: AsyncBroker, settings: Settings, *, relay: bool = False) -> 
         state.owns_db_pool = db_engine.DB.pool is None
         if state.owns_db_pool:
             await db_engine.open_pool(settings.db)
+        # with replicas, the positions of the writes jobs make for a user (`replicas.act_as`)
+        state.owns_replicas = await db_engine.open_replicas(settings.db, state.redis, route=False)
         state.envelope = Envelope.from_settings(settings.encryption)
         state.store = build_store(settings)
         await state.store.open()
@@ -52,6 +54,8 @@ def install(broker: AsyncBroker, settings: Settings, *, relay: bool = False) -> 
             await store.close()
         if (client := state.get("redis")) is not None:
             await client.aclose()
+        if state.get("owns_replicas"):
+            await db_engine.close_replicas()
         if state.get("owns_db_pool"):
             await db_engine.close_pool()
 
