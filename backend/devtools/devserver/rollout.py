@@ -28,11 +28,10 @@ import os
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
+from backend.devtools.devserver import services
 from backend.devtools.devserver.config import HOST, ROOT, DevConfig
 from backend.devtools.devserver.ingress import Ingress
 from backend.devtools.devserver.output import Output
@@ -237,7 +236,7 @@ class Fleet:
     async def _ready_url(self, child: Child, url: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.ready_timeout
-        while not await asyncio.to_thread(_answers_200, url):
+        while not await asyncio.to_thread(services.answers_200, url):
             _alive(child)
             if loop.time() > deadline:
                 raise RolloutFailed(f"{child.name}: {url} did not answer 200 within {self.config.ready_timeout:.0f}s")
@@ -262,14 +261,6 @@ async def _started(child: Child) -> None:
 def _alive(child: Child) -> None:
     if child.process is None or child.process.returncode is not None:
         raise RolloutFailed(f"{child.name}: the new one exited during start-up (its output is above)")
-
-
-def _answers_200(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a loopback http:// URL we built
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def _beating(group: int) -> bool:

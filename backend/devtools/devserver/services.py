@@ -12,6 +12,8 @@ import contextlib
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -120,3 +122,12 @@ async def migrate(env: Mapping[str, str], output: Output) -> None:
     # Piccolo reports some failures with a ❌ line and exit code 0.
     if code != 0 or "❌".encode() in b"".join(seen):
         raise StartupError("migrations failed (see the 'migrate |' lines above)")
+
+
+def answers_200(url: str) -> bool:
+    """True when a GET of `url` (a loopback http:// URL) answers 200 within 2 s."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a loopback http:// URL we built
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -14,8 +14,6 @@ import asyncio
 import fcntl
 import os
 import signal
-import urllib.error
-import urllib.request
 import warnings
 from typing import IO, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -54,14 +52,6 @@ def redact(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _answers_200(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a loopback http:// URL we built
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 class Supervisor:
@@ -231,7 +221,7 @@ class Supervisor:
         url = f"{self.config.api_url}/health/ready"
         deadline = loop.time() + self.config.ready_timeout
         while loop.time() < deadline:
-            if await asyncio.to_thread(_answers_200, url):
+            if await asyncio.to_thread(services.answers_200, url):
                 took = loop.time() - self.started_at
                 self.output.say(f"ready: {url} answered 200 after {took:.1f}s (Ctrl-C stops)")
                 return
