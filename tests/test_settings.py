@@ -226,8 +226,12 @@ def test_each_numeric_bound_is_enforced_and_named(field: Field) -> None:
         ):
             Settings.from_env({name: below})
     if meta.le is not None:
-        with pytest.raises(SettingsError, match=rf"^{name} must be an integer between {meta.ge} and {meta.le}"):
-            Settings.from_env({name: str(meta.le + 1)})
+        kind = "an integer" if field.base is int else "a number"
+        above = str(meta.le + (1 if field.base is int else 0.01))
+        with pytest.raises(
+            SettingsError, match=rf"^{name} must be {kind} between {meta.ge:g} and {meta.le:g}, got '{above}'$"
+        ):
+            Settings.from_env({name: above})
     with pytest.raises(SettingsError, match=rf"^{name} must be an? (integer|number)"):
         Settings.from_env({name: "many"})
 
