@@ -13,6 +13,8 @@
 #   make backup [INCREMENTAL=1]   a base backup of `make dev`'s database (DEV_BACKUPS=1)
 #   make restore-drill   back up, restore to a point in time and verify everything, on embedded services
 #   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
+#                   (bench-capacity: REPLICA=1 reads from a streaming replica, COMPARE_REPLICA=1 runs without then with one;
+#                   BENCH_ARGS="--seconds 5" passes more options)
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -143,7 +145,7 @@ bench-applications: uv
 
 bench-capacity: uv
 	@command -v wrk >/dev/null || { echo "bench-capacity needs wrk: apt-get install -y wrk"; exit 1; }
-	$(RUN) python ops/bench/capacity_bench.py
+	$(RUN) python ops/bench/capacity_bench.py $(if $(REPLICA),--replica) $(if $(COMPARE_REPLICA),--compare-replica) $(BENCH_ARGS)
 
 bench-parser: uv
 	$(RUN) python ops/bench/parser_quality.py

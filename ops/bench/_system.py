@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,31 +21,69 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from backend.devtools import launcher  # noqa: E402
-from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port  # noqa: E402
+from backend.devtools.embedded_services import (  # noqa: E402
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    EmbeddedReplica,
+    free_port,
+)
 
 PASSWORD = "benchmark passphrase 1"  # noqa: S105 - throwaway local accounts
 
 
+@dataclass
+class LocalServices:
+    """The embedded servers of a benchmark: the environment of its api and workers, a temporary
+    directory, the primary PostgreSQL and, once `start_replica` made it, a streaming replica of it."""
+
+    env: dict[str, str]
+    tmp: Path
+    postgres: EmbeddedPostgres
+    replica: EmbeddedReplica | None = None
+
+    def start_replica(self) -> EmbeddedReplica:
+        """A streaming replica of the primary (`pg_basebackup -R` of it as it is now), stopped with the
+        primary; its DSN for `DATABASE_REPLICA_URLS` is `replica.url(DATABASE)`."""
+        if self.replica is None:
+            self.replica = EmbeddedReplica(self.postgres, self.tmp / "pg-replica", free_port())
+            self.replica.start()
+        return self.replica
+
+
+DATABASE = "bench"
+
+
 @contextmanager
-def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
-    """(environment of the api and workers, a temporary directory) on a fresh embedded PostgreSQL
-    (migrated) and Redis, removed afterwards. Exits with a message when wrk is missing."""
+def local_stack(prefix: str) -> Iterator[LocalServices]:
+    """A fresh embedded PostgreSQL (migrated) and Redis, and the environment of the api and workers on
+    them, removed afterwards (a replica first). Exits with a message when wrk is missing."""
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install -y wrk")
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     pg, redis = EmbeddedPostgres(tmp / "pg", free_port()), EmbeddedRedis(tmp / "redis", free_port(), persistent=False)
+    stack: LocalServices | None = None
     pg.start()
     redis.start()
     try:
-        pg.create_database("bench")
-        env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url("bench"), "REDIS_URL": redis.url(),
+        pg.create_database(DATABASE)
+        env = {**os.environ, "APP_ENV": "test", "DATABASE_URL": pg.url(DATABASE), "REDIS_URL": redis.url(),
                "LOG_LEVEL": "WARNING", "ACCESS_TOKEN_TTL_SECONDS": "3600"}  # fmt: skip
         subprocess.run(launcher.migrate_command(), cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
-        yield env, tmp
+        stack = LocalServices(env, tmp, pg)
+        yield stack
     finally:
+        if stack is not None and stack.replica is not None:
+            stack.replica.stop()
         redis.stop()
         pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def local_services(prefix: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """(environment of the api and workers, a temporary directory) of `local_stack`."""
+    with local_stack(prefix) as stack:
+        yield stack.env, stack.tmp
 
 
 def start_api(env: dict[str, str], port: int, processes: int = 1) -> launcher.Process:
@@ -82,6 +122,24 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(server: EmbeddedPostgres) -> float:
+    """CPU time of a PostgreSQL server so far: its postmaster and every process under it (backends,
+    WAL sender or receiver, startup, checkpointer...), those that ended included (their time is in
+    their parent's cutime/cstime once reaped). Backends come and go: the tree is walked each time."""
+    postmaster = int((server.data_dir / "postmaster.pid").read_text().split()[0])
+    total, todo = 0, [postmaster]
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended between the listing and the reading: counted in its parent once reaped
+        total += sum(int(field) for field in fields[11:15])  # utime, stime, cutime, cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def machine_busy() -> float:
     user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in Path("/proc/stat").read_text().split()[1:8])
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
@@ -90,7 +148,8 @@ def machine_busy() -> float:
 def wrk(
     url: str, seconds: int, connections: int, *, token: str | None = None, script: Path | None = None
 ) -> dict[str, float]:
-    """wrk -t2: requests/s, p50 and p99 (ms), and the answers that were not 2xx/3xx or failed."""
+    """wrk -t2: requests (in all and per second), p50 and p99 (ms), and the answers that were not 2xx/3xx
+    or failed."""
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s", url]
     if token:
         command[1:1] = ["-H", f"Authorization: Bearer {token}"]
@@ -105,11 +164,34 @@ def wrk(
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     failed = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         "p50": ms("50%"),
         "p99": ms("99%"),
         "errors": float(bad.group(1) if bad else 0) + float(sum(int(n) for n in failed.groups()) if failed else 0),
     }
+
+
+def routed_reads(url: str) -> dict[str, float]:
+    """`career_copilot_db_reads_total` of the api at `url` by target: one process's, or all of them when
+    they write to a shared PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    found = re.findall(r'^career_copilot_db_reads_total\{target="(\w+)"\} (\S+)$', text, re.MULTILINE)
+    counts = {"primary": 0.0, "replica": 0.0}
+    counts.update({target: float(value) for target, value in found})
+    return counts
+
+
+def wait_replicas_ok(api: launcher.Process, within: float = 30) -> None:
+    """Until /health/ready reports every replica `ok` on several answers in a row (each on a new
+    connection, so every api process is likely asked: an api starts with its replicas down)."""
+    deadline, in_a_row = time.monotonic() + within, 0
+    while in_a_row < 6:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the api's replicas are not ok after {within:.0f} s")
+        states = httpx.get(f"{api.url}/health/ready", timeout=10).json().get("replicas", [])
+        in_a_row = in_a_row + 1 if states and all(state["state"] == "ok" for state in states) else 0
+        time.sleep(0.2)
 
 
 async def seed_user(http: httpx.AsyncClient, email: str, applications: int) -> tuple[str, list[str]]:
