@@ -140,13 +140,15 @@ class EmbeddedPostgres:
         )
         return result.returncode == 0
 
+    def sql(self, query: str, database: str = "postgres") -> str:
+        """Run `query` with psql; its unaligned output, stripped (CalledProcessError on failure)."""
+        psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database]
+        return self._run([*psql, "-tAc", query]).stdout.strip()
+
     def create_database(self, name: str) -> None:
         """Create database `name` unless it exists."""
-        psql = str(_pg_bin() / "psql")
-        base = [psql, "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-tAc"]
-        exists = self._run([*base, f"SELECT 1 FROM pg_database WHERE datname = '{name}'"]).stdout.strip()
-        if exists != "1":
-            self._run([*base, f'CREATE DATABASE "{name}"'])
+        if self.sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'") != "1":
+            self.sql(f'CREATE DATABASE "{name}"')
 
     def stop(self) -> None:
         if (self.data_dir / "postmaster.pid").exists():

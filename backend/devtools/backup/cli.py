@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from backend.devtools.backup.repository import Repository, S3Target
-from backend.devtools.embedded_services import EmbeddedPostgres, _pg_bin
+from backend.devtools.embedded_services import EmbeddedPostgres
 
 
 def dev_repository(data_dir: Path, env: Mapping[str, str]) -> Repository:
@@ -35,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{backup.ended_at:%Y-%m-%d %H:%M:%S}Z  {backup.kind:<11}  {backup.path}")
         return 0
     pg = EmbeddedPostgres(config.data_dir / "postgres", config.postgres_port)
-    psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-tAc"]
-    shown = subprocess.run([*psql, "SHOW archive_mode"], capture_output=True, text=True, check=False)  # noqa: S603
-    if shown.returncode != 0:
+    try:
+        archive_mode = pg.sql("SHOW archive_mode")
+    except subprocess.CalledProcessError:
         print(f"make backup: no PostgreSQL answers on port {pg.port}: start `make dev` first", file=sys.stderr)
         return 1
-    if shown.stdout.strip() != "on":
+    if archive_mode != "on":
         print(
             "make backup: the server does not archive its WAL: restart `make dev` with DEV_BACKUPS=1", file=sys.stderr
         )

@@ -32,9 +32,9 @@ from pathlib import Path
 import boto3
 
 from backend.devtools.backup.fingerprint import documents_readable, fingerprint
-from backend.devtools.backup.repository import Repository, S3Target, wait_promoted
+from backend.devtools.backup.repository import Repository, S3Target, wait_archived, wait_promoted
 from backend.devtools.backup.writers import ApiServer, Writers
-from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, _pg_bin, free_port, wait_for_port
+from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port, wait_for_port
 from backend.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -65,22 +65,6 @@ def _buckets(endpoint: str) -> None:
     for bucket in (PG_BUCKET, DOCUMENT_BUCKET, COPY_BUCKET):
         s3.create_bucket(Bucket=bucket)
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-
-
-def _sql(pg: EmbeddedPostgres, query: str, database: str = DATABASE) -> str:
-    psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-d", database]
-    return subprocess.run([*psql, "-tAc", query], capture_output=True, text=True, check=True).stdout.strip()  # noqa: S603
-
-
-def _archived_after(pg: EmbeddedPostgres, segment: str, since: float, timeout: float = 60) -> float:
-    """Seconds from `since` until `segment` (and so everything before it) is archived."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        last = _sql(pg, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
-        if last[:24] >= segment:
-            return time.monotonic() - since
-        time.sleep(0.05)
-    raise TimeoutError(f"WAL segment {segment} was not archived within {timeout:.0f} s")
 
 
 def _restore(repo: Repository, source: str, target: datetime, tmp: Path) -> tuple[EmbeddedPostgres, float]:
@@ -145,17 +129,14 @@ def run(args: argparse.Namespace) -> int:
 
         with writers.paused():
             source = asyncio.run(fingerprint(pg.url(DATABASE)))
-            segment = _sql(pg, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
+            segment = pg.sql("SELECT pg_walfile_name(pg_current_wal_insert_lsn())")
             time.sleep(0.05)
             target = datetime.now(UTC)
-            marked = time.monotonic()
-            time.sleep(0.05)
-        rpo = _archived_after(pg, segment, marked)
+        rpo = wait_archived(pg, segment)
         _step(f"target {target.isoformat()} recorded; its WAL archived after {rpo:.1f} s")
         time.sleep(phase)
         writers.stop()
-        _sql(pg, "SELECT pg_switch_wal()")
-        _archived_after(pg, _sql(pg, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())"), time.monotonic())
+        wait_archived(pg, pg.sql("SELECT pg_walfile_name(pg_switch_wal())"))
         after = asyncio.run(fingerprint(pg.url(DATABASE)))
         _step(f"writers stopped after {writers.writes} writes; copying documents to the copy bucket")
         writers_failed = writers.failures

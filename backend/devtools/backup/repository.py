@@ -12,6 +12,7 @@ which `pg_combinebackup` joins back into one data directory.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -174,11 +175,20 @@ class Repository:
 
 def wait_promoted(pg: EmbeddedPostgres, timeout: float = 300) -> None:
     """Block until the restored server has replayed to its target and left recovery."""
-    psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-tAc"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        done = subprocess.run([*psql, "SELECT pg_is_in_recovery()"], capture_output=True, text=True, check=False)  # noqa: S603
-        if done.stdout.strip() == "f":
-            return
+        with contextlib.suppress(subprocess.CalledProcessError):  # not accepting connections yet
+            if pg.sql("SELECT pg_is_in_recovery()") == "f":
+                return
         time.sleep(0.2)
     raise TimeoutError(f"the restored server on port {pg.port} was still recovering after {timeout:.0f} s")
+
+
+def wait_archived(pg: EmbeddedPostgres, segment: str, timeout: float = 60) -> float:
+    """Seconds until WAL segment `segment` (and so everything before it) is archived."""
+    started = time.monotonic()
+    while pg.sql("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[:24] < segment:
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"WAL segment {segment} was not archived within {timeout:.0f} s")
+        time.sleep(0.05)
+    return time.monotonic() - started

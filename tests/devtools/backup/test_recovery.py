@@ -16,22 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from backend.devtools.backup.repository import Repository, wait_promoted
-from backend.devtools.embedded_services import EmbeddedPostgres, _pg_bin, free_port
+from backend.devtools.backup.repository import Repository, wait_archived, wait_promoted
+from backend.devtools.embedded_services import EmbeddedPostgres, free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def sql(pg: EmbeddedPostgres, query: str) -> str:
-    psql = [str(_pg_bin() / "psql"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "postgres", "-tAc", query]
-    return subprocess.run(psql, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def wait_archived(pg: EmbeddedPostgres, segment: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while sql(pg, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")[:24] < segment:
-        assert time.monotonic() < deadline, f"{segment} not archived within {timeout} s"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -55,19 +43,19 @@ def test_a_destroyed_primary_is_recovered_from_the_archive_with_every_archived_c
     servers: tuple[Repository, EmbeddedPostgres, EmbeddedPostgres],
 ) -> None:
     repo, primary, restored = servers
-    sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL)")
+    primary.sql("CREATE TABLE ledger (id int PRIMARY KEY, note text NOT NULL)")
     for i in range(100):  # before the base backup
-        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'before')")
+        primary.sql(f"INSERT INTO ledger VALUES ({i}, 'before')")
     repo.base_backup(primary)
     for i in range(100, 200):  # after it: only in the archive
-        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'after')")
-    sql(primary, "UPDATE ledger SET note = 'edited' WHERE id % 10 = 0")
-    sql(primary, "DELETE FROM ledger WHERE id % 25 = 1")
-    segment = sql(primary, "SELECT pg_walfile_name(pg_switch_wal())")
+        primary.sql(f"INSERT INTO ledger VALUES ({i}, 'after')")
+    primary.sql("UPDATE ledger SET note = 'edited' WHERE id % 10 = 0")
+    primary.sql("DELETE FROM ledger WHERE id % 25 = 1")
+    segment = primary.sql("SELECT pg_walfile_name(pg_switch_wal())")
     wait_archived(primary, segment)
-    acknowledged = sql(primary, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger")
+    acknowledged = primary.sql("SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger")
     for i in range(200, 210):  # acknowledged but still in an unarchived segment: may be lost
-        sql(primary, f"INSERT INTO ledger VALUES ({i}, 'unarchived')")
+        primary.sql(f"INSERT INTO ledger VALUES ({i}, 'unarchived')")
 
     pid = int((primary.data_dir / "postmaster.pid").read_text().split()[0])
     os.kill(pid, signal.SIGKILL)  # the host dies...
@@ -76,33 +64,33 @@ def test_a_destroyed_primary_is_recovered_from_the_archive_with_every_archived_c
     repo.restore(restored, target=None, source="local")
     restored.start()
     wait_promoted(restored)
-    recovered = sql(restored, "SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger WHERE id < 200")
+    recovered = restored.sql("SELECT string_agg(id || ':' || note, ',' ORDER BY id) FROM ledger WHERE id < 200")
     assert recovered == acknowledged
-    assert sql(restored, "SELECT count(*) FROM ledger WHERE note = 'edited'") == "20"
-    sql(restored, "INSERT INTO ledger VALUES (1000, 'after the restore')")  # promoted: it takes writes
+    assert restored.sql("SELECT count(*) FROM ledger WHERE note = 'edited'") == "20"
+    restored.sql("INSERT INTO ledger VALUES (1000, 'after the restore')")  # promoted: it takes writes
 
 
 def test_an_incremental_backup_restores_to_a_point_in_time_between_writes(
     servers: tuple[Repository, EmbeddedPostgres, EmbeddedPostgres],
 ) -> None:
     repo, primary, restored = servers
-    sql(primary, "CREATE TABLE ledger (id int PRIMARY KEY)")
-    sql(primary, "INSERT INTO ledger SELECT generate_series(1, 1000)")
+    primary.sql("CREATE TABLE ledger (id int PRIMARY KEY)")
+    primary.sql("INSERT INTO ledger SELECT generate_series(1, 1000)")
     repo.base_backup(primary)
-    sql(primary, "INSERT INTO ledger SELECT generate_series(1001, 2000)")
+    primary.sql("INSERT INTO ledger SELECT generate_series(1001, 2000)")
     incremental = repo.base_backup(primary, incremental=True)
     assert incremental.kind == "incremental"
-    sql(primary, "INSERT INTO ledger SELECT generate_series(2001, 2500)")
+    primary.sql("INSERT INTO ledger SELECT generate_series(2001, 2500)")
     time.sleep(0.05)
-    target = sql(primary, "SELECT now()")
+    target = primary.sql("SELECT now()")
     time.sleep(0.05)
-    sql(primary, "INSERT INTO ledger SELECT generate_series(2501, 3000)")  # after the target
-    wait_archived(primary, sql(primary, "SELECT pg_walfile_name(pg_switch_wal())"))
+    primary.sql("INSERT INTO ledger SELECT generate_series(2501, 3000)")  # after the target
+    wait_archived(primary, primary.sql("SELECT pg_walfile_name(pg_switch_wal())"))
 
     repo.restore(restored, target=datetime.fromisoformat(target), source="local")
     restored.start()
     wait_promoted(restored)
-    assert sql(restored, "SELECT count(*), max(id) FROM ledger") == "2500|2500"
+    assert restored.sql("SELECT count(*), max(id) FROM ledger") == "2500|2500"
 
 
 def test_the_restore_drill_passes() -> None:
