@@ -2,7 +2,7 @@
 DEV_WORKER_PROCESSES=2, real HTTP and websocket clients, every api and worker replaced one at a time.
 
 Load through nginx for the whole rollout: writes with an Idempotency-Key (a connection error or a
-502/503/504 is retried with the same key, as a client does) and reads; 200 websockets, each
+502/503/504 is retried with the same key, as a client does) and reads; 500 websockets, each
 reconnecting after a close with its last event id; resume uploads parsed by the workers; streaming
 cover letters. Then: no request failed, no socket missed an event of its user's history, every
 upload parsed exactly once (one `resume.parsed` each), every letter completed, nothing left in the
@@ -34,8 +34,8 @@ from backend.settings import Settings
 from tests import ai_fixtures, support
 from tests.plugins.resumes import GOOD_PDF
 
-USERS = 25
-SOCKETS_PER_USER = 8  # 200 sockets
+USERS = 50
+SOCKETS_PER_USER = 10  # 500 sockets
 WRITERS = 8
 UPLOADS_EVERY = 2.5  # s
 LETTERS_EVERY = 2  # a letter with every second upload: some are streaming when their worker is stopped
