@@ -1,11 +1,17 @@
 """The backup pieces of the Kubernetes manifests agree with the code and with the restore drill.
 
-The CloudNativePG resources cannot be checked against the operator's CRD here (no cluster, no network):
-the checks below pin the fields the drill's guarantees depend on."""
+The CloudNativePG resources are checked against the operator's API offline by
+`tests/contract/cnpg_validate.mjs` (npm's @kubernetes-models/cloudnative-pg: its schema validator and
+its TypeScript types, which refuse unknown fields); the checks below pin the fields the drill's
+guarantees depend on."""
 
 from __future__ import annotations
 
+import copy
+import json
 import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -17,6 +23,35 @@ from tests.support import ROOT
 K8S = ROOT / "ops" / "k8s"
 PRODUCTION = render(K8S / "overlays" / "production")
 POSTGRES = render(K8S / "postgres")
+CNPG_VALIDATOR = ROOT / "tests" / "contract" / "cnpg_validate.mjs"
+
+
+def _validate_cnpg(documents: list[dict[str, Any]]) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "Node.js checks the CloudNativePG resources: apt-get install -y nodejs npm, then make npm-ci"
+    assert (ROOT / "frontend_contract" / "node_modules" / "@kubernetes-models" / "cloudnative-pg").is_dir(), (
+        "run make npm-ci"
+    )
+    return subprocess.run(
+        [node, str(CNPG_VALIDATOR)], input=json.dumps(documents), capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_cloudnative_pg_resources_match_the_operators_api() -> None:
+    done = _validate_cnpg(POSTGRES)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "checked 2 CloudNativePG objects: Cluster/career-copilot-db, ScheduledBackup/" in done.stdout
+
+
+def test_the_api_check_refuses_an_unknown_field_and_a_value_outside_an_enum() -> None:
+    broken = copy.deepcopy(POSTGRES)
+    cluster = _one(broken, "Cluster")
+    cluster["spec"]["backup"]["barmanObjectStore"]["s3Credentialz"] = {}  # a misspelling, nested
+    cluster["spec"]["backup"]["barmanObjectStore"]["wal"]["compression"] = "zip"
+    done = _validate_cnpg(broken)
+    assert done.returncode == 1
+    assert "'\"s3Credentialz\"' does not exist" in done.stdout, done.stdout
+    assert "wal/compression must be equal to one of the allowed values" in done.stdout, done.stdout
 
 
 def _one(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
