@@ -21,10 +21,26 @@ from backend.platform.db.tables import PersonalAccessToken, Session, User
 from backend.platform.http import auth, problems
 from backend.platform.http.identity import Principal
 from backend.platform.realtime import roster, session, tickets, wire
-from backend.platform.realtime.hub import CLOSE_RESTART, Hub
+from backend.platform.realtime.hub import (
+    CLOSE_ACCOUNT,
+    CLOSE_RESTART,
+    CLOSE_RETICKET,
+    CLOSE_SESSION_ENDED,
+    CLOSE_TOO_MANY,
+    CLOSE_TOO_SLOW,
+    Hub,
+)
 from backend.settings import Settings
 
 CLOSE_POLICY = 1008  # before accept(): the handshake answers 403
+CLOSE_REASONS = {
+    CLOSE_RESTART: "restart",
+    CLOSE_SESSION_ENDED: "session ended",
+    CLOSE_RETICKET: "re-ticket",
+    CLOSE_TOO_MANY: "too many sockets",
+    CLOSE_TOO_SLOW: "too slow",
+    CLOSE_ACCOUNT: "account closed",
+}
 log = structlog.get_logger("career_copilot.realtime")
 
 
@@ -75,7 +91,7 @@ class _Socket:
             return None
 
     async def close(self, code: int) -> None:
-        await self.socket.close(code)
+        await self.socket.close(code, CLOSE_REASONS.get(code, ""))
 
 
 @websocket("/api/v1/realtime")
