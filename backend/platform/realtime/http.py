@@ -17,7 +17,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.status_codes import HTTP_201_CREATED
 from redis.exceptions import RedisError
 
-from backend.platform.db.tables import PersonalAccessToken, Session, User
+from backend.platform.db.tables import PersonalAccessToken, Session
 from backend.platform.http import auth, problems
 from backend.platform.http.identity import Principal
 from backend.platform.realtime import roster, session, tickets, wire
@@ -122,7 +122,11 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await socket.accept()
         await socket.close(CLOSE_RESTART)
         return
-    left = await _seconds_left(holder)
+    try:
+        left = await _seconds_left(holder)
+    except BaseException:
+        await hub.detach(client)
+        raise
     if left is None:  # the session or token ended (logout, revoked, expired) or the user was disabled
         await hub.detach(client)
         await socket.close(CLOSE_POLICY)
@@ -161,33 +165,34 @@ async def _seconds_left(holder: tickets.Holder) -> float | None:
         credential_id = uuid.UUID(raw_id)
     except ValueError:
         return None
-    expires: datetime | None
-    if kind == "s":
+    found: dict[str, Any] | None
+    if kind == "s":  # one query each: the credential joined with its user
         found = await (
             Session.select(Session.expires_at)
-            .where((Session.id == credential_id) & (Session.user == holder.user_id) & Session.revoked_at.is_null())
+            .where(
+                (Session.id == credential_id)
+                & (Session.user == holder.user_id)
+                & Session.revoked_at.is_null()
+                & Session.user._.is_active.eq(True)
+            )
             .first()
         )
-        if found is None:
-            return None
-        expires = found["expires_at"]
     elif kind == "p":
-        token = await (
+        found = await (
             PersonalAccessToken.select(PersonalAccessToken.expires_at)
             .where(
                 (PersonalAccessToken.id == credential_id)
                 & (PersonalAccessToken.user == holder.user_id)
                 & PersonalAccessToken.revoked_at.is_null()
+                & PersonalAccessToken.user._.is_active.eq(True)
             )
             .first()
         )
-        if token is None:
-            return None
-        expires = token["expires_at"]
     else:
         return None
-    if not await User.exists().where((User.id == holder.user_id) & User.is_active.eq(True)):
+    if found is None:
         return None
+    expires: datetime | None = found["expires_at"]
     if expires is None:
         return float("inf")
     left = (expires - now).total_seconds()

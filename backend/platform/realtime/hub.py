@@ -193,7 +193,10 @@ class Hub:
             if confirmed := self._confirmed.get(channel):
                 confirmed.set()
         elif message["type"] == "message" and channel != channels.CONTROL_CHANNEL:
-            self._dispatch(channels.user_of_channel(channel), message["data"])
+            try:
+                self._dispatch(channels.user_of_channel(channel), message["data"])
+            except ValueError:  # not a message this version knows: never let it stop the reader
+                log.warning("realtime_message_not_understood", channel=channel)
 
     def _dispatch(self, user_id: str, data: bytes) -> None:
         group = self._clients.get(user_id)
