@@ -136,8 +136,8 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         client.deadline = asyncio.get_running_loop().call_later(max(left, 0.0), hub.expire, client)
     transport = _Socket(socket)
     code = session.CLOSE_NORMAL
-    await roster.join(state.redis, user_id, client.id, rt.max_sockets_per_user, settings.auth.access_ttl_seconds)
     try:
+        await roster.join(state.redis, user_id, client.id, rt.max_sockets_per_user, settings.auth.access_ttl_seconds)
         await socket.accept()
         after = (0, 0)
         if last_event_id is not None:
@@ -153,7 +153,7 @@ async def realtime_socket(socket: WebSocket[Any, Any, Any]) -> None:
         await roster.leave(state.redis, user_id, client.id)
         with contextlib.suppress(Exception):
             if socket.connection_state != "disconnect":
-                await socket.close(code)
+                await socket.close(code, CLOSE_REASONS.get(code, ""))
 
 
 async def _seconds_left(holder: tickets.Holder) -> float | None:
