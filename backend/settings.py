@@ -277,6 +277,18 @@ class RealtimeSettings(msgspec.Struct, frozen=True):
     ping_interval_seconds: Annotated[
         float, setting("REALTIME_PING_INTERVAL_SECONDS", "app-level ping to idle sockets", ge=0.1)
     ] = 25.0
+    max_sockets_per_user: Annotated[
+        int,
+        setting(
+            "REALTIME_MAX_SOCKETS_PER_USER",
+            "open sockets per user over all api processes; one more closes the oldest (4003)",
+            ge=1,
+        ),
+    ] = 20
+    max_tickets_per_user: Annotated[
+        int,
+        setting("REALTIME_MAX_TICKETS_PER_USER", "unspent tickets per user; one more voids the oldest", ge=1),
+    ] = 10
 
 
 class StorageSettings(msgspec.Struct, frozen=True):

@@ -1,6 +1,8 @@
 // The realtime socket (asyncapi.yaml, SPEC §5): a fresh single-use ticket per attempt, replay from
 // `last_event_id` on every reconnect, exponential backoff with jitter, `sync.reset` -> refetch over
-// REST, and the server's close codes: 1012/4008 reconnect at once and replay, 4401 stop for good.
+// REST, and the server's close codes: 1012/4002/4008 reconnect at once and replay (a new ticket, the
+// access token refreshed first when it has expired), 4001/4401 stop for good (signed out), 4003 stop
+// (the user opened too many sockets: reconnecting would close another one).
 import type { CareerCopilotRealtimeServerMessage as ServerMessage } from "../types/events.js";
 import { ApiError } from "./http.js";
 import type { ApiClient } from "./api.js";
@@ -14,6 +16,9 @@ export type ConnectionState = "connecting" | "open" | "reconnecting" | "stopped"
 export const CLOSE_RESTART = 1012; // server restarting or lost Redis: reconnect and replay
 export const CLOSE_TOO_SLOW = 4008; // could not keep up: reconnect and replay
 export const CLOSE_ACCOUNT = 4401; // account disabled or deleted: never reconnect
+export const CLOSE_SESSION_ENDED = 4001; // the sign-in session ended (logout, password reset...): never reconnect
+export const CLOSE_RETICKET = 4002; // the socket lived one access-token lifetime: new ticket, reconnect and replay
+export const CLOSE_TOO_MANY = 4003; // the user opened too many sockets, this was the oldest: do not reconnect
 
 export interface RealtimeOptions {
   /** Websocket URL; default: the api's origin (or the page's) + `/api/v1/realtime`. */
@@ -25,6 +30,8 @@ export interface RealtimeOptions {
   onState?: (state: ConnectionState, detail: string) => void;
   /** The server closed with 4401 (account disabled or deleted): the connection stopped for good; sign out. */
   onAccountClosed?: () => void;
+  /** The server closed with 4001 (this sign-in session ended elsewhere): stopped for good; sign in again. */
+  onSessionEnded?: () => void;
   /** Every event, after `lastEventId` moved past it (store it to resume after a reload). */
   onEvent?: (event: RealtimeEvent) => void;
   minDelayMs?: number;
@@ -114,7 +121,15 @@ export class Realtime {
         this.stop();
         return this.options.onAccountClosed?.();
       }
-      const replay = close.code === CLOSE_RESTART || close.code === CLOSE_TOO_SLOW;
+      if (close.code === CLOSE_SESSION_ENDED) {
+        this.stop();
+        return this.options.onSessionEnded?.();
+      }
+      if (close.code === CLOSE_TOO_MANY) {
+        this.stop();
+        return this.setState("stopped", "too many open connections: reload to reconnect");
+      }
+      const replay = close.code === CLOSE_RESTART || close.code === CLOSE_TOO_SLOW || close.code === CLOSE_RETICKET;
       this.retry(`closed ${close.code}${close.reason ? ` (${close.reason})` : ""}`, replay);
     };
   }
@@ -135,7 +150,7 @@ export class Realtime {
     for (const handler of this.handlers.get(message.type) ?? []) handler(message);
   }
 
-  /** Schedule the next attempt: soon after a 1012/4008 (the server asked), else exponential backoff. */
+  /** Schedule the next attempt: soon after a 1012/4002/4008 (the server asked), else exponential backoff. */
   private retry(detail: string, soon = false): void {
     if (this.state === "stopped") return;
     this.setState("reconnecting", detail);

@@ -275,6 +275,9 @@ class Bench:
             "REDIS_URL": self.redis_url,
             "LOG_LEVEL": "WARNING",
             "ACCESS_TOKEN_TTL_SECONDS": "7200",  # the run may outlast the default 15 min on a slow box
+            # (b) holds up to 100 sockets per user, opened with tickets fetched ahead of their sockets
+            "REALTIME_MAX_SOCKETS_PER_USER": "100000",
+            "REALTIME_MAX_TICKETS_PER_USER": "100000",
         }
         log("running migrations")
         proc = await asyncio.create_subprocess_exec(

@@ -129,7 +129,15 @@ def test_asyncapi_describes_the_socket_handshake_and_close_codes(doc: dict[str, 
     assert set(query["properties"]) == {"ticket", "last_event_id"}
     assert query["required"] == ["ticket"]
     assert controllers.TicketController.path in doc["components"]["securitySchemes"]["ticket"]["description"]
-    codes = {controllers.CLOSE_POLICY, hub.CLOSE_RESTART, hub.CLOSE_TOO_SLOW, hub.CLOSE_ACCOUNT}
+    codes = {
+        controllers.CLOSE_POLICY,
+        hub.CLOSE_RESTART,
+        hub.CLOSE_TOO_SLOW,
+        hub.CLOSE_ACCOUNT,
+        hub.CLOSE_SESSION_ENDED,
+        hub.CLOSE_RETICKET,
+        hub.CLOSE_TOO_MANY,
+    }
     assert set(channel["x-close-codes"]) == {str(code) for code in codes}
     assert all(f"| {code} |" in doc["info"]["description"] for code in codes)
     assert "sync.reset" in doc["info"]["description"]

@@ -394,3 +394,31 @@ async def test_a_disabled_account_is_signed_out_and_not_reconnected(page: Page, 
     await expect(page.locator("#flash")).to_contain_text("disabled or deleted")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "stopped")
     assert await page.evaluate("sessionStorage.getItem('career-copilot.tokens')") is None
+
+
+async def test_a_session_ended_elsewhere_signs_the_dashboard_out_without_reconnecting(page: Page, stack: Stack) -> None:
+    """Close code 4001: another session changes the password, which ends the dashboard's session;
+    its socket is closed at once and the dashboard shows the sign-in forms without trying again."""
+    async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
+        user = await factories.account(http)
+        await page.goto(stack.url + "/")
+        sign_in = page.locator("#sign-in")
+        await sign_in.get_by_label("Email").fill(user.email)
+        await sign_in.get_by_label("Password").fill(user.password)
+        await sign_in.get_by_role("button", name="Sign in").click()
+        await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=LIVE_WITHIN)
+        await page.wait_for_load_state("networkidle")  # no REST call left to notice the end first
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
+
+        change = await http.post(
+            "/api/v1/me/password",
+            json={"current_password": user.password, "new_password": "an entirely new passphrase"},
+            headers=user.headers,
+        )
+        assert change.status_code == 204, change.text
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=5_000)
+    await expect(page.locator("#flash")).to_contain_text("session ended")
+    await expect(page.locator("#connection")).to_have_attribute("data-state", "stopped")
+    await page.wait_for_timeout(1_500)  # past the client's first retry delay
+    assert sockets == []  # no reconnect attempt

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,7 +21,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from backend.platform import redis_client
-from backend.platform.db.tables import User
+from backend.platform.db.tables import Session, User
 from backend.platform.realtime import channels, tickets
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
@@ -104,10 +105,18 @@ async def make_users(count: int) -> list[str]:
     return [str(i) for i in ids]
 
 
+async def ticket_for(redis: aioredis.Redis, user_id: str, ttl_seconds: int = 30) -> str:
+    """A ticket for the user, bound to a new sign-in session of theirs made directly (the ticket
+    route is covered elsewhere; users from `make_users` have no password to sign in with)."""
+    session = Session(user=uuid.UUID(user_id), expires_at=datetime.now(UTC) + timedelta(days=1))
+    await session.save()
+    return await tickets.issue(redis, uuid.UUID(user_id), f"s:{session.id}", ttl_seconds, 100)
+
+
 async def connect(
     redis: aioredis.Redis, api: Api, user_id: str, last_event_id: str | None = None, **kwargs: Any
 ) -> ClientConnection:
-    ticket = await tickets.issue(redis, uuid.UUID(user_id), 30)
+    ticket = await ticket_for(redis, user_id)
     url = f"{api.ws_url}?ticket={ticket}" + (f"&last_event_id={last_event_id}" if last_event_id else "")
     return await websockets.connect(url, open_timeout=10, **kwargs)
 
@@ -198,7 +207,7 @@ class Socket:
 @asynccontextmanager
 async def user_socket(redis: aioredis.Redis, api_url: str, user_id: str) -> AsyncIterator[Socket]:
     """The user's realtime socket on the api at `api_url`, subscribed and collecting when yielded."""
-    ticket = await tickets.issue(redis, uuid.UUID(user_id), 30)
+    ticket = await ticket_for(redis, user_id)
     url = api_url.replace("http://", "ws://", 1) + f"/api/v1/realtime?ticket={ticket}"
     async with websockets.connect(url, open_timeout=10) as ws:
         socket = Socket(ws)

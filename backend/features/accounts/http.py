@@ -220,5 +220,8 @@ class MeController(Controller):
         responses=problems.problem_responses(401, 403, 404),
         opt={"session_only": True},
     )
-    async def revoke_token(self, token_id: FromPath[uuid.UUID], principal: NamedDependency[Principal]) -> None:
-        await personal_tokens.revoke(principal.user.id, token_id)
+    async def revoke_token(
+        self, token_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], state: State
+    ) -> None:
+        """Revoke a token: requests with it answer 401 and its realtime sockets close (4001)."""
+        await personal_tokens.revoke(principal.user.id, token_id, state.redis)

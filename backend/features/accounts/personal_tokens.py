@@ -7,10 +7,18 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 from backend import errors
 from backend.features.accounts import schemas
 from backend.platform.crypto import tokens
 from backend.platform.db.tables import PersonalAccessToken, User
+from backend.platform.logging import user_hash
+from backend.platform.realtime import publisher
+
+log = structlog.get_logger("career_copilot.sessions")
 
 TOKEN_PREFIX = "ccp_"  # noqa: S105 - a public prefix, not a secret
 MAX_TOKENS_PER_USER = 50
@@ -65,8 +73,9 @@ async def list_live(user_id: uuid.UUID) -> list[schemas.PersonalTokenOut]:
     return [schemas.PersonalTokenOut(**public_fields(row)) for row in rows]
 
 
-async def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
-    """Revoke one of the user's tokens; someone else's (or an unknown) id is a 404."""
+async def revoke(user_id: uuid.UUID, token_id: uuid.UUID, redis: Redis) -> None:
+    """Revoke one of the user's tokens (its realtime sockets close, 4001, on every api process);
+    someone else's (or an unknown) id is a 404."""
     revoked = (
         await PersonalAccessToken.update({PersonalAccessToken.revoked_at: datetime.now().astimezone()})
         .where(
@@ -78,6 +87,10 @@ async def revoke(user_id: uuid.UUID, token_id: uuid.UUID) -> None:
     )
     if not revoked:
         raise errors.NotFound("No such token")
+    try:
+        await publisher.end_sockets(redis, user_id, [f"p:{token_id}"])
+    except (RedisError, OSError) as error:  # the sockets close at their deadline (4002) at the latest
+        log.warning("token_sockets_not_closed", user_hash=user_hash(user_id), error=type(error).__name__)
 
 
 async def revoke_all(user_id: uuid.UUID, now: datetime) -> None:
@@ -87,8 +100,8 @@ async def revoke_all(user_id: uuid.UUID, now: datetime) -> None:
     )
 
 
-async def authenticate(raw: str) -> tuple[User, frozenset[str]]:
-    """The active owner of a live token and its scopes; Unauthorized otherwise."""
+async def authenticate(raw: str) -> tuple[User, frozenset[str], uuid.UUID]:
+    """The active owner of a live token, its scopes and its id; Unauthorized otherwise."""
     now = datetime.now().astimezone()
     row = (
         await PersonalAccessToken.objects()
@@ -106,4 +119,4 @@ async def authenticate(raw: str) -> tuple[User, frozenset[str]]:
         await PersonalAccessToken.update({PersonalAccessToken.last_used_at: now}).where(
             PersonalAccessToken.id == row.id
         )
-    return user, frozenset(row.scopes)
+    return user, frozenset(row.scopes), uuid.UUID(str(row.id))

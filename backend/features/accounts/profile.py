@@ -55,6 +55,8 @@ async def change_password(principal: Principal, body: schemas.PasswordChange, re
         await changes.add(principal.user.id)
         await User.update({User.password_hash: password_hash, User.updated_at: now}).where(User.id == principal.user.id)
         await repo.revoke_user_sessions(principal.user.id, "password_change", now, keep=principal.session_id)
+        # The session that made the change goes on, and so do its sockets and personal tokens'.
+        changes.end_sockets(principal.user.id, ["s:*"], keep=(principal.credential,))
 
 
 async def notification_settings(user: User) -> schemas.NotificationSettingsBody:

@@ -152,6 +152,7 @@ class AccountService:
             # one ends: sign-in sessions and personal access tokens (a password change keeps tokens).
             await repo.revoke_user_sessions(user_id, "password_reset", now)
             await personal_tokens.revoke_all(user_id, now)
+            changes.end_sockets(user_id, ["s:*", "p:*"])
 
     # -- sign-in sessions -------------------------------------------------------------------------
     async def login(self, body: schemas.LoginRequest, ip: str, user_agent: str) -> schemas.TokenPair:
@@ -197,6 +198,7 @@ class AccountService:
                 # Committed before we refuse: the whole family dies (RFC 9700 §4.14.2).
                 await changes.add(row["user_id"])
                 await repo.revoke_session(row["session"], "refresh_reuse", now)
+                changes.end_sockets(row["user_id"], [f"s:{row['session']}"])
             elif row["expires_at"] <= now or row["session_expires_at"] <= now:
                 raise errors.Unauthorized("Refresh token expired", slug="token-expired")
             else:
@@ -217,6 +219,7 @@ class AccountService:
             if row is not None:
                 await changes.add(row["user_id"])
                 await repo.revoke_session(row["session"], "logout", clock.now())
+                changes.end_sockets(row["user_id"], [f"s:{row['session']}"])
 
     async def authenticate(
         self, access_token: str, want: Callable[[uuid.UUID], tuple[str, str]] | None = None
@@ -225,8 +228,8 @@ class AccountService:
         names a cache entry (namespace, suffix) the request will read: it is looked up in the same
         Redis round trip as the session's stamp and handed back as `Principal.prefetched`."""
         if personal_tokens.is_personal_token(access_token):
-            owner, scopes = await personal_tokens.authenticate(access_token)
-            return Principal(user=owner, session_id=None, scopes=scopes)
+            owner, scopes, token_id = await personal_tokens.authenticate(access_token)
+            return Principal(user=owner, session_id=None, scopes=scopes, token_id=token_id)
         claims = tokens.decode_access_token(self.auth, access_token)
         hit = None
         if self.sessions is not None:

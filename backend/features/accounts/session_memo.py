@@ -17,7 +17,9 @@ disabling, role change, erasure) runs inside `AuthChanges`, which
 2. after the commit, replaces its own marker with a new random stamp (a newer change's marker is
    left alone). If that write is lost, the marker expires after `CHANGING_TTL_SECONDS` and the memo
    is simply not used for that user until then.
-So the change is seen by the very next request on every api process. Random stamps are never
+So the change is seen by the very next request on every api process. A change that ends sessions also
+names them (`changes.end_sockets`): once it has committed, the same step publishes `!end` on the
+user's realtime channel, and every api process closes the sockets opened with them (4001). Random stamps are never
 reused, so a stamp that expires or is lost with a Redis restart also reads as "changed". Other edits
 of the user's row (profile, email verification) refresh the stamp after they commit
 (`row_changed`), so the remembered `User` is never older than the last change made through the app.
@@ -45,6 +47,7 @@ from backend.features.accounts import queries as repo
 from backend.platform.cache import Cache, Guard, Hit
 from backend.platform.db.tables import User
 from backend.platform.logging import user_hash
+from backend.platform.realtime import publisher
 
 log = structlog.get_logger("career_copilot.sessions")
 
@@ -148,6 +151,7 @@ class AuthChanges:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self._markers: dict[uuid.UUID, str] = {}
+        self._ended: list[tuple[uuid.UUID, list[str], tuple[str, ...]]] = []
 
     async def add(self, user_id: uuid.UUID) -> None:
         if user_id in self._markers:
@@ -155,6 +159,12 @@ class AuthChanges:
         marker = CHANGING.decode() + _new_stamp()
         await self.redis.set(stamp_key(user_id), marker, ex=CHANGING_TTL_SECONDS)
         self._markers[user_id] = marker
+
+    def end_sockets(self, user_id: uuid.UUID, ended: list[str], keep: tuple[str, ...] = ()) -> None:
+        """Once the change has committed, close the user's realtime sockets opened with a credential
+        in `ended` (`s:<session id>`, `p:<token id>`, `s:*`, `p:*`) and not in `keep` (4001), on every
+        api process. Nothing is sent when the change fails."""
+        self._ended.append((user_id, ended, keep))
 
     async def __aenter__(self) -> AuthChanges:
         return self
@@ -167,6 +177,13 @@ class AuthChanges:
                 await self.redis.eval(_SETTLE, 1, stamp_key(user_id), marker, _new_stamp(), str(STAMP_TTL_SECONDS))
             except (RedisError, OSError) as error:  # the marker expires on its own
                 log.warning("session_stamp_not_settled", user_hash=user_hash(user_id), error=type(error).__name__)
+        if exc_type is not None:
+            return  # rolled back (or refused): no session ended
+        for user_id, ended, keep in self._ended:
+            try:
+                await publisher.end_sockets(self.redis, user_id, ended, keep)
+            except (RedisError, OSError) as error:  # the sockets close at their deadline (4002) at the latest
+                log.warning("session_sockets_not_closed", user_hash=user_hash(user_id), error=type(error).__name__)
 
 
 async def row_changed(redis: Redis, user_id: uuid.UUID) -> None:

@@ -19,12 +19,20 @@ ALL_SCOPES = frozenset({"read", "write"})
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the user, the sign-in session (None for a personal access token), scopes,
-    and the cached answer asked for with the session check (`authenticate(want=...)`), if any."""
+    the cached answer asked for with the session check (`authenticate(want=...)`), if any, and the
+    personal access token's id (None for a session)."""
 
     user: User
     session_id: uuid.UUID | None
     scopes: frozenset[str] = ALL_SCOPES
     prefetched: Hit | None = None
+    token_id: uuid.UUID | None = None
+
+    @property
+    def credential(self) -> str:
+        """What the caller signed in with, as realtime tickets and sockets name it: `s:<session id>`
+        or `p:<personal access token id>` (a socket lives no longer than it)."""
+        return f"s:{self.session_id}" if self.session_id is not None else f"p:{self.token_id}"
 
 
 # authenticate(token, want) -> Principal; `want(user_id)` names a cache entry to fetch with the check.

@@ -122,7 +122,7 @@ def document(settings: Settings, version: str) -> dict[str, Any]:
                 "bindings": {"ws": {"method": "GET", "query": _query_schema(), "bindingVersion": "0.1.0"}},
                 "x-close-codes": {
                     code: {"when": when, "then": then}
-                    for code, when, then in close_codes(settings.realtime)
+                    for code, when, then in close_codes(settings.realtime, settings.auth.access_ttl_seconds)
                     if code.isdigit()
                 },
             }
@@ -239,6 +239,16 @@ operations are server → browser messages, `receive` operations are browser →
    the server subscribes before it completes the handshake. So fetch state over REST after `open`,
    or reconnect with `last_event_id`, and nothing falls between the two.
 
+## Sessions
+A ticket names the sign-in session (or personal access token) whose access token asked for it, and
+the socket lives exactly as long as that session: when it ends (logout, password reset, a password
+change made by another session, refresh-token reuse, the token revoked) the server closes the
+socket with {hub.CLOSE_SESSION_ENDED} on every replica within a second, and a ticket of an ended session is
+refused at the handshake. A socket also lives at most one access-token lifetime: then the server
+closes it with {hub.CLOSE_RETICKET}, and the client gets a new ticket and reconnects with `last_event_id`.
+A user holds at most {rt.max_sockets_per_user} sockets (default, over every replica): one more closes the
+oldest with {hub.CLOSE_TOO_MANY}.
+
 ## Messages
 Every event is one JSON text frame
 `{{"id": "<event id>", "type": "<type>", "ts": "<ISO 8601 time>", "data": {{...}}}}`:
@@ -268,16 +278,18 @@ send `ping` at any time and gets `pong`; other client messages are ignored.
 ## Close codes
 | code | when | client action |
 |---|---|---|
-{_close_table(rt)}
+{_close_table(rt, settings.auth.access_ttl_seconds)}
 """
 
 
-def close_codes(rt: RealtimeSettings) -> list[tuple[str, str, str]]:
+def close_codes(rt: RealtimeSettings, access_ttl_seconds: int = 900) -> list[tuple[str, str, str]]:
     """(close code, when, client action) for every way the server ends a socket."""
     return [
         (
             str(controllers.CLOSE_POLICY),
-            "before accept, seen as HTTP 403 at the handshake: bad, expired or spent ticket, account "
+            "before accept, seen as HTTP 403 at the handshake: bad, expired, spent or voided ticket "
+            f"(a user holds {rt.max_tickets_per_user} unspent tickets by default; one more voids the oldest), "
+            "the sign-in session or personal access token it was made with has ended, account "
             "disabled, origin not allowed, malformed `last_event_id`",
             "get a new ticket and retry once; if the ticket request answers 401, sign in again",
         ),
@@ -292,7 +304,31 @@ def close_codes(rt: RealtimeSettings) -> list[tuple[str, str, str]]:
             f"{rt.send_timeout_seconds:g} s; defaults)",
             "get a new ticket and reconnect with `last_event_id`: the replay catches up",
         ),
-        (str(hub.CLOSE_ACCOUNT), "the account was disabled or deleted", "do not reconnect; sign out"),
+        (
+            str(hub.CLOSE_SESSION_ENDED),
+            "reason `session ended`: the sign-in session (or personal access token) whose ticket opened "
+            "the socket ended: logout, password reset, another session's password change, "
+            "refresh-token reuse, token revoked",
+            "do not reconnect; sign in again (a refresh would be refused too)",
+        ),
+        (
+            str(hub.CLOSE_RETICKET),
+            "reason `re-ticket`: the socket reached its longest life, one access-token lifetime "
+            f"({access_ttl_seconds} s by default; sooner when its session or token expires first)",
+            "get a new ticket (refresh the access token first if it answers 401) and reconnect at once "
+            "with `last_event_id`: nothing is lost",
+        ),
+        (
+            str(hub.CLOSE_TOO_MANY),
+            f"reason `too many sockets`: the user opened more than {rt.max_sockets_per_user} sockets "
+            "(default, over every api process) and this was the oldest",
+            "do not reconnect on your own (that would close another of the user's sockets); offer to reconnect",
+        ),
+        (
+            str(hub.CLOSE_ACCOUNT),
+            "reason `account closed`: the account was disabled or deleted",
+            "do not reconnect; sign out",
+        ),
         (
             f"{session.CLOSE_NORMAL}, any other code, or a dropped connection",
             "the socket ended otherwise",
@@ -301,5 +337,5 @@ def close_codes(rt: RealtimeSettings) -> list[tuple[str, str, str]]:
     ]
 
 
-def _close_table(rt: RealtimeSettings) -> str:
-    return "\n".join(f"| {code} | {when} | {then} |" for code, when, then in close_codes(rt))
+def _close_table(rt: RealtimeSettings, access_ttl_seconds: int) -> str:
+    return "\n".join(f"| {code} | {when} | {then} |" for code, when, then in close_codes(rt, access_ttl_seconds))

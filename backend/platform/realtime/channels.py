@@ -25,5 +25,15 @@ def ticket_key(ticket_digest: str) -> str:
     return f"{PREFIX}:t:{ticket_digest}"
 
 
+def user_tickets_key(user_id: uuid.UUID | str) -> str:
+    """The user's unspent tickets (sorted set of digests, score: expiry in ms)."""
+    return f"{PREFIX}:tu:{user_id}"
+
+
+def user_sockets_key(user_id: uuid.UUID | str) -> str:
+    """The user's open sockets on every api process (sorted set of socket ids, score: opened, ms)."""
+    return f"{PREFIX}:su:{user_id}"
+
+
 def user_of_channel(channel: str) -> str:
     return channel.rsplit(":", 1)[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import Any
 
 import structlog
@@ -28,16 +29,26 @@ log = structlog.get_logger("career_copilot.realtime")
 CLOSE_RESTART = 1012  # server restarting or lost Redis: reconnect (another replica) with last_event_id
 CLOSE_TOO_SLOW = 4008  # the socket could not keep up: reconnect with last_event_id to replay
 CLOSE_ACCOUNT = 4401  # the account was disabled or deleted: do not reconnect
+CLOSE_SESSION_ENDED = 4001  # the sign-in session or personal access token it was opened with ended: do not reconnect
+CLOSE_RETICKET = 4002  # the socket reached its longest life (one access-token lifetime): re-ticket, replay
+CLOSE_TOO_MANY = 4003  # the user opened more sockets than allowed, this one was the oldest: do not reconnect
 SUBSCRIBE_TIMEOUT = 5.0
 
 
 class Client:
-    """One socket's mailbox: `(event id, frame)` items in order, or a close code that ends it."""
+    """One socket's mailbox: `(event id, frame)` items in order, or a close code that ends it.
 
-    def __init__(self, user_id: str, size: int) -> None:
+    `credential` is what the socket was opened with (`s:<session id>` or `p:<token id>`), `id` names
+    the socket among the user's (the socket cap), and a timer closes it with 4002 at its deadline
+    (one call_later per socket: no polling)."""
+
+    def __init__(self, user_id: str, size: int, credential: str = "") -> None:
         self.user_id = user_id
+        self.credential = credential
+        self.id = os.urandom(8).hex()
         self.queue: asyncio.Queue[tuple[tuple[int, int], bytes] | int] = asyncio.Queue(size)
         self.closing = False
+        self.deadline: asyncio.TimerHandle | None = None
 
     def offer(self, event_id: tuple[int, int], frame: bytes) -> bool:
         if self.closing:
@@ -53,6 +64,8 @@ class Client:
         if self.closing:
             return
         self.closing = True
+        if self.deadline is not None:
+            self.deadline.cancel()
         if self.queue.full():
             while not self.queue.empty():
                 self.queue.get_nowait()
@@ -104,10 +117,13 @@ class Hub:
             await asyncio.sleep(0.05)
         return count
 
-    async def attach(self, user_id: str) -> Client:
-        """A mailbox for a new socket of `user_id`, live once Redis confirmed the subscription
-        (closed at once with 1012 while the process drains)."""
-        client = Client(user_id, self._queue_size)
+    async def attach(self, user_id: str, credential: str = "", max_age: float | None = None) -> Client:
+        """A mailbox for a new socket of `user_id` opened with `credential`, live once Redis
+        confirmed the subscription (closed at once with 1012 while the process drains), and closed
+        with 4002 after `max_age` seconds."""
+        client = Client(user_id, self._queue_size, credential)
+        if max_age is not None:
+            client.deadline = asyncio.get_running_loop().call_later(max_age, self.expire, client)
         if self._draining:
             client.close(CLOSE_RESTART)
             metrics.SOCKETS_CLOSED.labels("drain").inc()
@@ -129,7 +145,16 @@ class Hub:
         metrics.SOCKETS_OPEN.inc()
         return client
 
+    @staticmethod
+    def expire(client: Client) -> None:
+        client.deadline = None
+        if not client.closing:
+            client.close(CLOSE_RETICKET)
+            metrics.SOCKETS_CLOSED.labels("reticket").inc()
+
     async def detach(self, client: Client) -> None:
+        if client.deadline is not None:
+            client.deadline.cancel()
         metrics.SOCKETS_OPEN.dec()
         channel = channels.user_channel(client.user_id)
         async with self._lock:
@@ -168,16 +193,17 @@ class Hub:
             if confirmed := self._confirmed.get(channel):
                 confirmed.set()
         elif message["type"] == "message" and channel != channels.CONTROL_CHANNEL:
-            self._dispatch(channels.user_of_channel(channel), message["data"])
+            try:
+                self._dispatch(channels.user_of_channel(channel), message["data"])
+            except ValueError:  # not a message this version knows: never let it stop the reader
+                log.warning("realtime_message_not_understood", channel=channel)
 
     def _dispatch(self, user_id: str, data: bytes) -> None:
         group = self._clients.get(user_id)
         if not group:
             return
-        if data == wire.KICK:
-            for client in list(group):
-                client.close(CLOSE_ACCOUNT)
-                metrics.SOCKETS_CLOSED.labels("account").inc()
+        if data.startswith(b"!"):
+            self._control(group, data)
             return
         raw_id, body = wire.split_message(data)
         event_id, frame = wire.stream_id(raw_id), wire.frame(raw_id, body)
@@ -187,6 +213,24 @@ class Hub:
                 client.close(CLOSE_TOO_SLOW)
                 metrics.EVENTS_DROPPED.inc()
                 metrics.SOCKETS_CLOSED.labels("too_slow").inc()
+
+    @staticmethod
+    def _control(group: set[Client], data: bytes) -> None:
+        """A control message on the user's channel (wire.py): close some or all of its sockets."""
+        if data == wire.KICK:
+            chosen, code, reason = list(group), CLOSE_ACCOUNT, "account"
+        elif data.startswith(wire.END):
+            ended = wire.Ended(data)
+            chosen, code, reason = [c for c in group if ended.covers(c.credential)], CLOSE_SESSION_ENDED, "session"
+        elif data.startswith(wire.DROP):
+            ids = set(data[len(wire.DROP) :].decode().split())
+            chosen, code, reason = [c for c in group if c.id in ids], CLOSE_TOO_MANY, "too_many"
+        else:
+            return  # an unknown command: from a newer version, ignored
+        for client in chosen:
+            if not client.closing:
+                client.close(code)
+                metrics.SOCKETS_CLOSED.labels(reason).inc()
 
     def _close_all(self, code: int, reason: str) -> None:
         for group in self._clients.values():

@@ -54,3 +54,12 @@ class Publisher:
         """Account deleted: close its sockets and drop its event history."""
         await self.kick(user_id)
         await self.redis.delete(channels.history_key(user_id))
+
+
+async def end_sockets(
+    redis: Redis, user_id: uuid.UUID | str, ended: list[str], keep: list[str] | tuple[str, ...] = ()
+) -> None:
+    """Close with 4001, on every api process, the user's sockets opened with a credential in `ended`
+    (`s:<session id>`, `p:<token id>`; `s:*` and `p:*` for all of a kind) and not in `keep`. Sessions
+    end in the accounts feature: publish only once the change has committed."""
+    await redis.publish(channels.user_channel(user_id), wire.end_message(ended, keep))

@@ -8,7 +8,6 @@ import asyncio
 import json
 import statistics
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,11 +16,11 @@ import httpx
 import redis.asyncio as aioredis
 import websockets
 
-from backend.platform.realtime import tickets
 from backend.settings import Settings
 from tests import ai_fixtures, support
 from tests.plugins.fake_openai import FakeOpenAI, Reply, words
 from tests.plugins.processes import WORKER_ARGS
+from tests.plugins.realtime import ticket_for
 from tests.support import settings_env
 
 BODY = {"company": "Northwind Cloud", "role": "Senior Data Engineer", "job_description": ai_fixtures.DATA_JOB}
@@ -54,7 +53,7 @@ class Timed:
 
 @asynccontextmanager
 async def timed_socket(redis: aioredis.Redis, api_url: str, user_id: str) -> AsyncIterator[Timed]:
-    ticket = await tickets.issue(redis, uuid.UUID(user_id), 30)
+    ticket = await ticket_for(redis, user_id, 30)
     url = api_url.replace("http://", "ws://", 1) + f"/api/v1/realtime?ticket={ticket}"
     timed = Timed()
     async with websockets.connect(url, open_timeout=10) as ws:

@@ -16,12 +16,12 @@ import websockets
 
 from backend.platform.crypto.tokens import hash_opaque_token
 from backend.platform.db.tables import User
-from backend.platform.realtime import events, tickets
+from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.plugins.processes import Api, wait_ready
-from tests.plugins.realtime import connect, make_users, next_event
+from tests.plugins.realtime import connect, make_users, next_event, ticket_for
 
 
 async def _refused(url: str, **kwargs: object) -> int:
@@ -58,7 +58,7 @@ async def test_forged_or_missing_tickets_are_refused_at_the_handshake(apis: tupl
 
 async def test_an_expired_ticket_is_refused(apis: tuple[Api, Api], redis: aioredis.Redis) -> None:
     (user,) = await make_users(1)
-    ticket = await tickets.issue(redis, uuid.UUID(user), 1)
+    ticket = await ticket_for(redis, user, 1)
     await asyncio.sleep(1.2)
     assert await _refused(f"{apis[0].ws_url}?ticket={ticket}") == 403
 
@@ -67,9 +67,9 @@ async def test_cross_origin_handshakes_are_refused(
     apis: tuple[Api, Api], redis: aioredis.Redis, settings: Settings
 ) -> None:
     (user,) = await make_users(1)
-    evil = await tickets.issue(redis, uuid.UUID(user), 30)
+    evil = await ticket_for(redis, user, 30)
     assert await _refused(f"{apis[0].ws_url}?ticket={evil}", origin="https://evil.example") == 403
-    good = await tickets.issue(redis, uuid.UUID(user), 30)
+    good = await ticket_for(redis, user, 30)
     origin = settings.app.allowed_origins[0]
     async with await websockets.connect(f"{apis[0].ws_url}?ticket={good}", origin=origin, open_timeout=5):  # type: ignore[arg-type]
         pass
@@ -79,7 +79,7 @@ async def test_cross_origin_handshakes_are_refused(
 
 async def test_a_malformed_last_event_id_is_refused(apis: tuple[Api, Api], redis: aioredis.Redis) -> None:
     (user,) = await make_users(1)
-    ticket = await tickets.issue(redis, uuid.UUID(user), 30)
+    ticket = await ticket_for(redis, user, 30)
     assert await _refused(f"{apis[0].ws_url}?ticket={ticket}&last_event_id=yesterday") == 403
 
 
@@ -98,10 +98,7 @@ async def test_disabling_an_account_closes_its_sockets_on_every_replica(
         for ws in sockets:
             await asyncio.wait_for(ws.wait_closed(), 5)
             assert ws.close_code == 4401
-        assert (
-            await _refused(f"{apis[1].ws_url}?ticket={await tickets.issue(redis, uuid.UUID(victim.user_id), 30)}")
-            == 403
-        )
+        assert await _refused(f"{apis[1].ws_url}?ticket={await ticket_for(redis, victim.user_id, 30)}") == 403
 
 
 async def test_a_slow_consumer_is_closed_without_hurting_a_fast_one(
@@ -109,7 +106,7 @@ async def test_a_slow_consumer_is_closed_without_hurting_a_fast_one(
 ) -> None:
     (user,) = await make_users(1)
     big = "x" * 16_000
-    ticket = await tickets.issue(redis, uuid.UUID(user), 30)
+    ticket = await ticket_for(redis, user, 30)
     slow = await RawSocket.open(apis[0], ticket)  # a tiny receive buffer, and it stops reading
     fast = await connect(redis, apis[0], user)
     async with fast:

@@ -2,6 +2,9 @@ import { ApiError } from "./http.js";
 export const CLOSE_RESTART = 1012; // server restarting or lost Redis: reconnect and replay
 export const CLOSE_TOO_SLOW = 4008; // could not keep up: reconnect and replay
 export const CLOSE_ACCOUNT = 4401; // account disabled or deleted: never reconnect
+export const CLOSE_SESSION_ENDED = 4001; // the sign-in session ended (logout, password reset...): never reconnect
+export const CLOSE_RETICKET = 4002; // the socket lived one access-token lifetime: new ticket, reconnect and replay
+export const CLOSE_TOO_MANY = 4003; // the user opened too many sockets, this was the oldest: do not reconnect
 export class Realtime {
     api;
     lastEventId;
@@ -82,7 +85,15 @@ export class Realtime {
                 this.stop();
                 return this.options.onAccountClosed?.();
             }
-            const replay = close.code === CLOSE_RESTART || close.code === CLOSE_TOO_SLOW;
+            if (close.code === CLOSE_SESSION_ENDED) {
+                this.stop();
+                return this.options.onSessionEnded?.();
+            }
+            if (close.code === CLOSE_TOO_MANY) {
+                this.stop();
+                return this.setState("stopped", "too many open connections: reload to reconnect");
+            }
+            const replay = close.code === CLOSE_RESTART || close.code === CLOSE_TOO_SLOW || close.code === CLOSE_RETICKET;
             this.retry(`closed ${close.code}${close.reason ? ` (${close.reason})` : ""}`, replay);
         };
     }
@@ -107,7 +118,7 @@ export class Realtime {
         for (const handler of this.handlers.get(message.type) ?? [])
             handler(message);
     }
-    /** Schedule the next attempt: soon after a 1012/4008 (the server asked), else exponential backoff. */
+    /** Schedule the next attempt: soon after a 1012/4002/4008 (the server asked), else exponential backoff. */
     retry(detail, soon = false) {
         if (this.state === "stopped")
             return;

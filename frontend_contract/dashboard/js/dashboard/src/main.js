@@ -28,6 +28,10 @@ const live = new Realtime(api, {
         tokenStore.set(null);
         showSignedOut("Your account was disabled or deleted.");
     },
+    onSessionEnded: () => {
+        tokenStore.set(null);
+        showSignedOut("Your session ended: sign in again.");
+    },
     maxDelayMs: 10_000, // a demo: come back quickly after a restart
 });
 const resumes = new ResumesPanel(api, live, flash);
