@@ -39,7 +39,7 @@ class AdminController(Controller):
         q: FromQuery[str | None] = None,
     ) -> schemas.UserPage:
         """Users, newest first, with cursor pagination; `q` searches email and name."""
-        return await admin_services.list_users(limit, cursor, q)
+        return await admin_services.list_users(admin.user.id, limit, cursor, q)
 
     @patch(
         "/users/{user_id:uuid}",

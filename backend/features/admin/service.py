@@ -21,10 +21,11 @@ from backend.platform.http import pagination
 from backend.platform.realtime.publisher import Publisher
 
 
-async def list_users(limit: int, cursor: str | None, q: str | None) -> schemas.UserPage:
+async def list_users(admin_id: uuid.UUID, limit: int, cursor: str | None, q: str | None) -> schemas.UserPage:
     """Users, newest first; `q` matches email or name (case-insensitive)."""
     pagination.check_limit(limit)
-    key = pagination.decode_cursor(cursor)
+    scope = f"admin.users:{admin_id}:{q or ''}"
+    key = pagination.decode_cursor(cursor, scope)
     query = User.objects().order_by(User.created_at, User.id, ascending=False).limit(limit + 1)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -39,7 +40,7 @@ async def list_users(limit: int, cursor: str | None, q: str | None) -> schemas.U
     rows = await query
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = pagination.encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].id)]) if more else None
+    next_cursor = pagination.encode_cursor([rows[-1].created_at.isoformat(), str(rows[-1].id)], scope) if more else None
     return schemas.UserPage(items=[account_services.user_out(row) for row in rows], next_cursor=next_cursor)
 
 

@@ -201,7 +201,8 @@ class ApplicationService:
         """A page as JSON, cached under `cache_key` (`list_cache_key` of the query). The route's
         schema has checked `status` (schemas.STATUS_FILTER_PATTERN), `sort` and `limit`."""
         statuses = [s for s in (status or "").split(",") if s]
-        key = pagination.decode_cursor(cursor)
+        scope = f"applications:{user_id}"
+        key = pagination.decode_cursor(cursor, scope)
         if key is not None and (len(key) != 3 or key[0] != sort or not all(isinstance(k, str) for k in key)):
             raise errors.BadRequest("The cursor is not valid for this sort", slug="invalid-cursor")
         after = (key[1], key[2]) if key is not None else None
@@ -212,7 +213,7 @@ class ApplicationService:
                     user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1
                 )
             more, rows = len(rows) > limit, rows[:limit]
-            next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
+            next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])], scope) if more else None
             return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
 
         return await self._cached(user_id, cache_key, load)
