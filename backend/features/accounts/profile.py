@@ -11,6 +11,7 @@ import msgspec
 from redis.asyncio import Redis
 
 from backend import errors
+from backend.features.accounts import erasure
 from backend.features.accounts import queries as repo
 from backend.features.accounts import schemas
 from backend.features.accounts.service import Principal, check_password, reauthenticate
@@ -98,11 +99,14 @@ async def delete_account(
     redis: Redis,
     auth: AuthSettings,
 ) -> None:
-    """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
-    its stored files, its open sockets and its realtime history."""
+    """Erase the account: the user row and every row of the user (ON DELETE CASCADE on each table)
+    go in one transaction with the record of what is left outside Postgres (stored files, realtime
+    history and sockets), which `erasure.finish` deletes now if it can and the worker otherwise,
+    retrying until it is done (erasure.py). An object store outage cannot leave a half-erased
+    account behind that the user could no longer ask to erase."""
     await reauthenticate(redis, auth, user, body.password, "password")
-    async with AuthChanges(redis) as changes:
+    async with AuthChanges(redis) as changes, DB.transaction():
         await changes.add(user.id)
         await User.delete().where(User.id == user.id)
-    await store.delete_prefix(f"users/{user.id}/")
-    await publisher.erase(user.id)
+        await erasure.record(user.id)
+    await erasure.finish_inline(user.id, store, publisher, redis)

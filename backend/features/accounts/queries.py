@@ -8,7 +8,7 @@ from typing import Any
 
 from backend.features.notifications import emails
 from backend.platform.db.engine import DB
-from backend.platform.db.tables import EmailToken, RefreshToken, Session, User
+from backend.platform.db.tables import AccountErasure, EmailToken, RefreshToken, Session, User
 
 
 async def user_by_email(email: str) -> User | None:
@@ -130,3 +130,45 @@ async def spend_email_tokens(user_id: uuid.UUID, purpose: str, now: datetime) ->
 async def queue_email(user_id: uuid.UUID, to_address: str, template: str, context: dict[str, Any]) -> None:
     """The email row and its delivery job, in the caller's transaction (backend/features/notifications/emails.py)."""
     await emails.queue(user_id, to_address, template, context)
+
+
+# -- account erasures (erasure.py) ------------------------------------------------------------------
+async def add_erasure(user_id: uuid.UUID, now: datetime) -> None:
+    await AccountErasure.insert(AccountErasure(user_id=user_id, requested_at=now)).on_conflict(action="DO NOTHING")
+
+
+async def erasure_pending(user_id: uuid.UUID) -> bool:
+    return await AccountErasure.exists().where(AccountErasure.user_id == user_id)
+
+
+async def erasure_failed(user_id: uuid.UUID, error: str, now: datetime) -> None:
+    await AccountErasure.update(
+        {
+            AccountErasure.attempts: AccountErasure.attempts + 1,
+            AccountErasure.last_attempt_at: now,
+            AccountErasure.last_error: error,
+        }
+    ).where(AccountErasure.user_id == user_id)
+
+
+async def erasure_done(user_id: uuid.UUID) -> None:
+    await AccountErasure.delete().where(AccountErasure.user_id == user_id)
+
+
+_STALE_ERASURES = """
+UPDATE account_erasures SET last_attempt_at = {}
+WHERE user_id IN (
+    SELECT user_id FROM account_erasures
+    WHERE COALESCE(last_attempt_at, requested_at) < {}
+    ORDER BY requested_at LIMIT 1000
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING user_id
+"""
+
+
+async def stale_erasures(before: datetime, now: datetime) -> list[uuid.UUID]:
+    """Erasures whose last attempt (or request) is older than `before`, marked attempted at `now`
+    (a concurrent sweep does not take them too)."""
+    rows = await AccountErasure.raw(_STALE_ERASURES, now, before)
+    return [uuid.UUID(str(row["user_id"])) for row in rows]
