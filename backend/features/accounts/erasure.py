@@ -3,13 +3,13 @@
 `DELETE /me` deletes the user row (every table's rows of the user go with it: ON DELETE CASCADE,
 stored idempotent answers included) and, in the same transaction, records an `account_erasures` row
 and the `accounts.finish_erasure` task in the outbox (tasks/outbox.py). So the erasure is decided
-once and for all when the request commits: what lives outside Postgres (the stored files under
-`users/<id>/`, the realtime history, sockets and every other key of the user in Redis) is then deleted by `finish`, which runs
-right after the commit in the api (bounded by `INLINE_SECONDS`) and again in the worker, retried
-with backoff by the task queue; the `accounts.sweep_erasures` task re-enqueues any erasure still
-recorded `RETRY_AFTER` after its last attempt, so an object store down for hours delays the erasure
-and never ends it. Every step is idempotent; the record is deleted only once each succeeded.
-No Litestar import.
+once and for all when the request commits. What lives outside Postgres (the stored files under
+`users/<id>/`, the realtime history, sockets and every other key of the user in Redis) is then
+deleted by `finish`: right after the commit in the api (bounded by `INLINE_SECONDS`), and in the
+worker, retried with backoff by the task queue; the `accounts.sweep_erasures` task re-enqueues any
+erasure still recorded `RETRY_AFTER` after its last attempt, so an object store down for hours
+delays the erasure and never ends it. Every step is idempotent; the record is deleted only once
+each succeeded. No Litestar import.
 """
 
 from __future__ import annotations

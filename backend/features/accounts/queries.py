@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,11 @@ async def user_by_email(email: str) -> User | None:
 
 async def user_by_id(user_id: uuid.UUID) -> User | None:
     return await User.objects().where(User.id == user_id).first()
+
+
+async def lock_user(user_id: uuid.UUID) -> User | None:
+    """The user's row, locked until the caller's transaction ends."""
+    return await User.objects().where(User.id == user_id).lock_rows("UPDATE").first()
 
 
 _ACTIVE_USER_IN_SESSION = """
@@ -172,3 +178,29 @@ async def stale_erasures(before: datetime, now: datetime) -> list[uuid.UUID]:
     (a concurrent sweep does not take them too)."""
     rows = await AccountErasure.raw(_STALE_ERASURES, now, before)
     return [uuid.UUID(str(row["user_id"])) for row in rows]
+
+
+# -- personal details still in plaintext columns (pii_backfill.py) -------------------------------------
+async def count_users_without_pii() -> int:
+    return await User.count().where(User.pii.is_null())
+
+
+async def users_without_pii(after: uuid.UUID | None, batch: int) -> list[dict[str, Any]]:
+    query = User.select(User.id, User.full_name, User.phone, User.location, User.links).where(User.pii.is_null())
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(await query.order_by(User.id).limit(batch))
+
+
+_SEAL_PLAINTEXT = """
+UPDATE users SET pii = {}, full_name = '', phone = '', location = '', links = '[]'::jsonb
+WHERE id = {} AND pii IS NULL AND full_name = {} AND phone = {} AND location = {} AND links = {}::jsonb
+RETURNING id
+"""
+
+
+async def seal_plaintext_pii(row: dict[str, Any], blob: bytes) -> bool:
+    """Store `blob` and empty the plaintext columns if they still hold `row`'s values."""
+    links = row["links"] if isinstance(row["links"], str) else json.dumps(row["links"])
+    done = await User.raw(_SEAL_PLAINTEXT, blob, row["id"], row["full_name"], row["phone"], row["location"], links)
+    return bool(done)

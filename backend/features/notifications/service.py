@@ -61,7 +61,9 @@ async def list_page(user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str
         rows = await repo.page(user_id, unread=unread, after=after, limit=limit + 1)
         unread_count = await repo.unread_count(user_id)
     more, rows = len(rows) > limit, rows[:limit]
-    next_cursor = pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])], scope) if more else None
+    next_cursor = (
+        pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])], scope) if more else None
+    )
     return schemas.NotificationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor, unread_count=unread_count)
 
 

@@ -24,7 +24,6 @@ from tests.plugins.storage import BUCKET, raw_client, s3_env
 from tests.support import eventually, settings_env
 
 
-
 class Switch:
     """A TCP proxy in front of the S3 server that can refuse connections (S3 down) and come back."""
 
@@ -93,7 +92,9 @@ async def _rows_of(user_id: str) -> dict[str, int]:
         columns = {column._meta.db_column_name for column in table._meta.columns}
         for column in ("id", "user", "user_id") if table._meta.tablename == "users" else ("user", "user_id"):
             if column in columns and (column != "id" or table._meta.tablename == "users"):
-                rows = await table.raw(f'SELECT count(*) AS n FROM "{table._meta.tablename}" WHERE "{column}" = {{}}', user_id)
+                rows = await table.raw(
+                    f'SELECT count(*) AS n FROM "{table._meta.tablename}" WHERE "{column}" = {{}}', user_id
+                )
                 if rows[0]["n"]:
                     found[f"{table._meta.tablename}.{column}"] = rows[0]["n"]
     return found

@@ -152,7 +152,9 @@ async def test_every_cursor_parameter_answers_a_400_problem_to_any_cursor_the_ap
     assert failures == [], "\n".join(failures[:20]) + f"\n({len(failures)} in all)"
 
 
-async def test_a_cursor_longer_than_declared_or_outside_its_alphabet_is_a_4xx_problem(client: httpx.AsyncClient) -> None:
+async def test_a_cursor_longer_than_declared_or_outside_its_alphabet_is_a_4xx_problem(
+    client: httpx.AsyncClient,
+) -> None:
     account = await factories.account(client)
     await User.update({User.role: "admin"}).where(User.id == account.user_id)
     for path in await _cursor_routes(client):
