@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -158,3 +159,23 @@ async def test_erasure_with_the_object_store_down_succeeds_and_finishes_once_it_
     keys = [key.decode() async for key in redis.scan_iter(match=f"*{account.user_id}*")]
     assert keys == []
     assert worker.terminate(timeout=30) == 0
+
+
+async def test_an_erasure_left_unfinished_is_enqueued_again_by_the_sweep(db: None) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from backend.features.accounts import erasure
+    from backend.platform.db.tables import TaskOutbox
+
+    now = datetime.now(UTC)
+    stale, fresh = uuid.uuid4(), uuid.uuid4()
+    await AccountErasure(
+        user_id=stale, requested_at=now - timedelta(hours=2), last_attempt_at=now - timedelta(hours=1)
+    ).save()
+    await AccountErasure(user_id=fresh, requested_at=now - timedelta(hours=2), last_attempt_at=now).save()
+    assert await erasure.sweep(now) == 1
+    rows = await TaskOutbox.select(TaskOutbox.task_name, TaskOutbox.kwargs)
+    kwargs = [row["kwargs"] if isinstance(row["kwargs"], dict) else json.loads(row["kwargs"]) for row in rows]
+    assert [row["task_name"] for row in rows] == [erasure.FINISH_TASK] and kwargs == [{"user_id": str(stale)}]
+    assert await erasure.sweep(now) == 0  # marked attempted: not again until RETRY_AFTER has passed
+    assert await erasure.sweep(now + erasure.RETRY_AFTER + timedelta(seconds=1)) == 2
