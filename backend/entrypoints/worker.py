@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+import asyncpg
 from taskiq import AsyncBroker, async_shared_broker
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
@@ -88,8 +89,13 @@ def reap_children(timeout: float) -> None:
 
 
 async def _check_keys(settings: Settings) -> None:
-    """Refuse to start (before any child) when a stored blob's master key is not configured."""
-    await db_engine.open_pool(settings.db)
+    """Refuse to start (before any child) when a stored blob's master key is not configured. Postgres
+    unreachable is not a refusal: the children wait it out as before, and check nothing then."""
+    try:
+        await db_engine.open_pool(settings.db)
+    except (OSError, asyncpg.PostgresError) as exc:
+        logger.warning("master key check skipped: Postgres is unreachable (%s)", type(exc).__name__)
+        return
     try:
         await key_usage.check_keys(settings.encryption.keys)
     finally:
