@@ -10,6 +10,8 @@
 #   make fuzz       Schemathesis against the real api as a signed-in user, FUZZ_SECONDS (default 240) s
 #   make screenshots   the dashboard's browser journey, saving each screen to frontend_contract/screenshots/
 #   make set-role EMAIL=a@b.c ROLE=admin
+#   make key-usage | rewrap | encrypt-pii   stored blobs per master key, re-wrap them under the active key, encrypt
+#                   users' details left in plaintext by earlier releases (docs/security.md)
 #   make backup [INCREMENTAL=1]   a base backup of `make dev`'s database (DEV_BACKUPS=1)
 #   make restore-drill   back up, restore to a point in time and verify everything, on embedded services
 #   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
@@ -25,7 +27,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
+.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -135,6 +137,15 @@ screenshots: uv browser
 
 set-role: uv
 	$(RUN) python -m backend.entrypoints.manage set-role $(EMAIL) $(ROLE)
+
+key-usage: uv
+	$(RUN) python -m backend.entrypoints.manage key-usage
+
+rewrap: uv
+	$(RUN) python -m backend.entrypoints.manage rewrap
+
+encrypt-pii: uv
+	$(RUN) python -m backend.entrypoints.manage encrypt-pii
 
 bench-realtime: uv
 	$(RUN) python -m ops.bench.realtime_bench

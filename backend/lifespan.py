@@ -14,6 +14,7 @@ from backend.features.accounts.service import AccountService
 from backend.features.accounts.session_memo import SessionMemo
 from backend.platform import redis_client
 from backend.platform.cache import Cache
+from backend.platform.crypto import key_usage
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine
 from backend.platform.http.drain import Drain
@@ -29,6 +30,13 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         opened = await engine.open_pool(settings.db)
+        # every stored blob must be decryptable with ENCRYPTION_KEYS: refuse to start otherwise
+        try:
+            await key_usage.check_keys(settings.encryption.keys)
+        except key_usage.MissingKeyError:
+            if opened:
+                await engine.close_pool()
+            raise
         app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)
         # the hot reads (cached answers, session stamps): short timeouts, no retries (a miss, not a wait)

@@ -24,17 +24,21 @@ inside the idle timeout, and the process exits 0.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import multiprocessing
 import sys
 import time
 from collections.abc import Sequence
 
+import asyncpg
 from taskiq import AsyncBroker, async_shared_broker
 from taskiq.cli.worker.args import WorkerArgs
 from taskiq.cli.worker.run import run_worker
 
 from backend.entrypoints.jobs import TASK_MODULES
+from backend.platform.crypto import key_usage
+from backend.platform.db import engine as db_engine
 from backend.platform.jobs.runtime import build_broker
 from backend.platform.logging import configure_logging
 from backend.settings import Settings, SettingsError
@@ -84,6 +88,20 @@ def reap_children(timeout: float) -> None:
             child.join(5)
 
 
+async def _check_keys(settings: Settings) -> None:
+    """Refuse to start (before any child) when a stored blob's master key is not configured. Postgres
+    unreachable is not a refusal: the children wait it out as before, and check nothing then."""
+    try:
+        await db_engine.open_pool(settings.db)
+    except (OSError, asyncpg.PostgresError) as exc:
+        logger.warning("master key check skipped: Postgres is unreachable (%s)", type(exc).__name__)
+        return
+    try:
+        await key_usage.check_keys(settings.encryption.keys)
+    finally:
+        await db_engine.close_pool()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env()
@@ -91,6 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"backend.entrypoints.worker: {exc}", file=sys.stderr)
         return 2
     configure_logging(json=settings.app.log_json, level=settings.app.log_level)
+    try:
+        asyncio.run(_check_keys(settings))
+    except key_usage.MissingKeyError as exc:
+        print(f"backend.entrypoints.worker: {exc}", file=sys.stderr)
+        return 2
     args = worker_args(sys.argv[1:] if argv is None else argv, settings)
     status = run_worker(args)
     # taskiq's process manager returns right after signalling its children; bound their exit.

@@ -22,6 +22,8 @@ NAMES = {
     "cover_letters.generate",
     "analyses.run",
     "ai.sweep_stuck",
+    "accounts.finish_erasure",
+    "accounts.sweep_erasures",
 }
 
 

@@ -121,7 +121,7 @@ async def export(user: User, envelope: Envelope) -> AccountExport:
 async def _export(user: User, envelope: Envelope) -> AccountExport:
     return AccountExport(
         exported_at=datetime.now().astimezone(),
-        user=user_out(user),
+        user=user_out(user, envelope),
         notification_settings=await notification_settings(user),
         sessions=await _sessions(user),
         personal_access_tokens=await _tokens(user),

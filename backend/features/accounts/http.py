@@ -44,7 +44,7 @@ class AuthController(Controller):
         """Create an account; a verification email is queued."""
         user = await account_service.register(data)
         idempotency.owned_by(request, user.id)  # its stored answer is erased with the account
-        return account_services.user_out(user)
+        return account_services.user_out(user, account_service.envelope)
 
     @post("/login", operation_id="login", responses=problems.problem_responses(401, 429), status_code=200)
     async def login(
@@ -131,15 +131,17 @@ class MeController(Controller):
     dependencies = {"principal": Provide(auth.provide_principal)}
 
     @get("/", operation_id="getMe", responses=problems.problem_responses(401))
-    async def get_me(self, principal: NamedDependency[Principal]) -> schemas.UserOut:
-        return account_services.user_out(principal.user)
+    async def get_me(self, principal: NamedDependency[Principal], state: State) -> schemas.UserOut:
+        return account_services.user_out(principal.user, state.envelope)
 
     @patch("/", operation_id="updateMe", responses=problems.problem_responses(401, 403))
     async def update_me(
         self, data: JSONBody[schemas.ProfileUpdate], principal: NamedDependency[Principal], state: State
     ) -> schemas.UserOut:
         """Change profile fields; absent fields stay as they are."""
-        return account_services.user_out(await profile.update_profile(principal.user, data, state.redis))
+        return account_services.user_out(
+            await profile.update_profile(principal.user, data, state.redis, state.envelope), state.envelope
+        )
 
     @post(
         "/password",

@@ -11,12 +11,13 @@ import msgspec
 from redis.asyncio import Redis
 
 from backend import errors
+from backend.features.accounts import erasure, schemas
 from backend.features.accounts import queries as repo
-from backend.features.accounts import schemas
 from backend.features.accounts.service import Principal, check_password, reauthenticate
 from backend.features.accounts.session_memo import AuthChanges, row_changed
 from backend.platform import clock
-from backend.platform.crypto import passwords
+from backend.platform.crypto import passwords, pii
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import NotificationSettings, User
 from backend.platform.realtime.publisher import Publisher
@@ -24,20 +25,36 @@ from backend.platform.storage import ObjectStore
 from backend.settings import AuthSettings
 
 
-async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis) -> User:
-    """Apply the fields present in `body`; absent ones keep their value."""
+async def update_profile(user: User, body: schemas.ProfileUpdate, redis: Redis, envelope: Envelope) -> User:
+    """Apply the fields present in `body`; absent ones keep their value. The personal details are
+    re-sealed as one blob (backend/platform/crypto/pii.py), read and written under the row's lock so
+    that concurrent edits of different fields do not undo each other."""
     changes: dict[Any, Any] = {}
-    for name in ("full_name", "headline", "location", "phone"):
+    for name in ("headline",):
         value = getattr(body, name)
         if value is not msgspec.UNSET:
             changes[getattr(User, name)] = value.strip()
-    if body.links is not msgspec.UNSET:
-        changes[User.links] = [{"label": link.label, "url": link.url} for link in body.links]
     if body.target_roles is not msgspec.UNSET:
         changes[User.target_roles] = [role.strip() for role in body.target_roles]
-    if changes:
-        changes[User.updated_at] = clock.now()
-        await User.update(changes).where(User.id == user.id)
+    details: dict[str, Any] = {}
+    for name in ("full_name", "location", "phone"):
+        value = getattr(body, name)
+        if value is not msgspec.UNSET:
+            details[name] = value.strip()
+    if body.links is not msgspec.UNSET:
+        details["links"] = [{"label": link.label, "url": link.url} for link in body.links]
+    if changes or details:
+        async with DB.transaction():
+            if details:
+                row = await repo.lock_user(user.id)
+                if row is None:
+                    raise errors.NotFound("No such account")
+                current = pii.read(envelope, row)
+                sealed = pii.seal(envelope, user.id, msgspec.structs.replace(current, **details))
+                changes[User.pii] = sealed
+                changes.update({getattr(User, name): value for name, value in pii.CLEARED.items()})
+            changes[User.updated_at] = clock.now()
+            await User.update(changes).where(User.id == user.id)
         await row_changed(redis, user.id)
     updated = await repo.user_by_id(user.id)
     assert updated is not None
@@ -100,11 +117,14 @@ async def delete_account(
     redis: Redis,
     auth: AuthSettings,
 ) -> None:
-    """Erase the account: every row of the user goes with it (ON DELETE CASCADE on each table),
-    its stored files, its open sockets and its realtime history."""
+    """Erase the account: the user row and every row of the user (ON DELETE CASCADE on each table)
+    go in one transaction with the record of what is left outside Postgres (stored files, realtime
+    history and sockets), which `erasure.finish` deletes now if it can and the worker otherwise,
+    retrying until it is done (erasure.py). An object store outage cannot leave a half-erased
+    account behind that the user could no longer ask to erase."""
     await reauthenticate(redis, auth, user, body.password, "password")
-    async with AuthChanges(redis) as changes:
+    async with AuthChanges(redis) as changes, DB.transaction():
         await changes.add(user.id)
         await User.delete().where(User.id == user.id)
-    await store.delete_prefix(f"users/{user.id}/")
-    await publisher.erase(user.id)
+        await erasure.record(user.id)
+    await erasure.finish_inline(user.id, store, publisher, redis)

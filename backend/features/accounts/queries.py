@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from backend.features.notifications import emails
 from backend.platform.db.engine import DB
-from backend.platform.db.tables import EmailToken, RefreshToken, Session, User
+from backend.platform.db.tables import AccountErasure, EmailToken, RefreshToken, Session, User
 
 
 async def user_by_email(email: str) -> User | None:
@@ -17,6 +18,11 @@ async def user_by_email(email: str) -> User | None:
 
 async def user_by_id(user_id: uuid.UUID) -> User | None:
     return await User.objects().where(User.id == user_id).first()
+
+
+async def lock_user(user_id: uuid.UUID) -> User | None:
+    """The user's row, locked until the caller's transaction ends."""
+    return await User.objects().where(User.id == user_id).lock_rows("UPDATE").first()
 
 
 _ACTIVE_USER_IN_SESSION = """
@@ -130,3 +136,71 @@ async def spend_email_tokens(user_id: uuid.UUID, purpose: str, now: datetime) ->
 async def queue_email(user_id: uuid.UUID, to_address: str, template: str, context: dict[str, Any]) -> None:
     """The email row and its delivery job, in the caller's transaction (backend/features/notifications/emails.py)."""
     await emails.queue(user_id, to_address, template, context)
+
+
+# -- account erasures (erasure.py) ------------------------------------------------------------------
+async def add_erasure(user_id: uuid.UUID, now: datetime) -> None:
+    await AccountErasure.insert(AccountErasure(user_id=user_id, requested_at=now)).on_conflict(action="DO NOTHING")
+
+
+async def erasure_pending(user_id: uuid.UUID) -> bool:
+    return await AccountErasure.exists().where(AccountErasure.user_id == user_id)
+
+
+async def erasure_failed(user_id: uuid.UUID, error: str, now: datetime) -> None:
+    await AccountErasure.update(
+        {
+            AccountErasure.attempts: AccountErasure.attempts + 1,
+            AccountErasure.last_attempt_at: now,
+            AccountErasure.last_error: error,
+        }
+    ).where(AccountErasure.user_id == user_id)
+
+
+async def erasure_done(user_id: uuid.UUID) -> None:
+    await AccountErasure.delete().where(AccountErasure.user_id == user_id)
+
+
+_STALE_ERASURES = """
+UPDATE account_erasures SET last_attempt_at = {}
+WHERE user_id IN (
+    SELECT user_id FROM account_erasures
+    WHERE COALESCE(last_attempt_at, requested_at) < {}
+    ORDER BY requested_at LIMIT 1000
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING user_id
+"""
+
+
+async def stale_erasures(before: datetime, now: datetime) -> list[uuid.UUID]:
+    """Erasures whose last attempt (or request) is older than `before`, marked attempted at `now`
+    (a concurrent sweep does not take them too)."""
+    rows = await AccountErasure.raw(_STALE_ERASURES, now, before)
+    return [uuid.UUID(str(row["user_id"])) for row in rows]
+
+
+# -- personal details still in plaintext columns (pii_backfill.py) -------------------------------------
+async def count_users_without_pii() -> int:
+    return await User.count().where(User.pii.is_null())
+
+
+async def users_without_pii(after: uuid.UUID | None, batch: int) -> list[dict[str, Any]]:
+    query = User.select(User.id, User.full_name, User.phone, User.location, User.links).where(User.pii.is_null())
+    if after is not None:
+        query = query.where(User.id > after)
+    return list(await query.order_by(User.id).limit(batch))
+
+
+_SEAL_PLAINTEXT = """
+UPDATE users SET pii = {}, full_name = '', phone = '', location = '', links = '[]'::jsonb
+WHERE id = {} AND pii IS NULL AND full_name = {} AND phone = {} AND location = {} AND links = {}::jsonb
+RETURNING id
+"""
+
+
+async def seal_plaintext_pii(row: dict[str, Any], blob: bytes) -> bool:
+    """Store `blob` and empty the plaintext columns if they still hold `row`'s values."""
+    links = row["links"] if isinstance(row["links"], str) else json.dumps(row["links"])
+    done = await User.raw(_SEAL_PLAINTEXT, blob, row["id"], row["full_name"], row["phone"], row["location"], links)
+    return bool(done)

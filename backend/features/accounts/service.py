@@ -19,7 +19,8 @@ from backend.features.accounts import personal_tokens, schemas
 from backend.features.accounts import queries as repo
 from backend.features.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.platform import clock, ratelimit
-from backend.platform.crypto import passwords, tokens
+from backend.platform.crypto import passwords, pii, tokens
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.tables import User
 from backend.platform.http import inputs
@@ -42,15 +43,16 @@ def check_password(password: str, field: str) -> None:
         raise errors.Unprocessable(errors=[errors.FieldError(field, problem)])
 
 
-def user_out(user: User) -> schemas.UserOut:
+def user_out(user: User, envelope: Envelope) -> schemas.UserOut:
+    details = pii.read(envelope, user)
     return schemas.UserOut(
         id=user.id,
         email=user.email,
-        full_name=user.full_name,
+        full_name=details.full_name,
         headline=user.headline,
-        location=user.location,
-        phone=user.phone,
-        links=msgspec.convert(_json(user.links), list[schemas.Link]),
+        location=details.location,
+        phone=details.phone,
+        links=msgspec.convert(details.links, list[schemas.Link]),
         target_roles=list(user.target_roles or []),
         role="admin" if user.role == "admin" else "user",
         is_active=user.is_active,
@@ -65,6 +67,7 @@ class AccountService:
         self.auth = settings.auth
         self.redis = redis
         self.sessions = sessions  # None: every authentication asks Postgres
+        self.envelope = Envelope.from_settings(settings.encryption)
 
     # -- registration and email tokens ----------------------------------------------------------
     async def register(self, body: schemas.RegisterRequest) -> User:
@@ -72,7 +75,9 @@ class AccountService:
         check_password(body.password, "password")
         full_name = body.full_name.strip()  # the schema refuses a blank one
         password_hash = await passwords.hash_password(body.password)
-        user = User(email=email, password_hash=password_hash, full_name=full_name)
+        user_id = uuid.uuid4()
+        sealed = pii.seal(self.envelope, user_id, pii.Details(full_name=full_name))
+        user = User(id=user_id, email=email, password_hash=password_hash, pii=sealed, **pii.CLEARED)
         try:
             async with DB.transaction():
                 await user.save()
@@ -87,7 +92,7 @@ class AccountService:
         await repo.add_email_token(user.id, purpose, tokens.hash_opaque_token(raw), expires)
         path = "/verify-email" if purpose == VERIFY_EMAIL else "/reset-password"
         context: dict[str, Any] = {
-            "full_name": user.full_name,
+            "full_name": pii.read(self.envelope, user).full_name,
             "token": raw,
             "link": f"{self.settings.app.public_url}{path}?token={raw}",
             "expires_at": expires.isoformat(),

@@ -34,12 +34,14 @@ class AdminController(Controller):
     async def list_users(
         self,
         admin: NamedDependency[Principal],
+        state: State,
         limit: params.Limit = pagination.DEFAULT_LIMIT,
         cursor: params.Cursor = None,
         q: FromQuery[str | None] = None,
     ) -> schemas.UserPage:
-        """Users, newest first, with cursor pagination; `q` searches email and name."""
-        return await admin_services.list_users(limit, cursor, q)
+        """Users, newest first, with cursor pagination; `q` searches email and name (names are encrypted:
+        a search page may hold fewer than `limit` users and still have a `next_cursor`)."""
+        return await admin_services.list_users(admin.user.id, limit, cursor, q, state.envelope)
 
     @patch(
         "/users/{user_id:uuid}",
@@ -55,4 +57,4 @@ class AdminController(Controller):
         state: State,
     ) -> account_schemas.UserOut:
         """Enable/disable an account or change its role; disabling ends its sessions and sockets at once."""
-        return await admin_services.update_user(admin.user, user_id, data, publisher, state.redis)
+        return await admin_services.update_user(admin.user, user_id, data, publisher, state.redis, state.envelope)

@@ -38,7 +38,11 @@ def provide_application_service(
     a chain resolves inline. Every route of this controller needs the principal anyway."""
     state = request.app.state
     return ApplicationService(
-        state.cache, state.publisher, principal.prefetched, public_url=state.settings.app.public_url
+        state.cache,
+        state.publisher,
+        principal.prefetched,
+        public_url=state.settings.app.public_url,
+        envelope=state.envelope,
     )
 
 

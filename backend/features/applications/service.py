@@ -20,6 +20,7 @@ from backend.features.applications import schemas
 from backend.features.notifications import status_notices
 from backend.platform import clock
 from backend.platform.cache import Cache, Hit
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Application, ResumeVersion
@@ -89,7 +90,13 @@ def stored_answer(hit: Hit | None) -> tuple[bytes, str] | None:
 
 class ApplicationService:
     def __init__(
-        self, cache: Cache, publisher: Publisher, prefetched: Hit | None = None, *, public_url: str = ""
+        self,
+        cache: Cache,
+        publisher: Publisher,
+        prefetched: Hit | None = None,
+        *,
+        public_url: str = "",
+        envelope: Envelope,
     ) -> None:
         """`prefetched`: a cache lookup already made with the session check, used if it is the one
         a read asks for. `public_url`: the base of links in emails (status-change notices)."""
@@ -97,6 +104,7 @@ class ApplicationService:
         self.publisher = publisher
         self.prefetched = prefetched
         self.public_url = public_url
+        self.envelope = envelope  # decrypts the owner's name for status-change emails
 
     async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
         """After a commit: bump the owner's cache version, tell their other tabs."""
@@ -143,7 +151,9 @@ class ApplicationService:
                 if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
                     changes["applied_at"] = clock.now()
                 before = {**current, **changes, "status": current["status"]}  # its new company/role
-                await status_notices.queue_if_wanted(user_id, before, new_status, clock.now(), self.public_url)
+                await status_notices.queue_if_wanted(
+                    user_id, before, new_status, clock.now(), self.public_url, self.envelope
+                )
             if changes:
                 changes["updated_at"] = clock.now()
                 await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
@@ -201,7 +211,8 @@ class ApplicationService:
         """A page as JSON, cached under `cache_key` (`list_cache_key` of the query). The route's
         schema has checked `status` (schemas.STATUS_FILTER_PATTERN), `sort` and `limit`."""
         statuses = [s for s in (status or "").split(",") if s]
-        key = pagination.decode_cursor(cursor)
+        scope = f"applications:{user_id}"
+        key = pagination.decode_cursor(cursor, scope)
         if key is not None and (len(key) != 3 or key[0] != sort or not all(isinstance(k, str) for k in key)):
             raise errors.BadRequest("The cursor is not valid for this sort", slug="invalid-cursor")
         after = (key[1], key[2]) if key is not None else None
@@ -212,7 +223,9 @@ class ApplicationService:
                     user_id, statuses=statuses, tag=tag, q=q, sort=sort, after=after, limit=limit + 1
                 )
             more, rows = len(rows) > limit, rows[:limit]
-            next_cursor = pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])]) if more else None
+            next_cursor = (
+                pagination.encode_cursor([sort, rows[-1]["sort_key"], str(rows[-1]["id"])], scope) if more else None
+            )
             return schemas.ApplicationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor)
 
         return await self._cached(user_id, cache_key, load)

@@ -113,7 +113,8 @@ class CoverLetterService:
         query = CoverLetter.select().where(CoverLetter.user == user_id)
         if application_id is not None:
             query = query.where(CoverLetter.application == application_id)
-        if (key := pagination.decode_cursor(cursor)) is not None:
+        scope = f"cover_letters:{user_id}"
+        if (key := pagination.decode_cursor(cursor, scope)) is not None:
             try:
                 at, last = datetime.fromisoformat(str(key[0])), uuid.UUID(str(key[1]))
             except (IndexError, ValueError):
@@ -126,7 +127,7 @@ class CoverLetterService:
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = (
-            pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None
+            pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])], scope) if more else None
         )
         return schemas.CoverLetterPage(items=[self._out(r) for r in rows], next_cursor=next_cursor)
 

@@ -20,6 +20,7 @@ import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
 from backend.features.notifications import emails, reminders
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.jobs import resources
 from backend.platform.mail.smtp import SmtpMailer
 from backend.platform.realtime.publisher import Publisher
@@ -54,7 +55,8 @@ async def sweep_emails() -> int:
 async def scan_reminders(
     publisher: Publisher = TaskiqDepends(resources.publisher),
     settings: Settings = TaskiqDepends(resources.app_settings),
+    envelope: Envelope = TaskiqDepends(resources.envelope),
 ) -> dict[str, int]:
     """Remind every due follow-up once; how many reminders, notifications and emails."""
-    report = await reminders.scan(datetime.now(UTC), publisher, settings.app.public_url)
+    report = await reminders.scan(datetime.now(UTC), publisher, settings.app.public_url, envelope)
     return msgspec.structs.asdict(report)

@@ -143,7 +143,7 @@ async def due_emails(lease: timedelta, fresh_grace: timedelta, batch: int) -> li
 # -- follow-up reminders (backend.features.notifications.reminders) -----------------------------------
 _REMINDERS_DUE = """
 SELECT a.id, a."user" AS user_id, a.company, a.role, a.next_follow_up_at AS due_at,
-       u.email, u.full_name, u.email_verified_at IS NOT NULL AS verified,
+       u.email, u.full_name, u.pii, u.email_verified_at IS NOT NULL AS verified,
        COALESCE(s.in_app, true) AS in_app,
        COALESCE(s.email_follow_up_reminders, true) AS email_on,
        COALESCE(s.time_zone, 'UTC') AS time_zone
@@ -184,7 +184,7 @@ async def claim_reminder(
 
 # -- status-change notices (backend.features.notifications.status_notices) ----------------------------
 _STATUS_NOTICE_RECIPIENT = """
-SELECT u.email, u.full_name, COALESCE(s.time_zone, 'UTC') AS time_zone
+SELECT u.id, u.email, u.full_name, u.pii, COALESCE(s.time_zone, 'UTC') AS time_zone
 FROM users u LEFT JOIN notification_settings s ON s."user" = u.id
 WHERE u.id = {} AND u.is_active AND u.email_verified_at IS NOT NULL AND COALESCE(s.email_status_changes, false)
 """

@@ -23,6 +23,8 @@ from backend.features.notifications import emails, templates
 from backend.features.notifications import queries as repo
 from backend.features.notifications import service as notification_services
 from backend.features.notifications.schemas import NotificationOut
+from backend.platform.crypto import pii
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import replicas
 from backend.platform.db.engine import DB
 from backend.platform.realtime.publisher import Publisher
@@ -43,12 +45,14 @@ def reminder_id(application_id: uuid.UUID, due_at: datetime) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"{application_id}:{due_at.timestamp():.6f}")
 
 
-async def scan(now: datetime, publisher: Publisher, public_url: str, *, batch: int = 500) -> ScanReport:
+async def scan(
+    now: datetime, publisher: Publisher, public_url: str, envelope: Envelope, *, batch: int = 500
+) -> ScanReport:
     """Remind every due follow-up not reminded yet (see the module docstring)."""
     rows = await repo.due_reminders(now, batch)
     reminded = notified = emailed = 0
     for row in rows:
-        done = await _remind(row, public_url)
+        done = await _remind(row, public_url, envelope)
         if done is None:
             continue  # another scan reminded it first
         reminded += 1
@@ -62,7 +66,9 @@ async def scan(now: datetime, publisher: Publisher, public_url: str, *, batch: i
     return ScanReport(reminded, notified, emailed)
 
 
-async def _remind(row: dict[str, Any], public_url: str) -> tuple[NotificationOut | None, bool] | None:
+async def _remind(
+    row: dict[str, Any], public_url: str, envelope: Envelope
+) -> tuple[NotificationOut | None, bool] | None:
     """Claim and write one reminder in one transaction; None when it was already claimed."""
     app_id, due_at = row["id"], row["due_at"]
     link = f"/applications/{app_id}"
@@ -83,7 +89,7 @@ async def _remind(row: dict[str, Any], public_url: str) -> tuple[NotificationOut
             )
         if row["email_on"] and row["verified"]:
             context = {
-                "full_name": row["full_name"],
+                "full_name": pii.read(envelope, {**row, "id": row["user_id"]}).full_name,
                 "company": row["company"],
                 "role": row["role"],
                 "due_at": due_at.isoformat(),

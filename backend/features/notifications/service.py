@@ -47,7 +47,8 @@ async def announce(publisher: Publisher, user_id: uuid.UUID, notification: schem
 
 async def list_page(user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str | None) -> schemas.NotificationPage:
     pagination.check_limit(limit)
-    key = pagination.decode_cursor(cursor)
+    scope = f"notifications:{user_id}"
+    key = pagination.decode_cursor(cursor, scope)
     after: tuple[datetime, uuid.UUID] | None = None
     if key is not None:
         try:
@@ -60,7 +61,9 @@ async def list_page(user_id: uuid.UUID, *, unread: bool, limit: int, cursor: str
         rows = await repo.page(user_id, unread=unread, after=after, limit=limit + 1)
         unread_count = await repo.unread_count(user_id)
     more, rows = len(rows) > limit, rows[:limit]
-    next_cursor = pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])]) if more else None
+    next_cursor = (
+        pagination.encode_cursor([rows[-1]["created_at"].isoformat(), str(rows[-1]["id"])], scope) if more else None
+    )
     return schemas.NotificationPage(items=[to_out(r) for r in rows], next_cursor=next_cursor, unread_count=unread_count)
 
 

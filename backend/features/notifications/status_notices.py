@@ -12,12 +12,19 @@ from typing import Any
 
 from backend.features.notifications import emails
 from backend.features.notifications import queries as repo
+from backend.platform.crypto import pii
+from backend.platform.crypto.envelope import Envelope
 
 TEMPLATE = "status_change"
 
 
 async def queue_if_wanted(
-    user_id: uuid.UUID, application: dict[str, Any], new_status: str, changed_at: datetime, public_url: str
+    user_id: uuid.UUID,
+    application: dict[str, Any],
+    new_status: str,
+    changed_at: datetime,
+    public_url: str,
+    envelope: Envelope,
 ) -> bool:
     """In the caller's transaction: queue the notice of `application` (its row before the change)
     moving to `new_status`, if its owner wants it. True when queued."""
@@ -25,7 +32,7 @@ async def queue_if_wanted(
     if recipient is None:
         return False
     context = {
-        "full_name": recipient["full_name"],
+        "full_name": pii.read(envelope, recipient).full_name,
         "company": application["company"],
         "role": application["role"],
         "old_status": application["status"],

@@ -109,6 +109,7 @@ class ResumeService:
                 await ResumeVersion(
                     id=vid, resume=rid, user=user_id, number=(last["number"] + 1) if last else 1, status="queued",
                     filename=filename[:255] or "resume.pdf", size=len(data), sha256=digest, object_key=key,
+                    object_kid=self.envelope.active_kid,
                     pages=info.pages,
                 ).save()  # fmt: skip
                 await Resume.update({Resume.updated_at: datetime.now(UTC)}).where(Resume.id == rid)

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from backend.devtools.mail.catcher import Catcher
 from backend.features.notifications import reminders
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.tables import Application, EmailOutbox, FollowUpReminder, Notification, User
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
@@ -41,7 +42,9 @@ async def application(client: httpx.AsyncClient, account: factories.Account, fol
 
 
 async def scan(settings: Settings, publisher: Publisher) -> reminders.ScanReport:
-    return await reminders.scan(datetime.now(UTC), publisher, settings.app.public_url)
+    return await reminders.scan(
+        datetime.now(UTC), publisher, settings.app.public_url, Envelope.from_settings(settings.encryption)
+    )
 
 
 async def reminder_mails(address: str) -> int:

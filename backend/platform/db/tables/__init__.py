@@ -1,6 +1,7 @@
 """Every Piccolo table, in one package."""
 
 from backend.platform.db.tables.accounts import (
+    AccountErasure,
     EmailToken,
     NotificationSettings,
     PersonalAccessToken,
@@ -35,11 +36,13 @@ ALL_TABLES = (
     AIUsage,
     Notification,
     FollowUpReminder,
+    AccountErasure,
 )
 
 __all__ = [
     "ALL_TABLES",
     "AIUsage",
+    "AccountErasure",
     "Analysis",
     "Application",
     "ApplicationEvent",

@@ -7,6 +7,7 @@ from piccolo.columns import (
     UUID,
     Array,
     Boolean,
+    Bytea,
     ForeignKey,
     Integer,
     OnDelete,
@@ -20,14 +21,19 @@ from backend.platform.db.engine import DB
 
 
 class User(Table, tablename="users", db=DB):
+    """An account. The personal details (full name, phone, location, links) are one envelope blob,
+    `pii` (backend/platform/crypto/pii.py); the plaintext columns of the earlier releases are kept
+    empty ('' and []) until a later release drops them (`manage encrypt-pii` moves old rows)."""
+
     id = UUID(primary_key=True)
-    email = Varchar(length=320, unique=True)  # stored lower-cased
+    email = Varchar(length=320, unique=True)  # stored lower-cased; in clear: sign-in looks it up
     password_hash = Varchar(length=256)
-    full_name = Varchar(length=200)
+    full_name = Varchar(length=200)  # legacy plaintext: '' once `pii` holds it
     headline = Varchar(length=200, default="")
-    location = Varchar(length=200, default="")
-    phone = Varchar(length=50, default="")
-    links = JSONB(default=[])
+    location = Varchar(length=200, default="")  # legacy plaintext
+    phone = Varchar(length=50, default="")  # legacy plaintext
+    links = JSONB(default=[])  # legacy plaintext
+    pii = Bytea(null=True, default=None)  # envelope blob of the personal details, aad `users.pii:<id>`
     target_roles = Array(base_column=Varchar(length=100), default=[])
     role = Varchar(length=20, default="user")  # user | admin
     is_active = Boolean(default=True)
@@ -97,3 +103,15 @@ class NotificationSettings(Table, tablename="notification_settings", db=DB):
     reminder_lead_minutes = Integer(default=0)  # a follow-up reminder comes this long before its time
     time_zone = Varchar(length=64, default="UTC")  # IANA name; dates in emails are shown in it
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class AccountErasure(Table, tablename="account_erasures", db=DB):
+    """An erased account whose stored files and realtime history are still being deleted: written in
+    the transaction that deletes the user row, deleted once nothing of the user is left
+    (backend/features/accounts/erasure.py). No foreign key: the user row is already gone."""
+
+    user_id = UUID(primary_key=True)
+    requested_at = Timestamptz(default=TimestamptzNow())
+    attempts = Integer(default=0)
+    last_attempt_at = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=300, null=True, default=None)

@@ -34,6 +34,7 @@ class ResumeVersion(Table, tablename="resume_versions", db=DB):
     content_type = Varchar(length=100, default="application/pdf")
     sha256 = Varchar(length=64, index=True)
     object_key = Varchar(length=512)
+    object_kid = Varchar(length=255, null=True, default=None)  # master key wrapping the file (NULL: not recorded)
     pages = Integer(default=0)
     parsed = Bytea(null=True, default=None)  # encrypted JSON Resume
     text = Bytea(null=True, default=None)  # encrypted extracted text
