@@ -84,8 +84,6 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
 
-    def __init__(
-        self, detail: str | None = None, *, slug: str | None = None, retry_after: int | None = None
-    ) -> None:
+    def __init__(self, detail: str | None = None, *, slug: str | None = None, retry_after: int | None = None) -> None:
         super().__init__(detail, slug=slug)
         self.retry_after = None if retry_after is None else max(1, retry_after)

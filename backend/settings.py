@@ -269,9 +269,9 @@ class WorkerSettings(msgspec.Struct, frozen=True):
             int,
             setting(
                 "PARSER_CHILDREN",
-                "resume parser child processes one worker process runs at once; parse tasks beyond it wait in "
-                "their own lane, so email and AI tasks never queue behind them (`auto`: one per two cores, "
-                "at least 1: the worker runs two processes)",
+                "resume parser children one worker process runs at once, and upload inspections one api "
+                "process runs at once; parse tasks beyond it wait in their own lane (up to 100 per process), "
+                "not in the slots email and AI tasks run in (`auto`: one per two cores, at least 1)",
                 default_text="`auto`",
                 none="auto",
                 ge=1,
@@ -402,7 +402,8 @@ class StorageSettings(msgspec.Struct, frozen=True):
 
     # backend/features/resumes/service.py, docs/security.md "Budgets for costly work"
     uploads_per_hour: Annotated[
-        int, setting("UPLOADS_PER_HOUR", "resume uploads (new resumes and versions) per user per hour (429 above)", ge=1)
+        int,
+        setting("UPLOADS_PER_HOUR", "resume uploads (new resumes and versions) per user per hour (429 above)", ge=1),
     ] = 20
     max_versions_per_resume: Annotated[
         int, setting("RESUME_MAX_VERSIONS", "versions one resume may hold (409 `too-many-versions` above)", ge=1)
@@ -410,7 +411,9 @@ class StorageSettings(msgspec.Struct, frozen=True):
     quota_bytes_per_user: Annotated[
         int,
         setting(
-            "STORAGE_QUOTA_BYTES", "bytes of uploaded files one user may keep (413 `storage-quota-exceeded` above)", ge=0
+            "STORAGE_QUOTA_BYTES",
+            "bytes of uploaded files one user may keep (413 `storage-quota-exceeded` above)",
+            ge=0,
         ),
     ] = 100 * 1024 * 1024
 

@@ -47,6 +47,7 @@ from taskiq.receiver import Receiver
 from taskiq.receiver.receiver import _PrefetchedMessage, _QueueSignal
 
 from tasks.broker import StreamMessage
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
@@ -69,10 +70,10 @@ class BuryingReceiver(Receiver):
         super().__init__(*args, **kwargs)
         self.running: dict[asyncio.Task[Any], StreamMessage] = {}
         self.finishing = asyncio.Event()
-        spec = getattr(self.broker, "spec", None)
-        self.lanes: dict[str, Lane] = {
-            name: Lane(size, spec.lane_backlog) for name, size in (getattr(spec, "lanes", None) or ())
-        }
+        spec: QueueSpec | None = getattr(self.broker, "spec", None)  # the stream broker's; none in memory
+        self.lanes: dict[str, Lane] = (
+            {} if spec is None else {name: Lane(size, spec.lane_backlog) for name, size in spec.lanes}
+        )
 
     async def listen(self, finish_event: asyncio.Event) -> None:
         self.finishing = finish_event

@@ -88,7 +88,8 @@ def content_fingerprint(doc: pymupdf.Document) -> str | None:
     appended after `%%EOF`, an incremental update, objects renumbered or recompressed. Decodes every
     content stream: run it where a hostile file is bounded (the sandbox)."""
     pages = []
-    for page in doc:
+    for number in range(doc.page_count):
+        page = doc[number]
         if len(page.read_contents()) > MAX_PAGE_CONTENT_BYTES:
             raise ResumeParseError("too_complex")
         text = unicodedata.normalize("NFKC", page.get_text("text"))

@@ -80,9 +80,7 @@ async def spent_today(redis: Redis, now: datetime | None = None) -> int:
         total = await queries.all_model_tokens_since(_day_start(now))
         await redis.set(key, total, ex=SPEND_TTL_SECONDS, nx=True)
         value = await redis.get(key)
-        if value is None:
-            value = total
-    spent = int(value)
+    spent = int(value) if value is not None else total
     SPENT_TODAY.set(spent)
     return spent
 

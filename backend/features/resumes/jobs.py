@@ -1,10 +1,11 @@
 """Resume tasks: thin wrappers of `backend.features.resumes.parsing`.
 
 - `resumes.parse_version(version_id)`: parse one uploaded version (enqueued by the api through the
-  outbox), in the worker's `parser` lane: at most PARSER_CHILDREN at once per worker process. Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs
-  again. Permanent failures (not a PDF, scanned, encrypted, missing file...) end the version
-  `failed` without a retry; transient ones raise, so BackoffRetryMiddleware retries them with
-  backoff, and the last attempt marks the version `failed` before giving up.
+  outbox), in the worker's `parser` lane: at most PARSER_CHILDREN at once per worker process.
+  Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs again.
+  Permanent failures (not a PDF, scanned, encrypted, missing file...) end the version `failed`
+  without a retry; transient ones raise, so BackoffRetryMiddleware retries them with backoff, and
+  the last attempt marks the version `failed` before giving up.
 - `resumes.sweep_stuck()`: every 2 minutes (schedule id `resumes.sweep_stuck`), re-enqueue versions
   queued/parsing for longer than `ParseLimits.stuck_after` whose job was sent and lost, within
   their attempt budget.

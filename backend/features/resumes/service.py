@@ -194,7 +194,7 @@ class ResumeService:
             return await run()
 
     async def _check_duplicate(self, user_id: uuid.UUID, digest: str, fingerprint: str | None) -> None:
-        same = ResumeVersion.sha256 == digest
+        same: Any = ResumeVersion.sha256 == digest
         if fingerprint is not None:
             same = same | (ResumeVersion.content_sha256 == fingerprint)
         duplicate = (

@@ -50,7 +50,9 @@ async def spend(redis: aioredis.Redis, user_id: str, tokens: int) -> None:
     await quota.count_spend(redis, "openai", usage)
 
 
-async def ai_requests(client: httpx.AsyncClient, settings: Settings, account: factories.Account) -> list[httpx.Response]:
+async def ai_requests(
+    client: httpx.AsyncClient, settings: Settings, account: factories.Account
+) -> list[httpx.Response]:
     vid = await parsed_resume(settings, account.user_id, ai_fixtures.marcus())
     analysis = {"resume_version_id": str(vid), "job_description": "Python"}
     return [
@@ -84,7 +86,9 @@ async def test_throwaway_accounts_share_one_daily_cap(
     assert await Analysis.count().where(Analysis.user == newcomer.user_id) == 0
     # erasing the accounts that spent it does not give the budget back
     for account in (first, second):
-        erased = await capped.request("DELETE", "/api/v1/me", json={"password": account.password}, headers=account.headers)
+        erased = await capped.request(
+            "DELETE", "/api/v1/me", json={"password": account.password}, headers=account.headers
+        )
         assert erased.status_code == 204
     assert_capped(await capped.post("/api/v1/cover-letters", json=LETTER, headers=fresh.headers))
     # exported for alerting

@@ -42,7 +42,9 @@ async def api(services: support.SessionServices, **env: str) -> AsyncIterator[ht
         yield http
 
 
-async def add_version(client: httpx.AsyncClient, account: factories.Account, resume_id: str, content: bytes) -> httpx.Response:
+async def add_version(
+    client: httpx.AsyncClient, account: factories.Account, resume_id: str, content: bytes
+) -> httpx.Response:
     files = {"file": ("v.pdf", content, "application/pdf")}
     return await client.post(f"{URL}/{resume_id}/versions", files=files, headers=account.headers)
 
@@ -80,14 +82,18 @@ async def test_a_resume_holds_at_most_the_version_cap(services: support.SessionS
         account = await factories.account(client)
         resume = (await upload(client, account, make_pdf([*LINES, "v1"]))).json()
         assert (await add_version(client, account, resume["id"], make_pdf([*LINES, "v2"]))).status_code == 202
-        body = problem(await add_version(client, account, resume["id"], make_pdf([*LINES, "v3"])), 409, "too-many-versions")
+        body = problem(
+            await add_version(client, account, resume["id"], make_pdf([*LINES, "v3"])), 409, "too-many-versions"
+        )
         assert "2 versions" in body["detail"]
         await nothing_changed(settings, versions=2, files=2)
         # a new resume starts its own count
         assert (await upload(client, account, make_pdf([*LINES, "v3"]))).status_code == 202
 
 
-async def test_the_storage_quota_counts_every_stored_file(services: support.SessionServices, settings: Settings) -> None:
+async def test_the_storage_quota_counts_every_stored_file(
+    services: support.SessionServices, settings: Settings
+) -> None:
     pdfs = [make_pdf([*LINES, f"file {n}"]) for n in range(3)]
     quota = sum(len(pdf) for pdf in pdfs[:2]) + 10  # two fit, not three
     async with api(services, STORAGE_QUOTA_BYTES=str(quota)) as client:
@@ -118,7 +124,7 @@ async def test_concurrent_uploads_cannot_overshoot_the_quota(
 def _resaved(data: bytes, **options: object) -> bytes:
     doc = pymupdf.open(stream=data, filetype="pdf")
     try:
-        return bytes(doc.tobytes(**options))  # type: ignore[arg-type]
+        return bytes(doc.tobytes(**options))
     finally:
         doc.close()
 

@@ -50,7 +50,9 @@ async def strict(services: support.SessionServices, db: None) -> AsyncIterator[h
         yield http
 
 
-async def costly_requests(client: httpx.AsyncClient, settings: Settings, account: factories.Account) -> list[httpx.Response]:
+async def costly_requests(
+    client: httpx.AsyncClient, settings: Settings, account: factories.Account
+) -> list[httpx.Response]:
     """An upload, a new version, a cover letter and both forms of analysis, as `account`."""
     vid = await parsed_resume(settings, account.user_id, ai_fixtures.marcus())
     rid = (await ResumeVersion.select(ResumeVersion.resume).where(ResumeVersion.id == vid).first() or {})["resume"]
@@ -60,7 +62,9 @@ async def costly_requests(client: httpx.AsyncClient, settings: Settings, account
     analysis = {"resume_version_id": str(vid), "job_description": "Python and SQL"}
     return [
         await client.post("/api/v1/resumes", files=files, headers=headers),
-        await client.post(f"/api/v1/resumes/{rid}/versions", files={"file": ("v.pdf", other, "application/pdf")}, headers=headers),
+        await client.post(
+            f"/api/v1/resumes/{rid}/versions", files={"file": ("v.pdf", other, "application/pdf")}, headers=headers
+        ),
         await client.post("/api/v1/cover-letters", json=LETTER, headers=headers),
         await client.post("/api/v1/analyses", json=analysis, headers=headers),
         await client.post(
