@@ -10,7 +10,7 @@
     ├── UnsupportedMediaType 415
     ├── Unprocessable      422    well-formed input that breaks a rule; `errors` names the fields
     ├── TooManyRequests    429    `retry_after` seconds
-    └── ServiceUnavailable 503
+    └── ServiceUnavailable 503    optional `retry_after` seconds (a capacity limit, not a fault)
 
 Services raise these; they never import Litestar.
 """
@@ -83,3 +83,7 @@ class TooManyRequests(AppError):
 
 class ServiceUnavailable(AppError):
     status, slug, title = 503, "service-unavailable", "Service unavailable"
+
+    def __init__(self, detail: str | None = None, *, slug: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(detail, slug=slug)
+        self.retry_after = None if retry_after is None else max(1, retry_after)

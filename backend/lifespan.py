@@ -56,6 +56,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         app.state.envelope = Envelope.from_settings(settings.encryption)
         app.state.store = build_store(settings)
         await app.state.store.open()
+        # untrusted PDFs are inspected in sandboxed children (resumes.service): this many at once
+        app.state.pdf_inspections = asyncio.Semaphore(settings.worker.parser_lane())
         # the task queue's health for /metrics (workers are not scraped)
         queue = QueueSpec.from_settings(settings.worker)
         queue_poll = asyncio.create_task(task_queue.poll(app.state.redis, queue), name="task-queue-metrics")

@@ -231,6 +231,16 @@ class AuthSettings(msgspec.Struct, frozen=True):
             ge=0,
         ),
     ] = 10
+    # backend/platform/http/verified.py, docs/security.md "Budgets for costly work"
+    require_verified_email: Annotated[
+        bool,
+        setting(
+            "REQUIRE_VERIFIED_EMAIL",
+            "uploads and AI work (cover letters, analyses) answer 403 `email-not-verified` until the user "
+            "confirmed their address",
+            default_text="`true` in production, else `false`",
+        ),
+    ] = False
 
 
 class WorkerSettings(msgspec.Struct, frozen=True):
@@ -253,6 +263,32 @@ class WorkerSettings(msgspec.Struct, frozen=True):
     max_retries: Annotated[
         int, setting("TASK_MAX_RETRIES", "retries (with backoff) of a failing task before it is dead-lettered", ge=0)
     ] = 3
+    # tasks/receiver.py (lanes), backend/features/resumes/jobs.py
+    parser_children: (
+        Annotated[
+            int,
+            setting(
+                "PARSER_CHILDREN",
+                "resume parser children one worker process runs at once, and upload inspections one api "
+                "process runs at once; parse tasks beyond it wait in their own lane (up to 100 per process), "
+                "not in the slots email and AI tasks run in (`auto`: one per two cores, at least 1)",
+                default_text="`auto`",
+                none="auto",
+                ge=1,
+            ),
+        ]
+        | None
+    ) = None
+
+    def parser_lane(self) -> int:
+        """How many parse tasks (one child each) a worker process runs at once."""
+        if self.parser_children is not None:
+            return self.parser_children
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cores = os.cpu_count() or 1
+        return max(1, cores // 2)
 
 
 class RealtimeSettings(msgspec.Struct, frozen=True):
@@ -376,6 +412,23 @@ class StorageSettings(msgspec.Struct, frozen=True):
         20
     )
 
+    # backend/features/resumes/service.py, docs/security.md "Budgets for costly work"
+    uploads_per_hour: Annotated[
+        int,
+        setting("UPLOADS_PER_HOUR", "resume uploads (new resumes and versions) per user per hour (429 above)", ge=1),
+    ] = 20
+    max_versions_per_resume: Annotated[
+        int, setting("RESUME_MAX_VERSIONS", "versions one resume may hold (409 `too-many-versions` above)", ge=1)
+    ] = 50
+    quota_bytes_per_user: Annotated[
+        int,
+        setting(
+            "STORAGE_QUOTA_BYTES",
+            "bytes of uploaded files one user may keep (413 `storage-quota-exceeded` above)",
+            ge=0,
+        ),
+    ] = 100 * 1024 * 1024
+
     s3_copy_bucket: Annotated[
         str,
         setting(
@@ -478,6 +531,15 @@ class AISettings(msgspec.Struct, frozen=True):
     daily_token_budget: Annotated[
         int, setting("AI_DAILY_TOKEN_BUDGET", "per-user model tokens a day (prompt + completion)", ge=0)
     ] = 200_000
+    global_daily_token_budget: Annotated[
+        int,
+        setting(
+            "AI_GLOBAL_DAILY_TOKEN_BUDGET",
+            "model tokens all users together may spend a UTC day; past it new AI work answers 503 with "
+            "`Retry-After` until midnight UTC; `0`: no cap",
+            ge=0,
+        ),
+    ] = 5_000_000
 
     @property
     def configured(self) -> bool:
@@ -830,6 +892,8 @@ def _public_url(d: _Draft) -> None:
         d.set("app", "allowed_origins", (url, url.replace("127.0.0.1", "localhost")))
     if not d.given("app", "log_json"):
         d.set("app", "log_json", d.production)
+    if not d.given("auth", "require_verified_email"):
+        d.set("auth", "require_verified_email", d.production)
 
 
 def _pool_bounds(d: _Draft) -> None:

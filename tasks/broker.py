@@ -74,6 +74,7 @@ class StreamMessage(AckableMessage):
 
     msg_id: bytes
     task_id: str = ""
+    lane: str = ""  # the `lane` label of its task: runs in that lane (tasks.receiver), not the common slots
     reject: Callable[[BaseException], Awaitable[None]]
     forget: Callable[[], None]
     abandon: Callable[[], None]
@@ -271,9 +272,11 @@ class HardenedStreamBroker(RedisStreamBroker):
             await self.bury(conn, msg_id, outcome if isinstance(outcome, msgs.Verdict) else _EMPTY, fields)
             return None
         self.keeper.running(outcome.task_id, msg_id)
-        return self.stream_message(msg_id, fields[b"data"], outcome.task_id)
+        task = self.find_task(outcome.task_name)
+        lane = str(task.labels.get("lane") or "") if task is not None else ""
+        return self.stream_message(msg_id, fields[b"data"], outcome.task_id, lane)
 
-    def stream_message(self, msg_id: bytes, data: bytes, task_id: str) -> StreamMessage:
+    def stream_message(self, msg_id: bytes, data: bytes, task_id: str, lane: str = "") -> StreamMessage:
         """The message handed to the receiver for stream entry `msg_id` running task `task_id`."""
         message: StreamMessage
 
@@ -291,6 +294,7 @@ class HardenedStreamBroker(RedisStreamBroker):
             ack=self._acker(msg_id, task_id),
             msg_id=msg_id,
             task_id=task_id,
+            lane=lane,
             reject=reject,
             forget=forget,
             abandon=abandon,

@@ -23,6 +23,15 @@ cancelled task, and the broker hands its message back with everything else this 
 is abandoned: not renewed and not handed back, so no other worker can take it before this process
 has exited (the worker's bounds end it well inside the idle timeout).
 
+Lanes: a task declared with a `lane` label (`@task(task_name=..., lane="parser")`) whose lane the
+queue's spec sizes (`QueueSpec.lanes`, e.g. PARSER_CHILDREN) does not take one of the common
+execution slots (`--max-async-tasks`) nor keep its read-ahead slot: it waits for a slot of its own
+lane, at most `size` of them running at once in this process, so the prefetcher reads on and an
+email or a cover letter behind a flood of resume parses starts at once instead of after the flood.
+A lane holds at most `size + QueueSpec.lane_backlog` messages (running or waiting; the keeper
+renews them all); past that the runner waits for room, in stream order, as it does for a common slot.
+At shutdown a waiting lane task starts nothing and its message is handed back with the rest.
+
 `python -m backend.entrypoints.worker` passes this class as taskiq's `--receiver`.
 """
 
@@ -38,10 +47,20 @@ from taskiq.receiver import Receiver
 from taskiq.receiver.receiver import _PrefetchedMessage, _QueueSignal
 
 from tasks.broker import StreamMessage
+from tasks.spec import QueueSpec
 
 logger = logging.getLogger("tasks.broker")
 
 CUT_OFF_SECONDS = 2.0  # for cancelled tasks to unwind at shutdown
+
+
+class Lane:
+    """One lane's capacity in this process: `size` running at once, `size + backlog` admitted."""
+
+    def __init__(self, size: int, backlog: int) -> None:
+        self.size = max(1, size)
+        self.running = asyncio.Semaphore(self.size)
+        self.room = asyncio.Semaphore(self.size + max(0, backlog))
 
 
 class BuryingReceiver(Receiver):
@@ -51,6 +70,10 @@ class BuryingReceiver(Receiver):
         super().__init__(*args, **kwargs)
         self.running: dict[asyncio.Task[Any], StreamMessage] = {}
         self.finishing = asyncio.Event()
+        spec: QueueSpec | None = getattr(self.broker, "spec", None)  # the stream broker's; none in memory
+        self.lanes: dict[str, Lane] = (
+            {} if spec is None else {name: Lane(size, spec.lane_backlog) for name, size in spec.lanes}
+        )
 
     async def listen(self, finish_event: asyncio.Event) -> None:
         self.finishing = finish_event
@@ -70,6 +93,15 @@ class BuryingReceiver(Receiver):
                         logger.info("waiting up to %ss for %d running task(s)", self.wait_tasks_timeout, len(tasks))
                         await asyncio.wait(tasks, timeout=self.wait_tasks_timeout)
                     break
+                if (lane := self._lane_of(queued)) is not None:
+                    admitted = await self._acquire(lane.room)
+                    if queued.owns_delivery_slot:  # a lane task holds no common capacity: read on
+                        self.sem_prefetch.release()
+                    if admitted:
+                        in_lane = asyncio.create_task(self._run_in_lane(lane, queued.data))
+                        tasks.add(in_lane)
+                        in_lane.add_done_callback(tasks.discard)
+                    continue  # not admitted: shutting down, still pending in the stream: handed back
                 if not await self._execution_slot():
                     if queued.owns_delivery_slot:
                         self.sem_prefetch.release()
@@ -84,13 +116,35 @@ class BuryingReceiver(Receiver):
             except asyncio.CancelledError:
                 break
 
+    def _lane_of(self, queued: _PrefetchedMessage) -> Lane | None:
+        message = queued.data
+        return self.lanes.get(message.lane) if isinstance(message, StreamMessage) and message.lane else None
+
+    async def _run_in_lane(self, lane: Lane, message: bytes | AckableMessage) -> None:
+        """Wait for a running slot of the lane, then run the message like any other."""
+        try:
+            if not await self._acquire(lane.running):
+                return  # shutting down: never started, handed back by the broker
+            try:
+                await self.callback(message=message, raise_err=False)
+            finally:
+                lane.running.release()
+        finally:
+            lane.room.release()
+
     async def _execution_slot(self) -> bool:
         """A slot to run one more message (when `--max-async-tasks` bounds them); False once shutting down."""
         if self.finishing.is_set():
             return False
         if self.sem is None:
             return True
-        acquire = asyncio.ensure_future(self.sem.acquire())
+        return await self._acquire(self.sem)
+
+    async def _acquire(self, semaphore: asyncio.Semaphore) -> bool:
+        """Acquire `semaphore`, unless the shutdown begins first (False, nothing held)."""
+        if self.finishing.is_set():
+            return False
+        acquire = asyncio.ensure_future(semaphore.acquire())
         finishing = asyncio.ensure_future(self.finishing.wait())
         await asyncio.wait({acquire, finishing}, return_when=asyncio.FIRST_COMPLETED)
         finishing.cancel()
@@ -98,7 +152,7 @@ class BuryingReceiver(Receiver):
             return True
         acquire.cancel()
         if (await asyncio.gather(acquire, return_exceptions=True))[0] is True:
-            self.sem.release()
+            semaphore.release()
         return False
 
     async def cut_off(self) -> int:

@@ -51,6 +51,10 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
     dead_max_age_seconds: float = 14 * 86400.0  # dead letters older than this are dropped
     consumer_horizon_seconds: float = 3600.0  # consumers idle this long with nothing pending are removed
     reclaim_lock_seconds: float = 10.0  # the reclaim lock expires on its own after this long
+    # lanes: (name, size) - tasks declaring `lane=<name>` run at most `size` at once per worker process,
+    # outside `--max-async-tasks`, with at most `lane_backlog` more waiting (tasks.receiver)
+    lanes: tuple[tuple[str, int], ...] = ()
+    lane_backlog: int = 100
 
     def __post_init__(self) -> None:
         if self.maxlen < 1:
@@ -73,6 +77,7 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
         idle_reclaim_ms: int,
         max_retries: int = 3,
         dead_maxlen: int | None = None,
+        lanes: tuple[tuple[str, int], ...] = (),
     ) -> QueueSpec:
         """The spec of queue `stream` read by `group`: the one place its key names are derived."""
         return cls(
@@ -86,6 +91,7 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
             dead_maxlen=maxlen if dead_maxlen is None else dead_maxlen,
             idle_reclaim_ms=idle_reclaim_ms,
             max_retries=max(0, max_retries),
+            lanes=lanes,
         )
 
     @classmethod
@@ -97,6 +103,7 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
             maxlen=worker.stream_maxlen,
             idle_reclaim_ms=worker.idle_reclaim_ms,
             max_retries=worker.max_retries,
+            lanes=(("parser", worker.parser_lane()),),
         )
 
     def keys(self) -> tuple[str, ...]:

@@ -103,3 +103,13 @@ def forged_access_token(settings: Settings, account: Account, how: str) -> str:
         claims["exp"] = int(time.time()) + 600
         return jwt.encode(claims, settings.auth.jwt_keys[kid], algorithm="HS256", headers={"kid": kid})
     raise AssertionError(how)
+
+
+async def verified_account(client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD) -> Account:
+    """`account`, then its address confirmed through the link of its verification email: what
+    uploads and AI work need when REQUIRE_VERIFIED_EMAIL is on."""
+    created = await account(client, email, password)
+    token = await mailed_token(created.email, "verify_email")
+    response = await client.post("/api/v1/auth/verify-email", json={"token": token})
+    assert response.status_code == 204, response.text
+    return created

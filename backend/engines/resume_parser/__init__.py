@@ -4,6 +4,8 @@
     parse_pdf(data, *, max_pages=20, progress=None) -> ParseResult          in this process
     parse_isolated(data, *, max_pages, cpu_seconds, memory_mb, wall_seconds, progress) -> ParseResult
     await parse_isolated_async(...)  -> ParseResult          the same, for an event loop (workers)
+    await inspect_isolated_async(data, *, max_pages, cpu_seconds, memory_mb, wall_seconds) -> PdfInfo
+                                     inspect_pdf + content fingerprint in the same sandbox (the api's upload check)
 
 Every failure is a `ResumeParseError` with a stable `code` and a `reason` safe to show a user:
 
@@ -20,7 +22,12 @@ from backend.engines.resume_parser.document import inspect_pdf
 from backend.engines.resume_parser.errors import ErrorCode, ResumeParseError
 from backend.engines.resume_parser.models import STAGES, ParseResult, PdfInfo, ProgressCallback
 from backend.engines.resume_parser.parser import parse_pdf
-from backend.engines.resume_parser.sandbox import AsyncProgressCallback, parse_isolated, parse_isolated_async
+from backend.engines.resume_parser.sandbox import (
+    AsyncProgressCallback,
+    inspect_isolated_async,
+    parse_isolated,
+    parse_isolated_async,
+)
 
 __all__ = [
     "STAGES",
@@ -30,6 +37,7 @@ __all__ = [
     "PdfInfo",
     "ProgressCallback",
     "ResumeParseError",
+    "inspect_isolated_async",
     "inspect_pdf",
     "parse_isolated",
     "parse_isolated_async",

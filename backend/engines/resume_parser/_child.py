@@ -1,11 +1,12 @@
 """The sandboxed side of `parse_isolated`: limit itself, read the PDF from stdin, parse, answer on stdout.
 
-Started as `python -I -c <bootstrap> <root> <cpu_seconds> <memory_mb> <max_pages>` with a minimal
-environment. Limits are set before anything else is imported, so the interpreter, pymupdf and the
-parse all count against them. Each stdout line is one JSON message:
+Started as `python -I -c <bootstrap> <root> <cpu_seconds> <memory_mb> <max_pages> [parse|inspect]`
+with a minimal environment. Limits are set before anything else is imported, so the interpreter,
+pymupdf and the work all count against them. Each stdout line is one JSON message:
 
-    {"progress": [stage, percent]}   zero or more
-    {"result": ParseResult.to_dict()} or {"error": [code, reason]}   exactly one, last
+    {"progress": [stage, percent]}   zero or more (parse only)
+    {"result": ParseResult.to_dict()} or, inspecting, {"result": PdfInfo.to_dict()} (with the content
+    fingerprint), or {"error": [code, reason]}   exactly one, last
 """
 
 from __future__ import annotations
@@ -36,13 +37,18 @@ def _send(message: dict[str, Any]) -> None:
 
 def main() -> None:
     cpu_seconds, memory_mb, max_pages = (int(arg) for arg in sys.argv[2:5])
+    mode = sys.argv[5] if len(sys.argv) > 5 else "parse"
     _limit(cpu_seconds, memory_mb)
     data = sys.stdin.buffer.read()
     try:
+        from backend.engines.resume_parser.document import inspect_pdf
         from backend.engines.resume_parser.errors import ResumeParseError
         from backend.engines.resume_parser.parser import parse_pdf
 
         try:
+            if mode == "inspect":
+                _send({"result": inspect_pdf(data, max_pages=max_pages, fingerprint=True).to_dict()})
+                return
             result = parse_pdf(data, max_pages=max_pages, progress=lambda stage, pct: _send({"progress": [stage, pct]}))
         except ResumeParseError as exc:
             _send({"error": [exc.code, exc.reason]})

@@ -15,6 +15,10 @@ silently *repairs* a truncated file into zero pages. The checks below make those
 
 from __future__ import annotations
 
+import hashlib
+import re
+import unicodedata
+
 import pymupdf
 
 from backend.engines.resume_parser.errors import ResumeParseError
@@ -25,6 +29,11 @@ PDF_ERRORS: tuple[type[Exception], ...] = (RuntimeError, ValueError, pymupdf.mup
 _HEADER_WINDOW = 1024
 _EOF_WINDOW = 2048
 _FONT_PROBE_PAGES = 5
+_MIN_FINGERPRINT_CHARS = 20  # fewer letters and digits: no text layer, nothing to compare by
+# Decoded content of one page: a resume page holds a few KB; more is a decompression bomb, refused
+# before the text is extracted (a 1 GiB stream of spaces deflates to 1 MB and took ~5 s to extract).
+MAX_PAGE_CONTENT_BYTES = 8 * 1024 * 1024
+_SPACE = re.compile(r"\s+")
 
 
 def open_pdf(data: bytes) -> pymupdf.Document:
@@ -73,20 +82,50 @@ def _declares_fonts(doc: pymupdf.Document) -> bool:
     return False
 
 
-def inspect_pdf(data: bytes, *, max_pages: int | None = None) -> PdfInfo:
+def content_fingerprint(doc: pymupdf.Document) -> str | None:
+    """SHA-256 of the page count and every page's text (NFKC, whitespace collapsed), or None when the
+    document holds (almost) no text. Equal for the same document saved again: other metadata, bytes
+    appended after `%%EOF`, an incremental update, objects renumbered or recompressed. Decodes every
+    content stream: run it where a hostile file is bounded (the sandbox)."""
+    pages = []
+    for number in range(doc.page_count):
+        page = doc[number]
+        if len(page.read_contents()) > MAX_PAGE_CONTENT_BYTES:
+            raise ResumeParseError("too_complex")
+        text = unicodedata.normalize("NFKC", page.get_text("text"))
+        pages.append(_SPACE.sub(" ", text).strip())
+    if sum(len(re.sub(r"\W", "", text)) for text in pages) < _MIN_FINGERPRINT_CHARS:
+        return None
+    canonical = f"{len(pages)}\n" + "\f".join(pages)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def inspect_pdf(data: bytes, *, max_pages: int | None = None, fingerprint: bool = False) -> PdfInfo:
     """Cheap checks for upload validation; raises `ResumeParseError` for a file no parse can read.
 
     Only the header, the cross-reference table, the page tree and the first pages' resource
-    dictionaries are read: no content stream is decoded, so this is safe to run in the api process.
-    `max_pages` adds the `too_many_pages` check.
+    dictionaries are read: no content stream is decoded. `max_pages` adds the `too_many_pages`
+    check. `fingerprint` adds `PdfInfo.fingerprint` (`content_fingerprint`), which does decode them.
+    The api runs it in the sandbox all the same (`inspect_isolated_async`): a hostile page tree or
+    cross-reference table costs MuPDF time and memory too.
     """
-    doc = open_pdf(data)
+    try:
+        doc = open_pdf(data)
+    except MemoryError as exc:
+        raise ResumeParseError("too_complex") from exc
+    except PDF_ERRORS as exc:  # e.g. a page tree whose counts MuPDF refuses ("Invalid number of pages")
+        raise ResumeParseError("corrupt") from exc
     try:
         check_page_count(doc.page_count, max_pages)
         # `is_encrypted` stays true for owner-password-only files, which open without a password.
         encrypted = bool(doc.metadata and doc.metadata.get("encryption"))
         return PdfInfo(
-            pages=doc.page_count, encrypted=encrypted, repaired=doc.is_repaired, has_text=_declares_fonts(doc)
-        )
+            pages=doc.page_count, encrypted=encrypted, repaired=doc.is_repaired, has_text=_declares_fonts(doc),
+            fingerprint=content_fingerprint(doc) if fingerprint else None,
+        )  # fmt: skip
+    except (MemoryError, pymupdf.mupdf.FzErrorSystem, pymupdf.mupdf.FzErrorLimit) as exc:
+        raise ResumeParseError("too_complex") from exc  # out of memory (a failed allocation) or a MuPDF limit
+    except PDF_ERRORS as exc:  # a page tree or object graph MuPDF gives up on (bad counts, nesting)
+        raise ResumeParseError("corrupt") from exc
     finally:
         doc.close()

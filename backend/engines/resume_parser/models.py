@@ -23,13 +23,30 @@ class PdfInfo:
     """Facts about an upload that cost no parsing: page count, encryption, repair, a text-layer hint.
 
     `has_text` is a hint from the fonts the first pages declare (no content stream is decoded); the
-    parser's `no_text` error is the verdict.
+    parser's `no_text` error is the verdict. `fingerprint` (only when asked for: it decodes every
+    page's content, so it runs in the sandbox) is the SHA-256 of the page count and the normalized
+    text, None when the PDF has (almost) no text.
     """
 
     pages: int
     encrypted: bool
     repaired: bool
     has_text: bool
+    fingerprint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages, "encrypted": self.encrypted, "repaired": self.repaired,
+            "has_text": self.has_text, "fingerprint": self.fingerprint,
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PdfInfo:
+        fingerprint = data.get("fingerprint")
+        return cls(
+            pages=int(data["pages"]), encrypted=bool(data["encrypted"]), repaired=bool(data["repaired"]),
+            has_text=bool(data["has_text"]), fingerprint=str(fingerprint) if fingerprint is not None else None,
+        )  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Queries of the AI area (its raw SQL): the default resume version of a task and the day's token use."""
+"""Queries of the AI area (its raw SQL): the default resume version of a task and the day's token use
+(one user's, and everyone's)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,16 @@ async def model_tokens_since(user_id: uuid.UUID, start: datetime) -> int:
         "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS n FROM ai_usage "
         "WHERE \"user\" = {} AND created_at >= {} AND provider <> 'builtin'",
         user_id,
+        start,
+    )
+    return int(rows[0]["n"])
+
+
+async def all_model_tokens_since(start: datetime) -> int:
+    """Tokens every user's model calls used since `start` (the global daily cap's seed)."""
+    rows = await AIUsage.raw(
+        "SELECT coalesce(sum(prompt_tokens + completion_tokens), 0) AS n FROM ai_usage "
+        "WHERE created_at >= {} AND provider <> 'builtin'",
         start,
     )
     return int(rows[0]["n"])

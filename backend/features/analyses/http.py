@@ -15,6 +15,7 @@ from backend.features.analyses import schemas
 from backend.features.analyses.service import AnalysisService
 from backend.platform.http import auth, idempotency, problems
 from backend.platform.http.identity import Principal
+from backend.platform.http.verified import require_verified_email
 
 
 def provide_analysis_service(state: State) -> AnalysisService:
@@ -37,7 +38,7 @@ class AnalysisController(Controller):
         "/",
         operation_id="createAnalysis",
         status_code=HTTP_202_ACCEPTED,
-        responses=problems.problem_responses(401, 403, 404, 409, 429),
+        responses=problems.problem_responses(401, 403, 404, 409, 429, 503),
         **idempotency.idempotent(),
     )
     async def create(
@@ -45,8 +46,10 @@ class AnalysisController(Controller):
         data: JSONBody[schemas.AnalysisCreate],
         principal: NamedDependency[Principal],
         analyses: NamedDependency[AnalysisService],
+        state: State,
     ) -> schemas.AnalysisOut:
         """Analyse a resume version against a job; `analysis.completed` arrives on the realtime socket."""
+        require_verified_email(principal, state.settings.auth)
         return await analyses.create(
             principal.user.id,
             version_id=data.resume_version_id,
@@ -77,7 +80,7 @@ class VersionAnalysisController(Controller):
         "/",
         operation_id="createVersionAnalysis",
         status_code=HTTP_202_ACCEPTED,
-        responses=problems.problem_responses(401, 403, 404, 409, 429),
+        responses=problems.problem_responses(401, 403, 404, 409, 429, 503),
         **idempotency.idempotent(),
     )
     async def create(
@@ -87,8 +90,10 @@ class VersionAnalysisController(Controller):
         data: JSONBody[schemas.VersionAnalysisCreate],
         principal: NamedDependency[Principal],
         analyses: NamedDependency[AnalysisService],
+        state: State,
     ) -> schemas.AnalysisOut:
         """Analyse this resume version against an application's or a pasted job description."""
+        require_verified_email(principal, state.settings.auth)
         if not await analyses.version_in_resume(principal.user.id, resume_id, version_id):
             raise errors.NotFound("No such resume version")
         return await analyses.create(

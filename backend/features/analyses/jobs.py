@@ -30,7 +30,7 @@ async def run_analysis(
         log.error("analysis_bad_id")
         return "skipped"
     runner = analysis_runner.AnalysisRunner(
-        envelope=state.envelope, sink=state.publisher, provider=model, settings=settings.ai
+        envelope=state.envelope, sink=state.publisher, provider=model, settings=settings.ai, redis=state.redis
     )
     final = is_final_attempt(context.message.labels, settings.worker.max_retries)
     return await runner.run(aid, final_attempt=final)

@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 import structlog
+from redis.asyncio import Redis
 
 from backend.engines import llm
 from backend.engines.llm import prompts
@@ -32,8 +33,17 @@ UNAVAILABLE = "The analysis could not run because a service was unavailable. Ple
 
 
 class AnalysisRunner:
-    def __init__(self, *, envelope: Envelope, sink: EventSink, provider: llm.Provider, settings: AISettings) -> None:
+    def __init__(
+        self,
+        *,
+        envelope: Envelope,
+        sink: EventSink,
+        provider: llm.Provider,
+        settings: AISettings,
+        redis: Redis | None = None,
+    ) -> None:
         self.envelope, self.sink, self.provider, self.settings = envelope, sink, provider, settings
+        self.redis = redis  # the day's global AI spend (quota.count_spend)
 
     async def run(self, analysis_id: uuid.UUID, *, final_attempt: bool) -> str:
         row = await claim.claim(work.ANALYSIS_ROWS, analysis_id)
@@ -67,6 +77,8 @@ class AnalysisRunner:
                     )
             if not settled:
                 return "superseded"
+            if usage is not None:
+                await quota.count_spend(self.redis, self.provider.name, usage)
         except Exception:
             if final_attempt:
                 await self._fail(row, UNAVAILABLE)

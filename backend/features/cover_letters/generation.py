@@ -28,6 +28,7 @@ from typing import Any
 
 import msgspec
 import structlog
+from redis.asyncio import Redis
 
 from backend.engines import llm
 from backend.engines.llm import grounding, prompts
@@ -88,8 +89,10 @@ class LetterGenerator:
         provider: llm.Provider,
         settings: AISettings,
         checkpoint_interval: float = 0.2,
+        redis: Redis | None = None,
     ) -> None:
         self.envelope, self.sink, self.provider, self.settings = envelope, sink, provider, settings
+        self.redis = redis  # the day's global AI spend (quota.count_spend)
         self.interval = checkpoint_interval
 
     async def run(self, letter_id: uuid.UUID, *, final_attempt: bool) -> str:
@@ -231,6 +234,7 @@ class LetterGenerator:
             await quota.record(
                 claim.user_id, "cover_letter", claim.letter_id, self.provider.name, self.provider.model, usage
             )
+        await quota.count_spend(self.redis, self.provider.name, usage)
         await self._publish(claim, events.CoverLetterCompleted(data=events.CoverLetterRef(claim.letter_id)))
         return "completed"
 

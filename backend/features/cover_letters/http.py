@@ -14,6 +14,7 @@ from backend.features.cover_letters import schemas
 from backend.features.cover_letters.service import CoverLetterService
 from backend.platform.http import auth, idempotency, pagination, params, problems
 from backend.platform.http.identity import Principal
+from backend.platform.http.verified import require_verified_email
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:
@@ -33,7 +34,7 @@ class CoverLetterController(Controller):
         "/",
         operation_id="createCoverLetter",
         status_code=HTTP_202_ACCEPTED,
-        responses=problems.problem_responses(401, 403, 404, 409, 429),
+        responses=problems.problem_responses(401, 403, 404, 409, 429, 503),
         **idempotency.idempotent(),
     )
     async def create(
@@ -41,8 +42,10 @@ class CoverLetterController(Controller):
         data: JSONBody[schemas.CoverLetterCreate],
         principal: NamedDependency[Principal],
         letters: NamedDependency[CoverLetterService],
+        state: State,
     ) -> schemas.CoverLetterOut:
         """Queue a cover letter; it streams as `cover_letter.delta` events on the realtime socket."""
+        require_verified_email(principal, state.settings.auth)
         return await letters.create(principal.user.id, data)
 
     @get("/", operation_id="listCoverLetters", responses=problems.problem_responses(401))

@@ -30,7 +30,7 @@ async def generate_cover_letter(
         log.error("cover_letter_bad_id")
         return "skipped"
     writer = generation.LetterGenerator(
-        envelope=state.envelope, sink=state.publisher, provider=model, settings=settings.ai
+        envelope=state.envelope, sink=state.publisher, provider=model, settings=settings.ai, redis=state.redis
     )
     final = is_final_attempt(context.message.labels, settings.worker.max_retries)
     return await writer.run(letter_id, final_attempt=final)

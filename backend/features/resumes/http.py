@@ -17,6 +17,7 @@ from backend.features.resumes import schemas
 from backend.features.resumes.service import MAX_BYTES, ResumeService
 from backend.platform.http import auth, idempotency, problems
 from backend.platform.http.identity import Principal
+from backend.platform.http.verified import require_verified_email
 from backend.platform.storage.base import content_disposition
 
 # The body may exceed the file by the multipart framing; the service enforces MAX_BYTES exactly.
@@ -54,7 +55,13 @@ def _upload(**opt: Any) -> dict[str, Any]:
 
 
 def provide_resume_service(state: State) -> ResumeService:
-    return ResumeService(state.store, state.envelope)
+    return ResumeService(
+        state.store,
+        state.envelope,
+        redis=state.redis,
+        settings=state.settings.storage,
+        inspections=state.get("pdf_inspections"),
+    )
 
 
 class ResumeController(Controller):
@@ -71,7 +78,7 @@ class ResumeController(Controller):
         operation_id="uploadResume",
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        responses=problems.problem_responses(401, 403, 409, 413),
+        responses=problems.problem_responses(401, 403, 409, 413, 429),
         **_upload(),
     )
     async def upload(
@@ -79,8 +86,10 @@ class ResumeController(Controller):
         data: MultipartBody[ResumeUpload],
         principal: NamedDependency[Principal],
         resumes: NamedDependency[ResumeService],
+        state: State,
     ) -> schemas.ResumeOut:
         """Upload a PDF as a new resume; it is parsed in the background (watch the realtime socket)."""
+        require_verified_email(principal, state.settings.auth)
         content = await data.file.read()
         return await resumes.upload(principal.user.id, content, data.file.filename or "resume.pdf", title=data.title)
 
@@ -125,7 +134,7 @@ class ResumeController(Controller):
         operation_id="uploadResumeVersion",
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
-        responses=problems.problem_responses(401, 403, 404, 409, 413),
+        responses=problems.problem_responses(401, 403, 404, 409, 413, 429),
         **_upload(),
     )
     async def upload_version(
@@ -134,8 +143,10 @@ class ResumeController(Controller):
         data: MultipartBody[VersionUpload],
         principal: NamedDependency[Principal],
         resumes: NamedDependency[ResumeService],
+        state: State,
     ) -> schemas.ResumeOut:
         """Upload a new version of a resume (parsed in the background)."""
+        require_verified_email(principal, state.settings.auth)
         content = await data.file.read()
         filename = data.file.filename or "resume.pdf"
         return await resumes.upload(principal.user.id, content, filename, resume_id=resume_id)

@@ -1,10 +1,11 @@
 """Resume tasks: thin wrappers of `backend.features.resumes.parsing`.
 
 - `resumes.parse_version(version_id)`: parse one uploaded version (enqueued by the api through the
-  outbox). Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs
-  again. Permanent failures (not a PDF, scanned, encrypted, missing file...) end the version
-  `failed` without a retry; transient ones raise, so BackoffRetryMiddleware retries them with
-  backoff, and the last attempt marks the version `failed` before giving up.
+  outbox), in the worker's `parser` lane: at most PARSER_CHILDREN at once per worker process.
+  Idempotent: a settled version returns at once, one left `parsing` by a dead worker runs again.
+  Permanent failures (not a PDF, scanned, encrypted, missing file...) end the version `failed`
+  without a retry; transient ones raise, so BackoffRetryMiddleware retries them with backoff, and
+  the last attempt marks the version `failed` before giving up.
 - `resumes.sweep_stuck()`: every 2 minutes (schedule id `resumes.sweep_stuck`), re-enqueue versions
   queued/parsing for longer than `ParseLimits.stuck_after` whose job was sent and lost, within
   their attempt budget.
@@ -28,6 +29,7 @@ from tasks.retry import is_final_attempt
 log = structlog.get_logger("career_copilot.resumes.tasks")
 
 PARSE_VERSION = parsing.PARSE_TASK
+PARSER_LANE = "parser"  # sized by PARSER_CHILDREN (tasks.spec.QueueSpec.from_settings)
 SWEEP_STUCK = "resumes.sweep_stuck"
 
 
@@ -46,7 +48,9 @@ def version_parser(state: TaskiqState = TaskiqDepends()) -> parsing.VersionParse
     )
 
 
-@async_shared_broker.task(task_name=PARSE_VERSION)
+# In the worker's `parser` lane (tasks.receiver): at most PARSER_CHILDREN parses, one child each, run
+# at once per worker process, beside (not in) the slots email and AI tasks run in.
+@async_shared_broker.task(task_name=PARSE_VERSION, lane=PARSER_LANE)
 async def parse_version(
     version_id: str,
     context: Context = TaskiqDepends(),

@@ -1,30 +1,49 @@
 """Resume rules: validate the PDF by content, store it encrypted, record the version and its parse
-job in one transaction, read results back decrypted. No Litestar import."""
+job in one transaction, read results back decrypted. No Litestar import.
+
+Every upload costs a sandboxed inspection child here, a parser child in a worker and stored bytes,
+so each is budgeted (docs/security.md, "Budgets for costly work"), cheapest check first, and a
+refused upload changes nothing:
+
+- `RESUME_MAX_VERSIONS` versions per resume (409 `too-many-versions`) and `STORAGE_QUOTA_BYTES` per
+  user (413 `storage-quota-exceeded`): checked before anything is spent, and again under a per-user
+  lock in the transaction that inserts, so concurrent uploads cannot overshoot;
+- `UPLOADS_PER_HOUR` per user (429 + Retry-After), counted before the inspection child starts: an
+  upload refused after it (a bad PDF, a duplicate) has cost that child and counts;
+- the duplicate check compares the exact bytes and the content fingerprint (page count + normalized
+  text, `document.content_fingerprint`), so the same document with bytes appended, other metadata or
+  saved again is refused too (409 `duplicate-upload`). A PDF without a text layer has no fingerprint
+  and only its exact bytes are compared; two files with the same text and another look (fonts,
+  colours, layout) count as duplicates.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio.to_thread
 import structlog
+from redis.asyncio import Redis
 
 from backend import errors
-from backend.engines.resume_parser.document import inspect_pdf
-from backend.features.resumes import parsing, schemas
+from backend.engines import resume_parser
+from backend.engines.resume_parser.models import PdfInfo
+from backend.features.resumes import parsing, queries, schemas
+from backend.platform import ratelimit
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.replicas import routed_reads
 from backend.platform.db.tables import Resume, ResumeVersion
 from backend.platform.storage import ObjectStore
+from backend.settings import StorageSettings
 from tasks import outbox
 
 log = structlog.get_logger("career_copilot.resumes")
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PAGES = 20
 MAX_RESUMES = 100
 
 
@@ -58,10 +77,27 @@ def resume_out(row: dict[str, Any], latest: dict[str, Any] | None) -> schemas.Re
     )  # fmt: skip
 
 
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
 class ResumeService:
-    def __init__(self, store: ObjectStore, envelope: Envelope) -> None:
+    def __init__(
+        self,
+        store: ObjectStore,
+        envelope: Envelope,
+        *,
+        redis: Redis | None = None,
+        settings: StorageSettings | None = None,
+        inspections: asyncio.Semaphore | None = None,
+        limits: parsing.ParseLimits | None = None,
+    ) -> None:
         self.store = store
         self.envelope = envelope
+        self.redis = redis
+        self.settings = settings or StorageSettings()
+        self.inspections = inspections  # sandboxed inspections of this process at once (PARSER_CHILDREN)
+        self.limits = limits or parsing.ParseLimits()  # the parse child's: time, memory, pages
 
     # -- uploads -----------------------------------------------------------------------------------
     async def upload(
@@ -73,25 +109,20 @@ class ResumeService:
             raise errors.PayloadTooLarge(f"A resume may be at most {MAX_BYTES // (1024 * 1024)} MB")
         if resume_id is not None:
             await self._owned(user_id, resume_id)
-        # Parses only the page tree: cheap, but off the event loop anyway.
-        info = await anyio.to_thread.run_sync(lambda: inspect_pdf(data, max_pages=MAX_PAGES))
+        await self._check_budgets(user_id, resume_id, len(data))  # before anything is spent
+        await self._take_upload(user_id)
+        info = await self._inspect(data)
         digest = hashlib.sha256(data).hexdigest()
-        duplicate = (
-            await ResumeVersion.select(ResumeVersion.id, ResumeVersion.resume)
-            .where((ResumeVersion.user == user_id) & (ResumeVersion.sha256 == digest))
-            .first()
-        )
-        if duplicate is not None:
-            raise errors.Conflict(
-                f"This exact file is already uploaded (resume {duplicate['resume']}, version {duplicate['id']})",
-                slug="duplicate-upload",
-            )
+        await self._check_duplicate(user_id, digest, info.fingerprint)
         new_resume = resume_id is None
         rid, vid = resume_id or uuid.uuid4(), uuid.uuid4()
         key = object_key(user_id, rid, vid)
         await self.store.put(key, data, "application/pdf")  # before the commit: never a row without its file
         try:
             async with DB.transaction():
+                await queries.lock_user_uploads(user_id)  # until the commit: the budgets below hold
+                await self._check_budgets(user_id, None if new_resume else rid, len(data))
+                await self._check_duplicate(user_id, digest, info.fingerprint)  # a concurrent twin committed first
                 if new_resume:
                     count = await Resume.count().where(Resume.user == user_id)
                     if count >= MAX_RESUMES:
@@ -110,7 +141,7 @@ class ResumeService:
                     id=vid, resume=rid, user=user_id, number=(last["number"] + 1) if last else 1, status="queued",
                     filename=filename[:255] or "resume.pdf", size=len(data), sha256=digest, object_key=key,
                     object_kid=self.envelope.active_kid,
-                    pages=info.pages,
+                    pages=info.pages, content_sha256=info.fingerprint,
                 ).save()  # fmt: skip
                 await Resume.update({Resume.updated_at: datetime.now(UTC)}).where(Resume.id == rid)
                 await outbox.enqueue(parsing.PARSE_TASK, version_id=str(vid))
@@ -118,6 +149,66 @@ class ResumeService:
             await self._forget_object(key)
             raise
         return await self.get(user_id, rid)
+
+    async def _check_budgets(self, user_id: uuid.UUID, resume_id: uuid.UUID | None, size: int) -> None:
+        """The version cap of the resume (None: a new one) and the user's storage quota."""
+        cap = self.settings.max_versions_per_resume
+        if resume_id is not None and await queries.version_count(resume_id) >= cap:
+            raise errors.Conflict(
+                f"This resume already has {cap} versions, the most one may keep. Delete the resume or start a new one.",
+                slug="too-many-versions",
+            )
+        quota = self.settings.quota_bytes_per_user
+        used = await queries.stored_bytes(user_id)
+        if used + size > quota:
+            raise errors.PayloadTooLarge(
+                f"This file ({_megabytes(size)}) does not fit in your storage: {_megabytes(used)} of "
+                f"{_megabytes(quota)} are used. Delete resumes you no longer need, then upload again.",
+                slug="storage-quota-exceeded",
+            )
+
+    async def _take_upload(self, user_id: uuid.UUID) -> None:
+        """Count the upload in the user's hourly window, or raise TooManyRequests (429, Retry-After)."""
+        if self.redis is None:
+            return
+        limit = self.settings.uploads_per_hour
+        window = ratelimit.Window(f"rl:upload:{user_id}", limit, 3600)
+        if wait := await ratelimit.take(self.redis, [window]):
+            raise errors.TooManyRequests(
+                f"At most {limit} uploads an hour; try again in {wait} seconds", retry_after=wait
+            )
+
+    async def _inspect(self, data: bytes) -> PdfInfo:
+        """The upload checks (`inspect_pdf` + fingerprint) in a sandboxed child under the parser's
+        limits (time, memory, pages), at most `inspections` at once in this process."""
+        limits = self.limits
+
+        async def run() -> PdfInfo:
+            return await resume_parser.inspect_isolated_async(
+                data, max_pages=limits.max_pages, cpu_seconds=limits.cpu_seconds, memory_mb=limits.memory_mb,
+                wall_seconds=limits.wall_seconds,
+            )  # fmt: skip
+
+        if self.inspections is None:
+            return await run()
+        async with self.inspections:
+            return await run()
+
+    async def _check_duplicate(self, user_id: uuid.UUID, digest: str, fingerprint: str | None) -> None:
+        same: Any = ResumeVersion.sha256 == digest
+        if fingerprint is not None:
+            same = same | (ResumeVersion.content_sha256 == fingerprint)
+        duplicate = (
+            await ResumeVersion.select(ResumeVersion.id, ResumeVersion.resume, ResumeVersion.sha256)
+            .where((ResumeVersion.user == user_id) & same)
+            .first()
+        )
+        if duplicate is not None:
+            exact = "This exact file" if duplicate["sha256"] == digest else "A file with the same content"
+            raise errors.Conflict(
+                f"{exact} is already uploaded (resume {duplicate['resume']}, version {duplicate['id']})",
+                slug="duplicate-upload",
+            )
 
     async def _forget_object(self, key: str) -> None:
         try:

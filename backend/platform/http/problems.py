@@ -128,9 +128,10 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 
 def handle_app_error(request: Request[Any, Any, Any], exc: errors.AppError) -> Response[Problem]:
-    if exc.status >= 500:  # a server-side fault (storage, decryption...): log it, say little
+    retry_after = getattr(exc, "retry_after", None)  # 429, or a 503 of a capacity limit (not a fault)
+    if exc.status >= 500 and retry_after is None:  # a server-side fault (storage, decryption...): log it, say little
         log.error("server_error", path=request.url.path, error=type(exc).__name__, exc_info=exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     if exc.status == 401:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     field_errors = [{"field": e.field, "message": e.message} for e in exc.errors]

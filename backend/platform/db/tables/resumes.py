@@ -32,7 +32,9 @@ class ResumeVersion(Table, tablename="resume_versions", db=DB):
     filename = Varchar(length=255)
     size = Integer()
     content_type = Varchar(length=100, default="application/pdf")
-    sha256 = Varchar(length=64, index=True)
+    sha256 = Varchar(length=64, index=True)  # of the bytes uploaded
+    # of the normalized text and page count (the duplicate check); None: no text layer, or uploaded before
+    content_sha256 = Varchar(length=64, null=True, default=None, index=True)
     object_key = Varchar(length=512)
     object_kid = Varchar(length=255, null=True, default=None)  # master key wrapping the file (NULL: not recorded)
     pages = Integer(default=0)
