@@ -76,11 +76,11 @@ async def s3_switch(s3_endpoint: str) -> AsyncIterator[Switch]:
         await switch.down()
 
 
-def _pdf_bytes() -> bytes:
+def _pdf_bytes(line: str = "Ada Lovelace, ada@example.com") -> bytes:
     import pymupdf
 
     doc = pymupdf.open()
-    doc.new_page().insert_text((72, 72), "Ada Lovelace, ada@example.com")
+    doc.new_page().insert_text((72, 72), line)
     data: bytes = doc.tobytes()
     doc.close()
     return data
@@ -120,7 +120,7 @@ async def test_erasure_with_the_object_store_down_succeeds_and_finishes_once_it_
     async with served(create_app(Settings.from_env(env))) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         account = await factories.account(client)
         for name in ("a.pdf", "b.pdf"):
-            files = {"file": (name, _pdf_bytes() + name.encode(), "application/pdf")}
+            files = {"file": (name, _pdf_bytes(f"Ada Lovelace, ada@example.com ({name})"), "application/pdf")}
             uploaded = await client.post("/api/v1/resumes", files=files, headers=account.headers)
             assert uploaded.status_code in (201, 202), uploaded.text
         kept = {**account.headers, "Idempotency-Key": "erase-me"}
