@@ -44,10 +44,11 @@ class ApiServer:
         self.thread.join(30)
 
 
-def resume_pdf(name: str) -> bytes:
+def resume_pdf(name: str, edition: int = 0) -> bytes:
+    """A one-page resume; each edition is another document (uploads are compared by their text)."""
     document = pymupdf.open()
     page = document.new_page()
-    text = f"{name}\nSoftware Engineer\n\nExperience\nAcme Corp, Engineer, 2019 - 2024\n- Built services\n"
+    text = f"{name}\nSoftware Engineer\n\nExperience\nAcme Corp, Engineer, 2019 - {2024 + edition}\n- Built services\n"
     page.insert_text((72, 72), text, fontsize=11)
     return document.tobytes()
 
@@ -123,5 +124,5 @@ class Writers:
             path = f"/api/v1/applications/{created.json()['id']}"
             self._check(await client.patch(path, json={"status": "applied", "notes": "edited"}, headers=headers), 200)
             if round_ % 2 == 0:
-                files = {"file": (f"resume-{round_}.pdf", resume_pdf(email), "application/pdf")}
+                files = {"file": (f"resume-{round_}.pdf", resume_pdf(email, round_), "application/pdf")}
                 self._check(await client.post("/api/v1/resumes", files=files, headers=headers), 202)
