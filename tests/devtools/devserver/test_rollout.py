@@ -160,8 +160,18 @@ async def _user(api: Api, index: int) -> User:
     return User(created["id"], tokens["access_token"])
 
 
+def _distinct(pdf: bytes) -> bytes:
+    """The resume with one more line of text, different for every call."""
+    import pymupdf
+
+    document = pymupdf.open(stream=pdf, filetype="pdf")
+    document[0].insert_text((72, 20), f"ref {uuid.uuid4().hex}", fontsize=6)
+    data: bytes = document.tobytes()
+    return data
+
+
 async def _upload(api: Api, user: User, pdf: bytes) -> str:
-    pdf += f"\n% upload {uuid.uuid4().hex}\n".encode()  # each upload a distinct file (same bytes: 409)
+    pdf = _distinct(pdf)  # uploads are compared by their text: the same document twice is a 409
     files = {"file": ("cv.pdf", pdf, "application/pdf")}
     response = await api.call("POST", "/api/v1/resumes", key=uuid.uuid4().hex, files=files, headers=user.headers)
     assert response.status_code == 202, response.text
