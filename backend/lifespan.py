@@ -15,6 +15,7 @@ from backend.features.accounts.session_memo import SessionMemo
 from backend.platform import redis_client
 from backend.platform.cache import Cache
 from backend.platform.crypto.envelope import Envelope
+from backend.platform.crypto import passwords
 from backend.platform.db import engine
 from backend.platform.http.drain import Drain
 from backend.platform.realtime.hub import Hub
@@ -28,6 +29,7 @@ from tasks.spec import QueueSpec
 def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        passwords.configure(settings.auth.password_hash_concurrency, settings.auth.password_hash_queue)
         opened = await engine.open_pool(settings.db)
         app.state.redis = redis_client.connect(settings.redis.url, settings.redis.pool_max)
         app.state.publisher = Publisher(app.state.redis, settings.realtime)

@@ -18,7 +18,7 @@ from tests.plugins.mail import html_of, link_in, outbox_row, outbox_rows, receiv
 from tests.plugins.processes import Spawn
 from tests.support import eventually
 
-VERIFY, RESET = "Confirm your email address", "Reset your password"
+VERIFY, RESET = "Finish signing up: confirm your email address", "Reset your password"
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
