@@ -62,15 +62,9 @@ async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD)
 
 async def account(client: httpx.AsyncClient, email: str | None = None, password: str = PASSWORD) -> Account:
     """A registered user with a fresh sign-in session."""
-    email = email or unique_email()
-    response = await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": password, "full_name": "Ada Lovelace"}
-    )
-    assert response.status_code == 202, response.text
-    tokens = await login(client, email, password)
-    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})
-    assert me.status_code == 200, me.text
-    return Account(email, password, me.json()["id"], tokens["access_token"], tokens["refresh_token"])
+    user = await register(client, email, password)
+    tokens = await login(client, user["email"], password)
+    return Account(user["email"], password, user["id"], tokens["access_token"], tokens["refresh_token"])
 
 
 async def mailed(email: str, template: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ async def test_registration_mails_a_link_that_verifies_the_address_once(
     response = await client.post(
         "/api/v1/auth/register", json={"email": email, "password": factories.PASSWORD, "full_name": "Ada <Lovelace>"}
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     try:
         [message] = await received(smtp, email, VERIFY)
     except BaseException:
