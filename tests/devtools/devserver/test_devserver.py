@@ -172,7 +172,7 @@ async def _read_probe_rows(url: str) -> list[str]:
 def _mail_lands_in_the_local_mailbox(api: str, data_dir: Path) -> None:
     """A registration's verification email goes through the worker to the mail catcher."""
     body = {"email": "dev-mail@example.com", "password": "correct horse battery", "full_name": "Dev Mail"}
-    assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 201
+    assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 202
     deadline = time.monotonic() + 30
     while not list((data_dir / "mail").glob("*.eml")) and time.monotonic() < deadline:
         time.sleep(0.2)
