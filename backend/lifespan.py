@@ -14,8 +14,8 @@ from backend.features.accounts.service import AccountService
 from backend.features.accounts.session_memo import SessionMemo
 from backend.platform import redis_client
 from backend.platform.cache import Cache
-from backend.platform.crypto.envelope import Envelope
 from backend.platform.crypto import passwords
+from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine
 from backend.platform.http.drain import Drain
 from backend.platform.realtime.hub import Hub

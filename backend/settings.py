@@ -241,7 +241,9 @@ class AuthSettings(msgspec.Struct, frozen=True):
     ] = 90
     register_max_per_ip: Annotated[
         int,
-        setting("REGISTER_MAX_PER_IP", "sign-ups per client address (IPv4, IPv6 /64) per hour, checked before hashing", ge=1),
+        setting(
+            "REGISTER_MAX_PER_IP", "sign-ups per client address (IPv4, IPv6 /64) per hour, checked before hashing", ge=1
+        ),
     ] = 20
     reset_confirm_max_per_ip: Annotated[
         int,

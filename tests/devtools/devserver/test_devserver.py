@@ -179,7 +179,9 @@ def _mail_lands_in_the_local_mailbox(api: str, data_dir: Path) -> None:
     [eml] = list((data_dir / "mail").glob("*.eml"))
     assert b"To: dev-mail@example.com" in eml.read_bytes()
     [entry] = httpx.get(f"{api}/api/v1/dev/mailbox", timeout=10).json()
-    assert entry["subject"] == "Finish signing up: confirm your email address" and "/verify-email?token=" in entry["text"]
+    assert (
+        entry["subject"] == "Finish signing up: confirm your email address" and "/verify-email?token=" in entry["text"]
+    )
 
 
 def test_starts_everything_stops_cleanly_and_keeps_data(devserver: DevServer) -> None:

@@ -51,7 +51,9 @@ async def test_reset_confirmations_are_limited_per_client_before_the_token_is_ch
     await factories.login(client, user["email"], NEW_PASSWORD)
 
 
-async def test_sign_ups_are_limited_per_client_before_any_hashing(client: httpx.AsyncClient, settings: Settings) -> None:
+async def test_sign_ups_are_limited_per_client_before_any_hashing(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
     limit = settings.auth.register_max_per_ip
     for _ in range(limit):
         body = {"email": factories.unique_email(), "password": factories.PASSWORD, "full_name": "Bulk"}

@@ -43,7 +43,9 @@ async def test_an_existing_address_gets_the_same_answer_and_an_email_instead_of_
     assert new.headers["content-type"] == again.headers["content-type"]
     assert set(new.headers) == set(again.headers)
     assert await User.count().where(User.email == "dup@example.com") == 1
-    outbox = await EmailOutbox.select().where(EmailOutbox.to_address == "dup@example.com").order_by(EmailOutbox.created_at)
+    outbox = (
+        await EmailOutbox.select().where(EmailOutbox.to_address == "dup@example.com").order_by(EmailOutbox.created_at)
+    )
     assert [row["template"] for row in outbox] == ["verify_email", "account_exists"]
     await factories.login(client, "dup@example.com")  # the password did not change
     stored = await User.objects().where(User.email == "dup@example.com").first()

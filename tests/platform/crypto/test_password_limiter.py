@@ -33,7 +33,9 @@ async def test_callers_past_the_slots_and_the_queue_are_refused_at_once(limiter:
     assert await passwords.verify_password(hashed[0], "password number 0")
 
 
-async def test_at_most_the_configured_number_of_hashes_run_at_once(limiter: None, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_at_most_the_configured_number_of_hashes_run_at_once(
+    limiter: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     passwords.configure(concurrency=2, queue=10)
     running, peak = 0, 0
     lock = threading.Lock()
