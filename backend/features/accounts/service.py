@@ -199,7 +199,11 @@ class AccountService:
         email = body.email.strip().lower()
         attempt = await throttle.admit(self.redis, self.auth, email, ip)
         user = await repo.user_by_email(email)
-        valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        try:
+            valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        except passwords.Saturated:
+            await throttle.give_back(self.redis, attempt)  # not a guess: nothing was checked
+            raise
         if user is None or not valid or not user.is_active:
             raise errors.Unauthorized("Wrong email or password", slug="invalid-credentials")
         await throttle.succeeded(self.redis, self.auth, attempt)

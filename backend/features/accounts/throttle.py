@@ -84,6 +84,11 @@ async def succeeded(redis: Redis, auth: AuthSettings, attempt: Attempt, *, remem
         await pipe.execute()
 
 
+async def give_back(redis: Redis, attempt: Attempt) -> None:
+    """Un-count an attempt whose password was never checked (the process was too busy to hash)."""
+    await ratelimit.refund(redis, [attempt.pair.key, *attempt.refundable])
+
+
 async def clear(redis: Redis, email: str) -> None:
     """Forget every failure counted on the account (a password reset): the next attempts count in
     fresh windows; the old ones expire on their own."""

@@ -3,6 +3,8 @@ token is checked before the new password is hashed, and sign-up and reset confir
 per client (an IPv4 address or an IPv6 /64) before any hashing. The api under test runs in this
 process, so the argon2 counters of `passwords.stats` are the ones it moves."""
 
+import asyncio
+
 import httpx
 
 from backend.platform.crypto import passwords
@@ -64,3 +66,27 @@ async def test_sign_ups_are_limited_per_client_before_any_hashing(
     assert refused.status_code == 429 and refused.json()["type"].endswith(":too-many-requests")
     assert passwords.stats.hashes == before
     assert (await client.post(REGISTER, json=body, headers=_from("198.51.100.21"))).status_code == 202
+
+
+async def test_a_busy_process_refuses_at_once_and_does_not_count_the_attempt(
+    client: httpx.AsyncClient, settings: Settings
+) -> None:
+    """With every argon2 slot busy and no queue, sign-ins are refused at once (429 `busy`,
+    Retry-After: 1); those refused attempts were not guesses and leave the client's budget alone."""
+    user = await factories.register(client)
+    saved = passwords._limiter
+    passwords.configure(concurrency=1, queue=0)
+    try:
+        body = {"email": user["email"], "password": "not the password at all"}
+        burst = await asyncio.gather(
+            *(client.post("/api/v1/auth/login", json=body) for _ in range(settings.auth.login_max_failures_per_account))
+        )
+    finally:
+        passwords._limiter = saved
+    busy = [answer for answer in burst if answer.status_code == 429]
+    checked = [answer for answer in burst if answer.status_code == 401]
+    assert busy and len(busy) + len(checked) == len(burst)
+    assert all(a.json()["type"].endswith(":busy") and a.headers["retry-after"] == "1" for a in busy)
+    left = settings.auth.login_max_failures_per_account - len(checked)
+    answers = [(await client.post("/api/v1/auth/login", json=body)).status_code for _ in range(left + 1)]
+    assert answers == [401] * left + [429]
