@@ -14,7 +14,7 @@
 #                   users' details left in plaintext by earlier releases (docs/security.md)
 #   make backup [INCREMENTAL=1]   a base backup of `make dev`'s database (DEV_BACKUPS=1)
 #   make restore-drill   back up, restore to a point in time and verify everything, on embedded services
-#   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai   benchmarks (print numbers; docs/benchmarks.md)
+#   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai | bench-password-flood   benchmarks (print numbers; docs/benchmarks.md)
 #                   (bench-capacity: REPLICA=1 reads from a streaming replica, COMPARE_REPLICA=1 runs without then with one;
 #                   BENCH_ARGS="--seconds 5" passes more options)
 
@@ -27,7 +27,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai restore-drill backup
+.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai bench-password-flood restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -157,6 +157,10 @@ bench-applications: uv
 bench-capacity: uv
 	@command -v wrk >/dev/null || { echo "bench-capacity needs wrk: apt-get install -y wrk"; exit 1; }
 	$(RUN) python ops/bench/capacity_bench.py $(if $(REPLICA),--replica) $(if $(COMPARE_REPLICA),--compare-replica) $(BENCH_ARGS)
+
+# BEFORE=<git revision>: also measure that revision's api first (e.g. the commit before a fix)
+bench-password-flood: uv
+	$(RUN) python ops/bench/password_flood_bench.py $(if $(BEFORE),--before $(BEFORE)) $(BENCH_ARGS)
 
 bench-parser: uv
 	$(RUN) python ops/bench/parser_quality.py

@@ -14,7 +14,7 @@ from backend.features.accounts.service import AccountService
 from backend.features.accounts.session_memo import SessionMemo
 from backend.platform import redis_client
 from backend.platform.cache import Cache
-from backend.platform.crypto import key_usage
+from backend.platform.crypto import key_usage, passwords
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db import engine
 from backend.platform.http.drain import Drain
@@ -29,6 +29,7 @@ from tasks.spec import QueueSpec
 def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        passwords.configure(settings.auth.password_hash_concurrency, settings.auth.password_hash_queue)
         opened = await engine.open_pool(settings.db)
         # every stored blob must be decryptable with ENCRYPTION_KEYS: refuse to start otherwise
         try:

@@ -213,14 +213,62 @@ class AuthSettings(msgspec.Struct, frozen=True):
         int, setting("REFRESH_TOKEN_TTL_SECONDS", "session / refresh token lifetime (30 days)", ge=60)
     ] = 30 * 86400
     email_token_ttl_seconds: int = 2 * 86400
+    # backend/features/accounts/service.py, docs/security.md "Passwords and brute force"
     login_max_failures_per_account: Annotated[
         int,
-        setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "failed logins per account per window before 429", ge=1),
+        setting(
+            "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+            "wrong passwords per account and client (IPv4 address or IPv6 /64) per window before that client gets 429",
+            ge=1,
+        ),
     ] = 5
+    login_account_slowdown_failures: Annotated[
+        int,
+        setting(
+            "LOGIN_ACCOUNT_SLOWDOWN_FAILURES",
+            "wrong passwords per account per window, from every client together, after which only clients that "
+            "signed in to the account before may try (others get 429 until the window ends or a password reset)",
+            ge=1,
+        ),
+    ] = 50
     login_max_failures_per_ip: Annotated[
         int, setting("LOGIN_MAX_FAILURES_PER_IP", "failed logins per client address per window", ge=1)
     ] = 30
     login_window_seconds: Annotated[int, setting("LOGIN_WINDOW_SECONDS", "brute-force window", ge=1)] = 900
+    known_client_days: Annotated[
+        int,
+        setting("LOGIN_KNOWN_CLIENT_DAYS", "how long a client that signed in to an account stays known to it", ge=1),
+    ] = 90
+    register_max_per_ip: Annotated[
+        int,
+        setting(
+            "REGISTER_MAX_PER_IP", "sign-ups per client address (IPv4, IPv6 /64) per hour, checked before hashing", ge=1
+        ),
+    ] = 20
+    reset_confirm_max_per_ip: Annotated[
+        int,
+        setting(
+            "RESET_CONFIRM_MAX_PER_IP",
+            "password-reset confirmations per client address per `LOGIN_WINDOW_SECONDS`, checked before the token",
+            ge=1,
+        ),
+    ] = 20
+    password_hash_concurrency: Annotated[
+        int,
+        setting(
+            "PASSWORD_HASH_CONCURRENCY",
+            "argon2 hashes or checks running at once per api process (19 MiB each); `0`: the number of CPUs",
+            ge=0,
+        ),
+    ] = 0
+    password_hash_queue: Annotated[
+        int,
+        setting(
+            "PASSWORD_HASH_QUEUE",
+            "argon2 jobs waiting per api process; past it a request is refused at once (429, `Retry-After: 1`)",
+            ge=0,
+        ),
+    ] = 32
     # backend/features/accounts/session_memo.py
     session_memo_seconds: Annotated[
         int,

@@ -104,6 +104,9 @@ def api_env(database_url: str, redis_url: str, data_dir: Path, smtp_port: int) -
         "ACCESS_TOKEN_TTL_SECONDS": "3600",  # outlives any run
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": "1000000",  # generated passwords are wrong
         "LOGIN_MAX_FAILURES_PER_IP": "1000000",  # every request comes from 127.0.0.1
+        "LOGIN_ACCOUNT_SLOWDOWN_FAILURES": "1000000",
+        "REGISTER_MAX_PER_IP": "1000000",
+        "RESET_CONFIRM_MAX_PER_IP": "1000000",
         "AI_REQUESTS_PER_MINUTE": "100000",
         "AI_REQUESTS_PER_DAY": "1000000",
         "AI_DAILY_TOKEN_BUDGET": "1000000000",
@@ -138,8 +141,14 @@ class Seeder:
         return answer.json() if answer.content else None
 
     def register(self, email: str) -> dict[str, Any]:
+        """Sign up `email` and answer the user as `GET /me` shows it (sign-up answers only 202)."""
         body = {"email": email, "password": PASSWORD, "full_name": "Fuzz User"}
-        return dict(self.call("POST", "/api/v1/auth/register", 201, json=body))
+        self.call("POST", "/api/v1/auth/register", 202, json=body)
+        access = self.login(email)["access_token"]
+        me = self.http.get("/api/v1/me", headers={"Authorization": f"Bearer {access}"})
+        if me.status_code != 200:
+            raise SystemExit(f"fuzz: seeding GET /api/v1/me: {me.status_code} {me.text}")
+        return dict(me.json())
 
     def login(self, email: str) -> dict[str, Any]:
         return dict(self.call("POST", "/api/v1/auth/login", 200, json={"email": email, "password": PASSWORD}))

@@ -1,16 +1,12 @@
 // A tiny tour of the client: sign up, sign in, listen live, upload a resume, track an application.
 // Type-checked with the client (`npm run check`); run it in a browser module or Node 22+ (fetch, WebSocket).
-import { ApiClient, ApiError, Realtime, memoryTokenStore, pages } from "../client/index.js";
+import { ApiClient, Realtime, memoryTokenStore, pages } from "../client/index.js";
 
 export async function demo(baseUrl: string, pdf: Blob): Promise<void> {
   const api = new ApiClient({ baseUrl, tokens: memoryTokenStore(), onSignedOut: () => console.log("signed out") });
   const credentials = { email: "ada@example.com", password: "correct horse battery" };
-  try {
-    await api.register({ ...credentials, full_name: "Ada Lovelace" });
-  } catch (error) {
-    // Problem details: a stable `type`, a `title`, field errors on 422.
-    if (!(error instanceof ApiError && error.status === 409)) throw error;
-  }
+  // 202 whether or not the address already has an account (an email tells its owner which).
+  await api.register({ ...credentials, full_name: "Ada Lovelace" });
   await api.login(credentials); // access + refresh token; the client refreshes on 401 by itself
 
   const live = new Realtime(api, { onReset: () => console.log("history gap: refetch over REST") });

@@ -274,7 +274,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register */
+        /**
+         * Register
+         * @description Sign up. The answer is the same 202 whether or not the address already has an account (no account enumeration): a new address gets its account (unverified; it can sign in at once) and an email to finish signing up, an existing one an email saying it already has an account, with links to sign in and to reset the password. Limited per client address (429).
+         */
         post: operations["registerUser"];
         delete?: never;
         options?: never;
@@ -1189,6 +1192,14 @@ export interface components {
             last_used_at: string;
             revoked_at: string | null;
             user_agent: string;
+        };
+        /** SignUpAccepted */
+        SignUpAccepted: {
+            /**
+             * @default Check your email to finish signing up. If this address already has an account, the email says so and links to sign-in and password reset.
+             * @example Check your email to finish signing up. If this address already has an account, the email says so and links to sign-in and password reset.
+             */
+            detail?: string;
         };
         /** SourceStats */
         SourceStats: {
@@ -2326,6 +2337,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     refreshTokens: {
@@ -2395,26 +2415,17 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Document created, URL follows */
-            201: {
+            /** @description Request accepted, processing continues off-line */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserOut"];
+                    "application/json": components["schemas"]["SignUpAccepted"];
                 };
             };
             /** @description Bad request */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2433,6 +2444,15 @@ export interface operations {
             };
             /** @description Invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -38,6 +38,7 @@ def devserver(services: support.SessionServices, tmp_path: Path) -> Iterator[tup
         API_DRAIN_SECONDS="1",
         REALTIME_HISTORY_MAX_EVENTS="100000",  # the whole run stays in history: what was missed, how often parsed
         AI_BUILTIN_TOKEN_DELAY_MS="20",
+        REGISTER_MAX_PER_IP="1000",  # the rollout's load signs up every user from 127.0.0.1
         NO_COLOR="1",
     )
     log = tmp_path / "devserver.log"

@@ -113,7 +113,7 @@ class Writers:
     async def _user(self, client: httpx.AsyncClient, index: int) -> None:
         email = f"drill{next(self._ids)}@example.com"
         body = {"email": email, "password": PASSWORD, "full_name": "Drill User"}
-        self._check(await client.post("/api/v1/auth/register", json=body), 201)
+        self._check(await client.post("/api/v1/auth/register", json=body), 202)
         tokens = self._check(await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}), 200)
         headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
         for round_ in range(5):

@@ -31,8 +31,14 @@ class AuthController(Controller):
     @post(
         "/register",
         operation_id="registerUser",
-        responses=problems.problem_responses(409, 413),
-        status_code=HTTP_201_CREATED,
+        description=(
+            "Sign up. The answer is the same 202 whether or not the address already has an account (no "
+            "account enumeration): a new address gets its account (unverified; it can sign in at once) and "
+            "an email to finish signing up, an existing one an email saying it already has an account, "
+            "with links to sign in and to reset the password. Limited per client address (429)."
+        ),
+        responses=problems.problem_responses(413, 429),
+        status_code=HTTP_202_ACCEPTED,
         **idempotency.idempotent(anonymous=True),
     )
     async def register(
@@ -40,11 +46,12 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: JSONBody[schemas.RegisterRequest],
         account_service: NamedDependency[AccountService],
-    ) -> schemas.UserOut:
-        """Create an account; a verification email is queued."""
-        user = await account_service.register(data)
-        idempotency.owned_by(request, user.id)  # its stored answer is erased with the account
-        return account_services.user_out(user, account_service.envelope)
+    ) -> schemas.SignUpAccepted:
+        """Sign up; an email follows either way (see `description`)."""
+        user_id = await account_service.register(data, auth.client_ip(request))
+        if user_id is not None:  # its stored answer is erased with the account the address names
+            idempotency.owned_by(request, user_id)
+        return schemas.SignUpAccepted()
 
     @post("/login", operation_id="login", responses=problems.problem_responses(401, 429), status_code=200)
     async def login(
@@ -114,14 +121,17 @@ class AuthController(Controller):
             "Set a new password with a reset token (account recovery): every sign-in session of the account "
             "ends and every personal access token is revoked, since whoever held the account may have made one."
         ),
-        responses=problems.problem_responses(),
+        responses=problems.problem_responses(429),
         status_code=HTTP_204_NO_CONTENT,
     )
     async def password_reset_confirm(
-        self, data: JSONBody[schemas.PasswordResetConfirm], account_service: NamedDependency[AccountService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.PasswordResetConfirm],
+        account_service: NamedDependency[AccountService],
     ) -> None:
         """Set a new password with a reset token; every session and personal access token ends."""
-        await account_service.confirm_password_reset(data.token, data.new_password)
+        await account_service.confirm_password_reset(data.token, data.new_password, auth.client_ip(request))
 
 
 class MeController(Controller):

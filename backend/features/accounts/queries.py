@@ -123,6 +123,20 @@ async def consume_email_token(purpose: str, token_hash: str, now: datetime) -> u
     return uuid.UUID(str(rows[0]["user"])) if rows else None
 
 
+async def live_email_token(purpose: str, token_hash: str, now: datetime) -> uuid.UUID | None:
+    """The user of a live (unused, unexpired) token of `purpose`, without spending it."""
+    rows = await EmailToken.raw(
+        """
+        SELECT "user" FROM email_tokens
+        WHERE token_hash = {} AND purpose = {} AND used_at IS NULL AND expires_at > {}
+        """,
+        token_hash,
+        purpose,
+        now,
+    )
+    return uuid.UUID(str(rows[0]["user"])) if rows else None
+
+
 async def spend_email_tokens(user_id: uuid.UUID, purpose: str, now: datetime) -> None:
     """Mark every live token of `purpose` of the user used."""
     await (

@@ -37,6 +37,18 @@ class RegisterRequest(Input):
     full_name: Name
 
 
+SIGN_UP_ACCEPTED = (
+    "Check your email to finish signing up. If this address already has an account, the email says so "
+    "and links to sign-in and password reset."
+)
+
+
+class SignUpAccepted(msgspec.Struct, frozen=True):
+    """The same answer whether or not the address already had an account (no account enumeration)."""
+
+    detail: Annotated[str, msgspec.Meta(examples=[SIGN_UP_ACCEPTED])] = SIGN_UP_ACCEPTED
+
+
 class LoginRequest(Input):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]  # unknown: 401
     password: Password

@@ -3,7 +3,6 @@ detection, email tokens, profile and password changes. No Litestar import: worke
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from collections.abc import Callable
@@ -15,7 +14,7 @@ from asyncpg.exceptions import UniqueViolationError
 from redis.asyncio import Redis
 
 from backend import errors
-from backend.features.accounts import personal_tokens, schemas
+from backend.features.accounts import personal_tokens, schemas, throttle
 from backend.features.accounts import queries as repo
 from backend.features.accounts.session_memo import AuthChanges, SessionMemo, row_changed
 from backend.platform import clock, ratelimit
@@ -28,7 +27,7 @@ from backend.platform.http.identity import Principal
 from backend.settings import AuthSettings, Settings
 
 _EMAIL = re.compile(schemas.EMAIL_PATTERN)  # what the request schemas declare (Email)
-VERIFY_EMAIL, PASSWORD_RESET = "verify_email", "password_reset"
+VERIFY_EMAIL, PASSWORD_RESET, ACCOUNT_EXISTS = "verify_email", "password_reset", "account_exists"
 
 
 def normalize_email(raw: str, field: str = "email") -> str:
@@ -70,10 +69,17 @@ class AccountService:
         self.envelope = Envelope.from_settings(settings.encryption)
 
     # -- registration and email tokens ----------------------------------------------------------
-    async def register(self, body: schemas.RegisterRequest) -> User:
+    async def register(self, body: schemas.RegisterRequest, ip: str) -> uuid.UUID | None:
+        """Sign up without saying whether the address already has an account: a new address gets
+        its account (unverified, it can sign in at once) and a "finish signing up" email; an
+        existing one gets an "you already have an account" email instead (at most 3 an hour per
+        address). Both paths hash the password once, so they take the same time. Answers the id of
+        the account the address names (None when it is disabled or gone), for the caller's
+        bookkeeping only: it never reaches the response."""
         email = normalize_email(body.email)
         check_password(body.password, "password")
         full_name = body.full_name.strip()  # the schema refuses a blank one
+        await self._throttle_client("register", ip, self.auth.register_max_per_ip, 3600)
         password_hash = await passwords.hash_password(body.password)
         user_id = uuid.uuid4()
         sealed = pii.seal(self.envelope, user_id, pii.Details(full_name=full_name))
@@ -82,9 +88,30 @@ class AccountService:
             async with DB.transaction():
                 await user.save()
                 await self._issue_email_token(user, VERIFY_EMAIL)
+            return uuid.UUID(str(user.id))
         except UniqueViolationError:
-            raise errors.Conflict("An account with this email already exists", slug="email-taken") from None
-        return user
+            pass
+        existing = await repo.user_by_email(email)
+        if existing is None or not existing.is_active:
+            return None
+        if await self._allowed(f"rl:exists:{_digest(email)}"):
+            async with DB.transaction():
+                await self._send_account_exists(existing)
+        return uuid.UUID(str(existing.id))
+
+    async def _throttle_client(self, action: str, ip: str, limit: int, seconds: int) -> None:
+        """Count one `action` from the client of `ip` (IPv4 address or IPv6 /64), or raise 429:
+        called before any password hashing on the routes that need no account."""
+        window = ratelimit.Window(f"rl:{action}:ip:{ratelimit.client_key(ip)}", limit, seconds)
+        if wait := await ratelimit.take(self.redis, [window]):
+            raise errors.TooManyRequests("Too many requests from this address; try again later", retry_after=wait)
+
+    async def _send_account_exists(self, user: User) -> None:
+        context: dict[str, Any] = {
+            "full_name": pii.read(self.envelope, user).full_name,
+            "link": f"{self.settings.app.public_url}/",
+        }
+        await repo.queue_email(user.id, user.email, ACCOUNT_EXISTS, context)
 
     async def _issue_email_token(self, user: User, purpose: str) -> None:
         raw = tokens.new_opaque_token()
@@ -136,12 +163,21 @@ class AccountService:
         async with DB.transaction():
             await self._issue_email_token(user, PASSWORD_RESET)
 
-    async def confirm_password_reset(self, token: str, new_password: str) -> None:
+    async def confirm_password_reset(self, token: str, new_password: str, ip: str) -> None:
+        """The client's budget is counted and the token checked before the new password is hashed:
+        a made-up token costs a Redis and a Postgres lookup, never argon2. A successful reset
+        clears the account's sign-in failures (throttle.clear)."""
         check_password(new_password, "new_password")
+        await self._throttle_client(
+            "reset-confirm", ip, self.auth.reset_confirm_max_per_ip, self.auth.login_window_seconds
+        )
+        token_hash = tokens.hash_opaque_token(token)
+        if await repo.live_email_token(PASSWORD_RESET, token_hash, clock.now()) is None:
+            raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
         password_hash = await passwords.hash_password(new_password)
         now = clock.now()
         async with AuthChanges(self.redis) as changes, DB.transaction():
-            user_id = await repo.consume_email_token(PASSWORD_RESET, tokens.hash_opaque_token(token), now)
+            user_id = await repo.consume_email_token(PASSWORD_RESET, token_hash, now)
             if user_id is None:
                 raise errors.BadRequest("The token is invalid, used or expired", slug="invalid-token")
             await changes.add(user_id)
@@ -158,26 +194,28 @@ class AccountService:
             await repo.revoke_user_sessions(user_id, "password_reset", now)
             await personal_tokens.revoke_all(user_id, now)
             changes.end_sockets(user_id, ["s:*", "p:*"])
+            user = await repo.user_by_id(user_id)
+        if user is not None:
+            await throttle.clear(self.redis, user.email)
 
     # -- sign-in sessions -------------------------------------------------------------------------
     async def login(self, body: schemas.LoginRequest, ip: str, user_agent: str) -> schemas.TokenPair:
         """Every attempt is counted before its password is checked, in the same atomic step as the
-        limit check (concurrent guesses cannot all pass); a success then resets its account's window
-        and gives its count in the IP window back, so only failures add up and a shared address
-        (NAT) is not locked by its own successful sign-ins."""
+        limit check (concurrent guesses cannot all pass): per (account, client), per client address
+        and, for clients the account does not know, per account (throttle.py). A success forgets its
+        client's failures on the account, gives its count in the shared windows back (a NAT is not
+        throttled by its own sign-ins) and makes the client known to the account."""
         email = body.email.strip().lower()
-        account = account_window(self.auth, email)
-        per_ip = ratelimit.Window(
-            f"rl:login:ip:{ratelimit.client_key(ip)}", self.auth.login_max_failures_per_ip, account.seconds
-        )
-        if wait := await ratelimit.take(self.redis, [account, per_ip]):
-            raise errors.TooManyRequests("Too many failed sign-in attempts; try again later", retry_after=wait)
+        attempt = await throttle.admit(self.redis, self.auth, email, ip)
         user = await repo.user_by_email(email)
-        valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        try:
+            valid = await passwords.verify_password(user.password_hash if user else None, body.password)
+        except passwords.Saturated:
+            await throttle.give_back(self.redis, attempt)  # not a guess: nothing was checked
+            raise
         if user is None or not valid or not user.is_active:
             raise errors.Unauthorized("Wrong email or password", slug="invalid-credentials")
-        await ratelimit.reset(self.redis, [account.key])
-        await ratelimit.refund(self.redis, [per_ip.key])
+        await throttle.succeeded(self.redis, self.auth, attempt)
         async with DB.transaction():
             expires = clock.now() + timedelta(seconds=self.auth.refresh_ttl_seconds)
             session_id = await repo.create_session(user.id, expires, user_agent)
@@ -248,23 +286,15 @@ class AccountService:
         return Principal(user=user, session_id=claims.session_id, prefetched=hit)
 
 
-def account_window(auth: AuthSettings, email: str) -> ratelimit.Window:
-    """Password attempts on one account: sign-in and the re-checks of a signed-in user's password
-    share it, so a guesser gets one budget however many routes ask for the password."""
-    key = f"rl:login:acct:{_digest(email)}"
-    return ratelimit.Window(key, auth.login_max_failures_per_account, auth.login_window_seconds)
-
-
 async def reauthenticate(redis: Redis, auth: AuthSettings, user: User, password: str, field: str) -> None:
-    """Check a signed-in user's current password (password change, erasure), throttled like sign-in:
-    429 with Retry-After once the account's window is full, even for the right password; a 422
-    naming `field` when it is wrong; the right one resets the window."""
-    window = account_window(auth, user.email)
-    if wait := await ratelimit.take(redis, [window]):
-        raise errors.TooManyRequests("Too many wrong passwords; try again later", retry_after=wait)
+    """Check a signed-in user's current password (password change, erasure), throttled like sign-in
+    with signed-in sessions as one client of the account (throttle.SIGNED_IN): 429 with Retry-After
+    once its window is full, even for the right password; a 422 naming `field` when it is wrong; the
+    right one resets the window. A stolen session guessing here never locks sign-in."""
+    attempt = await throttle.admit(redis, auth, user.email, throttle.SIGNED_IN, per_ip=False)
     if not await passwords.verify_password(user.password_hash, password):
         raise errors.Unprocessable(errors=[errors.FieldError(field, "is incorrect")])
-    await ratelimit.reset(redis, [window.key])
+    await throttle.succeeded(redis, auth, attempt)
 
 
 def _json(value: Any) -> Any:
@@ -272,6 +302,4 @@ def _json(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-def _digest(value: str) -> str:
-    """Keys in Redis never carry an email in clear."""
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
+_digest = throttle.digest

@@ -2,7 +2,8 @@
 from the outbox row's context. Every value is escaped in the HTML body; links are only ever the ones
 the service built from PUBLIC_URL.
 
-Templates: `verify_email`, `password_reset` (context: full_name, link, expires_at),
+Templates: `verify_email` (sent on sign-up and on request), `password_reset` (context: full_name,
+link, expires_at), `account_exists` (full_name, link: a sign-up with an address that has an account),
 `follow_up_reminder` (full_name, company, role, due_at, time_zone, link) and `status_change`
 (full_name, company, role, old_status, new_status, changed_at, time_zone, link).
 """
@@ -42,10 +43,21 @@ class _Spec:
 
 _SPECS: dict[str, _Spec] = {
     "verify_email": _Spec(
-        "Confirm your email address",
-        ["Please confirm that this is your email address for Career Copilot."],
+        "Finish signing up: confirm your email address",
+        ["To finish signing up for Career Copilot, please confirm that this is your email address."],
         "Confirm my email",
         "The link works once and expires at $expires_at. If you did not create an account, ignore this email.",
+    ),
+    "account_exists": _Spec(
+        "You already have a Career Copilot account",
+        [
+            "Someone (hopefully you) tried to sign up for Career Copilot with this email address, "
+            "but it already has an account, so nothing was created or changed.",
+            "Sign in with your password. If you forgot it, choose \u201cForgot your password?\u201d on the "
+            "sign-in page to get a reset link.",
+        ],
+        "Sign in",
+        "If you did not try to sign up, ignore this email: your account stays as it is.",
     ),
     "password_reset": _Spec(
         "Reset your password",

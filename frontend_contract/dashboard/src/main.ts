@@ -150,7 +150,7 @@ function wireAuth(): void {
     };
     void api
       .register(body)
-      .then(() => signIn(body.email, body.password))
+      .then(() => finishSignUp(body.email, body.password))
       .catch((error: unknown) => flash(describe(error)));
   });
   byId("sign-out").addEventListener("click", () => {
@@ -236,6 +236,21 @@ async function handleEmailLink(link: EmailLink): Promise<void> {
       })
       .catch((error: unknown) => show(describe(error), false));
   });
+}
+
+/** Sign-up answers 202 whether or not the address already has an account (an email says which):
+ * say so, then sign in, which works at once for a new account (its address is confirmed later). */
+async function finishSignUp(email: string, password: string): Promise<void> {
+  const checkEmail = "Check your email to finish signing up.";
+  try {
+    await api.login({ email, password });
+  } catch {
+    byId<HTMLInputElement>("sign-in-email").value = email;
+    flash(`${checkEmail} Then sign in here.`, "info");
+    return;
+  }
+  await showSignedIn();
+  flash(checkEmail, "info");
 }
 
 async function signIn(email: string, password: string): Promise<void> {

@@ -172,14 +172,16 @@ async def _read_probe_rows(url: str) -> list[str]:
 def _mail_lands_in_the_local_mailbox(api: str, data_dir: Path) -> None:
     """A registration's verification email goes through the worker to the mail catcher."""
     body = {"email": "dev-mail@example.com", "password": "correct horse battery", "full_name": "Dev Mail"}
-    assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 201
+    assert httpx.post(f"{api}/api/v1/auth/register", json=body, timeout=30).status_code == 202
     deadline = time.monotonic() + 30
     while not list((data_dir / "mail").glob("*.eml")) and time.monotonic() < deadline:
         time.sleep(0.2)
     [eml] = list((data_dir / "mail").glob("*.eml"))
     assert b"To: dev-mail@example.com" in eml.read_bytes()
     [entry] = httpx.get(f"{api}/api/v1/dev/mailbox", timeout=10).json()
-    assert entry["subject"] == "Confirm your email address" and "/verify-email?token=" in entry["text"]
+    assert (
+        entry["subject"] == "Finish signing up: confirm your email address" and "/verify-email?token=" in entry["text"]
+    )
 
 
 def test_starts_everything_stops_cleanly_and_keeps_data(devserver: DevServer) -> None:

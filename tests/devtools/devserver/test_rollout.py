@@ -155,9 +155,10 @@ async def _events(redis: aioredis.Redis, user_id: str) -> list[dict[str, Any]]:
 async def _user(api: Api, index: int) -> User:
     email = f"rollout-{index}-{uuid.uuid4().hex[:8]}@example.com"
     body = {"email": email, "password": PASSWORD, "full_name": "Ada Lovelace"}
-    created = (await api.call("POST", "/api/v1/auth/register", key=uuid.uuid4().hex, json=body)).json()
+    await api.call("POST", "/api/v1/auth/register", key=uuid.uuid4().hex, json=body)  # 202, no id
     tokens = (await api.call("POST", "/api/v1/auth/login", json={"email": email, "password": PASSWORD})).json()
-    return User(created["id"], tokens["access_token"])
+    me = (await api.call("GET", "/api/v1/me", headers={"Authorization": f"Bearer {tokens['access_token']}"})).json()
+    return User(me["id"], tokens["access_token"])
 
 
 def _distinct(pdf: bytes) -> bytes:

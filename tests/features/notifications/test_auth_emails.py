@@ -18,7 +18,7 @@ from tests.plugins.mail import html_of, link_in, outbox_row, outbox_rows, receiv
 from tests.plugins.processes import Spawn
 from tests.support import eventually
 
-VERIFY, RESET = "Confirm your email address", "Reset your password"
+VERIFY, RESET = "Finish signing up: confirm your email address", "Reset your password"
 NEW_PASSWORD = "a brand new passphrase 42"
 
 
@@ -30,7 +30,7 @@ async def test_registration_mails_a_link_that_verifies_the_address_once(
     response = await client.post(
         "/api/v1/auth/register", json={"email": email, "password": factories.PASSWORD, "full_name": "Ada <Lovelace>"}
     )
-    assert response.status_code == 201
+    assert response.status_code == 202
     try:
         [message] = await received(smtp, email, VERIFY)
     except BaseException:

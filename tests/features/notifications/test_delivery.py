@@ -22,7 +22,7 @@ from tests.plugins.mail import MAIL_FROM, mail_env, outbox_row, outbox_rows, rec
 from tests.plugins.processes import Spawn
 from tests.support import eventually
 
-VERIFY = "Confirm your email address"
+VERIFY = "Finish signing up: confirm your email address"
 
 
 async def test_smtp_down_is_retried_with_backoff_and_delivered_when_it_returns(

@@ -23,7 +23,7 @@ from backend.features.accounts import http as account_http
 from backend.lifespan import lifespan_for
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
-from backend.platform.db.tables import Application, IdempotencyRecord, Resume, ResumeVersion, User
+from backend.platform.db.tables import Application, EmailOutbox, IdempotencyRecord, Resume, ResumeVersion, User
 from backend.platform.http import auth, idempotency, problems, request_context
 from backend.platform.http.identity import Principal
 from backend.platform.http.problems import Problem
@@ -46,7 +46,7 @@ async def test_same_key_and_body_replays_the_first_answer_and_creates_once(clien
     headers = {"Idempotency-Key": "key-1"}
     first = await client.post(URL, json=_body(), headers=headers)
     second = await client.post(URL, json=_body(), headers=headers)
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 202
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
     assert second.headers["content-type"] == first.headers["content-type"]
@@ -63,8 +63,29 @@ async def test_same_key_with_another_body_is_a_422(client: httpx.AsyncClient) ->
 
 
 async def test_without_a_key_a_retry_runs_again(client: httpx.AsyncClient) -> None:
-    assert (await client.post(URL, json=_body())).status_code == 201
-    assert (await client.post(URL, json=_body())).status_code == 409
+    """Run again, the sign-up finds the account it made and mails its owner instead (same answer)."""
+    first = await client.post(URL, json=_body())
+    again = await client.post(URL, json=_body())
+    assert first.status_code == again.status_code == 202 and first.content == again.content
+    assert "idempotent-replayed" not in again.headers
+    emails = await EmailOutbox.select(EmailOutbox.template).order_by(EmailOutbox.created_at)
+    assert [row["template"] for row in emails] == ["verify_email", "account_exists"]
+
+
+async def test_a_replayed_sign_up_says_nothing_about_the_address(client: httpx.AsyncClient) -> None:
+    """Keyed sign-ups of a new and of an existing address store and replay the same answer, each owned
+    by the account the address names (erased with it)."""
+    await factories.register(client, "taken@example.com")
+    answers = []
+    for email, key in (("taken@example.com", "probe-1"), ("free@example.com", "probe-2")):
+        for _ in range(2):
+            answers.append(await client.post(URL, json=_body(email), headers={"Idempotency-Key": key}))
+    assert {answer.status_code for answer in answers} == {202}
+    assert len({answer.content for answer in answers}) == 1
+    assert [answer.headers.get("idempotent-replayed") for answer in answers] == [None, "true", None, "true"]
+    owners = {str(row["user"]) for row in await IdempotencyRecord.select(IdempotencyRecord.user)}
+    users = {str(row["id"]) for row in await User.select(User.id)}
+    assert owners == users and len(owners) == 2
 
 
 async def test_a_refused_request_leaves_its_key_free_for_the_corrected_one(client: httpx.AsyncClient) -> None:
@@ -78,7 +99,7 @@ async def test_a_refused_request_leaves_its_key_free_for_the_corrected_one(clien
     assert second.json() == first.json() and "idempotent-replayed" not in second.headers
     assert await IdempotencyRecord.count() == 0
     corrected = await client.post(URL, json=_body(), headers=headers)
-    assert corrected.status_code == 201, corrected.text
+    assert corrected.status_code == 202, corrected.text
     assert await User.count() == 1
 
 
@@ -99,7 +120,7 @@ async def test_a_retry_sent_the_moment_the_answer_arrives_is_replayed(client: ht
     finally:
         await DB.run_ddl("DROP TRIGGER slow_store ON idempotency_records")
         await DB.run_ddl("DROP FUNCTION slow_store()")
-    assert (first.status_code, retry.status_code) == (201, 201)
+    assert (first.status_code, retry.status_code) == (202, 202)
     assert retry.headers["idempotent-replayed"] == "true" and retry.json() == first.json()
     assert await User.count() == 1
 
@@ -151,8 +172,8 @@ async def test_concurrent_retries_with_one_key_create_exactly_once(client: httpx
     headers = {"Idempotency-Key": "race"}
     responses = await asyncio.gather(*[client.post(URL, json=_body(), headers=headers) for _ in range(6)])
     statuses = [response.status_code for response in responses]
-    assert 201 in statuses
-    assert set(statuses) <= {201, 409}, statuses
+    assert 202 in statuses
+    assert set(statuses) <= {202, 409}, statuses
     for response in responses:
         if response.status_code == 409:
             assert response.headers["retry-after"] == "1"
@@ -422,13 +443,14 @@ async def test_a_retried_upload_with_another_boundary_is_replayed(client: httpx.
 
 
 async def test_erasing_a_registered_account_erases_the_answer_of_its_register(client: httpx.AsyncClient) -> None:
-    """The answer holds the new user's email and name (keyed by the client address): it is the new
+    """The record (keyed by the client address, its request hash derived from the email) is the new
     user's row, and DELETE /me erases it with every other row of the user."""
     made = await client.post(URL, json=_body(), headers={"Idempotency-Key": "sign-up"})
-    assert made.status_code == 201, made.text
+    assert made.status_code == 202, made.text
     rows = await IdempotencyRecord.select(IdempotencyRecord.user)
-    assert [str(row["user"]) for row in rows] == [made.json()["id"]]
-    tokens = await factories.login(client, made.json()["email"])
+    [user] = await User.select(User.id)
+    assert [str(row["user"]) for row in rows] == [str(user["id"])]
+    tokens = await factories.login(client, _body()["email"])
     headers = {"Authorization": f"Bearer {tokens['access_token']}"}
     erased = await client.request("DELETE", "/api/v1/me", json={"password": factories.PASSWORD}, headers=headers)
     assert erased.status_code == 204, erased.text
