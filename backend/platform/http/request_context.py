@@ -1,13 +1,13 @@
 """What every HTTP request goes through, routed or not, and the app's `Request` class.
 
-`RequestContext` wraps the whole app (outside Litestar's CORS middleware and router, see `wrap`):
-every request gets an id (client's `X-Request-ID` if sane), bound to the log context and echoed in
-the response with the browser protections (`security_headers`), and one structured access line: `request_id`, `method`, `route` (the route's template,
-never the raw path: `<unmatched>` when none matched), `status`, `duration_ms` and, once the caller
-authenticated, `user_hash` (never the user's id or email); a request that reached no route handler (404, 405,
-a CORS preflight, a rejected query) is also counted through `on_unrouted` (app-level middleware
-only wraps matched routes). It refuses a NUL character in the path or the query, which no
-Postgres text can hold.
+`RequestContext` wraps the whole app (outside Litestar's CORS middleware and router, see `wrap`): every
+request gets an id (client's `X-Request-ID` if sane), bound to the log context and echoed in the response
+with the browser protections (`security_headers`), and one structured access line: `request_id`,
+`method`, `route` (the route's template, never the raw path: `<unmatched>` when none matched), `status`,
+`duration_ms` and, once the caller authenticated, `user_hash` (never the user's id or email); a request
+that reached no route handler (404, 405, a CORS preflight, a rejected query) is also counted through
+`on_unrouted` (app-level middleware only wraps matched routes). It refuses a NUL character in the path
+or the query, which no Postgres text can hold.
 
 `Request` is the app's request class: a JSON body that crashes the decoder (deep nesting, not
 UTF-8) is malformed (400), one that is not sent as JSON is 415, and a NUL character in a JSON or a

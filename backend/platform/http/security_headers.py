@@ -23,7 +23,7 @@ get none: a browser applies none of these to a socket.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from backend.settings import AppSettings
 
@@ -85,7 +85,7 @@ class SecurityHeaders:
         self.docs: Headers = [(b"content-security-policy", docs_content_security_policy().encode()), *common]
         self.docs_private: Headers = [*self.docs, NO_STORE]
 
-    def for_request(self, path: str, headers: Sequence[tuple[bytes, bytes]]) -> Headers:
+    def for_request(self, path: str, headers: Iterable[tuple[bytes, bytes]]) -> Headers:
         """The list for a request: private (no-store) when it carries credentials or is an auth
         route; the reference pages' policy under `/schema`."""
         private = path.startswith(AUTH_PATH_PREFIX) or any(name == b"authorization" for name, _ in headers)
@@ -95,7 +95,7 @@ class SecurityHeaders:
 
 
 def with_headers(
-    response_headers: Sequence[tuple[bytes, bytes]], request_id: tuple[bytes, bytes], extra: Headers
+    response_headers: Iterable[tuple[bytes, bytes]], request_id: tuple[bytes, bytes], extra: Headers
 ) -> Headers:
     """The answer's headers, then the request id and `extra`; a private list's `Cache-Control`
     replaces any the answer had."""
