@@ -34,12 +34,11 @@ def _refresh_token(
     opt_in: str | None,
     cookie: str | None,
 ) -> str:
-    """The body's refresh token, else the browser cookie's (checked against CSRF), else 422 as before."""
+    """The body's refresh token, else the browser cookie's (checked against CSRF); with neither, 401."""
     if data.refresh_token is not msgspec.UNSET:
         return data.refresh_token
     if opt_in is None and cookie is None:
-        missing = "Object missing required field `refresh_token`"
-        raise errors.Unprocessable(missing, errors=[errors.FieldError("refresh_token", missing)])
+        raise errors.Unauthorized("No refresh token: send it in the body", slug="invalid-token")
     return browser_session.refresh_token_from_cookie(request, settings, opt_in, cookie)
 
 
@@ -121,10 +120,11 @@ class AuthController(Controller):
         operation_id="logout",
         description=(
             "End the sign-in session that `refresh_token` belongs to (or, with `X-Refresh-Cookie: 1`, the "
-            "cookie's; the cookie is cleared)."
+            "cookie's). The answer clears the cookie."
         ),
         responses=problems.problem_responses(403),
         status_code=HTTP_204_NO_CONTENT,
+        response_cookies=[browser_session.cleared_cookie()],  # harmless to a client that has none
     )
     async def logout(
         self,
@@ -134,7 +134,7 @@ class AuthController(Controller):
         settings: NamedDependency[Settings],
         refresh_in_cookie: browser_session.CookieOptIn = None,
         refresh_cookie: browser_session.RefreshCookie = None,
-    ) -> Response[None]:
+    ) -> None:
         """End the sign-in session that `refresh_token` (or the browser's cookie) belongs to."""
         try:
             token = _refresh_token(request, data, settings, refresh_in_cookie, refresh_cookie)
@@ -142,8 +142,6 @@ class AuthController(Controller):
             token = None
         if token is not None:
             await account_service.logout(token)
-        cookies = [browser_session.cleared_cookie()] if refresh_in_cookie is not None else []
-        return Response(None, status_code=HTTP_204_NO_CONTENT, cookies=cookies)
 
     @post(
         "/verify-email",

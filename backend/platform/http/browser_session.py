@@ -96,5 +96,12 @@ def token_answer(pair: Any, opt_in: str | None, settings: Settings) -> Response[
 def cleared_cookie() -> Cookie:
     """Set-Cookie that removes the refresh cookie (logout)."""
     return Cookie(
-        key=REFRESH_COOKIE, value="", path=COOKIE_PATH, max_age=0, secure=True, httponly=True, samesite="strict"
+        key=REFRESH_COOKIE,
+        value="",
+        path=COOKIE_PATH,
+        max_age=0,
+        secure=True,
+        httponly=True,
+        samesite="strict",
+        description="Cleared: a browser session's refresh cookie ends with its session",
     )
