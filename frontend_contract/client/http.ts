@@ -105,7 +105,10 @@ export class Http {
     let response = await this.send(method, path, options, auth);
     if (response.status === 401 && auth && this.tokens.get()) {
       // The access token expired (or the session ended): rotate once, then retry once.
-      if (await this.refresh()) response = await this.send(method, path, options, auth);
+      if (await this.refresh()) {
+        await drain(response);
+        response = await this.send(method, path, options, auth);
+      }
     }
     if (!response.ok) throw new ApiError(await problemOf(response));
     if (response.status === 204 || response.status === 304) return undefined as T;
@@ -136,6 +139,7 @@ export class Http {
       this.tokens.set((await response.json()) as ResultOf<operations["refreshTokens"]>);
       return true;
     }
+    await drain(response);
     if (response.status === 401 || response.status === 403) {
       this.tokens.set(null);
       if (current) this.onSignedOut(); // a session ended (not a page load that found none)
@@ -191,4 +195,9 @@ async function problemOf(response: Response): Promise<Problem> {
   } catch {
     return fallback;
   }
+}
+
+/** Read a body nobody needs: an unread body keeps its request open (and the page never network-idle). */
+async function drain(response: Response): Promise<void> {
+  await response.arrayBuffer().catch(() => undefined);
 }

@@ -44,8 +44,10 @@ export class Http {
         let response = await this.send(method, path, options, auth);
         if (response.status === 401 && auth && this.tokens.get()) {
             // The access token expired (or the session ended): rotate once, then retry once.
-            if (await this.refresh())
+            if (await this.refresh()) {
+                await drain(response);
                 response = await this.send(method, path, options, auth);
+            }
         }
         if (!response.ok)
             throw new ApiError(await problemOf(response));
@@ -76,6 +78,7 @@ export class Http {
             this.tokens.set((await response.json()));
             return true;
         }
+        await drain(response);
         if (response.status === 401 || response.status === 403) {
             this.tokens.set(null);
             if (current)
@@ -136,4 +139,8 @@ async function problemOf(response) {
     catch {
         return fallback;
     }
+}
+/** Read a body nobody needs: an unread body keeps its request open (and the page never network-idle). */
+async function drain(response) {
+    await response.arrayBuffer().catch(() => undefined);
 }
