@@ -88,7 +88,12 @@ class SecurityHeaders:
     def for_request(self, path: str, headers: Iterable[tuple[bytes, bytes]]) -> Headers:
         """The list for a request: private (no-store) when it carries credentials or is an auth
         route; the reference pages' policy under `/schema`."""
-        private = path.startswith(AUTH_PATH_PREFIX) or any(name == b"authorization" for name, _ in headers)
+        private = path.startswith(AUTH_PATH_PREFIX)
+        if not private:
+            for name, _ in headers:  # a loop: `any()` over a generator costs twice as much here
+                if name == b"authorization":
+                    private = True
+                    break
         if path.startswith(DOCS_PATH_PREFIX) and not path.endswith(_DOCS_FILES):
             return self.docs_private if private else self.docs
         return self.private if private else self.public
