@@ -224,6 +224,18 @@ def _make_valid(case: Any) -> None:
         _fill(case, label)
 
 
+def _rotated(response: Any) -> str:
+    """The rotated refresh token: in the JSON, or (`X-Refresh-Cookie: 1` was sent) in the Set-Cookie."""
+    body = response.json()
+    if "refresh_token" in body:
+        return str(body["refresh_token"])
+    for header in response.headers.get("set-cookie", []):
+        name, _, rest = header.partition("=")
+        if name.strip() == "ccp_refresh":
+            return rest.split(";", 1)[0].strip('"')
+    raise AssertionError(f"a 200 refresh answer without a refresh token: {body}")
+
+
 @schemathesis.hook
 def after_call(context: Any, case: Any, response: Any) -> None:
     label, status = case.operation.label, response.status_code
@@ -233,7 +245,7 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         used = _sent.pop(case.id, None)
         if status == 200:
             with _lock:
-                STATE["refresh_token"] = response.json()["refresh_token"]  # the rotated one
+                STATE["refresh_token"] = _rotated(response)
         elif status == 401 and used is not None and used == STATE["refresh_token"]:
             # a case sent again presented a spent token, which ends the session: sign in anew
             login = {"email": STATE["refresh_email"], "password": STATE["password"]}

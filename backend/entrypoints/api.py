@@ -23,7 +23,16 @@ from backend.features.cover_letters import http as cover_letter_controllers
 from backend.features.notifications import http as notification_controllers
 from backend.features.resumes import http as resume_controllers
 from backend.lifespan import lifespan_for
-from backend.platform.http import auth, dashboard, health, openapi, pagination, problems, request_context
+from backend.platform.http import (
+    auth,
+    dashboard,
+    health,
+    openapi,
+    pagination,
+    problems,
+    request_context,
+    security_headers,
+)
 from backend.platform.http.metrics import RouteMetricsMiddleware, unrouted_counter
 from backend.platform.logging import configure_logging
 from backend.platform.realtime import http as realtime_controllers
@@ -116,7 +125,11 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state.settings = settings
     pagination.configure(settings.encryption.keys, settings.encryption.active_kid)  # signs the list cursors
-    request_context.wrap(app, on_unrouted=unrouted_counter(prometheus))
+    request_context.wrap(
+        app,
+        on_unrouted=unrouted_counter(prometheus),
+        security=security_headers.SecurityHeaders(settings.app),  # CSP, nosniff, HSTS, no-store (every answer)
+    )
     return app
 
 

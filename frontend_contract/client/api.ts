@@ -36,23 +36,30 @@ export class ApiClient {
     return this.http.request("POST", `${V1}/auth/register`, { json: body, auth: false });
   }
 
-  /** Sign in: stores the token pair, so later calls are authenticated. */
+  /** Sign in: stores the tokens (with `refreshCookie`, the api keeps the refresh token in its cookie). */
   async login(body: BodyOf<Op["login"]>): Promise<ResultOf<Op["login"]>> {
     const tokens = await this.http.request<ResultOf<Op["login"]>>("POST", `${V1}/auth/login`, {
       json: body,
       auth: false,
+      headers: this.http.cookieHeaders(),
     });
     this.http.tokens.set(tokens);
     return tokens;
   }
 
-  /** Sign out: ends the session on the server (best effort) and forgets the tokens. */
+  /** A page load with `refreshCookie`: resume the browser's session from the api's cookie, if it has one. */
+  resume(): Promise<boolean> {
+    return this.http.refreshCookie ? this.http.refresh() : Promise.resolve(this.signedIn);
+  }
+
+  /** Sign out: ends the session on the server (best effort) and forgets the tokens (and the cookie). */
   async logout(): Promise<void> {
     const tokens = this.http.tokens.get();
     this.http.tokens.set(null);
-    if (!tokens) return;
-    const body: BodyOf<Op["logout"]> = { refresh_token: tokens.refresh_token };
-    await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false }).catch(() => undefined);
+    if (!tokens && !this.http.refreshCookie) return;
+    const body: BodyOf<Op["logout"]> = this.http.refreshCookie ? {} : { refresh_token: tokens?.refresh_token };
+    const headers = this.http.cookieHeaders();
+    await this.http.request("POST", `${V1}/auth/logout`, { json: body, auth: false, headers }).catch(() => undefined);
   }
 
   /** The link of the verification email (`/verify-email?token=…`): 204 when the address is confirmed. */

@@ -46,7 +46,8 @@ export class ApiError extends Error {
   }
 }
 
-/** Where the signed-in session's tokens live (memory, sessionStorage, ...). */
+/** Where the signed-in session's tokens live (memory, ...). With `refreshCookie` only the access token is
+ * kept: the refresh token is in the api's `HttpOnly` cookie, out of every script's reach. */
 export interface TokenStore {
   get(): TokenPair | null;
   set(tokens: TokenPair | null): void;
@@ -73,12 +74,19 @@ export interface HttpOptions {
   tokens?: TokenStore;
   /** Called when the session ends (refresh refused): show the sign-in screen. */
   onSignedOut?: () => void;
+  /** Browsers on the api's own origin: keep the refresh token in the api's `HttpOnly` cookie
+   * (`X-Refresh-Cookie: 1`) instead of the token store. */
+  refreshCookie?: boolean;
   fetch?: typeof fetch;
 }
+
+/** The header that asks the api to keep the refresh token in its cookie (and proves a same-site caller). */
+export const REFRESH_COOKIE_HEADER = "X-Refresh-Cookie";
 
 export class Http {
   readonly baseUrl: string;
   readonly tokens: TokenStore;
+  readonly refreshCookie: boolean;
   private readonly onSignedOut: () => void;
   private readonly fetcher: typeof fetch;
   private refreshing: Promise<boolean> | null = null;
@@ -87,6 +95,7 @@ export class Http {
     this.baseUrl = (options.baseUrl ?? "").replace(/\/$/, "");
     this.tokens = options.tokens ?? memoryTokenStore();
     this.onSignedOut = options.onSignedOut ?? (() => {});
+    this.refreshCookie = options.refreshCookie ?? false;
     this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
@@ -96,7 +105,10 @@ export class Http {
     let response = await this.send(method, path, options, auth);
     if (response.status === 401 && auth && this.tokens.get()) {
       // The access token expired (or the session ended): rotate once, then retry once.
-      if (await this.refresh()) response = await this.send(method, path, options, auth);
+      if (await this.refresh()) {
+        await drain(response);
+        response = await this.send(method, path, options, auth);
+      }
     }
     if (!response.ok) throw new ApiError(await problemOf(response));
     if (response.status === 204 || response.status === 304) return undefined as T;
@@ -109,20 +121,35 @@ export class Http {
     return this.refreshing;
   }
 
+  /** Headers that keep the refresh token in the api's cookie (none without `refreshCookie`). */
+  cookieHeaders(): Record<string, string> {
+    return this.refreshCookie ? { [REFRESH_COOKIE_HEADER]: "1" } : {};
+  }
+
   private async rotate(): Promise<boolean> {
     const current = this.tokens.get();
-    if (!current) return false;
-    const body: BodyOf<operations["refreshTokens"]> = { refresh_token: current.refresh_token };
-    const response = await this.send("POST", "/api/v1/auth/refresh", { json: body }, false);
+    if (!this.refreshCookie && !current?.refresh_token) return false;
+    // The cookie is shared by every tab of the browser: one rotation at a time (two tabs spending the
+    // same cookie at once would look like a stolen token and end the session).
+    const locks = this.refreshCookie ? globalThis.navigator?.locks : undefined;
+    const response = locks
+      ? await locks.request("career-copilot.refresh", () => this.sendRefresh(current))
+      : await this.sendRefresh(current);
     if (response.ok) {
       this.tokens.set((await response.json()) as ResultOf<operations["refreshTokens"]>);
       return true;
     }
-    if (response.status === 401) {
+    await drain(response);
+    if (response.status === 401 || response.status === 403) {
       this.tokens.set(null);
-      this.onSignedOut();
+      if (current) this.onSignedOut(); // a session ended (not a page load that found none)
     }
     return false;
+  }
+
+  private sendRefresh(current: TokenPair | null): Promise<Response> {
+    const body: BodyOf<operations["refreshTokens"]> = this.refreshCookie ? {} : { refresh_token: current?.refresh_token };
+    return this.send("POST", "/api/v1/auth/refresh", { json: body, headers: this.cookieHeaders() }, false);
   }
 
   private async send(method: string, path: string, options: RequestOptions, auth: boolean): Promise<Response> {
@@ -168,4 +195,9 @@ async function problemOf(response: Response): Promise<Problem> {
   } catch {
     return fallback;
   }
+}
+
+/** Read a body nobody needs: an unread body keeps its request open (and the page never network-idle). */
+async function drain(response: Response): Promise<void> {
+  await response.arrayBuffer().catch(() => undefined);
 }

@@ -186,7 +186,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Login */
+        /**
+         * Login
+         * @description Exchange email and password for an access/refresh token pair (a new sign-in session). With `X-Refresh-Cookie: 1` (browsers) the refresh token is set in the `HttpOnly` cookie `ccp_refresh` (path `/api/v1/auth`) and left out of the JSON.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -203,7 +206,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description End the sign-in session that `refresh_token` belongs to (or, with `X-Refresh-Cookie: 1`, the cookie's). The answer clears the cookie.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -257,7 +263,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh */
+        /**
+         * Refresh
+         * @description Rotate the refresh token. Presenting a spent one revokes the whole session (401). Send it in the body, or (browsers) send `{}` with `X-Refresh-Cookie: 1` and the cookie from login: the new one replaces the cookie; without the header or from an origin not allowed, 403.
+         */
         post: operations["refreshTokens"];
         delete?: never;
         options?: never;
@@ -1121,7 +1130,7 @@ export interface components {
         };
         /** RefreshRequest */
         RefreshRequest: {
-            refresh_token: string;
+            refresh_token?: string;
         };
         /** RegisterRequest */
         RegisterRequest: {
@@ -1218,7 +1227,7 @@ export interface components {
         TokenPair: {
             access_token: string;
             expires_in: number;
-            refresh_token: string;
+            refresh_token?: string;
             /**
              * @default bearer
              * @constant
@@ -2162,7 +2171,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`: the refresh token travels in the `HttpOnly` cookie `ccp_refresh` (set by login and refresh, cleared by logout) instead of JSON; a request spending the cookie must also send an allowed `Origin` (403 otherwise). For browsers; integrations omit it. */
+                "X-Refresh-Cookie"?: "1" | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2199,6 +2211,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Invalid input */
             422: {
                 headers: {
@@ -2222,9 +2243,15 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`: the refresh token travels in the `HttpOnly` cookie `ccp_refresh` (set by login and refresh, cleared by logout) instead of JSON; a request spending the cookie must also send an allowed `Origin` (403 otherwise). For browsers; integrations omit it. */
+                "X-Refresh-Cookie"?: "1" | null;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The refresh token of a browser session (`X-Refresh-Cookie: 1`); ignored when the body has one. */
+                ccp_refresh?: string | null;
+            };
         };
         requestBody: {
             content: {
@@ -2235,12 +2262,22 @@ export interface operations {
             /** @description Request fulfilled, nothing follows */
             204: {
                 headers: {
+                    "Set-Cookie"?: unknown;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             /** @description Bad request */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2351,9 +2388,15 @@ export interface operations {
     refreshTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `1`: the refresh token travels in the `HttpOnly` cookie `ccp_refresh` (set by login and refresh, cleared by logout) instead of JSON; a request spending the cookie must also send an allowed `Origin` (403 otherwise). For browsers; integrations omit it. */
+                "X-Refresh-Cookie"?: "1" | null;
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /** @description The refresh token of a browser session (`X-Refresh-Cookie: 1`); ignored when the body has one. */
+                ccp_refresh?: string | null;
+            };
         };
         requestBody: {
             content: {
@@ -2381,6 +2424,15 @@ export interface operations {
             };
             /** @description Authentication required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

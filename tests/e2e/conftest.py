@@ -6,7 +6,8 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
 - `stack` an api on a fixed port (so it can be restarted at the same URL), a worker, and a mailbox
   (`stack.mailbox`: the dev mail catcher on a free port, which the worker sends every email to).
   A test module overrides `stack_env` to give both processes more settings (e.g. a model endpoint).
-- `page` a fresh browser page (uncaught script errors land in `page_errors`); when the test fails,
+- `page` a fresh browser page (uncaught script errors land in `page_errors`; every Content Security
+  Policy violation lands in `csp_violations`, which must be empty when the test ends); when the test fails,
   its screenshot, HTML, console and the processes' logs are written to `E2E_ARTIFACTS_DIR`
   (default `test-artifacts/e2e/`).
 - `shots` where the journey's screenshots go: `E2E_SCREENSHOTS_DIR` (`make screenshots` sets
@@ -125,21 +126,48 @@ def page_errors() -> list[str]:
     return []
 
 
+@pytest.fixture
+def csp_violations() -> list[str]:
+    """Every Content Security Policy violation the page reported (`securitypolicyviolation` events and
+    Chromium's console lines): the `page` fixture fails the test unless it is empty at the end."""
+    return []
+
+
+# Runs before the page's own scripts (injected by the browser, not subject to the page's CSP).
+_REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.__cspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
 @pytest_asyncio.fixture
 async def page(
-    browser: Browser, stack: Stack, page_errors: list[str], request: pytest.FixtureRequest
+    browser: Browser,
+    stack: Stack,
+    page_errors: list[str],
+    csp_violations: list[str],
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Page]:
     # A fixed locale and zone: the screenshots change only when the dashboard does (dates aside).
     context = await browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-GB", timezone_id="UTC")
+    await context.expose_function("__cspViolation", lambda violation: csp_violations.append(violation))
+    await context.add_init_script(_REPORT_CSP)
     opened = await context.new_page()
     console: list[str] = []
     opened.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    opened.on(
+        "console",
+        lambda message: csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     opened.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     opened.on("pageerror", lambda error: page_errors.append(str(error)))
     elsewhere: list[str] = []  # the dashboard loads nothing from another host (no CDN, no fonts)
     opened.on("request", lambda sent: None if _local(sent.url) else elsewhere.append(sent.url))
     yield opened
     assert not elsewhere, f"the page asked other hosts: {elsewhere}"
+    assert not csp_violations, f"the page broke its Content Security Policy: {sorted(set(csp_violations))[:5]}"
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
         base = _artifact_base(request.node.name)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+
+from playwright.async_api import Page, Response
 
 from backend.devtools import launcher
 from backend.devtools.mail.catcher import Catcher
@@ -60,3 +63,23 @@ class Stack:
     def logs(self) -> str:
         apis = [f"--- {path.name}\n{path.read_text(errors='replace')}" for path in sorted(self.log_dir.iterdir())]
         return "\n".join([*apis, f"--- worker\n{self.worker.output()}"])
+
+
+class AccessTokens:
+    """The access token the dashboard holds, read from its sign-in and refresh answers: the dashboard
+    keeps it in memory only (no storage a test could read), and the refresh token never reaches a script."""
+
+    def __init__(self, page: Page) -> None:
+        self.latest: str | None = None
+        page.on("response", self._seen)
+
+    async def _seen(self, response: Response) -> None:
+        path = urllib.parse.urlsplit(response.url).path
+        signed = path in {"/api/v1/auth/login", "/api/v1/auth/refresh"}
+        if signed and response.request.method == "POST" and response.ok:
+            self.latest = (await response.json())["access_token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.latest is not None, "the dashboard has not signed in"
+        return {"authorization": f"Bearer {self.latest}"}

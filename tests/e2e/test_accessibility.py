@@ -102,11 +102,21 @@ async def test_the_contrast_check_catches_low_contrast_text(page: Page, stack: S
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert await low_contrast(page) == []
     await page.evaluate(
-        """() => document.querySelector('#auth').insertAdjacentHTML('beforeend', `
-            <p id="faint" style="color:#aaaaaa">faint grey on white</p>
-            <div style="opacity:.3"><p id="see-through">dimmed by opacity</p></div>
-            <div style="background:#1b1f24"><p id="dark" style="color:#333b45">dark on dark</p></div>
-            <p id="fine" style="color:#595959">dark grey on white is fine</p>`)"""
+        # styled through the CSSOM: the page's CSP blocks style="" attributes
+        """() => {
+          const add = (parent, tag, id, text, style) => {
+            const element = Object.assign(document.createElement(tag), { textContent: text });
+            if (id) element.id = id;
+            Object.assign(element.style, style);
+            parent.append(element);
+            return element;
+          };
+          const auth = document.querySelector('#auth');
+          add(auth, 'p', 'faint', 'faint grey on white', { color: '#aaaaaa' });
+          add(add(auth, 'div', '', '', { opacity: '.3' }), 'p', 'see-through', 'dimmed by opacity', {});
+          add(add(auth, 'div', '', '', { background: '#1b1f24' }), 'p', 'dark', 'dark on dark', { color: '#333b45' });
+          add(auth, 'p', 'fine', 'dark grey on white is fine', { color: '#595959' });
+        }"""
     )
     failures = await low_contrast(page)
     assert [failure.split(" ")[0] for failure in failures] == ["#faint", "#see-through", "#dark"], failures

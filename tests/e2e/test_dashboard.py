@@ -7,7 +7,6 @@ Each screen is saved as a screenshot (`make screenshots` writes them to frontend
 
 from __future__ import annotations
 
-import json
 import uuid
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
 from tests.e2e.a11y import assert_contrast
-from tests.e2e.stack import Stack
+from tests.e2e.stack import AccessTokens, Stack
 from tests.plugins.processes import stop_api, wait_ready
 
 RESUME_PDF = Path(__file__).resolve().parents[1] / "fixtures" / "resumes" / "resume-matcher-single-column.pdf"
@@ -41,6 +40,7 @@ async def test_the_dashboard_journey(
     page: Page, stack: Stack, shots: Path, page_errors: list[str], settings: Settings, redis: aioredis.Redis
 ) -> None:
     connection = page.locator("#connection")
+    tokens = AccessTokens(page)
 
     # Signed out: the sign-in and sign-up forms, every field labelled.
     await page.goto(stack.url + "/")
@@ -122,14 +122,13 @@ async def test_the_dashboard_journey(
     await page.keyboard.press("Escape")
     await expect(timeline).to_be_hidden()
 
-    await _cover_letters(page, stack, shots, Publisher(redis, settings.realtime))
+    await _cover_letters(page, stack, shots, tokens, Publisher(redis, settings.realtime))
     await _analysis(page, shots)
-    await _edit_and_stats(page, stack, shots)
+    await _edit_and_stats(page, stack, shots, tokens)
     await _resume_versions(page, shots)
 
     # The server restarts. Meanwhile another replica records a change: when the api is back, the
     # dashboard reconnects with its last event id and the replayed `application.changed` updates the board.
-    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
     stop_api(stack.api)
     await expect(connection).to_have_attribute("data-state", "reconnecting", timeout=LIVE_WITHIN)
     await expect(connection).to_have_text("Reconnecting…")
@@ -142,7 +141,7 @@ async def test_the_dashboard_journey(
             response = await http.post(
                 "/api/v1/applications",
                 json={"company": "Babbage & Co", "role": "Engineer", "status": "screening"},
-                headers={"authorization": f"Bearer {tokens['access_token']}"},
+                headers=tokens.headers,
             )
             assert response.status_code == 201, response.text
     finally:
@@ -180,7 +179,7 @@ async def test_the_dashboard_journey(
     assert page_errors == []
 
 
-async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publisher) -> None:
+async def _cover_letters(page: Page, stack: Stack, shots: Path, tokens: AccessTokens, publisher: Publisher) -> None:
     """From a card: generate a letter and watch it stream, edit, save and copy it; cancel a second one."""
     await page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=stack.url)
     card = page.locator(".app-card", has_text="Analytical Engines")
@@ -203,9 +202,8 @@ async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publi
     await expect(text).to_have_attribute("readonly", "")
     # A delta sent again with a seq already shown (a replay, a resumed worker) is not shown twice.
     letter_id = await letter.get_attribute("data-id")
-    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        me = await http.get("/api/v1/me", headers={"authorization": f"Bearer {tokens['access_token']}"})
+        me = await http.get("/api/v1/me", headers=tokens.headers)
         user_id = me.json()["id"]
     resent = events.CoverLetterDeltaData(cover_letter_id=uuid.UUID(letter_id or ""), seq=1, text="RESENT-PIECE")
     await publisher.publish(user_id, events.CoverLetterDelta(data=resent))
@@ -226,11 +224,8 @@ async def _cover_letters(page: Page, stack: Stack, shots: Path, publisher: Publi
     await text.fill(written + "\n\nP.S. I can start in May.")
     await panel.get_by_role("button", name="Save changes").click()
     await expect(page.locator("#letter-status")).to_have_text("Saved.")
-    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
-        stored = await http.get(
-            f"/api/v1/cover-letters/{letter_id}", headers={"authorization": f"Bearer {tokens['access_token']}"}
-        )
+        stored = await http.get(f"/api/v1/cover-letters/{letter_id}", headers=tokens.headers)
         assert stored.json()["content"].endswith("P.S. I can start in May.")
     await panel.get_by_role("button", name="Copy").click()
     await expect(page.locator("#letter-status")).to_have_text("Copied to the clipboard.")
@@ -273,7 +268,7 @@ async def _analysis(page: Page, shots: Path) -> None:
     await page.get_by_role("tab", name="Applications").click()
 
 
-async def _edit_and_stats(page: Page, stack: Stack, shots: Path) -> None:
+async def _edit_and_stats(page: Page, stack: Stack, shots: Path, tokens: AccessTokens) -> None:
     """Edit every field of an application in its dialog; the card, the timeline and the stats follow."""
     stats = page.locator("#stats")
     await expect(stats.locator("#stats-total")).to_have_text("3")
@@ -311,12 +306,11 @@ async def _edit_and_stats(page: Page, stack: Stack, shots: Path) -> None:
     await expect(stats.locator("#stats-applied")).to_have_text("2")
     await expect(stats.locator("#stats-funnel li[data-status='applied'] .n")).to_have_text("2")
     await expect(stats.locator("#stats-sources")).to_contain_text("referral")
-    tokens = json.loads(await page.evaluate("sessionStorage.getItem('career-copilot.tokens')"))
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         saved = (
             await http.get(
                 f"/api/v1/applications/{await card.get_attribute('data-id')}",
-                headers={"authorization": f"Bearer {tokens['access_token']}"},
+                headers=tokens.headers,
             )
         ).json()
     assert saved["tags"] == ["maths", "engines"] and saved["remote"] == "hybrid" and saved["source"] == "referral"
@@ -393,7 +387,10 @@ async def test_a_disabled_account_is_signed_out_and_not_reconnected(page: Page, 
     await expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=LIVE_WITHIN)
     await expect(page.locator("#flash")).to_contain_text("disabled or deleted")
     await expect(page.locator("#connection")).to_have_attribute("data-state", "stopped")
-    assert await page.evaluate("sessionStorage.getItem('career-copilot.tokens')") is None
+    # a reload does not bring the account back: the refresh cookie's session ended with the account
+    await page.reload()
+    await expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    await expect(page.locator("#account")).to_be_hidden()
 
 
 async def test_a_session_ended_elsewhere_signs_the_dashboard_out_without_reconnecting(page: Page, stack: Stack) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, delete, get, patch, post, put
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
+from backend import errors
 from backend.features.accounts import data_export, personal_tokens, profile, schemas
 from backend.features.accounts import service as account_services
-from backend.platform.http import auth, idempotency, problems
+from backend.platform.http import auth, browser_session, idempotency, problems
 from backend.platform.realtime.publisher import Publisher
+from backend.settings import Settings
 
 AccountService = account_services.AccountService
 Principal = account_services.Principal
@@ -22,6 +25,21 @@ Principal = account_services.Principal
 
 def provide_account_service(state: State) -> account_services.AccountService:
     return account_services.AccountService(state.settings, state.redis, state.session_memo)
+
+
+def _refresh_token(
+    request: Request[Any, Any, Any],
+    data: schemas.RefreshRequest,
+    settings: Settings,
+    opt_in: str | None,
+    cookie: str | None,
+) -> str:
+    """The body's refresh token, else the browser cookie's (checked against CSRF); with neither, 401."""
+    if data.refresh_token is not msgspec.UNSET:
+        return data.refresh_token
+    if opt_in is None and cookie is None:
+        raise errors.Unauthorized("No refresh token: send it in the body", slug="invalid-token")
+    return browser_session.refresh_token_from_cookie(request, settings, opt_in, cookie)
 
 
 class AuthController(Controller):
@@ -53,30 +71,84 @@ class AuthController(Controller):
             idempotency.owned_by(request, user_id)
         return schemas.SignUpAccepted()
 
-    @post("/login", operation_id="login", responses=problems.problem_responses(401, 429), status_code=200)
+    @post(
+        "/login",
+        operation_id="login",
+        description=(
+            "Exchange email and password for an access/refresh token pair (a new sign-in session). With "
+            "`X-Refresh-Cookie: 1` (browsers) the refresh token is set in the `HttpOnly` cookie `ccp_refresh` "
+            "(path `/api/v1/auth`) and left out of the JSON."
+        ),
+        responses=problems.problem_responses(401, 403, 429),
+        status_code=200,
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
         data: JSONBody[schemas.LoginRequest],
         account_service: NamedDependency[AccountService],
-    ) -> schemas.TokenPair:
+        settings: NamedDependency[Settings],
+        refresh_in_cookie: browser_session.CookieOptIn = None,
+    ) -> Response[schemas.TokenPair]:
         """Exchange email and password for an access/refresh token pair (a new sign-in session)."""
+        if refresh_in_cookie is not None:  # the same-site proof as spending the cookie (no login CSRF)
+            browser_session.check_origin(request, settings)
         user_agent = request.headers.get("user-agent", "")
-        return await account_service.login(data, auth.client_ip(request), user_agent)
+        pair = await account_service.login(data, auth.client_ip(request), user_agent)
+        return browser_session.token_answer(pair, refresh_in_cookie, settings)
 
-    @post("/refresh", operation_id="refreshTokens", responses=problems.problem_responses(401), status_code=200)
+    @post(
+        "/refresh",
+        operation_id="refreshTokens",
+        description=(
+            "Rotate the refresh token. Presenting a spent one revokes the whole session (401). Send it in the "
+            "body, or (browsers) send `{}` with `X-Refresh-Cookie: 1` and the cookie from login: the new one "
+            "replaces the cookie; without the header or from an origin not allowed, 403."
+        ),
+        responses=problems.problem_responses(401, 403),
+        status_code=200,
+    )
     async def refresh(
-        self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
-    ) -> schemas.TokenPair:
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.RefreshRequest],
+        account_service: NamedDependency[AccountService],
+        settings: NamedDependency[Settings],
+        refresh_in_cookie: browser_session.CookieOptIn = None,
+        refresh_cookie: browser_session.RefreshCookie = None,
+    ) -> Response[schemas.TokenPair]:
         """Rotate the refresh token. Presenting a spent one revokes the whole session (401)."""
-        return await account_service.refresh(data.refresh_token)
+        token = _refresh_token(request, data, settings, refresh_in_cookie, refresh_cookie)
+        pair = await account_service.refresh(token)
+        return browser_session.token_answer(pair, refresh_in_cookie, settings)
 
-    @post("/logout", operation_id="logout", responses=problems.problem_responses(), status_code=HTTP_204_NO_CONTENT)
+    @post(
+        "/logout",
+        operation_id="logout",
+        description=(
+            "End the sign-in session that `refresh_token` belongs to (or, with `X-Refresh-Cookie: 1`, the "
+            "cookie's). The answer clears the cookie."
+        ),
+        responses=problems.problem_responses(403),
+        status_code=HTTP_204_NO_CONTENT,
+        response_cookies=[browser_session.cleared_cookie()],  # harmless to a client that has none
+    )
     async def logout(
-        self, data: JSONBody[schemas.RefreshRequest], account_service: NamedDependency[AccountService]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.RefreshRequest],
+        account_service: NamedDependency[AccountService],
+        settings: NamedDependency[Settings],
+        refresh_in_cookie: browser_session.CookieOptIn = None,
+        refresh_cookie: browser_session.RefreshCookie = None,
     ) -> None:
-        """End the sign-in session that `refresh_token` belongs to."""
-        await account_service.logout(data.refresh_token)
+        """End the sign-in session that `refresh_token` (or the browser's cookie) belongs to."""
+        try:
+            token = _refresh_token(request, data, settings, refresh_in_cookie, refresh_cookie)
+        except errors.Unauthorized:  # no cookie to spend: nothing to end, the answer still clears it
+            token = None
+        if token is not None:
+            await account_service.logout(token)
 
     @post(
         "/verify-email",

@@ -55,7 +55,8 @@ class LoginRequest(Input):
 
 
 class RefreshRequest(Input):
-    refresh_token: Token
+    # Required unless the browser's refresh cookie is spent (`X-Refresh-Cookie: 1`, the dashboard).
+    refresh_token: Token | msgspec.UnsetType = msgspec.UNSET
 
 
 class TokenRequest(Input):
@@ -101,7 +102,8 @@ class ProfileUpdate(Input):
 
 class TokenPair(msgspec.Struct, kw_only=True):
     access_token: str
-    refresh_token: str
+    # Absent when it was set in the `HttpOnly` refresh cookie instead (`X-Refresh-Cookie: 1`).
+    refresh_token: str | msgspec.UnsetType = msgspec.UNSET
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
     expires_in: int
 

@@ -30,8 +30,8 @@ def routes(directory: Path = DASHBOARD_DIR) -> list[Router | HTTPRouteHandler]:
 
     @get(EMAIL_LINK_PATHS, include_in_schema=False, name="dashboard-email-link", sync_to_thread=False)
     def email_link() -> Response[bytes]:
-        # No caching and no referrer: the URL carries a single-use token.
-        headers = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
+        # No caching: the URL carries a single-use token (every answer has `Referrer-Policy: no-referrer`).
+        headers = {"cache-control": "no-store"}
         return Response(index.read_bytes(), media_type=MediaType.HTML, headers=headers)
 
     return [

@@ -1,13 +1,13 @@
 """What every HTTP request goes through, routed or not, and the app's `Request` class.
 
-`RequestContext` wraps the whole app (outside Litestar's CORS middleware and router, see `wrap`):
-every request gets an id (client's `X-Request-ID` if sane), bound to the log context and echoed in
-the response, and one structured access line: `request_id`, `method`, `route` (the route's template,
-never the raw path: `<unmatched>` when none matched), `status`, `duration_ms` and, once the caller
-authenticated, `user_hash` (never the user's id or email); a request that reached no route handler (404, 405,
-a CORS preflight, a rejected query) is also counted through `on_unrouted` (app-level middleware
-only wraps matched routes). It refuses a NUL character in the path or the query, which no
-Postgres text can hold.
+`RequestContext` wraps the whole app (outside Litestar's CORS middleware and router, see `wrap`): every
+request gets an id (client's `X-Request-ID` if sane), bound to the log context and echoed in the response
+with the browser protections (`security_headers`), and one structured access line: `request_id`,
+`method`, `route` (the route's template, never the raw path: `<unmatched>` when none matched), `status`,
+`duration_ms` and, once the caller authenticated, `user_hash` (never the user's id or email); a request
+that reached no route handler (404, 405, a CORS preflight, a rejected query) is also counted through
+`on_unrouted` (app-level middleware only wraps matched routes). It refuses a NUL character in the path
+or the query, which no Postgres text can hold.
 
 `Request` is the app's request class: a JSON body that crashes the decoder (deep nesting, not
 UTF-8) is malformed (400), one that is not sent as JSON is 415, and a NUL character in a JSON or a
@@ -32,9 +32,10 @@ from litestar.types import ASGIApp, Empty, Message, Receive, Scope, Send
 
 from backend import errors
 from backend.platform.db import replicas
-from backend.platform.http import problems
+from backend.platform.http import problems, security_headers
 from backend.platform.http.auth import USER_HASH
 from backend.platform.http.metrics import UNMATCHED
+from backend.platform.http.security_headers import NO_HEADERS, SecurityHeaders
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _NUL_ESCAPE = b"\\u0000"  # the only way JSON can carry a NUL (a raw one is malformed JSON)
@@ -48,9 +49,12 @@ UnroutedHook = Callable[[str, int, float], None]  # (method, status, seconds)
 class RequestContext:
     """The outermost ASGI layer of the app (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, on_unrouted: UnroutedHook | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, on_unrouted: UnroutedHook | None = None, security: SecurityHeaders | None = None
+    ) -> None:
         self.app = app
         self.on_unrouted = on_unrouted
+        self.security = security
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,11 +69,17 @@ class RequestContext:
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
         method: str = scope["method"]  # type: ignore[typeddict-item] # HTTP only (checked above)
+        # the browser protections: one precomputed list, chosen by the request's path and credentials
+        protections = (
+            NO_HEADERS if self.security is None else self.security.for_request(scope["path"], scope["headers"])
+        )
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = security_headers.with_headers(
+                    message.get("headers", []), (b"x-request-id", request_id.encode()), protections
+                )
             await send(message)
 
         try:
@@ -96,10 +106,10 @@ class RequestContext:
                 )
 
 
-def wrap(app: Litestar, on_unrouted: UnroutedHook | None = None) -> None:
+def wrap(app: Litestar, on_unrouted: UnroutedHook | None = None, security: SecurityHeaders | None = None) -> None:
     """Put `RequestContext` around everything the app does for a request: Litestar builds
     `app.asgi_handler` (CORS → exception handling → router) once, in its constructor."""
-    app.asgi_handler = RequestContext(app.asgi_handler, on_unrouted)
+    app.asgi_handler = RequestContext(app.asgi_handler, on_unrouted, security)
 
 
 async def _refuse_nul(scope: Scope, receive: Receive, send: Send) -> None:

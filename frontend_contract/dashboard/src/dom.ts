@@ -2,7 +2,8 @@
 
 type Attrs = Record<string, string | number | boolean | null | undefined | ((event: Event) => void)>;
 
-/** `h("li", {class: "card"}, "text", child)`: an element with attributes, listeners (`on<event>`) and children. */
+/** `h("li", {class: "card"}, "text", child)`: an element with attributes, listeners (`on<event>`) and children.
+ * No `style` attribute: the page's Content-Security-Policy blocks inline styles (set `element.style.x`). */
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
   attrs: Attrs = {},
@@ -10,6 +11,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 ): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
+    if (name === "style") throw new Error("h(): the CSP blocks style attributes; set element.style instead");
     if (typeof value === "function") element.addEventListener(name.slice(2), value);
     else if (value === true) element.setAttribute(name, "");
     else if (value !== false && value !== null && value !== undefined) element.setAttribute(name, String(value));

@@ -11,7 +11,11 @@ import { ResumesPanel } from "./resumes.js";
 import { lastEventId, tokenStore } from "./session.js";
 import { SettingsPanel } from "./settings.js";
 
-const api = new ApiClient({ tokens: tokenStore, onSignedOut: () => showSignedOut("Your session ended: sign in again.") });
+const api = new ApiClient({
+  tokens: tokenStore,
+  refreshCookie: true, // same origin as the api: the refresh token stays in its HttpOnly cookie
+  onSignedOut: () => showSignedOut("Your session ended: sign in again."),
+});
 const live = new Realtime(api, {
   lastEventId: lastEventId.get(),
   onEvent: (event) => {
@@ -298,8 +302,8 @@ wireForgotPassword();
 wireTabs();
 const link = emailLink();
 if (link) void handleEmailLink(link);
-if (api.signedIn) {
-  showSignedIn().catch((error: unknown) => showSignedOut(describe(error)));
-} else {
-  showSignedOut();
-}
+// A reload (or a new tab): the api's cookie still holds this browser's session, if there is one.
+void api.resume().then((signedIn) => {
+  if (signedIn) showSignedIn().catch((error: unknown) => showSignedOut(describe(error)));
+  else showSignedOut();
+});

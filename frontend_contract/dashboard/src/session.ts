@@ -1,20 +1,11 @@
-// The tab's session: tokens and the last realtime event id in sessionStorage (per tab, gone when
-// the tab closes; a production app may prefer memory + an httpOnly refresh cookie).
-import type { TokenPair, TokenStore } from "../../client/index.js";
+// The tab's session: the access token in memory only (a reload asks the api for a new one with the
+// refresh token, which lives in the api's HttpOnly cookie, out of every script's reach), and the last
+// realtime event id in sessionStorage (per tab: a reload resumes the socket where it stopped).
+import { memoryTokenStore, type TokenStore } from "../../client/index.js";
 
-const TOKENS = "career-copilot.tokens";
 const LAST_EVENT = "career-copilot.last-event-id";
 
-export const tokenStore: TokenStore = {
-  get(): TokenPair | null {
-    const raw = sessionStorage.getItem(TOKENS);
-    return raw ? (JSON.parse(raw) as TokenPair) : null;
-  },
-  set(tokens: TokenPair | null): void {
-    if (tokens) sessionStorage.setItem(TOKENS, JSON.stringify(tokens));
-    else sessionStorage.removeItem(TOKENS);
-  },
-};
+export const tokenStore: TokenStore = memoryTokenStore();
 
 export const lastEventId = {
   get: (): string | undefined => sessionStorage.getItem(LAST_EVENT) ?? undefined,

@@ -22,9 +22,12 @@ export function memoryTokenStore(initial = null) {
     let tokens = initial;
     return { get: () => tokens, set: (next) => void (tokens = next) };
 }
+/** The header that asks the api to keep the refresh token in its cookie (and proves a same-site caller). */
+export const REFRESH_COOKIE_HEADER = "X-Refresh-Cookie";
 export class Http {
     baseUrl;
     tokens;
+    refreshCookie;
     onSignedOut;
     fetcher;
     refreshing = null;
@@ -32,6 +35,7 @@ export class Http {
         this.baseUrl = (options.baseUrl ?? "").replace(/\/$/, "");
         this.tokens = options.tokens ?? memoryTokenStore();
         this.onSignedOut = options.onSignedOut ?? (() => { });
+        this.refreshCookie = options.refreshCookie ?? false;
         this.fetcher = options.fetch ?? globalThis.fetch.bind(globalThis);
     }
     /** Send a request; returns the parsed JSON (or undefined for 204), throws `ApiError` otherwise. */
@@ -40,8 +44,10 @@ export class Http {
         let response = await this.send(method, path, options, auth);
         if (response.status === 401 && auth && this.tokens.get()) {
             // The access token expired (or the session ended): rotate once, then retry once.
-            if (await this.refresh())
+            if (await this.refresh()) {
+                await drain(response);
                 response = await this.send(method, path, options, auth);
+            }
         }
         if (!response.ok)
             throw new ApiError(await problemOf(response));
@@ -54,21 +60,35 @@ export class Http {
         this.refreshing ??= this.rotate().finally(() => (this.refreshing = null));
         return this.refreshing;
     }
+    /** Headers that keep the refresh token in the api's cookie (none without `refreshCookie`). */
+    cookieHeaders() {
+        return this.refreshCookie ? { [REFRESH_COOKIE_HEADER]: "1" } : {};
+    }
     async rotate() {
         const current = this.tokens.get();
-        if (!current)
+        if (!this.refreshCookie && !current?.refresh_token)
             return false;
-        const body = { refresh_token: current.refresh_token };
-        const response = await this.send("POST", "/api/v1/auth/refresh", { json: body }, false);
+        // The cookie is shared by every tab of the browser: one rotation at a time (two tabs spending the
+        // same cookie at once would look like a stolen token and end the session).
+        const locks = this.refreshCookie ? globalThis.navigator?.locks : undefined;
+        const response = locks
+            ? await locks.request("career-copilot.refresh", () => this.sendRefresh(current))
+            : await this.sendRefresh(current);
         if (response.ok) {
             this.tokens.set((await response.json()));
             return true;
         }
-        if (response.status === 401) {
+        await drain(response);
+        if (response.status === 401 || response.status === 403) {
             this.tokens.set(null);
-            this.onSignedOut();
+            if (current)
+                this.onSignedOut(); // a session ended (not a page load that found none)
         }
         return false;
+    }
+    sendRefresh(current) {
+        const body = this.refreshCookie ? {} : { refresh_token: current?.refresh_token };
+        return this.send("POST", "/api/v1/auth/refresh", { json: body, headers: this.cookieHeaders() }, false);
     }
     async send(method, path, options, auth) {
         const headers = { accept: "application/json", ...options.headers };
@@ -119,4 +139,8 @@ async function problemOf(response) {
     catch {
         return fallback;
     }
+}
+/** Read a body nobody needs: an unread body keeps its request open (and the page never network-idle). */
+async function drain(response) {
+    await response.arrayBuffer().catch(() => undefined);
 }

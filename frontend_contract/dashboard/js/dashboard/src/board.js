@@ -116,7 +116,9 @@ export class Board {
         const most = Math.max(1, ...STATUSES.map((status) => stats.by_status[status] ?? 0));
         byId("stats-funnel").replaceChildren(...STATUSES.map((status) => {
             const count = stats.by_status[status] ?? 0;
-            return h("li", { "data-status": status }, h("span", {}, label(status)), h("span", { class: "bar", style: `width: ${(100 * count) / most}%`, "aria-hidden": "true" }), h("span", { class: "n" }, String(count)));
+            const bar = h("span", { class: "bar", "aria-hidden": "true" });
+            bar.style.width = `${(100 * count) / most}%`; // the CSSOM: a style="" attribute breaks the page's CSP
+            return h("li", { "data-status": status }, h("span", {}, label(status)), bar, h("span", { class: "n" }, String(count)));
         }));
         byId("stats-sources").replaceChildren(...stats.by_source.map((row) => h("tr", {}, h("th", { scope: "row" }, row.source || "(none)"), h("td", {}, String(row.total)), h("td", {}, String(row.applied)), h("td", {}, String(row.responded)), h("td", {}, percent(row.response_rate)))));
     }

@@ -1,8 +1,11 @@
 // Small DOM helpers: the dashboard builds its few dynamic parts with `h()` instead of a framework.
-/** `h("li", {class: "card"}, "text", child)`: an element with attributes, listeners (`on<event>`) and children. */
+/** `h("li", {class: "card"}, "text", child)`: an element with attributes, listeners (`on<event>`) and children.
+ * No `style` attribute: the page's Content-Security-Policy blocks inline styles (set `element.style.x`). */
 export function h(tag, attrs = {}, ...children) {
     const element = document.createElement(tag);
     for (const [name, value] of Object.entries(attrs)) {
+        if (name === "style")
+            throw new Error("h(): the CSP blocks style attributes; set element.style instead");
         if (typeof value === "function")
             element.addEventListener(name.slice(2), value);
         else if (value === true)

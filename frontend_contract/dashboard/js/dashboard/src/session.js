@@ -1,17 +1,9 @@
-const TOKENS = "career-copilot.tokens";
+// The tab's session: the access token in memory only (a reload asks the api for a new one with the
+// refresh token, which lives in the api's HttpOnly cookie, out of every script's reach), and the last
+// realtime event id in sessionStorage (per tab: a reload resumes the socket where it stopped).
+import { memoryTokenStore } from "../../client/index.js";
 const LAST_EVENT = "career-copilot.last-event-id";
-export const tokenStore = {
-    get() {
-        const raw = sessionStorage.getItem(TOKENS);
-        return raw ? JSON.parse(raw) : null;
-    },
-    set(tokens) {
-        if (tokens)
-            sessionStorage.setItem(TOKENS, JSON.stringify(tokens));
-        else
-            sessionStorage.removeItem(TOKENS);
-    },
-};
+export const tokenStore = memoryTokenStore();
 export const lastEventId = {
     get: () => sessionStorage.getItem(LAST_EVENT) ?? undefined,
     set: (id) => sessionStorage.setItem(LAST_EVENT, id),
