@@ -5,7 +5,7 @@ import { Http, type BodyOf, type HttpOptions, type QueryOf, type ResultOf, type 
 type Op = operations;
 const V1 = "/api/v1";
 
-/** Parsed resume data, JSON Resume v1 field names (SPEC §4). OpenAPI types it as an open object. */
+/** Parsed resume data, JSON Resume v1 field names (docs/product.md). OpenAPI types it as an open object. */
 export interface ParsedResume {
   basics?: { name?: string; label?: string; email?: string; phone?: string; url?: string; summary?: string };
   work?: { name?: string; position?: string; location?: string; startDate?: string; endDate?: string | null }[];

@@ -1,4 +1,4 @@
-// The realtime socket (asyncapi.yaml, SPEC §5): a fresh single-use ticket per attempt, replay from
+// The realtime socket (asyncapi.yaml): a fresh single-use ticket per attempt, replay from
 // `last_event_id` on every reconnect, exponential backoff with jitter, `sync.reset` -> refetch over
 // REST, and the server's close codes: 1012/4002/4008 reconnect at once and replay (a new ticket, the
 // access token refreshed first when it has expired), 4001/4401 stop for good (signed out), 4003 stop
