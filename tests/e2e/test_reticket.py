@@ -39,7 +39,7 @@ async def test_the_dashboard_re_tickets_after_one_access_token_lifetime_and_miss
         await expect(page.locator("#connection")).to_have_attribute("data-state", "open", timeout=20_000)
         await page.wait_for_load_state("networkidle")
         await page.evaluate(RECORD_STATES)
-        await page.wait_for_function("window.__states.includes('reconnecting')", timeout=15_000)
+        await page.wait_for_function("() => window.__states.includes('reconnecting')", timeout=15_000)
         fresh = await factories.login(http, user.email, user.password)  # the test's token expired too
         made = await http.post(
             "/api/v1/applications",
