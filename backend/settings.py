@@ -179,8 +179,17 @@ class RedisSettings(msgspec.Struct, frozen=True):
         setting("REDIS_URL", "Redis URL (the default is `make dev`'s embedded server)", production=True, secret=True),
     ] = DEFAULT_REDIS_URL
     pool_max: Annotated[
-        int, setting("REDIS_POOL_MAX", "cap on Redis connections per process (opened on demand)", ge=1)
+        int,
+        setting("REDIS_POOL_MAX", "most Redis connections per process (per node on a cluster, opened on demand)", ge=1),
     ] = 500
+    cluster: Annotated[
+        bool,
+        setting(
+            "REDIS_CLUSTER",
+            "`REDIS_URL` names a node of a Redis Cluster (Redis 7): every Redis use goes through the cluster "
+            "client, realtime fan-out uses sharded pub/sub and keys carry hash tags (docs/redis-cluster.md)",
+        ),
+    ] = False
     cache_ttl_seconds: Annotated[
         int,
         setting(
@@ -305,6 +314,16 @@ class WorkerSettings(msgspec.Struct, frozen=True):
             ge=1,
         ),
     ] = 100_000
+    stream_partitions: Annotated[
+        int,
+        setting(
+            "TASK_STREAM_PARTITIONS",
+            "task streams the queue is split into (each with its own keys, spread over a cluster's slots); "
+            "a task's partition comes from its key, so one user's tasks keep their order",
+            ge=1,
+            le=64,
+        ),
+    ] = 1
     idle_reclaim_ms: Annotated[
         int, setting("TASK_IDLE_RECLAIM_MS", "a message unacked this long is reclaimed by another worker", ge=100)
     ] = 30_000

@@ -23,6 +23,7 @@ import pytest
 
 from backend.devtools import launcher
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis, free_port
+from backend.devtools.redis_cluster import LocalRedisCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -81,11 +82,25 @@ def start_embedded(tmp: Path) -> tuple[EmbeddedPostgres, EmbeddedRedis]:
     return pg, redis
 
 
+def cluster_masters() -> int:
+    """TEST_REDIS_CLUSTER: 0 (one Redis), or the masters of the local Redis Cluster the session runs on."""
+    raw = os.environ.get("TEST_REDIS_CLUSTER", "").strip() or "0"
+    return int(raw)
+
+
 def session_urls() -> tuple[str, str, list[object]]:
-    """(admin database url, redis url, servers to stop) for this session."""
+    """(admin database url, redis url, servers to stop) for this session.
+
+    With TEST_REDIS_CLUSTER=N the session starts its own N-master cluster with one replica each
+    (Debian's redis-server 7) and every process under test runs with REDIS_CLUSTER=true."""
     db_url = os.environ.get("TEST_DATABASE_URL", "").strip()
     redis_url = os.environ.get("TEST_REDIS_URL", "").strip()
     servers: list[object] = []
+    if masters := cluster_masters():
+        cluster = LocalRedisCluster(Path(tempfile.mkdtemp(prefix="cc-test-cluster-")), masters=masters)
+        cluster.start()
+        servers.append(cluster)
+        redis_url = cluster.url
     if not db_url or not redis_url:
         tmp = Path(tempfile.mkdtemp(prefix="cc-test-"))
         pg, redis = start_embedded(tmp)
@@ -106,6 +121,7 @@ def settings_env(services: SessionServices, **extra: str) -> dict[str, str]:
         "APP_ENV": "test",
         "DATABASE_URL": services.database_url,
         "REDIS_URL": services.redis_url,
+        "REDIS_CLUSTER": "true" if cluster_masters() else "false",
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": services.data_dir,
         **extra,

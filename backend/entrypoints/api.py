@@ -23,6 +23,7 @@ from backend.features.cover_letters import http as cover_letter_controllers
 from backend.features.notifications import http as notification_controllers
 from backend.features.resumes import http as resume_controllers
 from backend.lifespan import lifespan_for
+from backend.platform import redis_client
 from backend.platform.http import (
     auth,
     dashboard,
@@ -65,6 +66,7 @@ class MetricsController(PrometheusController):
 
 def create_app(settings: Settings) -> Litestar:
     configure_logging(json=settings.app.log_json, level=settings.app.log_level)
+    redis_client.configure(settings.redis)
     prometheus = PrometheusConfig(
         app_name="career_copilot",
         prefix="career_copilot",

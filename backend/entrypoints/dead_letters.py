@@ -112,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        redis_client.configure(settings.redis)
     except SettingsError as exc:
         print(f"backend.entrypoints.dead_letters: {exc}", file=sys.stderr)
         return 2

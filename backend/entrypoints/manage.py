@@ -31,6 +31,7 @@ from backend.settings import Settings
 
 async def _set_role(email: str, role: str) -> int:
     settings = Settings.from_env()
+    redis_client.configure(settings.redis)
     await engine.open_pool(settings.db)
     redis = redis_client.connect(settings.redis.url)  # the change is announced to the api's session memos
     try:
@@ -44,6 +45,7 @@ async def _set_role(email: str, role: str) -> int:
 
 async def _copy_objects() -> int:
     settings = Settings.from_env()
+    redis_client.configure(settings.redis)
     stores = storage.build_copy_stores(settings)
     if stores is None:
         print("copy-objects: set S3_BUCKET and S3_COPY_BUCKET (files on local disk are not copied)", file=sys.stderr)
@@ -67,6 +69,7 @@ def _progress(label: str, done: int, total: int) -> None:
 
 async def _key_usage() -> int:
     settings = Settings.from_env()
+    redis_client.configure(settings.redis)
     await engine.open_pool(settings.db)
     try:
         found = await key_usage.usage()
@@ -84,6 +87,7 @@ async def _key_usage() -> int:
 
 async def _rewrap(batch: int) -> int:
     settings = Settings.from_env()
+    redis_client.configure(settings.redis)
     envelope = Envelope.from_settings(settings.encryption)
     store = storage.build_store(settings)
     assert isinstance(store, storage.EncryptedStore)
@@ -107,6 +111,7 @@ async def _rewrap(batch: int) -> int:
 
 async def _encrypt_pii(batch: int) -> int:
     settings = Settings.from_env()
+    redis_client.configure(settings.redis)
     await engine.open_pool(settings.db)
     try:
         report = await pii_backfill.encrypt_pii(

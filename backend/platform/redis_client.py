@@ -1,14 +1,48 @@
-"""Redis clients that survive a Redis restart (api, workers, scheduler)."""
+"""Redis clients that survive a Redis restart (api, workers, scheduler), on one Redis or a cluster.
+
+With `REDIS_CLUSTER=true` every client is redis-py's cluster client on the node `REDIS_URL` names (it
+discovers the rest), typed as `Redis`: both offer the same command API. Each process calls
+`configure(settings.redis)` once at start; from then on `connect*` build cluster clients and `tag`
+wraps the part of a key that must share a slot with its siblings in a hash tag (`{…}`), so a Lua
+script or a transaction touching several keys of one user stays on one node. On one Redis `tag`
+returns its argument unchanged: the keys of a running deployment keep their names.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+_cluster = False
+
+
+def configure(settings: Any) -> None:
+    """Set this process's topology from `RedisSettings` (its `cluster` flag); call once at start."""
+    global _cluster
+    _cluster = bool(settings.cluster)
+
+
+def is_cluster() -> bool:
+    """True when this process talks to a Redis Cluster (`REDIS_CLUSTER`)."""
+    return _cluster
+
+
+def tag(part: object) -> str:
+    """`part` as the hash tag of a key on a cluster (`{part}`: keys with the same tag share a slot),
+    unchanged on one Redis."""
+    return f"{{{part}}}" if _cluster else str(part)
+
+
+def cluster_client(url: str, max_connections: int, **options: Any) -> aioredis.Redis:
+    """A cluster client on the node `url` names (no I/O until first use), typed as `Redis`."""
+    client = RedisCluster.from_url(url, max_connections=max_connections, **options)
+    return cast(aioredis.Redis, client)
 
 
 def resilient_options() -> dict[str, Any]:
@@ -31,8 +65,11 @@ def connect(url: str, max_connections: int = 500) -> aioredis.Redis:
     Sized above the process's concurrency: redis-py's default pool raises "Too many connections"
     at 100 (200 sockets connecting at once), and its BlockingConnectionPool is not fair (measured:
     64 concurrent callers on 50 connections got "No connection available" after 5 s waits).
-    Connections are opened on demand, so the cap costs nothing until it is needed.
+    Connections are opened on demand, so the cap costs nothing until it is needed. On a cluster the
+    cap is per node.
     """
+    if _cluster:
+        return cluster_client(url, max_connections, **resilient_options())
     pool = aioredis.ConnectionPool.from_url(
         url, max_connections=max_connections, health_check_interval=30, **resilient_options()
     )
@@ -45,8 +82,12 @@ def connect_subscriber(url: str) -> aioredis.Redis:
     With retries, redis-py reconnects a PubSub and resubscribes it silently, and whatever was
     published in between is lost without the subscriber knowing (measured: a 0.3 s cut lost an
     event and left the socket open; tests/platform/realtime/test_delivery.py). Without them the
-    error reaches the realtime hub, which closes its sockets with 1012 so clients replay.
+    error reaches the realtime hub, which closes its sockets with 1012 so clients replay. On a
+    cluster the hub opens one such connection per shard itself (realtime.shards); this client only
+    finds the shards.
     """
+    if _cluster:
+        return cluster_client(url, 4, socket_connect_timeout=5)
     pool = aioredis.ConnectionPool.from_url(
         url, max_connections=4, health_check_interval=30, retry=Retry(NoBackoff(), 0), socket_connect_timeout=5
     )
@@ -56,7 +97,17 @@ def connect_subscriber(url: str) -> aioredis.Redis:
 def connect_cache(url: str, max_connections: int = 500) -> aioredis.Redis:
     """A client for the best-effort cache: short timeouts and no retries, so a Redis outage
     turns into a quick cache miss instead of a slow request."""
+    if _cluster:
+        return cluster_client(url, max_connections, socket_timeout=0.25, socket_connect_timeout=0.25)
     pool = aioredis.ConnectionPool.from_url(
         url, max_connections=max_connections, socket_timeout=0.25, socket_connect_timeout=0.25
     )
     return aioredis.Redis.from_pool(pool)
+
+
+async def flush_all(client: aioredis.Redis) -> None:
+    """Delete every key (tests, drills): on a cluster, on every primary."""
+    if _cluster:
+        await cast(RedisCluster, client).flushall(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        await client.flushdb()

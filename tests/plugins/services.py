@@ -56,7 +56,9 @@ def services() -> Iterator[support.SessionServices]:
 
 @pytest.fixture(scope="session")
 def settings(services: support.SessionServices) -> Settings:
-    return Settings.from_env(settings_env(services))
+    settings = Settings.from_env(settings_env(services))
+    redis_client.configure(settings.redis)  # this process's topology, as every entry point sets it
+    return settings
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -104,8 +106,8 @@ async def clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         return  # unit tests touch no service
     names = ", ".join(f'"{table._meta.tablename}"' for table in ALL_TABLES)
     await ALL_TABLES[0].raw(f"TRUNCATE {names} CASCADE")
-    client = aioredis.Redis.from_url(settings.redis.url)
-    await client.flushdb()
+    client = redis_client.connect(settings.redis.url, 4)
+    await redis_client.flush_all(client)
     await client.aclose()
     shutil.rmtree(os.path.join(settings.app.data_dir, "objects"), ignore_errors=True)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from taskiq import AsyncBroker, InMemoryBroker
 
+from backend.platform import redis_client
 from backend.platform.jobs import resources
 from backend.settings import Settings
 from tasks.broker import HardenedStreamBroker
@@ -40,6 +41,7 @@ def build_broker(settings: Settings, *, in_memory: bool = False) -> AsyncBroker:
 
     Nothing connects until `await broker.startup()`.
     """
+    redis_client.configure(settings.redis)  # every process that sends or runs tasks builds a broker first
     spec = QueueSpec.from_settings(settings.worker)
     broker: AsyncBroker
     dead_letters: DeadLetters | None = None
