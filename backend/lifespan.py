@@ -20,6 +20,7 @@ from backend.platform.db import engine
 from backend.platform.http.drain import Drain
 from backend.platform.realtime.hub import Hub
 from backend.platform.realtime.publisher import Publisher
+from backend.platform.realtime.shards import ShardedHub
 from backend.platform.storage import build_store
 from backend.settings import Settings
 from tasks import metrics as task_queue
@@ -49,7 +50,8 @@ def lifespan_for(settings: Settings) -> Callable[[Litestar], AbstractAsyncContex
         # how the platform's auth dependency checks a bearer token, without importing the accounts feature
         app.state.authenticate = AccountService(settings, app.state.redis, app.state.session_memo).authenticate
         subscriber = redis_client.connect_subscriber(settings.redis.url)
-        app.state.realtime_hub = Hub(subscriber, settings.realtime.socket_queue_size)
+        hub_kind = ShardedHub if redis_client.is_cluster() else Hub  # sharded pub/sub on a cluster
+        app.state.realtime_hub = hub_kind(subscriber, settings.realtime.socket_queue_size)
         await app.state.realtime_hub.start()
         # SIGTERM: unready at once, a drain window, sockets closed with 1012, then uvicorn's shutdown
         app.state.drain = Drain(settings.app.drain_seconds, app.state.realtime_hub.drain)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest_asyncio
 import redis.asyncio as aioredis
 import websockets
+from redis.asyncio.cluster import RedisCluster
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -217,3 +218,26 @@ async def user_socket(redis: aioredis.Redis, api_url: str, user_id: str) -> Asyn
         finally:
             await ws.close()
             await socket.reader
+
+
+async def subscribers(redis: aioredis.Redis, channel: str) -> int:
+    """How many connections subscribe `channel`: classic pub/sub on one Redis, the shard channel on
+    the primary that owns its slot on a cluster."""
+    if not redis_client.is_cluster():
+        return int((await redis.pubsub_numsub(channel))[0][1])
+    cluster = cast(RedisCluster, redis)
+    node = cluster.get_node_from_key(channel)
+    found: Any = await cluster.execute_command("PUBSUB SHARDNUMSUB", channel, target_nodes=node)
+    return int(found[0][1])
+
+
+async def drop_subscriber_connections(redis: aioredis.Redis, link: Link | None = None) -> None:
+    """The api's subscriber connections drop: through `link` on one Redis (cut: restore it later),
+    on a cluster every primary closes its pub/sub clients (the subscriber talks to each shard
+    directly, past any link to the seed node)."""
+    if not redis_client.is_cluster():
+        assert link is not None
+        link.cut()
+        return
+    cluster = cast(RedisCluster, redis)
+    await cluster.execute_command("CLIENT KILL", "TYPE", "pubsub", target_nodes=RedisCluster.PRIMARIES)

@@ -19,6 +19,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.platform.realtime import channels, metrics, wire
@@ -130,18 +131,24 @@ class Hub:
             metrics.SOCKETS_OPEN.inc()
             return client
         channel = channels.user_channel(user_id)
-        await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT)
         async with self._lock:
             group = self._clients.get(user_id)
             if group is None:
-                group = self._clients[user_id] = set()
                 self._confirmed[channel] = asyncio.Event()
-                assert self._pubsub is not None
-                await self._pubsub.subscribe(channel)
+                try:
+                    await self._subscribe(user_id, channel)
+                except BaseException:
+                    self._confirmed.pop(channel, None)
+                    raise
+                group = self._clients[user_id] = set()
                 metrics.SUBSCRIBED_USERS.inc()
             group.add(client)
             confirmed = self._confirmed[channel]
-        await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT)
+        try:
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_TIMEOUT)
+        except BaseException:
+            await self._forget(client)
+            raise
         metrics.SOCKETS_OPEN.inc()
         return client
 
@@ -153,9 +160,12 @@ class Hub:
             metrics.SOCKETS_CLOSED.labels("reticket").inc()
 
     async def detach(self, client: Client) -> None:
+        metrics.SOCKETS_OPEN.dec()
+        await self._forget(client)
+
+    async def _forget(self, client: Client) -> None:
         if client.deadline is not None:
             client.deadline.cancel()
-        metrics.SOCKETS_OPEN.dec()
         channel = channels.user_channel(client.user_id)
         async with self._lock:
             group = self._clients.get(client.user_id)
@@ -166,9 +176,20 @@ class Hub:
                 del self._clients[client.user_id]
                 self._confirmed.pop(channel, None)
                 metrics.SUBSCRIBED_USERS.dec()
-                with contextlib.suppress(RedisConnectionError, RedisTimeoutError, OSError):
-                    assert self._pubsub is not None
-                    await self._pubsub.unsubscribe(channel)
+                with contextlib.suppress(RedisError, OSError):
+                    await self._unsubscribe(client.user_id, channel)
+
+    # ---- the subscription itself (one Redis: one pub/sub connection; realtime.shards on a cluster)
+
+    async def _subscribe(self, user_id: str, channel: str) -> None:
+        """Ask Redis for `channel` (under the lock); `_handle` sets its confirmation."""
+        await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT)
+        assert self._pubsub is not None
+        await self._pubsub.subscribe(channel)
+
+    async def _unsubscribe(self, user_id: str, channel: str) -> None:
+        assert self._pubsub is not None
+        await self._pubsub.unsubscribe(channel)
 
     async def _run(self) -> None:
         delay = 0.1
@@ -189,10 +210,11 @@ class Hub:
 
     def _handle(self, message: dict[str, Any]) -> None:
         channel = message["channel"].decode()
-        if message["type"] == "subscribe":
+        kind = message["type"]
+        if kind in ("subscribe", "ssubscribe"):
             if confirmed := self._confirmed.get(channel):
                 confirmed.set()
-        elif message["type"] == "message" and channel != channels.CONTROL_CHANNEL:
+        elif kind in ("message", "smessage") and channel != channels.CONTROL_CHANNEL:
             try:
                 self._dispatch(channels.user_of_channel(channel), message["data"])
             except ValueError:  # not a message this version knows: never let it stop the reader
@@ -245,6 +267,8 @@ class Hub:
         self._connected.clear()
         async with self._lock:
             self._close_all(CLOSE_RESTART, "redis_lost")
+            for confirmed in self._confirmed.values():
+                confirmed.set()  # attaches waiting for a confirmation return their closed mailbox now
             self._clients.clear()
             self._confirmed.clear()
             metrics.SUBSCRIBED_USERS.set(0)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 SOCKETS_OPEN = Gauge("career_copilot_realtime_sockets_open", "Open realtime websockets in this process")
+REDIS_SHARDS = Gauge(
+    "career_copilot_realtime_redis_shards", "Redis Cluster primaries this process holds a subscriber connection to"
+)
 SUBSCRIBED_USERS = Gauge("career_copilot_realtime_subscribed_users", "User channels this process subscribes to")
 EVENTS_RECEIVED = Counter(
     "career_copilot_realtime_events_received_total", "Events received from Redis for local sockets"

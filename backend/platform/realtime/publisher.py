@@ -23,7 +23,7 @@ _PUBLISH = """
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
 redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PUBLISH', KEYS[2], id .. ' ' .. ARGV[1])
+redis.call('{publish}', KEYS[2], id .. ' ' .. ARGV[1])
 return id
 """
 
@@ -32,7 +32,7 @@ class Publisher:
     def __init__(self, redis: Redis, settings: RealtimeSettings) -> None:
         self.redis = redis
         self.settings = settings
-        self._script = redis.register_script(_PUBLISH)
+        self._script = redis.register_script(_PUBLISH.replace("{publish}", channels.publish_command()))
 
     async def publish(self, user_id: uuid.UUID | str, event: events.Event) -> str:
         """Store and fan out `event` to every socket of `user_id`; returns the event id."""
@@ -48,7 +48,7 @@ class Publisher:
 
     async def kick(self, user_id: uuid.UUID | str) -> None:
         """Close every socket of the user on every replica (account disabled or deleted)."""
-        await self.redis.publish(channels.user_channel(user_id), wire.KICK)
+        await channels.send(self.redis, channels.user_channel(user_id), wire.KICK)
 
     async def erase(self, user_id: uuid.UUID | str) -> None:
         """Account deleted: close its sockets and drop its event history."""
@@ -62,4 +62,4 @@ async def end_sockets(
     """Close with 4001, on every api process, the user's sockets opened with a credential in `ended`
     (`s:<session id>`, `p:<token id>`; `s:*` and `p:*` for all of a kind) and not in `keep`. Sessions
     end in the accounts feature: publish only once the change has committed."""
-    await redis.publish(channels.user_channel(user_id), wire.end_message(ended, keep))
+    await channels.send(redis, channels.user_channel(user_id), wire.end_message(ended, keep))

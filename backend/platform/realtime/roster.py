@@ -34,7 +34,7 @@ if extra <= 0 then return 0 end
 local popped = redis.call('ZPOPMIN', KEYS[1], extra)
 local ids = {}
 for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
-redis.call('PUBLISH', KEYS[2], ARGV[6] .. table.concat(ids, ' '))
+redis.call('{publish}', KEYS[2], ARGV[6] .. table.concat(ids, ' '))
 return #ids
 """
 
@@ -46,7 +46,7 @@ async def join(redis: Redis, user_id: str, socket_id: str, max_sockets: int, max
     keep_ms = (max_age + STALE_MARGIN_SECONDS) * 1000
     try:
         await redis.eval(
-            _JOIN,
+            _JOIN.replace("{publish}", channels.publish_command()),
             2,
             channels.user_sockets_key(user_id),
             channels.user_channel(user_id),

@@ -19,6 +19,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from backend.platform import redis_client
 from backend.platform.crypto import tokens
 from backend.platform.realtime import channels
 
@@ -44,12 +45,16 @@ class Holder:
 
 
 async def issue(redis: Redis, user_id: uuid.UUID, credential: str, ttl_seconds: int, max_per_user: int) -> str:
+    """A new ticket. On a cluster it starts with `<user id>.`: the handshake finds the ticket's key in
+    its user's slot, where the user's ticket set is too (both change in one script)."""
     ticket = tokens.new_opaque_token()
+    if redis_client.is_cluster():
+        ticket = f"{user_id}.{ticket}"
     digest = tokens.hash_opaque_token(ticket)
     await redis.eval(
         _ISSUE,
         2,
-        channels.ticket_key(digest),
+        channels.ticket_key(digest, user_id),
         channels.user_tickets_key(user_id),
         f"{user_id} {credential}",
         str(ttl_seconds),
@@ -65,10 +70,21 @@ async def redeem(redis: Redis, ticket: str) -> Holder | None:
     if not ticket or len(ticket) > 128:
         return None
     digest = tokens.hash_opaque_token(ticket)
-    raw: Any = await redis.getdel(channels.ticket_key(digest))
+    named = ticket.partition(".")[0] if redis_client.is_cluster() else ""
+    if redis_client.is_cluster() and not _is_uuid(named):
+        return None
+    raw: Any = await redis.getdel(channels.ticket_key(digest, named))
     if not raw:
         return None
     user_id, _, credential = (raw.decode() if isinstance(raw, bytes) else raw).partition(" ")
     if not await redis.zrem(channels.user_tickets_key(user_id), digest):
         return None  # voided by newer tickets of the user
     return Holder(uuid.UUID(user_id), credential)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True

@@ -16,7 +16,7 @@ import websockets
 
 from backend.platform.crypto.tokens import hash_opaque_token
 from backend.platform.db.tables import User
-from backend.platform.realtime import events
+from backend.platform.realtime import channels, events
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
 from tests import factories
@@ -74,7 +74,7 @@ async def test_cross_origin_handshakes_are_refused(
     async with await websockets.connect(f"{apis[0].ws_url}?ticket={good}", origin=origin, open_timeout=5):  # type: ignore[arg-type]
         pass
     # the origin is checked before the ticket is redeemed: the refused handshake spent nothing
-    assert await redis.exists(f"rt:t:{hash_opaque_token(evil)}") == 1
+    assert await redis.exists(channels.ticket_key(hash_opaque_token(evil), user)) == 1
 
 
 async def test_a_malformed_last_event_id_is_refused(apis: tuple[Api, Api], redis: aioredis.Redis) -> None:
@@ -219,7 +219,7 @@ async def test_deleting_an_account_closes_its_sockets_and_erases_its_history(
         await publisher.publish(
             account.user_id, events.CoverLetterCancelled(data=events.CoverLetterRef(uuid.UUID(int=9)))
         )
-        assert await redis.exists(f"rt:h:{account.user_id}") == 1
+        assert await redis.exists(channels.history_key(account.user_id)) == 1
         ws = await connect(redis, apis[0], account.user_id)
         response = await http.request(
             "DELETE", "/api/v1/me", json={"password": account.password}, headers=account.headers
@@ -227,7 +227,7 @@ async def test_deleting_an_account_closes_its_sockets_and_erases_its_history(
         assert response.status_code == 204
         await asyncio.wait_for(ws.wait_closed(), 5)
         assert ws.close_code == 4401
-        assert await redis.exists(f"rt:h:{account.user_id}") == 0
+        assert await redis.exists(channels.history_key(account.user_id)) == 0
 
 
 async def test_realtime_metrics_are_exported(
