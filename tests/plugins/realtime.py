@@ -5,11 +5,14 @@ between an api and Redis that a test can slow down or cut."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
+import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -18,8 +21,9 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 import websockets
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from backend.platform import redis_client
 from backend.platform.db.tables import Session, User
@@ -241,3 +245,48 @@ async def drop_subscriber_connections(redis: aioredis.Redis, link: Link | None =
         return
     cluster = cast(RedisCluster, redis)
     await cluster.execute_command("CLIENT KILL", "TYPE", "pubsub", target_nodes=RedisCluster.PRIMARIES)
+
+
+@dataclass
+class Follower:
+    """A client that follows one user's events as the protocol asks: on any close it gets a new
+    ticket and reconnects with its last event id (replay). `received` holds every event id it saw,
+    over every connection; `closes` counts the close codes the server sent."""
+
+    redis: aioredis.Redis
+    user_id: str
+    received: list[str] = field(default_factory=list)
+    closes: collections.Counter[int | None] = field(default_factory=collections.Counter)
+    resets: int = 0
+    connect_errors: int = 0
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, api: Api, stop: asyncio.Event) -> None:
+        last: str | None = None
+        while not stop.is_set():
+            try:
+                ticket = await ticket_for(self.redis, self.user_id)
+            except (RedisError, OSError, RedisClusterException):
+                await asyncio.sleep(0.2)
+                continue
+            url = f"{api.ws_url}?ticket={ticket}" + (f"&last_event_id={last}" if last else "")
+            try:
+                async with websockets.connect(url, open_timeout=15, ping_interval=None) as ws:
+                    await ws.send(json.dumps({"type": "ping"}))
+                    async for raw in ws:
+                        frame = json.loads(raw)
+                        kind = frame.get("type")
+                        if kind == "pong":
+                            self.connected.set()
+                        elif kind == "sync.reset":
+                            self.resets += 1
+                        elif "id" in frame:
+                            self.received.append(frame["id"])
+                            last = frame["id"]
+                        if stop.is_set():
+                            return
+            except ConnectionClosed as exc:
+                self.closes[exc.rcvd.code if exc.rcvd else None] += 1
+            except (OSError, InvalidHandshake, TimeoutError):
+                self.connect_errors += 1
+            await asyncio.sleep(random.uniform(0.05, 0.3))  # reconnect backoff
