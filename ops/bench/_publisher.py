@@ -43,7 +43,11 @@ def _pad_for(size: int) -> str:
     return "x" * max(0, size - base)
 
 
-async def init(redis_url: str, user_ids: list[str]) -> dict[str, Any]:
+async def init(redis_url: str, user_ids: list[str], cluster: bool = False) -> dict[str, Any]:
+    """Publish to `redis_url` (a node of a Redis Cluster when `cluster`: sharded pub/sub, tagged keys)."""
+    redis_client.configure(type("Topology", (), {"cluster": cluster}))
+    if (old := STATE.get("redis")) is not None:
+        await old.aclose()
     redis = redis_client.connect(redis_url)
     STATE.update(redis=redis, publisher=Publisher(redis, RealtimeSettings()), users=user_ids)
     await redis.ping()

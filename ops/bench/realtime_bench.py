@@ -20,6 +20,10 @@ task), which answers protocol pings and offers `permessage-deflate` like a brows
 (c) events/s delivered to 1,000 sockets of 1,000 users (one socket each) spread over two api
     processes, with one publisher process: at a fixed rate (the target) and flat out.
 
+`--compare-cluster` then runs (a) once more on a local 3-primary Redis Cluster (Debian's redis-server 7,
+sharded pub/sub, `REDIS_CLUSTER=true`) in the same run, and prints the project's relay p99 on the
+cluster against the one on a single Redis measured just before.
+
 Timing uses CLOCK_MONOTONIC, which every process on the machine shares.
 """
 
@@ -511,6 +515,35 @@ class Bench:
             f"{usage['other_cpu_percent']:.0f}% of a core; late sends {reply['late']}"
         )
 
+    async def cluster_phase_a(self, label: str) -> None:
+        """(a) on a local Redis Cluster: the same users, publisher and clients, the apis re-pointed."""
+        from backend.devtools.redis_cluster import LocalRedisCluster
+
+        log("(a) again on a local 3-primary Redis Cluster (sharded pub/sub)")
+        cluster = LocalRedisCluster(self.tmp / "redis-cluster")
+        await asyncio.to_thread(cluster.start)
+        self.servers.append(cluster)
+        single_env, single_url, single_pid = self.env, self.redis_url, self.redis_pid
+        self.env = {**self.env, "REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}
+        self.redis_url, self.redis_pid = cluster.url, cluster.processes[cluster.ports[0]].pid
+        self.raw_subscribed = False
+        try:
+            assert self.publisher is not None
+            await self.publisher.call("init", redis_url=cluster.url, user_ids=[u for u, _ in self.users], cluster=True)
+            pair = [await self.start_api(f"{x}-cluster", self.args.ws, True) for x in "AB"]
+            await self.phase_a(pair, f"{label}, Redis Cluster")
+            for api in pair:
+                await api.stop()
+        finally:
+            self.env, self.redis_url, self.redis_pid = single_env, single_url, single_pid
+        single, clustered = self.results["a"][0], self.results["a"][-1]
+        ratio = clustered["modes"]["project"]["p99"] / single["modes"]["project"]["p99"]
+        self.results["cluster_vs_single_p99"] = ratio
+        log(
+            f"    relay p99 on the cluster {clustered['modes']['project']['p99']:.3f} ms vs "
+            f"{single['modes']['project']['p99']:.3f} ms on one Redis: {ratio:.2f}x"
+        )
+
     # -- (c) throughput -------------------------------------------------------------------------
     async def phase_c(self, c_apis: list[Api], label: str) -> None:
         args = self.args
@@ -872,6 +905,11 @@ def summary(results: dict[str, Any], args: argparse.Namespace, info: dict[str, s
             f"**{a['ratio_p99_vs_resp']:.2f}x**; "
             f"{a['ratio_p99_vs_redispy']:.2f}x | ≤ 2x | {verdict(a['ratio_p99_vs_resp'] <= 2)} |"
         )
+    if (ratio := results.get("cluster_vs_single_p99")) is not None:
+        w(
+            "| a | | **relay p99 on a 3-primary Redis Cluster (sharded pub/sub) / on one Redis**, "
+            f"the two (a) rows above, same run | **{ratio:.2f}x** | ≤ 1.5x | {verdict(ratio <= 1.5)} |"
+        )
     if b := results.get("b"):
         for v in b["variants"]:
             per_user = v["wanted"] // v["users"]
@@ -1031,6 +1069,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="also run (a) and (c) with the configuration (b) recommends, when it differs from --ws",
     )
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
+    p.add_argument(
+        "--compare-cluster",
+        action="store_true",
+        help="(a) again on a local 3-primary Redis Cluster, in the same run: relay p99 cluster / single Redis",
+    )
     p.add_argument("--app", default="backend.entrypoints.api:app_from_env", help="uvicorn factory of the api processes")
     p.add_argument("--profile", type=Path, help="run the (a)/(c) api processes under cProfile, .prof files here")
     args = p.parse_args(argv)
@@ -1084,6 +1127,8 @@ async def orchestrate(args: argparse.Namespace, command: str) -> int:
                         await bench.phase_c(pair, label)
                 for api in pair:
                     await api.stop()
+        if args.compare_cluster and "a" in args.phases:
+            await bench.cluster_phase_a(config_label(args.ws, True))
     finally:
         await bench.teardown()
         results["seconds"] = time.monotonic() - started
