@@ -295,7 +295,8 @@ def close_codes(rt: RealtimeSettings, access_ttl_seconds: int = 900) -> list[tup
         ),
         (
             str(hub.CLOSE_RESTART),
-            "the server is restarting or lost its Redis connection",
+            "the server is restarting or lost its Redis connection (on a Redis Cluster: the shard holding the "
+            "user's channel failed over, or its slot moved to another shard)",
             "get a new ticket and reconnect (another replica answers) with `last_event_id`",
         ),
         (
