@@ -21,6 +21,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, KeysView
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from redis.asyncio import Redis
@@ -35,7 +36,9 @@ logger = logging.getLogger("tasks.broker")
 class Keeper:
     """Tracks this worker's in-flight messages and runs the renew/release loop."""
 
-    def __init__(self, spec: QueueSpec, *, consumer: str, connect: Callable[[], Redis]) -> None:
+    def __init__(
+        self, spec: QueueSpec, *, consumer: str, connect: Callable[[], AbstractAsyncContextManager[Redis]]
+    ) -> None:
         self.spec = spec
         self.consumer = consumer
         self.connect = connect  # a client on the broker's pool, used as `async with connect() as conn`

@@ -12,13 +12,25 @@ key string. The key names are those of earlier versions, so a running deployment
 - `<stream>:reclaim-lock:<group>`      one reclaim round at a time across workers (tasks.reclaim)
 
 Every key starts with `<stream>:` (or is the stream), so one prefix holds the whole queue.
+
+Partitions (TASK_STREAM_PARTITIONS, and always on a Redis Cluster): the queue is split into
+partitions, each a complete set of the keys above under `<queue>:{<tag>}` — the stream
+`<queue>:{<tag>}`, its `:dead`, `:delayed`, `:stats` and `:reclaim-lock:<group>` — whose `{<tag>}`
+hash tag puts all of one partition's keys in one slot (every script and transaction of the queue
+touches one partition), and whose tags are chosen so the partitions spread evenly over the 16,384
+slots, hence over the shards. `parts()` gives one spec per partition with the shape above; with one
+partition on one Redis it is the queue itself, with the names of earlier versions. A task goes to
+the partition its key hashes to (`partition_of`), so the tasks about one thing keep their order.
 """
 
 from __future__ import annotations
 
+import functools
+import zlib
 from typing import TYPE_CHECKING
 
 import msgspec
+from redis.crc import REDIS_CLUSTER_HASH_SLOTS, key_slot
 
 if TYPE_CHECKING:
     from backend.settings import WorkerSettings
@@ -55,6 +67,11 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
     # outside `--max-async-tasks`, with at most `lane_backlog` more waiting (tasks.receiver)
     lanes: tuple[tuple[str, int], ...] = ()
     lane_backlog: int = 100
+    # partitions (see the module docstring): how many, whether keys carry hash tags (a Redis
+    # Cluster), and which partition this spec is (-1: the queue as a whole)
+    partitions: int = 1
+    tagged: bool = False
+    index: int = -1
 
     def __post_init__(self) -> None:
         if self.maxlen < 1:
@@ -78,6 +95,8 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
         max_retries: int = 3,
         dead_maxlen: int | None = None,
         lanes: tuple[tuple[str, int], ...] = (),
+        partitions: int = 1,
+        tagged: bool = False,
     ) -> QueueSpec:
         """The spec of queue `stream` read by `group`: the one place its key names are derived."""
         return cls(
@@ -92,11 +111,18 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
             idle_reclaim_ms=idle_reclaim_ms,
             max_retries=max(0, max_retries),
             lanes=lanes,
+            partitions=max(1, partitions),
+            tagged=tagged,
         )
 
     @classmethod
-    def from_settings(cls, worker: WorkerSettings) -> QueueSpec:
-        """The queue the settings describe (TASK_QUEUE, TASK_CONSUMER_GROUP, TASK_STREAM_MAXLEN, ...)."""
+    def from_settings(cls, worker: WorkerSettings, *, tagged: bool | None = None) -> QueueSpec:
+        """The queue the settings describe (TASK_QUEUE, TASK_CONSUMER_GROUP, TASK_STREAM_MAXLEN,
+        TASK_STREAM_PARTITIONS, ...); keys are tagged on a Redis Cluster (`redis_client.is_cluster()`)."""
+        if tagged is None:
+            from backend.platform import redis_client
+
+            tagged = redis_client.is_cluster()
         return cls.for_queue(
             worker.queue_name,
             worker.consumer_group,
@@ -104,7 +130,33 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
             idle_reclaim_ms=worker.idle_reclaim_ms,
             max_retries=worker.max_retries,
             lanes=(("parser", worker.parser_lane()),),
+            partitions=worker.stream_partitions,
+            tagged=tagged,
         )
+
+    def parts(self) -> tuple[QueueSpec, ...]:
+        """One spec per partition (the queue itself when it has one partition and no tags)."""
+        if self.index >= 0 or (self.partitions == 1 and not self.tagged):
+            return (self,)
+        return tuple(self.part(i) for i in range(self.partitions))
+
+    def part(self, index: int) -> QueueSpec:
+        """The spec of partition `index`: the same shape, every key under `<queue>:{<tag>}`."""
+        base = f"{self.stream}:{{{partition_tag(index, self.partitions)}}}"
+        named = QueueSpec.for_queue(base, self.group, maxlen=self.maxlen, idle_reclaim_ms=self.idle_reclaim_ms)
+        return msgspec.structs.replace(
+            self,
+            stream=named.stream,
+            dead=named.dead,
+            delayed=named.delayed,
+            stats=named.stats,
+            reclaim_lock=named.reclaim_lock,
+            index=index,
+        )
+
+    def partition_of(self, key: str) -> int:
+        """The partition a task with this key goes to (stable across processes and versions)."""
+        return zlib.crc32(key.encode()) % self.partitions if self.partitions > 1 else 0
 
     def keys(self) -> tuple[str, ...]:
         """Every Redis key of the queue, the stream first."""
@@ -124,3 +176,16 @@ class QueueSpec(msgspec.Struct, frozen=True, kw_only=True):
     def keeper_tick(self) -> float:
         """Seconds between renewals of the messages in flight: well inside the idle timeout, at most 1."""
         return min(1.0, self.reclaim_every)
+
+
+@functools.cache
+def partition_tag(index: int, partitions: int) -> str:
+    """A hash tag for partition `index` of `partitions` whose slot lies in the index-th equal share
+    of the slot range, so the partitions spread evenly over a cluster's shards."""
+    low = index * REDIS_CLUSTER_HASH_SLOTS // partitions
+    high = (index + 1) * REDIS_CLUSTER_HASH_SLOTS // partitions
+    for n in range(1_000_000):
+        tag = f"p{index}.{n}"
+        if low <= key_slot(tag.encode()) < high:
+            return tag
+    raise AssertionError("no tag found")  # pragma: no cover - every share of the range is hit quickly

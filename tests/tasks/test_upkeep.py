@@ -14,7 +14,6 @@ import msgspec
 import pytest
 import pytest_asyncio
 import redis.asyncio as aioredis
-from redis.asyncio import Redis
 
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
@@ -57,20 +56,20 @@ async def _broker_with(services: support.SessionServices, **spec: Any) -> AsyncI
 async def _round(broker: HardenedStreamBroker) -> list[msgs.Entry]:
     """One reclaim round now (not after `reclaim_every`)."""
     broker.reclaimer._last = float("-inf")
-    async with Redis(connection_pool=broker.connection_pool) as conn:
+    async with broker._connect() as conn:
         return await broker.reclaimer.maybe_reclaim(conn)
 
 
 async def _take(broker: HardenedStreamBroker) -> list[msgs.Entry]:
     """Read as this worker does (the keeper now counts the entries in flight)."""
-    async with Redis(connection_pool=broker.connection_pool) as conn:
-        return await broker._next_entries(conn)
+    async with broker._connect() as conn:
+        return await broker._next_entries(conn, broker.parts[0])
 
 
 async def test_the_reclaimer_never_claims_a_message_this_consumer_is_running(
     broker: HardenedStreamBroker, redis: aioredis.Redis
 ) -> None:
-    queue, group = broker.queue_name, broker.consumer_group_name
+    queue, group = broker.spec.stream, broker.spec.group
     await probe_tasks.mark.kicker().with_broker(broker).kiq("running-here")
     [(mine, _fields)] = await _take(broker)
     # Its task blocked the loop past the idle timeout, so the keeper could not renew it.
@@ -91,7 +90,7 @@ async def test_the_reclaimer_never_claims_a_message_this_consumer_is_running(
 async def test_entries_no_group_needs_are_trimmed_and_every_needed_one_is_kept(
     broker: HardenedStreamBroker, redis: aioredis.Redis
 ) -> None:
-    queue, group = broker.queue_name, broker.consumer_group_name
+    queue, group = broker.spec.stream, broker.spec.group
     ids = [await redis.xadd(queue, {"data": b"x"}) for _ in range(300)]
     await redis.xreadgroup(group, "reader", {queue: ">"}, count=250)
     await redis.xack(queue, group, *ids[:240])  # acked without being deleted (older code, or by hand)
@@ -153,7 +152,7 @@ async def test_consumers_idle_past_the_horizon_with_nothing_pending_are_removed(
 async def test_a_message_the_receiver_raises_on_is_buried_and_forgotten_by_the_keeper(
     broker: HardenedStreamBroker, redis: aioredis.Redis
 ) -> None:
-    queue, group = broker.queue_name, broker.consumer_group_name
+    queue, group = broker.spec.stream, broker.spec.group
     labels = {"ack_type": "bogus"}  # taskiq 0.13 raises ValueError outside its try block
     data = json.dumps({"task_id": "t-bogus", "task_name": "probe.mark", "labels": labels, "args": ["k"], "kwargs": {}})
     await redis.xadd(queue, {"data": data})
