@@ -15,7 +15,7 @@ from backend.entrypoints.dead_letters import Entries
 from backend.settings import Settings
 from tests import support
 from tests.plugins.processes import Spawn
-from tests.plugins.tasks import PROBE_ARGS
+from tests.plugins.tasks import PROBE_ARGS, queue_spec
 from tests.support import eventually, settings_env
 from tests.workers import probe_tasks
 
@@ -35,7 +35,7 @@ async def test_a_dead_letter_is_listed_replayed_with_a_fresh_budget_and_runs(
 ) -> None:
     env = settings_env(services, TASK_MAX_RETRIES="1")
     spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
-    dead = f"{settings.worker.queue_name}:dead"
+    dead = queue_spec(settings).dead
     key = uuid.uuid4().hex
     await probe_tasks.flaky.kicker().with_broker(sender).kiq(key, 3)  # fails 3 times, then succeeds
 
@@ -60,7 +60,7 @@ async def test_what_cannot_be_replayed_is_kept_and_drop_removes_records(
     services: support.SessionServices, settings: Settings, redis: aioredis.Redis
 ) -> None:
     env = settings_env(services)
-    dead = f"{settings.worker.queue_name}:dead"
+    dead = queue_spec(settings).dead
     empty = cast(bytes, await redis.xadd(dead, {"reason": "unparseable", "detail": "empty entry"})).decode()
     garbled = cast(bytes, await redis.xadd(dead, {"reason": "unparseable", "data": b"\xff not json"})).decode()
 
@@ -69,7 +69,7 @@ async def test_what_cannot_be_replayed_is_kept_and_drop_removes_records(
     assert f"{empty}: the record holds no message" in err
     assert f"{garbled}: the message cannot be parsed" in err
     assert "1-1: no such record" in err
-    assert await redis.xlen(dead) == 2 and await redis.xlen(settings.worker.queue_name) == 0
+    assert await redis.xlen(dead) == 2 and await redis.xlen(queue_spec(settings).stream) == 0
 
     code, out, _ = await _cli(env, "drop", empty, garbled)
     assert (code, out.strip()) == (0, "dropped 2 of 2 record(s)")

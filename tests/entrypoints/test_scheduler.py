@@ -12,6 +12,7 @@ from backend.platform.db.tables import IdempotencyRecord
 from backend.settings import Settings
 from tests import support
 from tests.plugins.processes import Spawn
+from tests.plugins.tasks import queue_spec
 from tests.support import eventually, settings_env
 
 
@@ -41,7 +42,7 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
     env = settings_env(services, TASK_SCHEDULE_OVERRIDES="maintenance.purge_expired=1")
     scheduler = spawn("backend.entrypoints.scheduler", env)
     # Read what the scheduler sent before any worker runs it (an acked entry leaves the stream).
-    sent = await eventually(lambda: _names(redis, settings.worker.queue_name), 30, "the scheduler to send")
+    sent = await eventually(lambda: _names(redis, queue_spec(settings).stream), 30, "the scheduler to send")
     # the purge came from the scheduler; other schedules (e.g. resumes.sweep_stuck) may tick meanwhile
     assert "maintenance.purge_expired" in sent  # type: ignore[operator]
     assert set(sent) <= {  # type: ignore[call-overload]

@@ -23,6 +23,7 @@ from backend.platform.db.tables import Resume, ResumeVersion, TaskOutbox, User
 from backend.platform.storage import ObjectStore, build_store
 from backend.settings import Settings
 from tasks import outbox
+from tasks.spec import QueueSpec
 from tests import support
 from tests.plugins.realtime import history
 from tests.support import eventually
@@ -116,12 +117,16 @@ async def outbox_rows() -> list[dict[str, Any]]:
 async def queue_drained(redis: aioredis.Redis, settings: Settings) -> bool:
     """Every message ever added to the task stream was delivered to the group and acknowledged
     (an acknowledged entry leaves the stream: compare ids, not contents)."""
-    queue, group = settings.worker.queue_name, settings.worker.consumer_group
-    if not await redis.exists(queue):
-        return False
-    last = (await redis.xinfo_stream(queue))["last-generated-id"]
-    mine = [g for g in await redis.xinfo_groups(queue) if g["name"].decode() == group]
-    return bool(mine and mine[0]["last-delivered-id"] == last and mine[0]["pending"] == 0)
+    seen = False
+    for spec in QueueSpec.from_settings(settings.worker).parts():
+        if not await redis.exists(spec.stream):
+            continue
+        last = (await redis.xinfo_stream(spec.stream))["last-generated-id"]
+        mine = [g for g in await redis.xinfo_groups(spec.stream) if g["name"].decode() == spec.group]
+        if not (mine and mine[0]["last-delivered-id"] == last and mine[0]["pending"] == 0):
+            return False
+        seen = True
+    return seen
 
 
 # -- end to end: an api and its workers on one object store --------------------------------------------

@@ -11,6 +11,7 @@ from taskiq import AsyncBroker
 
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
+from tasks.spec import QueueSpec
 from tests.workers import probe_tasks
 
 PROBE_ARGS = ("--workers", "1", "--tasks-module", probe_tasks.MODULE)
@@ -28,5 +29,12 @@ async def sender(settings: Settings) -> AsyncIterator[AsyncBroker]:
 async def all_acked(redis: aioredis.Redis, settings: Settings) -> bool:
     """No message of the worker queue is delivered and still unacknowledged: every task that
     started has returned (the stream broker acks after the task, failed ones included)."""
-    summary = await redis.xpending(settings.worker.queue_name, settings.worker.consumer_group)
-    return int(summary["pending"]) == 0
+    for spec in QueueSpec.from_settings(settings.worker).parts():
+        if int((await redis.xpending(spec.stream, spec.group))["pending"]):
+            return False
+    return True
+
+
+def queue_spec(settings: Settings) -> QueueSpec:
+    """The keys of the session's task queue with its default single partition (tagged on a cluster)."""
+    return QueueSpec.from_settings(settings.worker).parts()[0]

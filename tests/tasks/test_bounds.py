@@ -29,7 +29,7 @@ from tasks.outbox_relay import OutboxRelay
 from tasks.spec import QueueSpec
 from tests import support
 from tests.plugins.processes import Spawn
-from tests.plugins.tasks import PROBE_ARGS, all_acked
+from tests.plugins.tasks import PROBE_ARGS, all_acked, queue_spec
 from tests.support import eventually, settings_env
 from tests.workers import probe_tasks
 
@@ -49,7 +49,7 @@ async def test_sends_past_the_cap_are_refused_and_every_accepted_task_runs_later
 ) -> None:
     env = settings_env(services, TASK_STREAM_MAXLEN=str(CAP))
     settings = Settings.from_env(env)
-    queue = settings.worker.queue_name
+    queue = queue_spec(settings).stream
     broker = build_broker(settings)
     assert isinstance(broker, HardenedStreamBroker)
     await broker.startup()
@@ -86,7 +86,7 @@ async def test_an_outbox_backlog_far_past_the_cap_all_runs_once_a_worker_is_up(
 
     await eventually(lambda: _done(redis, keys), 60, "every task of the backlog to run")
     await eventually(_all_sent, 10, "every outbox row to be marked sent")  # committed after its batch's sends
-    await eventually(lambda: _empty(redis, settings.worker.queue_name), 10, "the stream to shrink back")
+    await eventually(lambda: _empty(redis, queue_spec(settings).stream), 10, "the stream to shrink back")
 
 
 async def test_a_relay_facing_a_full_stream_backs_off_deaf_to_enqueues_and_the_backlog_runs_later(
@@ -132,7 +132,7 @@ async def _refused(redis: aioredis.Redis, broker: HardenedStreamBroker) -> int:
 
 
 async def _full(redis: aioredis.Redis, broker: HardenedStreamBroker) -> bool:
-    return int(await redis.xlen(broker.queue_name)) == CAP and await _refused(redis, broker) > 0
+    return int(await redis.xlen(broker.spec.stream)) == CAP and await _refused(redis, broker) > 0
 
 
 def test_a_cap_below_one_is_refused() -> None:

@@ -23,7 +23,7 @@ from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tests import support
 from tests.plugins.processes import Process, Spawn
-from tests.plugins.tasks import PROBE_ARGS
+from tests.plugins.tasks import PROBE_ARGS, queue_spec
 from tests.support import eventually, settings_env
 from tests.workers import probe_tasks
 
@@ -39,7 +39,7 @@ async def test_task_of_a_killed_worker_is_finished_by_another_without_a_new_mess
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, **FAST_RECLAIM)
-    queue = settings.worker.queue_name
+    queue = queue_spec(settings).stream
     first = spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
     key = uuid.uuid4().hex
     await probe_tasks.slow_mark.kicker().with_broker(sender).kiq(key, 2.0)
@@ -67,7 +67,7 @@ async def test_task_of_a_killed_worker_is_finished_by_a_worker_already_idle_with
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, **FAST_RECLAIM)
-    queue, group = settings.worker.queue_name, settings.worker.consumer_group
+    queue, group = queue_spec(settings).stream, settings.worker.consumer_group
     workers = {p.popen.pid: p for p in (spawn("backend.entrypoints.worker", env, *PROBE_ARGS) for _ in range(2))}
     await _until_each_ran_one(redis, sender, 2)  # both are up, reading, and now idle
     key = uuid.uuid4().hex
@@ -185,7 +185,7 @@ async def test_sigterm_stops_a_busy_worker_in_bounded_time_and_keeps_its_task(
     assert worker.terminate(timeout=40) == 0
     assert time.monotonic() - started < 25  # wait-tasks 8 s + broker shutdown 5 s + slack
     # Unfinished, so still pending: another worker will get it once it idles out.
-    assert (await redis.xpending(settings.worker.queue_name, settings.worker.consumer_group))["pending"] == 1
+    assert (await redis.xpending(queue_spec(settings).stream, settings.worker.consumer_group))["pending"] == 1
 
 
 async def test_sigterm_kills_a_worker_child_deaf_to_stop_signals_after_the_timeout_and_exits(

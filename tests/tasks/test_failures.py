@@ -12,7 +12,7 @@ from taskiq import AsyncBroker
 from backend.settings import Settings
 from tests import support
 from tests.plugins.processes import Spawn
-from tests.plugins.tasks import PROBE_ARGS, all_acked
+from tests.plugins.tasks import PROBE_ARGS, all_acked, queue_spec
 from tests.support import eventually, settings_env
 from tests.workers import probe_tasks
 
@@ -27,7 +27,7 @@ async def _dead_letters(redis: aioredis.Redis, queue: str, count: int) -> list[d
 async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    queue = settings.worker.queue_name
+    queue = queue_spec(settings).stream
     spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS)
     unknown = {"task_id": "t-unknown", "task_name": "nobody.knows", "labels": {}, "args": [], "kwargs": {}}
     await redis.xadd(queue, {"data": json.dumps(unknown)})
@@ -53,7 +53,7 @@ async def test_unknown_and_unparseable_messages_are_acked_and_dead_lettered(
 async def test_a_message_with_labels_the_receiver_rejects_is_dead_lettered_at_once_and_the_worker_goes_on(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
-    queue = settings.worker.queue_name
+    queue = queue_spec(settings).stream
     worker = spawn("backend.entrypoints.worker", settings_env(services), *PROBE_ARGS)
     # taskiq 0.13 raises "Invalid ack_type label" outside its try block: never acked, renewed for 30 min.
     labels = {"ack_type": "bogus"}
@@ -88,7 +88,7 @@ async def test_transient_failures_are_retried_with_growing_delays_then_succeed(
     assert second_wait >= 2 * probe_tasks.RETRY_DELAY  # doubled
     assert second_wait > first_wait
     assert second_wait < 2 * probe_tasks.RETRY_DELAY + 1.5  # due retries are released promptly
-    assert await redis.xlen(f"{settings.worker.queue_name}:dead") == 0
+    assert await redis.xlen(queue_spec(settings).dead) == 0
     await eventually(lambda: all_acked(redis, settings), 10, "every delivery to be acked")
 
 
@@ -99,7 +99,7 @@ async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
     key = uuid.uuid4().hex
     task = await probe_tasks.always_fails.kicker().with_broker(sender).kiq(key)
 
-    queue = settings.worker.queue_name
+    queue = queue_spec(settings).stream
     dead = await eventually(lambda: _dead_letters(redis, queue, 1), 30, "the terminal dead-letter record")
     assert isinstance(dead, list) and len(dead) == 1
     record = dead[0]
@@ -115,7 +115,7 @@ async def test_a_task_failing_every_time_ends_dead_lettered_after_max_retries(
 async def _orphan(redis: aioredis.Redis, settings: Settings, sender: AsyncBroker, delivered: int) -> tuple[bytes, str]:
     """Send probe.mark and leave it pending on a consumer that died, idle, `delivered` times delivered;
     (stream id, task id)."""
-    queue, group = settings.worker.queue_name, settings.worker.consumer_group
+    queue, group = queue_spec(settings).stream, settings.worker.consumer_group
     task = await probe_tasks.mark.kicker().with_broker(sender).kiq(uuid.uuid4().hex)
     read: list[tuple[bytes, list[tuple[bytes, object]]]] = await redis.xreadgroup(  # type: ignore[assignment]
         group, "dead-consumer", {queue: ">"}, count=1
@@ -131,7 +131,7 @@ async def test_a_message_that_keeps_killing_workers_is_dead_lettered_not_run_aga
     msg_id, task_id = await _orphan(redis, settings, sender, delivered=10)  # the broker's max_deliveries
     spawn("backend.entrypoints.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
 
-    dead = await eventually(lambda: _dead_letters(redis, settings.worker.queue_name, 1), 30, "a dead letter")
+    dead = await eventually(lambda: _dead_letters(redis, queue_spec(settings).stream, 1), 30, "a dead letter")
     assert isinstance(dead, list)
     assert (dead[0][b"reason"], dead[0][b"source_id"]) == (b"too_many_deliveries", msg_id)
     assert (dead[0][b"task_name"], dead[0][b"task_id"]) == (b"probe.mark", task_id.encode())
@@ -144,10 +144,10 @@ async def test_a_pending_message_trimmed_away_is_acked_and_dead_lettered(
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     msg_id, _task_id = await _orphan(redis, settings, sender, delivered=1)
-    await redis.xtrim(settings.worker.queue_name, maxlen=0, approximate=False)
+    await redis.xtrim(queue_spec(settings).stream, maxlen=0, approximate=False)
     spawn("backend.entrypoints.worker", settings_env(services, TASK_IDLE_RECLAIM_MS="1500"), *PROBE_ARGS)
 
-    dead = await eventually(lambda: _dead_letters(redis, settings.worker.queue_name, 1), 30, "a dead letter")
+    dead = await eventually(lambda: _dead_letters(redis, queue_spec(settings).stream, 1), 30, "a dead letter")
     assert isinstance(dead, list)
     assert (dead[0][b"reason"], dead[0][b"source_id"]) == (b"trimmed", msg_id)
     await eventually(lambda: all_acked(redis, settings), 10, "the trimmed entry to leave the pending list")

@@ -31,12 +31,13 @@ from tests import support
 from tests.plugins.processes import WORKER_ARGS, Spawn
 from tests.plugins.realtime import history
 from tests.plugins.resumes import GOOD_PDF, outbox_rows, settled, upload, wait_settled
+from tests.plugins.tasks import queue_spec
 from tests.support import eventually, settings_env
 
 
 async def _queued(redis: aioredis.Redis, settings: Settings) -> list[dict[str, Any]]:
     """The task messages in the stream, oldest first."""
-    entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await redis.xrange(settings.worker.queue_name))
+    entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await redis.xrange(queue_spec(settings).stream))
     return [json.loads(fields[b"data"]) for _id, fields in entries]
 
 
@@ -144,7 +145,7 @@ async def test_a_job_written_while_redis_is_down_is_sent_and_parsed_once_redis_r
     own = redis_client.connect(server.url(0))  # retries: its connection dies with the server
     try:
         worker = spawn("backend.entrypoints.worker", settings_env(services, REDIS_URL=server.url(0)), *WORKER_ARGS)
-        queue, group = settings.worker.queue_name, settings.worker.consumer_group
+        queue, group = queue_spec(settings).stream, settings.worker.consumer_group
         await eventually(lambda: _has_group(own, queue, group), 30, "the worker to listen")
 
         server.stop()  # its data goes too: the stream and the consumer group are recreated

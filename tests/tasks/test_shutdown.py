@@ -16,7 +16,7 @@ from taskiq import AsyncBroker
 from backend.settings import Settings
 from tests import support
 from tests.plugins.processes import Spawn
-from tests.plugins.tasks import PROBE_ARGS
+from tests.plugins.tasks import PROBE_ARGS, queue_spec
 from tests.support import eventually, settings_env
 from tests.workers import probe_tasks
 
@@ -33,7 +33,7 @@ async def test_sigterm_hands_back_running_and_held_tasks_at_once_and_another_wor
     services: support.SessionServices, settings: Settings, sender: AsyncBroker, redis: aioredis.Redis, spawn: Spawn
 ) -> None:
     env = settings_env(services, LOG_LEVEL="INFO")  # the default idle timeout (30 s): nothing may wait for it
-    queue, group = settings.worker.queue_name, settings.worker.consumer_group
+    queue, group = queue_spec(settings).stream, settings.worker.consumer_group
     first = spawn("backend.entrypoints.worker", env, *PROBE_ARGS, *ONE_AT_A_TIME)
     long_key, short_keys = uuid.uuid4().hex, [uuid.uuid4().hex for _ in range(3)]
     await probe_tasks.tracked_sleep.kicker().with_broker(sender).kiq(long_key, 60.0)

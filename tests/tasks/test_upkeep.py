@@ -106,9 +106,9 @@ async def test_no_entry_is_trimmed_while_no_group_has_read_anything(
     broker: HardenedStreamBroker, redis: aioredis.Redis
 ) -> None:
     for _ in range(300):
-        await redis.xadd(broker.queue_name, {"data": b"x"})
+        await redis.xadd(broker.spec.stream, {"data": b"x"})
     await _round(broker)
-    assert await redis.xlen(broker.queue_name) == 300
+    assert await redis.xlen(broker.spec.stream) == 300
 
 
 async def test_the_dead_letter_stream_is_bounded_by_count_and_age_and_every_drop_is_counted(

@@ -33,6 +33,7 @@ from backend.platform.realtime import channels
 from backend.settings import Settings
 from tests import ai_fixtures, support
 from tests.plugins.resumes import GOOD_PDF
+from tests.plugins.tasks import queue_spec
 
 USERS = 50
 SOCKETS_PER_USER = 10  # 500 sockets
@@ -294,7 +295,7 @@ async def test_a_rollout_under_load_fails_no_request_misses_no_event_and_runs_ev
         uploaded = [resume_id for _, resume_id in uploads]
         doubled = [r for r in uploaded if parsed_events[r] > 1]
         lost = [r for r in uploaded if parsed_events[r] == 0]
-        queue, group = settings.worker.queue_name, settings.worker.consumer_group
+        queue, group = queue_spec(settings).stream, settings.worker.consumer_group
         pending = int((await redis.xpending(queue, group))["pending"])
         dead = int(await redis.xlen(f"{queue}:dead"))
         handed_back = supervisor.output().count("handed back")

@@ -30,6 +30,7 @@ from tests.plugins.resumes import (
     wait_ended,
     wait_settled,
 )
+from tests.plugins.tasks import queue_spec
 from tests.support import eventually, settings_env
 
 
@@ -100,7 +101,7 @@ async def test_unreadable_pdfs_end_failed_with_a_reason_and_the_worker_goes_on(
     assert worker.alive
     good = await upload(store, GOOD_PDF.read_bytes())
     assert (await wait_settled(good.version_id))["status"] == "parsed"
-    assert await redis.xlen(f"{settings.worker.queue_name}:dead") == 0  # failures are results, not crashes
+    assert await redis.xlen(queue_spec(settings).dead) == 0  # failures are results, not crashes
 
 
 async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_new_upload(
@@ -118,13 +119,13 @@ async def test_a_parse_killed_with_its_worker_is_finished_by_another_without_a_n
     killed = await version(up.version_id)
     assert (killed["status"], killed["attempts"]) == ("parsing", 1)
     # no new message: the stream's last id stays (an acked entry leaves the stream, so not its length)
-    last_id = (await redis.xinfo_stream(settings.worker.queue_name))["last-generated-id"]
+    last_id = (await redis.xinfo_stream(queue_spec(settings).stream))["last-generated-id"]
 
     spawn("backend.entrypoints.worker", env, *WORKER_ARGS)  # nothing new is uploaded or enqueued
     row = await wait_settled(up.version_id)  # the second worker finishes it
     assert (row["status"], row["attempts"]) == ("parsed", 2)
     assert len(await outbox_rows()) == 1
-    assert (await redis.xinfo_stream(settings.worker.queue_name))["last-generated-id"] == last_id
+    assert (await redis.xinfo_stream(queue_spec(settings).stream))["last-generated-id"] == last_id
     assert _types(await wait_ended(redis, up.user_id)).count("resume.parsed") == 1
 
 
