@@ -44,6 +44,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from backend.features.accounts import queries as repo
+from backend.platform import redis_client
 from backend.platform.cache import Cache, Guard, Hit
 from backend.platform.db.tables import User
 from backend.platform.logging import user_hash
@@ -75,7 +76,9 @@ end
 
 
 def stamp_key(user_id: uuid.UUID) -> str:
-    return f"auth:stamp:{user_id}"
+    """The user's stamp, tagged with the user (`redis_client.tag`): on a Redis Cluster it shares a
+    slot with the user's cached answers, which `Cache.guarded_lookup` reads in the same script."""
+    return f"auth:stamp:{redis_client.tag(user_id)}"
 
 
 _stamp_prefix = secrets.token_hex(12)  # drawn per process (again in a forked child)

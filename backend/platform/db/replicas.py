@@ -37,6 +37,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from backend.platform import redis_client
 from backend.platform.db import metrics
 from backend.platform.db.fair_pool import FairPool
 
@@ -164,7 +165,7 @@ class Ledger:
 
     @staticmethod
     def key(user_id: uuid.UUID) -> str:
-        return f"db:written:{user_id}"
+        return f"db:written:{redis_client.tag(user_id)}"  # with the user's other keys on a cluster
 
     def _lost(self, what: str, exc: BaseException, user_id: uuid.UUID) -> None:
         self._blind_until = time.monotonic() + self.ttl_ms / 1000

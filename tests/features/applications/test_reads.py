@@ -13,6 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.features.accounts.session_memo import stamp_key
+from backend.features.applications.service import cache_namespace
 from backend.platform import cache
 from backend.platform.db.tables import Application
 from tests import factories
@@ -106,7 +108,7 @@ async def test_cached_entries_carry_their_etag_and_older_entries_are_misses(
     account = await factories.account(client)
     await create(client, account)
     first = await client.get(URL, headers=account.headers)
-    (key,) = await redis.keys(f"apps:{account.user_id}:*")
+    (key,) = await redis.keys(f"{cache_namespace(uuid.UUID(account.user_id))}:*")
     assert await redis.get(key) == first.headers["etag"].encode() + first.content  # served without re-hashing
     await redis.set(key, b'{"items":[],"next_cursor":null}')  # the body-only layout of older api versions
     again = await client.get(URL, headers=account.headers)
@@ -138,8 +140,8 @@ async def test_a_cached_read_is_one_redis_command_with_the_session_check(
         first = await client.get(path, headers=account.headers)  # fills the cache and the session memo
         sent = await _commands_of(redis, str(account.user_id), client.get(path, headers=account.headers))
         assert [command[0] for command in sent] == ["EVALSHA"], sent  # was two: the stamp, then the entry
-        assert any(f"auth:stamp:{account.user_id}" in arg for arg in sent[0])
-        assert any(f"cv:apps:{account.user_id}" in arg for arg in sent[0])
+        assert any(stamp_key(uuid.UUID(account.user_id)) in arg for arg in sent[0])
+        assert any(f"cv:{cache_namespace(uuid.UUID(account.user_id))}" in arg for arg in sent[0])
         again = await client.get(path, headers=account.headers)
         assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, first.headers["etag"])
 
@@ -192,7 +194,7 @@ async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instan
         app = await create(client, account)
         async with httpx.AsyncClient(base_url=other.url) as second:
             assert (await second.get(URL, headers=account.headers)).json()["items"][0]["notes"] == ""
-            assert await redis.keys(f"apps:{account.user_id}:*")  # the read filled the cache
+            assert await redis.keys(f"{cache_namespace(uuid.UUID(account.user_id))}:*")  # the read filled the cache
             # a direct DB change bypasses the version: the cached answer is served (proves caching)
             await Application.update({Application.notes: "behind the cache's back"}).where(Application.id == app["id"])
             assert (await second.get(URL, headers=account.headers)).json()["items"][0]["notes"] == ""
@@ -322,7 +324,7 @@ async def test_an_error_reply_is_a_miss_and_leaves_the_cache_on(
     account = await factories.account(client)
     await create(client, account, company="Solid")
     first = await client.get(URL, headers=account.headers)
-    version_key = f"cv:apps:{account.user_id}"
+    version_key = f"cv:{cache_namespace(uuid.UUID(account.user_id))}"
     await redis.delete(version_key)
     await redis.hset(version_key, "not", "a counter")
     answered = await client.get(URL, headers=account.headers)
