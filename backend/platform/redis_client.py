@@ -17,9 +17,14 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _cluster = False
+
+# What a Redis command can raise when Redis fails: a `RedisError`, on a cluster also a
+# `RedisClusterException` (no node reachable, a slot no node serves), which is not one, and `OSError`.
+ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 
 def configure(settings: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 import pytest_asyncio
@@ -73,7 +74,8 @@ async def test_a_guarded_lookup_reads_the_stamp_and_the_entry_in_one_script(cach
     namespace, suffix = cache_namespace(user), one_cache_key(uuid.uuid4())
     stamp = session_memo.stamp_key(user)
     _one_slot_on_a_cluster(stamp, f"cv:{namespace}", Cache.key(namespace, 3, suffix))
-    keys, args = [stamp, f"cv:{namespace}"], ["first", 60, f"{namespace}:", f":{suffix}"]
+    keys = [stamp, f"cv:{namespace}"]
+    args: list[str | int] = ["first", 60, f"{namespace}:", f":{suffix}"]
     assert await cache._guarded_lookup(keys=keys, args=args) == [b"first", b"0", None]  # the missing stamp is set
     await cache.bump(namespace)
     await cache.set(Cache.key(namespace, 1, suffix), b"answer")
@@ -94,10 +96,10 @@ async def test_a_change_settles_its_marker_and_an_edit_refreshes_the_stamp(redis
     await redis.set(key, "before")
     async with session_memo.AuthChanges(redis) as changes:
         await changes.add(user)
-        marker = await redis.get(key)
+        marker = cast(bytes | None, await redis.get(key))
         assert marker is not None and marker.startswith(session_memo.CHANGING)
-    settled = await redis.get(key)
-    assert settled not in (None, b"before", marker) and not settled.startswith(session_memo.CHANGING)
+    settled = cast(bytes | None, await redis.get(key))
+    assert settled is not None and settled not in (b"before", marker) and not settled.startswith(session_memo.CHANGING)
     await session_memo.row_changed(redis, user)
     refreshed = await redis.get(key)
     assert refreshed not in (None, settled)

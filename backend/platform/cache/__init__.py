@@ -17,8 +17,9 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import ClusterDownError, NoScriptError, ResponseError
 
+from backend.platform import redis_client
 from backend.platform.cache.batch import Batcher
 
 log = structlog.get_logger("career_copilot.cache")
@@ -100,9 +101,11 @@ class Cache:
         type, out of memory: it is up, the cache stays on) or is unreachable (cooldown)."""
         try:
             return await self._run(script, keys, args)
+        except ClusterDownError as exc:  # an error reply, but Redis is down (for this slot)
+            self._failed(exc)
         except ResponseError as exc:
             log.warning("cache_error_reply", error=str(exc)[:100])
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)
         return None
 
@@ -148,7 +151,7 @@ class Cache:
             return
         try:
             await self.redis.set(key, value, ex=self.ttl)
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)
 
     async def bump(self, namespace: str) -> None:
@@ -157,5 +160,5 @@ class Cache:
             return
         try:
             await self.redis.incr(f"cv:{namespace}")
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)

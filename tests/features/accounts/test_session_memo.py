@@ -14,7 +14,9 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.redis_cluster import LocalRedisCluster
 from backend.features.accounts import session_memo
+from backend.platform import redis_client
 from backend.platform.db.tables import Session, User
 from tests import factories
 from tests.features.admin.test_admin import _manage
@@ -175,11 +177,19 @@ async def test_an_out_of_band_change_is_seen_within_the_memo_age(
 async def test_without_redis_sessions_are_checked_in_postgres_and_revocations_fail_closed(
     services: SessionServices,
 ) -> None:
-    own = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-redis-")), free_port(), persistent=False)
-    own.start()
+    data = Path(tempfile.mkdtemp(prefix="cc-redis-"))
+    own: EmbeddedRedis | LocalRedisCluster
+    if redis_client.is_cluster():  # a cluster of its own (3 primaries), stopped as a whole
+        own = LocalRedisCluster(data, masters=3, replicas=0)
+        own.start()
+        url = own.url
+    else:
+        own = EmbeddedRedis(data, free_port(), persistent=False)
+        own.start()
+        url = own.url()
     api: Api | None = None
     try:
-        api = start_api(services, REDIS_URL=own.url())
+        api = start_api(services, REDIS_URL=url)
         await wait_ready(api)
         async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
             account = await factories.account(http)
