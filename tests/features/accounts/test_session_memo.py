@@ -174,19 +174,23 @@ async def test_an_out_of_band_change_is_seen_within_the_memo_age(
         stop_api(api)
 
 
+def start_own_redis() -> tuple[EmbeddedRedis | LocalRedisCluster, str]:
+    """A Redis of the test's own, to stop mid-test, of the session's topology (a cluster of three
+    primaries, stopped as a whole, with `TEST_REDIS_CLUSTER`), and its URL."""
+    data = Path(tempfile.mkdtemp(prefix="cc-redis-"))
+    if redis_client.is_cluster():
+        cluster = LocalRedisCluster(data, masters=3, replicas=0)
+        cluster.start()
+        return cluster, cluster.url
+    single = EmbeddedRedis(data, free_port(), persistent=False)
+    single.start()
+    return single, single.url()
+
+
 async def test_without_redis_sessions_are_checked_in_postgres_and_revocations_fail_closed(
     services: SessionServices,
 ) -> None:
-    data = Path(tempfile.mkdtemp(prefix="cc-redis-"))
-    own: EmbeddedRedis | LocalRedisCluster
-    if redis_client.is_cluster():  # a cluster of its own (3 primaries), stopped as a whole
-        own = LocalRedisCluster(data, masters=3, replicas=0)
-        own.start()
-        url = own.url
-    else:
-        own = EmbeddedRedis(data, free_port(), persistent=False)
-        own.start()
-        url = own.url()
+    own, url = start_own_redis()
     api: Api | None = None
     try:
         api = start_api(services, REDIS_URL=url)

@@ -494,10 +494,11 @@ async def test_an_answer_that_cannot_be_decrypted_is_dropped_and_the_retry_runs(
 # --- only a route declared anonymous is keyed by the client address --------------------------------
 
 
-def test_anonymous_idempotent_routes_are_exactly_those_without_authentication() -> None:
+def test_anonymous_idempotent_routes_are_exactly_those_without_authentication(settings: Settings) -> None:
     """`idempotent(anonymous=True)` (keys by client address, no authentication) on a route that
-    documents no bearer security, and on register only; every other one authenticates its caller."""
-    app = create_app(Settings())
+    documents no bearer security, and on register only; every other one authenticates its caller.
+    (The session's settings: `create_app` sets this process's Redis topology.)"""
+    app = create_app(settings)
     anonymous = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
