@@ -5,6 +5,11 @@ bumps; cache keys embed the version, so the very next read from any process miss
 After a Redis failure the cache is skipped for `cooldown` seconds, so an outage costs one short
 timeout, not one per request. If a bump cannot reach Redis, entries of the old version may be served
 until their TTL ends once Redis is back (bounded staleness; see README).
+
+On a Redis Cluster a lookup is one script over the namespace's version (`cv:<namespace>`), the entry
+it names (`<namespace>:<version>:<suffix>`, built in the script) and the guard: the namespace must
+hold the hash tag of the guard (`redis_client.tag(user_id)`: `apps:{<user id>}` with
+`auth:stamp:{<user id>}`), so that all of them share a slot (docs/redis-cluster.md).
 """
 
 from __future__ import annotations
