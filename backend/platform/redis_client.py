@@ -17,9 +17,14 @@ from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 _cluster = False
+
+# What a Redis command can raise when Redis fails: a `RedisError`, on a cluster also a
+# `RedisClusterException` (no node reachable, a slot no node serves), which is not one, and `OSError`.
+ERRORS: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
 
 
 def configure(settings: Any) -> None:
@@ -104,7 +109,11 @@ def connect_cache(url: str, max_connections: int = 500) -> aioredis.Redis:
     """A client for the best-effort cache: short timeouts and no retries, so a Redis outage
     turns into a quick cache miss instead of a slow request."""
     if _cluster:
-        return cluster_client(url, max_connections, socket_timeout=0.25, socket_connect_timeout=0.25)
+        # One retry, not the cluster client's ten (2.9 s per command on a stalled node, measured):
+        # 0.5 s, and the retry is what makes the client (its batches included) find the replica that
+        # took over from a dead primary (none: the batches kept going to the dead node).
+        options = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "retry": Retry(NoBackoff(), 1)}
+        return cluster_client(url, max_connections, **options)
     pool = aioredis.ConnectionPool.from_url(
         url, max_connections=max_connections, socket_timeout=0.25, socket_connect_timeout=0.25
     )

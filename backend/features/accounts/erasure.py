@@ -75,8 +75,10 @@ async def finish_inline(user_id: uuid.UUID, store: ObjectStore, publisher: Publi
 
 
 async def _drop_redis_keys(redis: Redis, user_id: uuid.UUID) -> None:
-    """Every Redis key naming the user (cached answers and their version counter, the session stamp):
-    one SCAN of the keyspace, acceptable for an operation as rare as an erasure."""
+    """Every Redis key naming the user (cached answers and their version counter, the session stamp,
+    rate windows, the write position): one SCAN of the keyspace (on a cluster, of every primary, by
+    the cluster client; the keys are deleted per slot), acceptable for an operation as rare as an
+    erasure."""
     batch: list[bytes] = []
     async for key in redis.scan_iter(match=f"*{user_id}*", count=1000):
         batch.append(key)

@@ -9,10 +9,10 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from backend import errors
 from backend.features.accounts import schemas
+from backend.platform import redis_client
 from backend.platform.crypto import tokens
 from backend.platform.db.tables import PersonalAccessToken, User
 from backend.platform.logging import user_hash
@@ -89,7 +89,7 @@ async def revoke(user_id: uuid.UUID, token_id: uuid.UUID, redis: Redis) -> None:
         raise errors.NotFound("No such token")
     try:
         await publisher.end_sockets(redis, user_id, [f"p:{token_id}"])
-    except (RedisError, OSError) as error:  # the sockets close at their deadline (4002) at the latest
+    except redis_client.ERRORS as error:  # the sockets close at their deadline (4002) at the latest
         log.warning("token_sockets_not_closed", user_hash=user_hash(user_id), error=type(error).__name__)
 
 

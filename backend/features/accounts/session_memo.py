@@ -41,9 +41,9 @@ from types import TracebackType
 
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from backend.features.accounts import queries as repo
+from backend.platform import redis_client
 from backend.platform.cache import Cache, Guard, Hit
 from backend.platform.db.tables import User
 from backend.platform.logging import user_hash
@@ -75,7 +75,9 @@ end
 
 
 def stamp_key(user_id: uuid.UUID) -> str:
-    return f"auth:stamp:{user_id}"
+    """The user's stamp, tagged with the user (`redis_client.tag`): on a Redis Cluster it shares a
+    slot with the user's cached answers, which `Cache.guarded_lookup` reads in the same script."""
+    return f"auth:stamp:{redis_client.tag(user_id)}"
 
 
 _stamp_prefix = secrets.token_hex(12)  # drawn per process (again in a forked child)
@@ -175,14 +177,14 @@ class AuthChanges:
         for user_id, marker in self._markers.items():
             try:
                 await self.redis.eval(_SETTLE, 1, stamp_key(user_id), marker, _new_stamp(), str(STAMP_TTL_SECONDS))
-            except (RedisError, OSError) as error:  # the marker expires on its own
+            except redis_client.ERRORS as error:  # the marker expires on its own
                 log.warning("session_stamp_not_settled", user_hash=user_hash(user_id), error=type(error).__name__)
         if exc_type is not None:
             return  # rolled back (or refused): no session ended
         for user_id, ended, keep in self._ended:
             try:
                 await publisher.end_sockets(self.redis, user_id, ended, keep)
-            except (RedisError, OSError) as error:  # the sockets close at their deadline (4002) at the latest
+            except redis_client.ERRORS as error:  # the sockets close at their deadline (4002) at the latest
                 log.warning("session_sockets_not_closed", user_hash=user_hash(user_id), error=type(error).__name__)
 
 
@@ -191,5 +193,5 @@ async def row_changed(redis: Redis, user_id: uuid.UUID) -> None:
     so that memos holding the old row reload it. Best effort (they do anyway after `max_age`)."""
     try:
         await redis.eval(_REFRESH, 1, stamp_key(user_id), _new_stamp(), str(STAMP_TTL_SECONDS), CHANGING.decode())
-    except (RedisError, OSError) as error:
+    except redis_client.ERRORS as error:
         log.warning("session_stamp_not_refreshed", user_hash=user_hash(user_id), error=type(error).__name__)

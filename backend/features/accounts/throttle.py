@@ -8,6 +8,11 @@ own budget. A client becomes known to an account by signing in to it with the ri
 hash of its client key kept in a Redis set per account for `LOGIN_KNOWN_CLIENT_DAYS`): a REST client
 and the dashboard both get it without sending anything. A password reset clears every failure
 count of the account: its counters carry a generation number that the reset moves on.
+
+Every key of an account carries the digest of its email as its hash tag (`redis_client.tag`): on a
+Redis Cluster its windows are checked and counted in one script, and its generation and known
+clients are read in one round trip. The per-client window is another subject (another slot):
+`ratelimit.take` takes it separately and gives the account's count back when it refuses.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from backend import errors
-from backend.platform import ratelimit
+from backend.platform import ratelimit, redis_client
 from backend.settings import AuthSettings
 
 SIGNED_IN = "signed-in"  # the client of a signed-in user's password re-checks (change, erasure)
@@ -29,12 +34,22 @@ def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
+def _account(email: str) -> str:
+    """The account's part of its keys: the digest of its email, as their hash tag."""
+    return redis_client.tag(digest(email))
+
+
 def _generation_key(email: str) -> str:
-    return f"rl:login:gen:{digest(email)}"
+    return f"rl:login:gen:{_account(email)}"
 
 
 def _known_key(email: str) -> str:
-    return f"rl:login:known:{digest(email)}"
+    return f"rl:login:known:{_account(email)}"
+
+
+def failures_prefix(email: str, generation: int) -> str:
+    """The prefix of the account's failure windows of one generation (`<prefix>:c:<client>`, `<prefix>:all`)."""
+    return f"rl:login:acct:{_account(email)}:{generation}"
 
 
 @dataclass
@@ -57,7 +72,7 @@ async def admit(redis: Redis, auth: AuthSettings, email: str, client: str, *, pe
     pipe.get(_generation_key(email))
     pipe.sismember(_known_key(email), digest(client_key))
     generation, known = await pipe.execute()
-    prefix = f"rl:login:acct:{digest(email)}:{int(generation or 0)}"
+    prefix = failures_prefix(email, int(generation or 0))
     window = auth.login_window_seconds
     pair = ratelimit.Window(f"{prefix}:c:{digest(client_key)}", auth.login_max_failures_per_account, window)
     windows = [pair]

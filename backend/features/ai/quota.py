@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from backend import errors
 from backend.engines.llm import Usage
 from backend.features.ai import queries
-from backend.platform import ratelimit
+from backend.platform import ratelimit, redis_client
 from backend.platform.db.tables import AIUsage
 from backend.settings import AISettings
 
@@ -63,6 +63,12 @@ def _day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def rate_key(user_id: uuid.UUID, span: str) -> str:
+    """The user's AI request window of `span` (`m` a minute, `d` a day). Tagged with the user: on a
+    Redis Cluster both windows share a slot and are checked and counted in one script."""
+    return f"ai:rl:{redis_client.tag(user_id)}:{span}"
+
+
 def spend_key(now: datetime) -> str:
     return f"ai:spend:{now.astimezone(UTC).date().isoformat()}"
 
@@ -89,8 +95,8 @@ async def admit(redis: Redis, settings: AISettings, user_id: uuid.UUID) -> None:
     """Count one AI request of the user, or raise TooManyRequests (429, Retry-After) if over a user
     limit, or ServiceUnavailable (503, Retry-After) once the whole system's daily spend reached its cap."""
     windows = [
-        ratelimit.Window(f"ai:rl:{user_id}:m", settings.requests_per_minute, 60),
-        ratelimit.Window(f"ai:rl:{user_id}:d", settings.requests_per_day, 86400),
+        ratelimit.Window(rate_key(user_id, "m"), settings.requests_per_minute, 60),
+        ratelimit.Window(rate_key(user_id, "d"), settings.requests_per_day, 86400),
     ]
     now = datetime.now(UTC)
     if settings.configured:

@@ -18,7 +18,7 @@ from backend import errors
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
 from backend.features.notifications import status_notices
-from backend.platform import clock
+from backend.platform import clock, redis_client
 from backend.platform.cache import Cache, Hit
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
@@ -64,8 +64,10 @@ _ETAG_SIZE = 34  # a cache entry is the ETag (quoted, 32 hex digits) then the JS
 
 
 def cache_namespace(user_id: uuid.UUID) -> str:
-    """Every cached answer of a user's applications; one version bump invalidates them all."""
-    return f"apps:{user_id}"
+    """Every cached answer of a user's applications; one version bump invalidates them all. Tagged
+    with the user (`redis_client.tag`): on a Redis Cluster the version, the entries and the user's
+    session stamp share a slot, read together by `Cache.guarded_lookup`."""
+    return f"apps:{redis_client.tag(user_id)}"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -33,7 +33,7 @@ from backend import errors
 from backend.engines import resume_parser
 from backend.engines.resume_parser.models import PdfInfo
 from backend.features.resumes import parsing, queries, schemas
-from backend.platform import ratelimit
+from backend.platform import ratelimit, redis_client
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.replicas import routed_reads
@@ -172,7 +172,7 @@ class ResumeService:
         if self.redis is None:
             return
         limit = self.settings.uploads_per_hour
-        window = ratelimit.Window(f"rl:upload:{user_id}", limit, 3600)
+        window = ratelimit.Window(f"rl:upload:{redis_client.tag(user_id)}", limit, 3600)
         if wait := await ratelimit.take(self.redis, [window]):
             raise errors.TooManyRequests(
                 f"At most {limit} uploads an hour; try again in {wait} seconds", retry_after=wait

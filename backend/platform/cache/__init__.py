@@ -5,6 +5,11 @@ bumps; cache keys embed the version, so the very next read from any process miss
 After a Redis failure the cache is skipped for `cooldown` seconds, so an outage costs one short
 timeout, not one per request. If a bump cannot reach Redis, entries of the old version may be served
 until their TTL ends once Redis is back (bounded staleness; see README).
+
+On a Redis Cluster a lookup is one script over the namespace's version (`cv:<namespace>`), the entry
+it names (`<namespace>:<version>:<suffix>`, built in the script) and the guard: the namespace must
+hold the hash tag of the guard (`redis_client.tag(user_id)`: `apps:{<user id>}` with
+`auth:stamp:{<user id>}`), so that all of them share a slot (docs/redis-cluster.md).
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from typing import Any
 import structlog
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import ClusterDownError, NoScriptError, ResponseError
 
+from backend.platform import redis_client
 from backend.platform.cache.batch import Batcher
 
 log = structlog.get_logger("career_copilot.cache")
@@ -100,9 +106,11 @@ class Cache:
         type, out of memory: it is up, the cache stays on) or is unreachable (cooldown)."""
         try:
             return await self._run(script, keys, args)
+        except ClusterDownError as exc:  # an error reply, but Redis is down (for this slot)
+            self._failed(exc)
         except ResponseError as exc:
             log.warning("cache_error_reply", error=str(exc)[:100])
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)
         return None
 
@@ -148,7 +156,7 @@ class Cache:
             return
         try:
             await self.redis.set(key, value, ex=self.ttl)
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)
 
     async def bump(self, namespace: str) -> None:
@@ -157,5 +165,5 @@ class Cache:
             return
         try:
             await self.redis.incr(f"cv:{namespace}")
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._failed(exc)

@@ -35,8 +35,8 @@ from typing import Any
 import asyncpg
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from backend.platform import redis_client
 from backend.platform.db import metrics
 from backend.platform.db.fair_pool import FairPool
 
@@ -164,7 +164,7 @@ class Ledger:
 
     @staticmethod
     def key(user_id: uuid.UUID) -> str:
-        return f"db:written:{user_id}"
+        return f"db:written:{redis_client.tag(user_id)}"  # with the user's other keys on a cluster
 
     def _lost(self, what: str, exc: BaseException, user_id: uuid.UUID) -> None:
         self._blind_until = time.monotonic() + self.ttl_ms / 1000
@@ -184,7 +184,7 @@ class Ledger:
     async def record(self, user_id: uuid.UUID, position: int) -> None:
         try:
             await self._record(keys=[self.key(user_id)], args=[position, self.ttl_ms])
-        except (RedisError, OSError) as exc:
+        except redis_client.ERRORS as exc:
             self._lost("write_position_not_recorded", exc, user_id)
 
     async def needed(self, user_id: uuid.UUID) -> int | None:
@@ -194,7 +194,7 @@ class Ledger:
             return None
         try:
             raw = await self.reader.get(self.key(user_id))
-        except (RedisError, OSError):
+        except redis_client.ERRORS:
             return None
         return int(raw) if raw else 0
 

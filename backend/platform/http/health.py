@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from litestar import Controller, Response, get, head
 from litestar.datastructures import State
+from redis.asyncio.cluster import RedisCluster
 
+from backend.platform import redis_client
 from backend.platform.db.engine import DB
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -18,7 +20,12 @@ async def _postgres() -> None:
 
 
 async def _redis(state: State) -> None:
-    await state.redis.ping()
+    """PING; on a Redis Cluster every primary (a bare PING asks one node), so the api is ready only
+    when every slot of the keyspace answers, as on one Redis."""
+    if redis_client.is_cluster():
+        await cast(RedisCluster, state.redis).ping(target_nodes=RedisCluster.PRIMARIES)
+    else:
+        await state.redis.ping()
 
 
 class HealthController(Controller):

@@ -17,6 +17,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response.base import ASGIResponse
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Message, Receive, Scope, Send
+from redis.exceptions import ClusterDownError, RedisClusterException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -191,6 +192,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: handle_http_exception,
     RedisConnectionError: handle_unavailable,
     RedisTimeoutError: handle_unavailable,
+    RedisClusterException: handle_unavailable,  # a cluster with no reachable node, or a slot no node serves
+    ClusterDownError: handle_unavailable,  # a cluster that cannot serve a slot (CLUSTERDOWN, MASTERDOWN)
     PostgresConnectionError: handle_unavailable,
     ConnectionError: handle_unavailable,  # includes ConnectionRefusedError from a pool's connect
     Exception: handle_unexpected,

@@ -14,7 +14,9 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 
 from backend.devtools.embedded_services import EmbeddedRedis, free_port
+from backend.devtools.redis_cluster import LocalRedisCluster
 from backend.features.accounts import session_memo
+from backend.platform import redis_client
 from backend.platform.db.tables import Session, User
 from tests import factories
 from tests.features.admin.test_admin import _manage
@@ -172,14 +174,26 @@ async def test_an_out_of_band_change_is_seen_within_the_memo_age(
         stop_api(api)
 
 
+def start_own_redis() -> tuple[EmbeddedRedis | LocalRedisCluster, str]:
+    """A Redis of the test's own, to stop mid-test, of the session's topology (a cluster of three
+    primaries, stopped as a whole, with `TEST_REDIS_CLUSTER`), and its URL."""
+    data = Path(tempfile.mkdtemp(prefix="cc-redis-"))
+    if redis_client.is_cluster():
+        cluster = LocalRedisCluster(data, masters=3, replicas=0)
+        cluster.start()
+        return cluster, cluster.url
+    single = EmbeddedRedis(data, free_port(), persistent=False)
+    single.start()
+    return single, single.url()
+
+
 async def test_without_redis_sessions_are_checked_in_postgres_and_revocations_fail_closed(
     services: SessionServices,
 ) -> None:
-    own = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-redis-")), free_port(), persistent=False)
-    own.start()
+    own, url = start_own_redis()
     api: Api | None = None
     try:
-        api = start_api(services, REDIS_URL=own.url())
+        api = start_api(services, REDIS_URL=url)
         await wait_ready(api)
         async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
             account = await factories.account(http)

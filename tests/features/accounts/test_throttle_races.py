@@ -116,7 +116,7 @@ async def test_the_right_current_password_works_again_once_the_window_has_passed
     right = {"current_password": account.password, "new_password": NEW_PASSWORD}
     assert (await client.post("/api/v1/me/password", json=right, headers=account.headers)).status_code == 429
     # Let the window end now rather than in 15 minutes: expire its keys and wait until Redis drops them.
-    keys = [key async for key in redis.scan_iter(match=f"rl:login:acct:{throttle.digest(account.email)}:*")]
+    keys = [key async for key in redis.scan_iter(match=f"{throttle.failures_prefix(account.email, 0)}:*")]
     assert keys
     for key in keys:
         assert await redis.pexpire(key, 1)

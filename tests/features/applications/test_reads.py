@@ -3,19 +3,21 @@
 import csv
 import hashlib
 import io
-import tempfile
 import uuid
 from collections.abc import Awaitable
-from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
-from backend.devtools.embedded_services import EmbeddedRedis, free_port
-from backend.platform import cache
+from backend.features.accounts.session_memo import stamp_key
+from backend.features.applications.service import cache_namespace
+from backend.platform import cache, redis_client
 from backend.platform.db.tables import Application
 from tests import factories
+from tests.features.accounts.test_session_memo import start_own_redis
 from tests.features.applications.test_crud import URL, create
 from tests.plugins.processes import Api, start_api, stop_api, wait_ready
 from tests.plugins.realtime import connect, next_event
@@ -106,26 +108,42 @@ async def test_cached_entries_carry_their_etag_and_older_entries_are_misses(
     account = await factories.account(client)
     await create(client, account)
     first = await client.get(URL, headers=account.headers)
-    (key,) = await redis.keys(f"apps:{account.user_id}:*")
+    (key,) = await _keys(redis, f"{cache_namespace(uuid.UUID(account.user_id))}:*")
     assert await redis.get(key) == first.headers["etag"].encode() + first.content  # served without re-hashing
     await redis.set(key, b'{"items":[],"next_cursor":null}')  # the body-only layout of older api versions
     again = await client.get(URL, headers=account.headers)
     assert again.content == first.content and again.headers["etag"] == first.headers["etag"]
 
 
+async def _keys(redis: aioredis.Redis, pattern: str) -> list[bytes]:
+    """The keys matching `pattern` (on a cluster, of every primary)."""
+    return [key async for key in redis.scan_iter(match=pattern)]
+
+
 async def _commands_of(redis: aioredis.Redis, needle: str, action: Awaitable[object]) -> list[list[str]]:
-    """The Redis commands (name and arguments) naming `needle` that clients sent while `action` ran
-    (not those a script ran)."""
+    """The Redis commands (name and arguments) naming `needle` (a user id) that clients sent while
+    `action` ran (not those a script ran); on a cluster, to the node holding that user's keys."""
+    node = redis
+    if redis_client.is_cluster():
+        cluster = cast(RedisCluster, redis)
+        await cluster.initialize()
+        where = cluster.get_node_from_key(stamp_key(uuid.UUID(needle)))
+        assert where is not None
+        node = aioredis.Redis(host=where.host, port=int(where.port))
     marker = f"end-of-capture-{uuid.uuid4()}"
     seen: list[list[str]] = []
-    async with redis.monitor() as monitor:
-        await action
-        await redis.echo(marker)
-        async for sent in monitor.listen():
-            if marker in sent["command"]:
-                return seen
-            if needle in sent["command"] and sent["client_type"] != "lua":
-                seen.append(sent["command"].split())
+    try:
+        async with node.monitor() as monitor:
+            await action
+            await node.echo(marker)
+            async for sent in monitor.listen():
+                if marker in sent["command"]:
+                    return seen
+                if needle in sent["command"] and sent["client_type"] != "lua":
+                    seen.append(sent["command"].split())
+    finally:
+        if node is not redis:
+            await node.aclose()
     raise AssertionError("the monitor ended early")
 
 
@@ -138,8 +156,8 @@ async def test_a_cached_read_is_one_redis_command_with_the_session_check(
         first = await client.get(path, headers=account.headers)  # fills the cache and the session memo
         sent = await _commands_of(redis, str(account.user_id), client.get(path, headers=account.headers))
         assert [command[0] for command in sent] == ["EVALSHA"], sent  # was two: the stamp, then the entry
-        assert any(f"auth:stamp:{account.user_id}" in arg for arg in sent[0])
-        assert any(f"cv:apps:{account.user_id}" in arg for arg in sent[0])
+        assert any(stamp_key(uuid.UUID(account.user_id)) in arg for arg in sent[0])
+        assert any(f"cv:{cache_namespace(uuid.UUID(account.user_id))}" in arg for arg in sent[0])
         again = await client.get(path, headers=account.headers)
         assert (again.status_code, again.content, again.headers["etag"]) == (200, first.content, first.headers["etag"])
 
@@ -192,7 +210,7 @@ async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instan
         app = await create(client, account)
         async with httpx.AsyncClient(base_url=other.url) as second:
             assert (await second.get(URL, headers=account.headers)).json()["items"][0]["notes"] == ""
-            assert await redis.keys(f"apps:{account.user_id}:*")  # the read filled the cache
+            assert await _keys(redis, f"{cache_namespace(uuid.UUID(account.user_id))}:*")  # the read filled the cache
             # a direct DB change bypasses the version: the cached answer is served (proves caching)
             await Application.update({Application.notes: "behind the cache's back"}).where(Application.id == app["id"])
             assert (await second.get(URL, headers=account.headers)).json()["items"][0]["notes"] == ""
@@ -206,11 +224,10 @@ async def test_reads_are_cached_and_writes_are_visible_at_once_on_another_instan
 
 async def test_reads_and_writes_keep_working_while_redis_is_down(services: SessionServices) -> None:
     """An api on its own Redis, which the test stops mid-test: no 5xx, data from Postgres."""
-    own = EmbeddedRedis(Path(tempfile.mkdtemp(prefix="cc-redis-")), free_port(), persistent=False)
-    own.start()
+    own, url = start_own_redis()
     api: Api | None = None
     try:
-        api = start_api(services, REDIS_URL=own.url())
+        api = start_api(services, REDIS_URL=url)
         await wait_ready(api)
         async with httpx.AsyncClient(base_url=api.url, timeout=20) as http:
             account = await factories.account(http)
@@ -322,7 +339,7 @@ async def test_an_error_reply_is_a_miss_and_leaves_the_cache_on(
     account = await factories.account(client)
     await create(client, account, company="Solid")
     first = await client.get(URL, headers=account.headers)
-    version_key = f"cv:apps:{account.user_id}"
+    version_key = f"cv:{cache_namespace(uuid.UUID(account.user_id))}"
     await redis.delete(version_key)
     await redis.hset(version_key, "not", "a counter")
     answered = await client.get(URL, headers=account.headers)

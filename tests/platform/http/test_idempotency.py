@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from backend.entrypoints.api import create_app
 from backend.features.accounts import http as account_http
+from backend.features.ai import quota
 from backend.lifespan import lifespan_for
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
@@ -363,7 +364,7 @@ async def test_a_429_is_not_kept_so_the_retry_after_the_wait_runs_again(
 ) -> None:
     owner = await factories.account(client)
     await parsed_resume(settings, owner.user_id, ai_fixtures.marcus())
-    window = f"ai:rl:{owner.user_id}:m"  # the user's AI requests of this minute: all used
+    window = quota.rate_key(uuid.UUID(owner.user_id), "m")  # the user's AI requests of this minute: all used
     await redis.set(window, settings.ai.requests_per_minute, ex=60)
     headers = {**owner.headers, "Idempotency-Key": "letter-1"}
     refused = await client.post("/api/v1/cover-letters", json=LETTER, headers=headers)
@@ -493,10 +494,11 @@ async def test_an_answer_that_cannot_be_decrypted_is_dropped_and_the_retry_runs(
 # --- only a route declared anonymous is keyed by the client address --------------------------------
 
 
-def test_anonymous_idempotent_routes_are_exactly_those_without_authentication() -> None:
+def test_anonymous_idempotent_routes_are_exactly_those_without_authentication(settings: Settings) -> None:
     """`idempotent(anonymous=True)` (keys by client address, no authentication) on a route that
-    documents no bearer security, and on register only; every other one authenticates its caller."""
-    app = create_app(Settings())
+    documents no bearer security, and on register only; every other one authenticates its caller.
+    (The session's settings: `create_app` sets this process's Redis topology.)"""
+    app = create_app(settings)
     anonymous = {}
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
