@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from redis.asyncio import ResponseError
-from redis.exceptions import BusyLoadingError
+from redis.exceptions import BusyLoadingError, RedisClusterException
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # What a Redis restart or failover looks like to a client; NOGROUP (data lost) is a ResponseError.
-OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ResponseError, OSError)
+# On a cluster, "no node answers" and a stale slot map raise RedisClusterException (not a RedisError).
+OUTAGES = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ResponseError, RedisClusterException, OSError)
 
 
 class StreamFull(Exception):

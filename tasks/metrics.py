@@ -37,17 +37,25 @@ DEAD_LETTERS_DROPPED = Gauge(
 
 
 async def refresh(redis: Redis, spec: QueueSpec) -> None:
-    """Read the queue's state once into the gauges (one round trip)."""
+    """Read the queue's state once into the gauges (one pipeline), summed over its partitions; each
+    partition's stream holds at most `maxlen` unfinished tasks."""
+    parts = spec.parts()
     async with redis.pipeline(transaction=False) as pipe:
-        pipe.xlen(spec.stream)
-        pipe.xlen(spec.dead)
-        pipe.hmget(spec.stats, ["sends_refused", "dead_letters_dropped"])
-        entries, dead, (refused, dropped) = await pipe.execute()
+        for part in parts:
+            pipe.xlen(part.stream)
+            pipe.xlen(part.dead)
+            pipe.hmget(part.stats, ["sends_refused", "dead_letters_dropped"])
+        replies = await pipe.execute()
+    entries = dead = refused = dropped = 0
+    for i in range(len(parts)):
+        stream_len, dead_len, (refused_one, dropped_one) = replies[3 * i : 3 * i + 3]
+        entries, dead = entries + int(stream_len), dead + int(dead_len)
+        refused, dropped = refused + int(refused_one or 0), dropped + int(dropped_one or 0)
     STREAM_ENTRIES.set(entries)
-    STREAM_CAPACITY.set(spec.maxlen)
+    STREAM_CAPACITY.set(spec.maxlen * len(parts))
     DEAD_LETTERS.set(dead)
-    SENDS_REFUSED.set(int(refused or 0))
-    DEAD_LETTERS_DROPPED.set(int(dropped or 0))
+    SENDS_REFUSED.set(refused)
+    DEAD_LETTERS_DROPPED.set(dropped)
 
 
 async def poll(redis: Redis, spec: QueueSpec, every: float = POLL_SECONDS) -> None:

@@ -141,7 +141,7 @@ class LocalRedisCluster:
         """Wait until every running node says `cluster_state:ok` and agrees on `masters` primaries."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if all(self._ok(port) for port in self.running_ports()):
+            if all(self._ok(port) for port in self.running_ports()) and self._agreed():
                 return
             time.sleep(0.1)
         states = {port: self.cli(port, "cluster", "info").split("\r\n", 1)[0] for port in self.running_ports()}
@@ -150,6 +150,19 @@ class LocalRedisCluster:
     def _ok(self, port: int) -> bool:
         info = self.cli(port, "cluster", "info", timeout=5)
         return "cluster_state:ok" in info and f"cluster_size:{self.masters}" in info
+
+    def _agreed(self) -> bool:
+        """Every running node sees the same owner for every slot range (right after a create or a
+        failover they may not yet: a client would be sent back and forth with MOVED)."""
+        views = set()
+        for port in self.running_ports():
+            ranges = []
+            for line in self.cli(port, "cluster", "nodes", timeout=5).splitlines():
+                fields = line.split()
+                if len(fields) > 8 and "master" in fields[2] and "fail" not in fields[2]:
+                    ranges.append((fields[1].split("@")[0], tuple(f for f in fields[8:] if not f.startswith("["))))
+            views.add(tuple(sorted(ranges)))
+        return len(views) == 1
 
     def running_ports(self) -> list[int]:
         return [port for port, process in self.processes.items() if process.poll() is None]

@@ -31,7 +31,7 @@ from backend.devtools.embedded_services import free_port
 from backend.platform import redis_client
 from backend.platform.db import engine as db_engine
 from backend.platform.db.tables import ALL_TABLES
-from backend.settings import Settings
+from backend.settings import RedisSettings, Settings
 from tests import support
 from tests.support import settings_env
 
@@ -73,6 +73,13 @@ async def redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     client = redis_client.connect(settings.redis.url)
     yield client
     await client.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _topology() -> None:
+    """Every test starts in the session's Redis topology (TEST_REDIS_CLUSTER): an app built from
+    other settings by an earlier test (`create_app(Settings())`) sets this process's topology too."""
+    redis_client.configure(RedisSettings(cluster=bool(support.cluster_masters())))
 
 
 HANG_REPORT_SECONDS = 120  # below pytest-timeout's 300 s: a hung test prints what every task awaits

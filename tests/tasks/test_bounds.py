@@ -37,7 +37,7 @@ CAP = 50
 
 
 async def _done(redis: aioredis.Redis, keys: list[str]) -> bool:
-    return all(await redis.mget([f"probe:{key}:done" for key in keys]))
+    return all([await redis.get(f"probe:{key}:done") for key in keys])
 
 
 async def _empty(redis: aioredis.Redis, queue: str) -> bool:

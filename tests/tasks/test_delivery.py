@@ -16,12 +16,12 @@ import pytest
 import redis.asyncio as aioredis
 from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask
 
-from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.entrypoints.worker import REAP_GRACE
 from backend.platform import redis_client
 from backend.platform.jobs.runtime import build_broker
 from backend.settings import Settings
 from tests import support
+from tests.plugins.own_redis import OwnRedis
 from tests.plugins.processes import Process, Spawn
 from tests.plugins.tasks import PROBE_ARGS, queue_spec
 from tests.support import eventually, settings_env
@@ -116,12 +116,12 @@ async def _no_pending(redis: aioredis.Redis, queue: str, group: str) -> bool:
 async def test_worker_survives_a_redis_restart_and_keeps_processing(
     services: support.SessionServices, settings: Settings, spawn: Spawn, tmp_path: Path
 ) -> None:
-    server = EmbeddedRedis(tmp_path / "redis", free_port(), persistent=False)
+    server = OwnRedis(tmp_path / "redis")
     server.start()
-    client = redis_client.connect(server.url(0))  # with retries: the server restarts
+    client = redis_client.connect(server.url)  # with retries: the server restarts
     try:
-        own = Settings.from_env(settings_env(services, REDIS_URL=server.url(0)))
-        worker = spawn("backend.entrypoints.worker", settings_env(services, REDIS_URL=server.url(0)), *PROBE_ARGS)
+        own = Settings.from_env(settings_env(services, REDIS_URL=server.url))
+        worker = spawn("backend.entrypoints.worker", settings_env(services, REDIS_URL=server.url), *PROBE_ARGS)
         before = await _run_mark(own)
         key = uuid.uuid4().hex
         await _send(own, probe_tasks.slow_mark, key, 6.0)  # in flight across the whole outage
@@ -161,7 +161,7 @@ async def _run_mark(settings: Settings) -> bytes:
     """Send probe.mark through a fresh broker and return the pid of the worker that ran it."""
     key = uuid.uuid4().hex
     broker = build_broker(settings)
-    client = aioredis.Redis.from_url(settings.redis.url)
+    client = redis_client.connect(settings.redis.url, 2)
     try:
         await broker.startup()
         await probe_tasks.mark.kicker().with_broker(broker).kiq(key)
