@@ -5,7 +5,7 @@ script) on one Redis and on a local Redis Cluster, with and without the Batcher.
 
 Starts its own redis-server 7 (one node, then a 3-master cluster), fills the keys of 1000 users and
 runs LOOKUPS lookups, CONCURRENCY at a time, in this process; prints the process's CPU time and the
-wall time per lookup for each way of sending them. Numbers: docs/redis-cluster-keys.md.
+wall time per lookup for each way of sending them. Numbers: docs/redis-cluster.md.
 """
 
 from __future__ import annotations
