@@ -76,3 +76,14 @@ async def tracked_sleep(key: str, seconds: float, redis: Redis = TaskiqDepends(r
         await redis.rpush(f"probe:{key}:log", f"cancelled {who} {time.time()}")
         raise
     await redis.rpush(f"probe:{key}:log", f"end {who} {time.time()}")
+
+
+@async_shared_broker.task(task_name="probe.tally")
+async def tally(key: str, ledger_url: str) -> None:
+    """Count one run of `key` in a Redis of the test's own (`ledger_url`), apart from the Redis the
+    queue runs on: a fault test breaks that one and must still know which tasks ran."""
+    ledger = Redis.from_url(ledger_url)
+    try:
+        await ledger.incr(f"tally:{key}")
+    finally:
+        await ledger.aclose()

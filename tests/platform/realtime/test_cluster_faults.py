@@ -22,19 +22,24 @@ from typing import Any, cast
 
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 from redis.exceptions import RedisClusterException, RedisError
 
+from backend.devtools.embedded_services import EmbeddedRedis, free_port
 from backend.devtools.redis_cluster import LocalRedisCluster, redis7_binaries
 from backend.platform import redis_client
 from backend.platform.db.tables import User
+from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime import channels, events
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
-from tests.plugins.processes import Api, start_api, stop_api, wait_ready
+from tests.plugins.processes import Api, Spawn, start_api, stop_api, wait_ready
 from tests.plugins.realtime import Follower
-from tests.support import SessionServices
+from tests.plugins.tasks import PROBE_ARGS
+from tests.support import SessionServices, settings_env
+from tests.workers import probe_tasks
 
 SOCKETS = int(os.environ.get("FAULT_SOCKETS", "200"))
 
@@ -42,6 +47,7 @@ SOCKETS = int(os.environ.get("FAULT_SOCKETS", "200"))
 class ClusterStack:
     def __init__(self, cluster: LocalRedisCluster, client: Any, apis: tuple[Api, Api], publisher: Publisher) -> None:
         self.cluster, self.client, self.apis, self.publisher = cluster, client, apis, publisher
+        self.env = {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}
 
     def owner(self, user_id: str) -> int:
         """The port of the primary that owns the user's channel now."""
@@ -77,6 +83,40 @@ async def _users(ids: list[uuid.UUID]) -> list[str]:
 
 def _delta(seq: int) -> events.CoverLetterDelta:
     return events.CoverLetterDelta(data=events.CoverLetterDeltaData(uuid.UUID(int=1), seq, "t"))
+
+
+class TaskLoad:
+    """Sends `probe.tally` tasks through a broker on the cluster until stopped (a send that fails is
+    retried until the broker takes it); each acknowledged task must run, counted in a Redis apart."""
+
+    def __init__(self, broker: Any, ledger_url: str) -> None:
+        self.broker, self.ledger_url = broker, ledger_url
+        self.acked: list[str] = []
+        self.failures = 0
+        self.stop = asyncio.Event()
+
+    async def run(self) -> None:
+        while not self.stop.is_set():
+            key = uuid.uuid4().hex
+            while True:
+                try:
+                    await probe_tasks.tally.kicker().with_broker(self.broker).kiq(key, self.ledger_url)
+                    break
+                except Exception:  # SendTaskError around a cluster outage: send it again
+                    self.failures += 1
+                    await asyncio.sleep(0.1)
+            self.acked.append(key)
+            await asyncio.sleep(0.01)
+
+    async def missing(self, ledger: Any, within: float) -> list[str]:
+        """The acknowledged tasks that have not run after `within` seconds."""
+        deadline = time.monotonic() + within
+        while True:
+            counts = [await ledger.get(f"tally:{key}") for key in self.acked]
+            missing = [key for key, count in zip(self.acked, counts, strict=True) if not count]
+            if not missing or time.monotonic() > deadline:
+                return missing
+            await asyncio.sleep(0.5)
 
 
 class Load:
@@ -172,7 +212,18 @@ def _report(name: str, load: Load, followers: list[Follower], affected: set[str]
     )
 
 
-async def test_a_primary_killed_under_load_loses_no_event_after_replay(stack: ClusterStack) -> None:
+async def test_a_primary_killed_under_load_loses_no_event_and_no_task(
+    stack: ClusterStack, services: SessionServices, settings: Settings, spawn: Spawn, tmp_path: Path
+) -> None:
+    ledger_server = EmbeddedRedis(tmp_path / "ledger", free_port(), persistent=False)
+    ledger_server.start()
+    ledger = Redis.from_url(ledger_server.url(0))  # one plain Redis, apart from the cluster
+    env = settings_env(services, **stack.env, TASK_STREAM_PARTITIONS="6")
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
+    broker = build_broker(Settings.from_env(env))
+    await broker.startup()
+    tasks = TaskLoad(broker, ledger_server.url(0))
+    sender = asyncio.create_task(tasks.run())
     users = await _users([uuid.uuid4() for _ in range(SOCKETS)])
     crowd = Crowd(stack, users)
     await crowd.connected()
@@ -191,8 +242,21 @@ async def test_a_primary_killed_under_load_loses_no_event_after_replay(stack: Cl
     await _flowing(load)  # events keep flowing on the new primary
     recovered = max(load.last_failure, started) - started
     missing = await _finish(load, loader, crowd)
+    tasks.stop.set()
+    await sender
+    lost_tasks = await tasks.missing(ledger, 60)
+    await broker.shutdown()
+    counts = [int(await ledger.get(f"tally:{key}") or 0) for key in tasks.acked]
+    twice = sum(1 for count in counts if count > 1)
+    await ledger.aclose()
+    ledger_server.stop()
     _report("primary killed", load, crowd.followers, affected, recovered)
+    print(
+        f"tasks: {len(tasks.acked)} acknowledged sends ({tasks.failures} failed attempts retried), "
+        f"{len(tasks.acked) - len(lost_tasks)} ran, {twice} ran twice, {len(lost_tasks)} lost"
+    )
     assert not missing, f"events lost after replay: {missing}"
+    assert not lost_tasks, f"tasks lost: {len(lost_tasks)}"
     assert all(f.closes[1012] >= 1 for f in crowd.followers if f.user_id in affected)
     assert all(f.closes[1012] == 0 for f in crowd.followers if f.user_id not in affected)
 
