@@ -35,6 +35,7 @@ from backend.platform.jobs.runtime import build_broker
 from backend.platform.realtime import channels, events
 from backend.platform.realtime.publisher import Publisher
 from backend.settings import Settings
+from tasks.spec import QueueSpec
 from tests.plugins.processes import Api, Spawn, start_api, stop_api, wait_ready
 from tests.plugins.realtime import Follower
 from tests.plugins.tasks import PROBE_ARGS
@@ -206,7 +207,8 @@ def _report(name: str, load: Load, followers: list[Follower], affected: set[str]
     received = sum(len(set(f.received)) for f in followers)
     closes = sum(f.closes[1012] for f in followers)
     print(
-        f"\n{name}: {len(followers)} sockets on 2 api processes, {len(affected)} on the affected shard; "
+        f"\n{name}: {len(followers)} sockets on 2 api processes, {len(affected)} of them on the moved slots "
+        "or the lost primary; "
         f"{acked} events acknowledged, {received} distinct received, {load.failures} publish attempts failed "
         f"and were retried; {closes} closes with 1012; publishing failed for {seconds:.1f} s"
     )
@@ -279,16 +281,31 @@ def _node_id(cluster: LocalRedisCluster, port: int) -> str:
     return cluster.cli(port, "cluster", "myid").strip()
 
 
-async def test_a_slot_migrated_live_under_load_loses_no_event_after_replay(stack: ClusterStack) -> None:
-    source = stack.owner(str(uuid.uuid4()))
-    moving_slots = set(_owned_slots(stack.cluster, source)[:100])  # redis-cli moves the lowest first
+async def test_slots_migrated_live_under_load_lose_no_event_and_no_task(
+    stack: ClusterStack, services: SessionServices, spawn: Spawn, tmp_path: Path
+) -> None:
+    """The slots moved include those of some users' channels and of one task-queue partition."""
+    env = settings_env(services, **stack.env, TASK_STREAM_PARTITIONS="6")
+    queue = QueueSpec.from_settings(Settings.from_env(env).worker).parts()[0]
+    queue_slot = key_slot(queue.stream.encode())
+    source = int(cast(RedisCluster, stack.client).get_node_from_key(queue.stream).port)  # type: ignore[union-attr]
+    owned = _owned_slots(stack.cluster, source)
+    moving_slots = set(owned[: max(100, owned.index(queue_slot) + 1)])  # redis-cli moves the lowest first
     movers: list[uuid.UUID] = []
     while len(movers) < 10:
         candidate = uuid.uuid4()
         if key_slot(channels.user_channel(candidate).encode()) in moving_slots:
             movers.append(candidate)
+    ledger_server = EmbeddedRedis(tmp_path / "ledger", free_port(), persistent=False)
+    ledger_server.start()
+    ledger = Redis.from_url(ledger_server.url(0))
+    spawn("backend.entrypoints.worker", env, *PROBE_ARGS)
+    broker = build_broker(Settings.from_env(env))
+    await broker.startup()
+    tasks = TaskLoad(broker, ledger_server.url(0))
+    sender = asyncio.create_task(tasks.run())
     users = await _users(movers + [uuid.uuid4() for _ in range(SOCKETS - len(movers))])
-    affected = set(users[: len(movers)])
+    affected = {user for user in users if key_slot(channels.user_channel(user).encode()) in moving_slots}
     crowd = Crowd(stack, users)
     await crowd.connected()
     load = Load(stack, users)
@@ -302,14 +319,26 @@ async def test_a_slot_migrated_live_under_load_loses_no_event_after_replay(stack
         "--cluster-slots", str(len(moving_slots)), "--cluster-yes",
     ]  # fmt: skip
     started = time.monotonic()
-    done = await asyncio.to_thread(subprocess.run, reshard, capture_output=True, text=True, timeout=120)
+    done = await asyncio.to_thread(subprocess.run, reshard, capture_output=True, text=True, timeout=300)
     moved = time.monotonic() - started
-    print(f"\nreshard of {len(moving_slots)} slots took {moved:.1f} s")
+    print(f"\nreshard of {len(moving_slots)} slots (one task partition among them) took {moved:.1f} s")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    owned = set(_owned_slots(stack.cluster, target))
-    assert all(key_slot(channels.user_channel(user).encode()) in owned for user in affected)
+    owned_now = set(_owned_slots(stack.cluster, target))
+    assert queue_slot in owned_now
+    assert all(key_slot(channels.user_channel(user).encode()) in owned_now for user in affected)
     await _flowing(load)
     missing = await _finish(load, loader, crowd)
+    tasks.stop.set()
+    await sender
+    lost_tasks = await tasks.missing(ledger, 60)
+    await broker.shutdown()
+    await ledger.aclose()
+    ledger_server.stop()
     _report("slots migrated", load, crowd.followers, affected, max(load.last_failure, started) - started)
+    print(
+        f"tasks: {len(tasks.acked)} acknowledged sends ({tasks.failures} failed attempts retried), "
+        f"{len(lost_tasks)} lost"
+    )
     assert not missing, f"events lost after replay: {missing}"
+    assert not lost_tasks, f"tasks lost: {len(lost_tasks)}"
     assert all(f.closes[1012] >= 1 for f in crowd.followers if f.user_id in affected)
