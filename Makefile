@@ -79,7 +79,8 @@ redis7:
 
 # The suites that talk to Redis the most run a second time on a local 3-primary Redis Cluster
 # (TEST_REDIS_CLUSTER=3: Debian's redis-server 7, installed when missing and root).
-CLUSTER_SUITES = tests/platform/realtime tests/tasks tests/platform/cache tests/platform/test_ratelimit.py tests/journey
+CLUSTER_SUITES = tests/platform/realtime tests/tasks tests/platform/cache tests/platform/test_ratelimit.py \
+	tests/platform/test_redis_scripts_cluster.py tests/journey
 CLUSTER_SKIP = --ignore=tests/platform/realtime/test_cluster_faults.py
 
 test: uv npm-ci browser redis7
