@@ -36,6 +36,8 @@ CLASSES = {  # route class -> (method, path template); {app}: one of the user's 
     "ticket": ("POST", "/api/v1/realtime/tickets"),
     "cover letter": ("POST", "/api/v1/cover-letters"),
 }
+RESUME_PDF = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "resumes" / "resume-matcher-single-column.pdf"
+LETTER_WRITERS = 5  # users with a parsed resume: cover letters need one
 PROBE_RATE = 40.0  # probe requests a second, all classes in turn (small next to the mix)
 
 
@@ -47,8 +49,15 @@ def _body(kind: str, app: str) -> dict[str, Any] | None:
     }.get(kind)
 
 
-async def _probe(base: str, users: list[dict[str, Any]], stop: asyncio.Event, out: dict[str, list[float]]) -> None:
-    """Each class in turn at PROBE_RATE/s as a random user; latency (ms) of the 2xx answers, others counted."""
+async def _probe(
+    base: str,
+    users: list[dict[str, Any]],
+    writers: list[dict[str, Any]],
+    stop: asyncio.Event,
+    out: dict[str, list[float]],
+) -> None:
+    """Each class in turn at PROBE_RATE/s as a random user; latency (ms) by class, a failed answer's status
+    added to its class (e.g. `cover letter (429)`: the user's quota of letters)."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         kinds = list(CLASSES)
         index = 0
@@ -64,11 +73,11 @@ async def _probe(base: str, users: list[dict[str, Any]], stop: asyncio.Event, ou
                     method, path.format(app=app), json=_body(kind, app),
                     headers={"Authorization": f"Bearer {user['token']}"},
                 )  # fmt: skip
-                ok = answer.status_code < 300
-            except httpx.HTTPError:
-                ok = False
+                outcome = "" if answer.status_code < 300 else f" ({answer.status_code})"
+            except httpx.HTTPError as exc:
+                outcome = f" ({type(exc).__name__})"
             elapsed = (time.perf_counter() - started) * 1000
-            out[kind if ok else f"{kind} (failed)"].append(elapsed)
+            out[kind + outcome].append(elapsed)
             await asyncio.sleep(max(0.0, 1 / PROBE_RATE - elapsed / 1000))
 
 
@@ -92,6 +101,28 @@ async def _letters(
             await asyncio.sleep(1 / rate)
 
 
+async def _upload_resumes(base: str, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A parsed resume for each of `users` (uploaded, parsed by a worker); the users whose parse finished."""
+    ready = []
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for user in users:
+            headers = {"Authorization": f"Bearer {user['token']}"}
+            files = {"file": ("resume.pdf", RESUME_PDF.read_bytes(), "application/pdf")}
+            (
+                await http.post("/api/v1/resumes", files=files, data={"title": "Bench"}, headers=headers)
+            ).raise_for_status()
+        deadline = time.monotonic() + 120
+        pending = list(users)
+        while pending and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            for user in list(pending):
+                page = (await http.get("/api/v1/resumes", headers={"Authorization": f"Bearer {user['token']}"})).json()
+                if "parsed" in str(page):
+                    pending.remove(user)
+                    ready.append(user)
+    return ready
+
+
 def _pct(samples: list[float], p: float) -> float:
     if not samples:
         return float("nan")
@@ -105,12 +136,14 @@ async def _rows(
     port = int(stack.env["PORT"])
     holders = [users[i % len(users)] for i in range(args.sockets)]
     opened = await _client.open_sockets([[u["token"], port, port] for u in holders], deflate=False)
+    writers = await _upload_resumes(stack.url, list({id(u): u for u in holders}.values())[:LETTER_WRITERS])
+    opened["letter writers"] = len(writers)
     rows = []
     for connections in (int(c) for c in args.connections.split(",")):
         classes = stack.process_classes()
         stop, latencies, letters = asyncio.Event(), collections.defaultdict(list), collections.Counter()
-        side = [asyncio.create_task(_probe(stack.url, users, stop, latencies)),
-                asyncio.create_task(_letters(stack.url, holders or users, args.letters, stop, letters))]  # fmt: skip
+        side = [asyncio.create_task(_probe(stack.url, users, writers, stop, latencies)),
+                asyncio.create_task(_letters(stack.url, writers or users, args.letters, stop, letters))]  # fmt: skip
         events0 = _client.STATS.events
         cpu0 = await asyncio.to_thread(class_cpu, classes)
         redis0 = await asyncio.to_thread(redis_commands, stack.redis_ports())
@@ -169,8 +202,10 @@ def run_full(
     print(f"\nfull topology: 2 apis behind nginx, 2 workers, PostgreSQL + a streaming replica, {redis_kind}; "
           f"{args.users} users x {args.applications} applications; {os.cpu_count()} cores; "
           f"{args.seconds} s per row")  # fmt: skip
-    print(f"websockets: {opened['opened']} opened of {args.sockets} ({opened['failures'] or 'no failures'}); "
-          f"cover letters queued at {args.letters}/s")  # fmt: skip
+    print(
+        f"websockets: {opened['opened']} opened of {args.sockets} ({opened['failures'] or 'no failures'}); "
+        f"cover letters queued at {args.letters}/s by {opened['letter writers']} users with a parsed resume"
+    )
     for row in rows:
         r = row["wrk"]
         print(f"\n== {row['connections']} connections: {r['rps']:,.0f} req/s of the mix, p50 {r['p50']:.1f} ms, "
@@ -180,7 +215,7 @@ def run_full(
         )
         print("   route class          n   p50 ms   p99 ms   (probe at ~40 req/s during the row)")
         for kind, (p50, p99, n) in row["classes"].items():
-            print(f"   {kind:<18}{n:>5}{p50:>9.1f}{p99:>9.1f}")
+            print(f"   {kind:<24}{n:>5}{p50:>9.1f}{p99:>9.1f}")
         cores = ", ".join(f"{k} {v:.2f}" for k, v in sorted(row["cores"].items(), key=lambda kv: -kv[1]))
         print(f"   cores: {cores}; machine {row['machine']:.2f}")
         print("   redis commands/s per node: " + ", ".join(f"{p}: {v:,.0f}" for p, v in row["redis"].items()))
