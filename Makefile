@@ -19,6 +19,7 @@
 #                   (bench-capacity: REPLICA=1 reads from a streaming replica, COMPARE_REPLICA=1 runs without then with one;
 #                   TOPOLOGY=full: make dev's layout, 2 apis behind nginx, 2 workers, a replica, websockets and cover letters,
 #                   with REDIS_CLUSTER=3 on a local Redis Cluster; BENCH_ARGS="--seconds 5" passes more options)
+#   make bench-worker       tasks/s of one worker process by kind: email, resume parse, cover letter (docs/capacity.md)
 #   make bench-redis-node   one Redis 7 node's requests/s for PUBLISH, SPUBLISH, XADD, EVALSHA (docs/capacity.md)
 
 PYTHON ?= python3
@@ -30,7 +31,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-redis-node bench-parser bench-ai bench-password-flood restore-drill backup
+.PHONY: help uv sync dev ingress rollout test fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-worker bench-redis-node bench-parser bench-ai bench-password-flood restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -161,6 +162,10 @@ bench-capacity: uv
 	@command -v wrk >/dev/null || { echo "bench-capacity needs wrk: apt-get install -y wrk"; exit 1; }
 	$(RUN) python ops/bench/capacity_bench.py $(if $(REPLICA),--replica) $(if $(COMPARE_REPLICA),--compare-replica) \
 		$(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(REDIS_CLUSTER),--redis-cluster $(REDIS_CLUSTER)) $(BENCH_ARGS)
+
+# USERS=N tasks of each kind (default 12); REDIS_CLUSTER=3 on a local Redis Cluster
+bench-worker: uv
+	$(RUN) python ops/bench/worker_bench.py $(if $(USERS),--users $(USERS)) $(if $(REDIS_CLUSTER),--redis-cluster $(REDIS_CLUSTER)) $(BENCH_ARGS)
 
 bench-redis-node:
 	@command -v redis-benchmark >/dev/null || { echo "bench-redis-node needs redis-tools: apt-get install -y redis-tools redis-server"; exit 1; }

@@ -22,7 +22,7 @@ import httpx
 
 from ops.bench import _client
 from ops.bench._system import machine_busy, wrk
-from ops.bench._topology import DevStack, class_cpu, postgres_transactions, redis_commands
+from ops.bench._topology import DevStack, class_cpu, database_bytes, postgres_transactions, redis_commands
 
 CLASSES = {  # route class -> (method, path template); {app}: one of the user's applications
     "list": ("GET", "/api/v1/applications"),
@@ -190,7 +190,10 @@ def run_full(
     stack = DevStack(redis_cluster=args.redis_cluster)
     try:
         stack.start()
+        primary = stack.postgres_ports()["primary"]
+        empty = database_bytes(primary)
         users = asyncio.run(seed(stack.url, args.users, args.applications))
+        per_user = (database_bytes(primary) - empty) / max(args.users, 1)
         script = stack.tmp / "mix.lua"
         script.write_text(f"users = {lua(users)}\n" + mix.read_text())
         wrk(stack.url, 3, 32, script=script)  # warm-up: imports, pools, caches
@@ -198,6 +201,10 @@ def run_full(
     finally:
         stack.stop()
     opened = rows.pop()["opened"]
+    print(
+        f"\nPostgreSQL bytes per seeded user ({args.applications} applications; tables and indexes): "
+        f"{per_user:,.0f} (pg_database_size after seeding - before, / users)"
+    )
     redis_kind = f"a Redis Cluster of {args.redis_cluster} masters + replicas" if args.redis_cluster else "one Redis"
     print(f"\nfull topology: 2 apis behind nginx, 2 workers, PostgreSQL + a streaming replica, {redis_kind}; "
           f"{args.users} users x {args.applications} applications; {os.cpu_count()} cores; "

@@ -36,6 +36,8 @@ class DevStack:
     redis_cluster: int = 0
     api_processes: int = 2
     worker_processes: int = 2
+    replicas: int = 1
+    extra_env: dict[str, str] = field(default_factory=dict)  # applied last
     tmp: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-bench-full-")))
     env: dict[str, str] = field(default_factory=dict)
     supervisor: launcher.Process | None = None
@@ -55,7 +57,8 @@ class DevStack:
         return list(range(base, base + 2 * self.redis_cluster))
 
     def postgres_ports(self) -> dict[str, int]:
-        return {"primary": int(self.env["DEV_POSTGRES_PORT"]), "replica": int(self.env["DEV_REPLICA_PORT"])}
+        ports = {"primary": int(self.env["DEV_POSTGRES_PORT"]), "replica": int(self.env["DEV_REPLICA_PORT"])}
+        return ports if self.replicas else {"primary": ports["primary"]}
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "REDIS_URL"))}
@@ -65,10 +68,12 @@ class DevStack:
             DEV_REPLICA_PORT=str(free_port()), DEV_REDIS_PORT=str(free_port()), DEV_SMTP_PORT=str(free_port()),
             DEV_REDIS_CLUSTER=str(self.redis_cluster), DEV_REDIS_CLUSTER_PORT=str(ports or 47000),
             DEV_API_PROCESSES=str(self.api_processes), DEV_WORKER_PROCESSES=str(self.worker_processes),
-            DEV_REPLICAS="1", DEV_STOP_TIMEOUT="10", NO_COLOR="1", APP_ENV="test", LOG_LEVEL="WARNING",
+            DEV_REPLICAS=str(self.replicas), DEV_STOP_TIMEOUT="10", NO_COLOR="1", APP_ENV="test", LOG_LEVEL="WARNING",
             REGISTER_MAX_PER_IP="1000000",
         )  # fmt: skip
         env.update({"ACCESS_TOKEN_TTL_SECONDS": "3600", "AI_BUILTIN_TOKEN_DELAY_MS": "5"})
+        env.update({"AI_REQUESTS_PER_MINUTE": "100000", "AI_REQUESTS_PER_DAY": "100000"})  # load, not abuse
+        env.update(self.extra_env)
         self.env = env
         self.supervisor = launcher.Process.start(
             launcher.module_command("backend.devtools.devserver"), env=env, log=self.log, name="devserver",
@@ -145,6 +150,19 @@ def redis_commands(ports: list[int]) -> dict[int, float]:
         with redis.Redis(port=port, socket_timeout=5) as client:
             counts[port] = float(client.info("stats")["total_commands_processed"])
     return counts
+
+
+def database_bytes(port: int) -> int:
+    """pg_database_size of the app's database on the server at `port`."""
+
+    async def size() -> int:
+        connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}")
+        try:
+            return int(await connection.fetchval("SELECT pg_database_size($1)", DATABASE))
+        finally:
+            await connection.close()
+
+    return asyncio.run(size())
 
 
 def postgres_transactions(ports: dict[str, int]) -> dict[str, float]:
