@@ -57,14 +57,14 @@ async def _probe(
     out: dict[str, list[float]],
 ) -> None:
     """Each class in turn at PROBE_RATE/s as a random user; latency (ms) by class, a failed answer's status
-    added to its class (e.g. `cover letter (429)`: the user's quota of letters)."""
+    added to its class (e.g. `cover letter (409)`)."""
     async with httpx.AsyncClient(base_url=base, timeout=10) as http:
         kinds = list(CLASSES)
         index = 0
         while not stop.is_set():
             kind = kinds[index % len(kinds)]
             index += 1
-            user = random.choice(users)
+            user = random.choice(writers if kind == "cover letter" and writers else users)
             app = random.choice(user["apps"])
             method, path = CLASSES[kind]
             started = time.perf_counter()
