@@ -13,6 +13,7 @@ import asyncio
 import collections
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -198,6 +199,11 @@ def run_full(
         script.write_text(f"users = {lua(users)}\n" + mix.read_text())
         wrk(stack.url, 3, 32, script=script)  # warm-up: imports, pools, caches
         rows = asyncio.run(_rows(stack, users, script, args))
+    except BaseException:
+        if stack.log.exists():  # the servers' own account of the failure, before DATA_DIR goes
+            lines = stack.log.read_text(errors="replace").splitlines()
+            print("\n".join(["-- last lines of the devserver's output --", *lines[-60:]]), file=sys.stderr)
+        raise
     finally:
         stack.stop()
     opened = rows.pop()["opened"]
