@@ -110,7 +110,7 @@ async def start_redis_cluster(
         await asyncio.to_thread(redis7_binaries)
     except ClusterError as exc:
         raise StartupError(str(exc)) from exc
-    if taken := [port for port in cluster.ports for port in (port, port + 10000) if port_in_use(port)]:
+    if taken := [port for node in cluster.ports for port in (node, node + 10000) if port_in_use(port)]:
         raise StartupError(f"port {taken[0]} is in use; set DEV_REDIS_CLUSTER_PORT to another first port")
     reuse = cluster.formed()
     for port in cluster.ports:

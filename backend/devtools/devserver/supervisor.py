@@ -1,6 +1,7 @@
 """The start/stop sequence of `make dev`.
 
-Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) → the
+Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set; a local
+Redis Cluster of supervised nodes with DEV_REDIS_CLUSTER) → the
 mail catcher (unless SMTP_HOST is set) → migrations → api(s) (behind nginx with DEV_API_PROCESSES),
 worker(s), scheduler (backend.devtools.devserver.rollout.Fleet) → the control socket of
 `make rollout` → wait for /health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the
