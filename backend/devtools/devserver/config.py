@@ -41,6 +41,8 @@ class DevConfig:
     backups: bool = False  # archive every WAL segment into DATA_DIR/backups (`make backup`)
     api_processes: int = 0  # DEV_API_PROCESSES: 0 one api on PORT; N: N apis behind the local nginx on PORT
     worker_processes: int = 1  # DEV_WORKER_PROCESSES: worker processes (each runs taskiq's own children)
+    redis_cluster: int = 0  # DEV_REDIS_CLUSTER: 0 one embedded Redis; N >= 3: a local cluster of N masters
+    redis_cluster_port: int = 47000  # DEV_REDIS_CLUSTER_PORT: the first node's port (2N consecutive ports)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DevConfig:
@@ -75,6 +77,7 @@ class DevConfig:
             backups=env.get("DEV_BACKUPS", "").lower() in {"1", "true", "yes", "on"},
             api_processes=_count(env, "DEV_API_PROCESSES", 0),
             worker_processes=_count(env, "DEV_WORKER_PROCESSES", 1, least=1),
+            **_redis_cluster(env),
         )
 
     @property
@@ -89,6 +92,25 @@ def default_commands(port: int, *, reload: bool = False) -> dict[str, list[str]]
         "worker": launcher.module_command(launcher.WORKER),
         "scheduler": launcher.module_command(launcher.SCHEDULER),
     }
+
+
+def _redis_cluster(env: Mapping[str, str]) -> dict[str, int]:
+    """DEV_REDIS_CLUSTER (0, or 3 to 16 masters with one replica each) and DEV_REDIS_CLUSTER_PORT."""
+    masters = _int(env, "DEV_REDIS_CLUSTER", 0)
+    if masters != 0 and not 3 <= masters <= 16:
+        raise SettingsError(
+            f"DEV_REDIS_CLUSTER must be 0 (one Redis) or between 3 and 16 masters, got {masters} "
+            "(a Redis Cluster needs at least 3 masters)"
+        )
+    if masters and env.get("REDIS_URL", "").strip():
+        raise SettingsError("DEV_REDIS_CLUSTER starts a local cluster: unset REDIS_URL (or DEV_REDIS_CLUSTER)")
+    base = _int(env, "DEV_REDIS_CLUSTER_PORT", 47000)
+    last = base + 2 * max(masters, 3) - 1
+    if base < 1024 or last + 10000 > 65535:  # each node also listens on its port + 10000 (the cluster bus)
+        raise SettingsError(
+            f"DEV_REDIS_CLUSTER_PORT must be between 1024 and {65535 - 10000 - 2 * max(masters, 3) + 1}"
+        )
+    return {"redis_cluster": masters, "redis_cluster_port": base}
 
 
 def _count(env: Mapping[str, str], name: str, default: int, *, least: int = 0) -> int:

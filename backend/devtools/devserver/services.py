@@ -2,16 +2,20 @@
 
 PostgreSQL comes from `backend.devtools.embedded_services` (pg_ctl keeps it detached; its log file is
 tailed into the output as `postgres |`). Redis runs as a supervised child (`redis |`) with an
-append-only file, so queued tasks and cached state survive a restart like the database does.
+append-only file, so queued tasks and cached state survive a restart like the database does; with
+DEV_REDIS_CLUSTER=N it is a local Redis Cluster instead (N masters, one replica each, every node a
+supervised child `redis-<port> |`, from Debian's Redis 7: backend.devtools.redis_cluster).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -22,6 +26,7 @@ from backend.devtools.devserver.config import ROOT, DevConfig
 from backend.devtools.devserver.output import Output
 from backend.devtools.devserver.process import Child, RestartPolicy, spawn
 from backend.devtools.embedded_services import EmbeddedPostgres, EmbeddedRedis
+from backend.devtools.redis_cluster import ClusterError, LocalRedisCluster, redis7_binaries
 
 
 class StartupError(RuntimeError):
@@ -86,6 +91,58 @@ async def start_redis(config: DevConfig, env: Mapping[str, str], output: Output,
     await child.start()
     await wait_for_port(child, config.redis_port, within=30)
     return child
+
+
+async def start_redis_cluster(
+    config: DevConfig, env: Mapping[str, str], output: Output, policy: RestartPolicy, nodes: list[Child]
+) -> LocalRedisCluster:
+    """Start DEV_REDIS_CLUSTER masters with one replica each under DATA_DIR/redis-cluster, each node a
+    supervised child (`redis-<port> |`); the first run creates the cluster, later runs re-form it from
+    every node's nodes.conf. The started children are appended to `nodes` as they start (a start that
+    fails halfway must still stop them)."""
+    cluster = LocalRedisCluster(
+        config.data_dir / "redis-cluster",
+        masters=config.redis_cluster,
+        base_port=config.redis_cluster_port,
+        persistent=True,
+    )
+    try:
+        await asyncio.to_thread(redis7_binaries)
+    except ClusterError as exc:
+        raise StartupError(str(exc)) from exc
+    if taken := [port for node in cluster.ports for port in (node, node + 10000) if port_in_use(port)]:
+        raise StartupError(f"port {taken[0]} is in use; set DEV_REDIS_CLUSTER_PORT to another first port")
+    reuse = cluster.formed()
+    for port in cluster.ports:
+        if not reuse:
+            shutil.rmtree(cluster.node_dir(port), ignore_errors=True)
+        cluster.node_dir(port).mkdir(parents=True, exist_ok=True)
+        child = Child(
+            f"redis-{port}", cluster.command(port), env=env, cwd=cluster.node_dir(port), output=output, policy=policy
+        )
+        nodes.append(child)
+        await child.start()
+    for child, port in zip(nodes, cluster.ports, strict=True):
+        await wait_for_port(child, port, within=30)
+    try:
+        if not reuse:
+            output.say(f"creating a Redis Cluster: {config.redis_cluster} masters, one replica each")
+            await asyncio.to_thread(cluster.create)
+        await asyncio.to_thread(_wait_ok, cluster, 60.0)
+    except ClusterError as exc:
+        raise StartupError(str(exc)) from exc
+    return cluster
+
+
+def _wait_ok(cluster: LocalRedisCluster, timeout: float) -> None:
+    """`LocalRedisCluster.wait_ok` over nodes the supervisor (not the cluster object) started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(cluster._ok(port) for port in cluster.ports):
+            return
+        time.sleep(0.1)
+    states = {port: cluster.cli(port, "cluster", "info").split("\r\n", 1)[0] for port in cluster.ports}
+    raise ClusterError(f"the Redis Cluster did not become ready within {timeout:.0f}s: {states}")
 
 
 async def start_mail(config: DevConfig, env: Mapping[str, str], output: Output, policy: RestartPolicy) -> Child:

@@ -1,6 +1,7 @@
 """The start/stop sequence of `make dev`.
 
-Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set) → the
+Start: lock DATA_DIR → Postgres and Redis (embedded unless DATABASE_URL / REDIS_URL are set; a local
+Redis Cluster of supervised nodes with DEV_REDIS_CLUSTER) → the
 mail catcher (unless SMTP_HOST is set) → migrations → api(s) (behind nginx with DEV_API_PROCESSES),
 worker(s), scheduler (backend.devtools.devserver.rollout.Fleet) → the control socket of
 `make rollout` → wait for /health/ready. Stop (Ctrl-C, SIGTERM, or a child that keeps crashing): the
@@ -62,6 +63,7 @@ class Supervisor:
         self.pg_log: services.LogTail | None = None
         self.replicas: list[EmbeddedReplica] = []  # DEV_REPLICAS (devserver/replica.py)
         self.redis: Child | None = None
+        self.redis_nodes: list[Child] = []  # DEV_REDIS_CLUSTER: every node of the local cluster
         self.mail: Child | None = None  # the local mail catcher, unless SMTP_HOST is set
         self.children: list[Child] = []  # api, worker, scheduler (and nginx); a rollout replaces them
         self.fleet: Fleet | None = None
@@ -127,6 +129,10 @@ class Supervisor:
                 raise result
         env["DATABASE_URL"] = self.pg.url(config.database_name) if self.pg else str(config.database_url)
         env["REDIS_URL"] = config.redis_url or f"redis://127.0.0.1:{config.redis_port}/{config.redis_db}"
+        if config.redis_cluster:
+            env["REDIS_URL"] = f"redis://127.0.0.1:{config.redis_cluster_port}/0"
+            env["REDIS_CLUSTER"] = "true"
+            env.setdefault("TASK_STREAM_PARTITIONS", str(2 * config.redis_cluster))
         await replica.start_replicas(self.pg, config, env, self.output, self.replicas, self._tasks)
         try:
             Settings.from_env(env)
@@ -162,6 +168,9 @@ class Supervisor:
     async def _start_redis(self, env: dict[str, str]) -> None:
         if self.config.redis_url:
             return
+        if self.config.redis_cluster:
+            await services.start_redis_cluster(self.config, env, self.output, self.policy, self.redis_nodes)
+            return
         self.redis = await services.start_redis(self.config, env, self.output, self.policy)
 
     def _banner(self, env: dict[str, str]) -> None:
@@ -171,6 +180,13 @@ class Supervisor:
         where = "from DATABASE_URL" if config.database_url else "embedded, data in DATA_DIR/postgres"
         lines.append(f"  {'postgres':<10} {redact(env['DATABASE_URL'])}  ({where})")
         where = "from REDIS_URL" if config.redis_url else "embedded, AOF in DATA_DIR/redis"
+        if config.redis_cluster:
+            count, last = 2 * config.redis_cluster, config.redis_cluster_port + 2 * config.redis_cluster - 1
+            where = (
+                f"REDIS_CLUSTER=true, {config.redis_cluster} masters + {config.redis_cluster} replicas on ports "
+                f"{config.redis_cluster_port}-{last} ({count} nodes), TASK_STREAM_PARTITIONS="
+                f"{env['TASK_STREAM_PARTITIONS']}, AOF in DATA_DIR/redis-cluster"
+            )
         lines.append(f"  {'redis':<10} {redact(env['REDIS_URL'])}  ({where})")
         if self.mail is not None:
             mail = f"smtp://127.0.0.1:{config.smtp_port} -> {config.data_dir / 'mail'}"
@@ -185,7 +201,7 @@ class Supervisor:
     async def _watch(self) -> int:
         """Run until a stop signal (0) or a child that gives up (1)."""
         self._gave_up = asyncio.get_running_loop().create_future()
-        for child in [*self.children, *(c for c in (self.redis, self.mail) if c is not None)]:
+        for child in [*self.children, *self.redis_nodes, *(c for c in (self.redis, self.mail) if c is not None)]:
             self.watch(child)
         if "api" in self.config.processes:
             self._tasks.append(asyncio.create_task(self._announce_ready()))
@@ -247,7 +263,7 @@ class Supervisor:
                 failed = True
         if self._lock is not None:
             self._lock.close()
-        if self.children or self.redis or self.pg or self.mail:
+        if self.children or self.redis or self.redis_nodes or self.pg or self.mail:
             verdict = "stopped with errors" if failed else "all stopped"
             self.output.say(f"{verdict}; data kept in {self.config.data_dir}")
 
@@ -263,6 +279,9 @@ class Supervisor:
     async def _stop_redis(self) -> None:
         if self.redis is not None:
             await self.redis.stop(self.config.stop_timeout)
+        if self.redis_nodes:
+            await asyncio.gather(*(node.stop(self.config.stop_timeout) for node in self.redis_nodes))
+            self.output.say(f"stopped the Redis Cluster ({len(self.redis_nodes)} nodes)")
 
     async def _stop_pg(self) -> None:
         if self.pg is not None:
