@@ -80,7 +80,7 @@ class LocalRedisCluster:
             raise ClusterError(f"a Redis Cluster needs at least 3 masters, got {self.masters}")
         count = self.masters * (1 + self.replicas)
         if not self.ports:
-            self.ports = [self.base_port + i for i in range(count)] if self.base_port else _free_ports(count)
+            self.ports = [self.base_port + i for i in range(count)] if self.base_port else free_ports(count)
 
     @property
     def url(self) -> str:
@@ -197,7 +197,7 @@ class LocalRedisCluster:
         self.processes.clear()
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     """`count` free ports whose cluster bus ports (port + 10000) fit and are free too."""
     ports: list[int] = []
     while len(ports) < count:

@@ -23,7 +23,7 @@ import redis
 
 from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
-from backend.devtools.redis_cluster import _free_ports
+from backend.devtools.redis_cluster import free_ports
 
 STARTED = re.compile(r"^devserver \| started ([\w.-]+) \(pid (\d+)\)$", re.MULTILINE)
 DATABASE = "career_copilot"
@@ -118,7 +118,7 @@ def _cluster_base() -> int:
                 return False
             return True
 
-    for port in _free_ports(64):
+    for port in free_ports(64):
         if port + 16 + 10000 <= 65535 and all(free(p) and free(p + 10000) for p in range(port, port + 16)):
             return port
     raise RuntimeError("no run of free ports for the Redis Cluster")
