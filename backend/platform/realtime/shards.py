@@ -94,11 +94,13 @@ class ShardedHub(Hub):
                 delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
+        if self._refreshing is not None:  # before the client closes: a slot-map read in flight would
+            self._refreshing.cancel()  # find its node cache emptied under it (KeyError in redis-py)
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._refreshing
         await super().stop()
         for shard in list(self._shards.values()):
             await self._drop(shard)
-        if self._refreshing is not None:
-            self._refreshing.cancel()
 
     async def _subscribe(self, user_id: str, channel: str) -> None:
         await asyncio.wait_for(self._connected.wait(), SUBSCRIBE_TIMEOUT)
