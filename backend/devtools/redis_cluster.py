@@ -207,6 +207,15 @@ def free_ports(count: int) -> list[int]:
     return ports
 
 
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free ports whose cluster bus ports (+10000) are free too (a
+    cluster's nodes on consecutive ports, as `make dev` lays them out)."""
+    for port in free_ports(64):
+        if port + count + 10000 <= 65535 and all(_free(p) and _free(p + 10000) for p in range(port, port + count)):
+            return port
+    raise ClusterError(f"no run of {count} free ports (and their bus ports) for a Redis Cluster")
+
+
 def _free(port: int) -> bool:
     import socket
 

@@ -23,7 +23,7 @@ import redis
 
 from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
-from backend.devtools.redis_cluster import free_ports
+from backend.devtools.redis_cluster import free_port_run
 
 STARTED = re.compile(r"^devserver \| started ([\w.-]+) \(pid (\d+)\)$", re.MULTILINE)
 DATABASE = "career_copilot"
@@ -62,7 +62,7 @@ class DevStack:
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "REDIS_URL"))}
-        ports = _cluster_base() if self.redis_cluster else 0
+        ports = free_port_run(16) if self.redis_cluster else 0
         env.update(
             DATA_DIR=str(self.tmp / "data"), PORT=str(free_port()), DEV_POSTGRES_PORT=str(free_port()),
             DEV_REPLICA_PORT=str(free_port()), DEV_REDIS_PORT=str(free_port()), DEV_SMTP_PORT=str(free_port()),
@@ -104,24 +104,6 @@ class DevStack:
             with contextlib.suppress(FileNotFoundError, ValueError):
                 classes[kind].append(int((pid_file / "postmaster.pid").read_text().split()[0]))
         return dict(classes)
-
-
-def _cluster_base() -> int:
-    """A first port of six consecutive free ports whose bus ports (+10000) are free too."""
-    import socket
-
-    def free(port: int) -> bool:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-            return True
-
-    for port in free_ports(64):
-        if port + 16 + 10000 <= 65535 and all(free(p) and free(p + 10000) for p in range(port, port + 16)):
-            return port
-    raise RuntimeError("no run of free ports for the Redis Cluster")
 
 
 def tree_cpu(pid: int) -> float:

@@ -4,33 +4,15 @@ analysis → streamed letter → replay → erase) against `make dev` on a local
 
 from __future__ import annotations
 
-import socket
 import sys
 from pathlib import Path
 
 from backend.devtools import launcher
 from backend.devtools.embedded_services import free_port
-from backend.devtools.redis_cluster import free_ports
+from backend.devtools.redis_cluster import free_port_run
 from tests import support
 from tests.plugins.journey import journey
 from tests.support import settings_env
-
-
-def _free_run(count: int) -> int:
-    """The first of `count` consecutive free ports whose cluster bus ports (+10000) are free too."""
-    for base in free_ports(40):
-        if base + count + 10000 < 65535 and all(_free(base + i) and _free(base + i + 10000) for i in range(count)):
-            return base
-    raise AssertionError("no run of free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 async def test_the_journey_passes_unchanged_on_make_dev_with_a_redis_cluster(
@@ -45,7 +27,7 @@ async def test_the_journey_passes_unchanged_on_make_dev_with_a_redis_cluster(
         ALLOWED_ORIGINS=f"http://127.0.0.1:{port}",
         DEV_SMTP_PORT=str(free_port()),
         DEV_REDIS_CLUSTER="3",
-        DEV_REDIS_CLUSTER_PORT=str(_free_run(6)),
+        DEV_REDIS_CLUSTER_PORT=str(free_port_run(6)),
         DEV_PROCESSES="api,worker",
         DEV_WORKER_COMMAND=f"{sys.executable} -m backend.entrypoints.worker --workers 1",
         AI_BUILTIN_TOKEN_DELAY_MS="20",

@@ -21,7 +21,7 @@ from redis.cluster import RedisCluster
 from backend.devtools import launcher
 from backend.devtools.devserver.config import DevConfig
 from backend.devtools.embedded_services import free_port
-from backend.devtools.redis_cluster import free_ports
+from backend.devtools.redis_cluster import free_port_run
 from backend.settings import SettingsError
 
 NODE_STARTED = re.compile(r"^devserver \| started redis-(\d+) \(pid (\d+)\)$", re.MULTILINE)
@@ -69,7 +69,7 @@ def test_dev_redis_cluster_starts_three_masters_with_replicas_and_stops_every_no
     # Not pytest's tmp_path (see test_devserver.py): the unprivileged postgres user must reach it.
     tmp = Path(tempfile.mkdtemp(prefix="cc-dev-cluster-"))
     # six consecutive ports whose bus ports (+10000) are free too: the first of a free run
-    base = next(p for p in free_ports(40) if p + 15 < 55000 and all(_free_pair(p + i) for i in range(6)))
+    base = free_port_run(6)
     show_env = "import os, time; print('env', os.environ['REDIS_CLUSTER'], os.environ['TASK_STREAM_PARTITIONS'], "
     show_env += "os.environ['REDIS_URL'], flush=True); time.sleep(600)"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "REDIS_URL")) and k != "APP_ENV"}
@@ -129,14 +129,3 @@ def test_dev_redis_cluster_starts_three_masters_with_replicas_and_stops_every_no
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(int(pid), signal.SIGKILL)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _free_pair(port: int) -> bool:
-    """`port` and its cluster bus port are both free."""
-    for candidate in (port, port + 10000):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", candidate))
-            except OSError:
-                return False
-    return True
