@@ -665,6 +665,26 @@ class MailSettings(msgspec.Struct, frozen=True):
     ] = 10.0
 
 
+class OutboundSettings(msgspec.Struct, frozen=True):
+    """Requests the server makes to URLs users supply (backend/platform/outbound)."""
+
+    job_fetch_allow_private: Annotated[
+        bool,
+        setting(
+            "JOB_FETCH_ALLOW_PRIVATE",
+            "let imported job URLs reach loopback and private addresses (development and tests only; "
+            "refused with APP_ENV=production)",
+        ),
+    ] = False
+    job_fetch_max_bytes: Annotated[
+        int, setting("JOB_FETCH_MAX_BYTES", "largest job posting page fetched, in bytes", ge=10_000)
+    ] = 2_000_000
+    job_fetch_timeout_seconds: Annotated[
+        float,
+        setting("JOB_FETCH_TIMEOUT_SECONDS", "longest fetch of a job posting, redirects included", ge=0.5, le=60),
+    ] = 10.0
+
+
 class Settings(msgspec.Struct, frozen=True):
     app: AppSettings = msgspec.field(default_factory=AppSettings)
     db: DatabaseSettings = msgspec.field(default_factory=DatabaseSettings)
@@ -676,6 +696,7 @@ class Settings(msgspec.Struct, frozen=True):
     encryption: EncryptionSettings = msgspec.field(default_factory=EncryptionSettings)
     ai: AISettings = msgspec.field(default_factory=AISettings)
     mail: MailSettings = msgspec.field(default_factory=MailSettings)
+    outbound: OutboundSettings = msgspec.field(default_factory=OutboundSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -988,6 +1009,11 @@ def _mail(d: _Draft) -> None:
     _both_or_neither(d, "mail", "username", "password", "SMTP credential")
 
 
+def _outbound(d: _Draft) -> None:
+    if d.production and d.get("outbound", "job_fetch_allow_private"):
+        d.refuse("JOB_FETCH_ALLOW_PRIVATE must not be true when APP_ENV=production (it opens the server's network)")
+
+
 def _both_or_neither(d: _Draft, section: str, one: str, other: str, what: str) -> None:
     if d.given(section, one) != d.given(section, other):
         missing = other if d.given(section, one) else one
@@ -995,7 +1021,7 @@ def _both_or_neither(d: _Draft, section: str, one: str, other: str, what: str) -
         d.refuse(f"{variable} must be set together with the other {what}")
 
 
-_RULES = (_jwt_keys, _encryption_keys, _required_in_production, _public_url, _pool_bounds, _storage, _mail)
+_RULES = (_jwt_keys, _encryption_keys, _required_in_production, _public_url, _pool_bounds, _storage, _mail, _outbound)
 
 
 # --- variables read elsewhere, for the README ------------------------------------------------------

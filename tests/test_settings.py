@@ -113,6 +113,12 @@ def test_bad_values_name_the_variable(name: str, value: str) -> None:
         Settings.from_env({name: value})
 
 
+def test_job_urls_never_reach_private_addresses_in_production() -> None:
+    assert Settings.from_env({"JOB_FETCH_ALLOW_PRIVATE": "true"}).outbound.job_fetch_allow_private
+    with pytest.raises(SettingsError, match="JOB_FETCH_ALLOW_PRIVATE must not be true when APP_ENV=production"):
+        Settings.from_env({**PROD, "JOB_FETCH_ALLOW_PRIVATE": "true"})
+
+
 def test_pool_bounds_are_checked_together() -> None:
     with pytest.raises(SettingsError, match=r"DB_POOL_MIN \(20\) must not exceed DB_POOL_MAX \(10\)"):
         Settings.from_env({"DB_POOL_MIN": "20"})

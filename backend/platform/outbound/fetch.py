@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from backend.platform.outbound.addresses import Refused, Resolver, refusal, resolve
+from backend.settings import OutboundSettings
 
 REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -40,6 +41,15 @@ class Policy:
     user_agent: str = "CareerCopilot/1.0 (+job posting import)"
     resolver: Resolver | None = field(default=None, compare=False)  # tests: a fixed DNS answer
     trusted: frozenset[str] = frozenset()  # tests: exact addresses allowed although private
+
+    @classmethod
+    def for_job_postings(cls, settings: OutboundSettings) -> Policy:
+        """The policy of job posting imports (JOB_FETCH_*)."""
+        return cls(
+            allow_private=settings.job_fetch_allow_private,
+            max_bytes=settings.job_fetch_max_bytes,
+            timeout_seconds=settings.job_fetch_timeout_seconds,
+        )
 
 
 @dataclass(frozen=True)

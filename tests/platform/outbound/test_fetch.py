@@ -12,6 +12,7 @@ from litestar import Litestar, Response, get
 from litestar.response import Redirect, Stream
 
 from backend.platform.outbound.fetch import FetchRefused, Policy, fetch
+from backend.settings import Settings
 from tests.plugins.services import served
 
 PAGE = b"<html><head><title>Data Engineer</title></head><body><h1>Data Engineer</h1></body></html>"
@@ -129,3 +130,12 @@ async def test_endless_slow_looping_and_non_html_answers_are_cut_off(board: str)
     ):
         with pytest.raises(FetchRefused):
             await fetch(url, _policy())
+
+
+async def test_the_settings_make_the_job_posting_policy(board: str) -> None:
+    policy = Policy.for_job_postings(Settings.from_env({"JOB_FETCH_ALLOW_PRIVATE": "true"}).outbound)
+    assert (await fetch(f"{board}/job", policy)).body == PAGE  # development and tests: loopback allowed
+    default = Policy.for_job_postings(Settings.from_env({}).outbound)
+    assert (default.allow_private, default.max_bytes, default.timeout_seconds) == (False, 2_000_000, 10.0)
+    with pytest.raises(FetchRefused, match="cannot be fetched"):
+        await fetch(f"{board}/job", default)
