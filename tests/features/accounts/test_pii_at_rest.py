@@ -22,7 +22,7 @@ from tests.support import ROOT, SessionServices, settings_env
 
 NAME, PHONE, PLACE = "Zoë Quillfeather", "+44 20 7946 0958", "Tobermory, Isle of Mull"
 LINK = "https://example.org/zoe-quillfeather-portfolio"
-SECRETS = (NAME, PHONE, PLACE, LINK, "Quillfeather", "7946")
+SECRETS = (NAME, PHONE, PLACE, LINK, "Quillfeather", "7946 0958")  # a fragment no uuid or digest can hold
 
 
 async def _raw_row(user_id: str) -> dict[str, Any]:
