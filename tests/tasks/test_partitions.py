@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 import uuid
 from typing import Any, cast
@@ -91,8 +92,6 @@ async def test_a_keys_tasks_share_a_partition_in_order_and_every_partition_is_re
 
 
 def _arg(fields: dict[bytes, bytes]) -> str:
-    import json
-
     return str(json.loads(fields[b"data"])["args"][0])
 
 
