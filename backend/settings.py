@@ -22,6 +22,7 @@ from base64 import b64decode
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 from msgspec import Meta
@@ -186,8 +187,10 @@ class RedisSettings(msgspec.Struct, frozen=True):
         bool,
         setting(
             "REDIS_CLUSTER",
-            "`REDIS_URL` names a node of a Redis Cluster (Redis 7): every Redis use goes through the cluster "
-            "client, realtime fan-out uses sharded pub/sub and keys carry hash tags (docs/redis-cluster.md)",
+            "`REDIS_URL` names one or more nodes of a Redis Cluster (Redis 7; several seeds as "
+            "`redis://a:7000,b:7001/0` let a process start while one is down): every Redis use goes "
+            "through the cluster client, realtime fan-out uses sharded pub/sub and keys carry hash tags "
+            "(docs/redis-cluster.md)",
         ),
     ] = False
     cache_ttl_seconds: Annotated[
@@ -1021,7 +1024,48 @@ def _both_or_neither(d: _Draft, section: str, one: str, other: str, what: str) -
         d.refuse(f"{variable} must be set together with the other {what}")
 
 
-_RULES = (_jwt_keys, _encryption_keys, _required_in_production, _public_url, _pool_bounds, _storage, _mail, _outbound)
+def redis_seeds(url: str) -> tuple[str, list[tuple[str, int]]]:
+    """`url` naming one node or several (`redis://[user:pass@]a:7000,b:7001/0`): the URL of the first
+    one (scheme, credentials and options kept) and the (host, port) of the others.
+
+    Raises ValueError when a node has no port: a cluster's nodes are told apart by it."""
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    nodes: list[tuple[str, int]] = []
+    for item in hosts.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"every node of a Redis URL needs host:port, got {item.strip()!r}")
+        nodes.append((host.strip("[]"), int(port)))
+    first = f"{userinfo}@{hosts.split(',')[0].strip()}" if userinfo else hosts.split(",")[0].strip()
+    return urlunsplit(parts._replace(netloc=first)), nodes[1:]
+
+
+def _redis_seeds(d: _Draft) -> None:
+    """Several nodes in `REDIS_URL` are seeds of a cluster; one Redis has one address."""
+    url = d.get("redis", "url")
+    if "," not in url.partition("?")[0]:
+        return
+    if not d.get("redis", "cluster"):
+        d.refuse("REDIS_URL names several nodes, which only a Redis Cluster has: set REDIS_CLUSTER=true or name one")
+        return
+    try:
+        redis_seeds(url)
+    except ValueError as exc:
+        d.refuse(f"REDIS_URL: {exc}")
+
+
+_RULES = (
+    _jwt_keys,
+    _encryption_keys,
+    _required_in_production,
+    _public_url,
+    _pool_bounds,
+    _storage,
+    _mail,
+    _outbound,
+    _redis_seeds,
+)
 
 
 # --- variables read elsewhere, for the README ------------------------------------------------------

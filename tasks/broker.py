@@ -48,6 +48,7 @@ from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
 
 from backend.platform import redis_client
+from backend.settings import redis_seeds
 from tasks import delayed, heartbeat
 from tasks import messages as msgs
 from tasks.errors import OUTAGES, StreamFull
@@ -119,7 +120,9 @@ class HardenedStreamBroker(RedisStreamBroker):
 
     def __init__(self, url: str, spec: QueueSpec) -> None:
         super().__init__(
-            url,
+            # On a cluster the pool upstream builds is never used (`_connect`), but it must parse: the
+            # first seed of several.
+            redis_seeds(url)[0] if redis_client.is_cluster() else url,
             queue_name=spec.stream,
             consumer_group_name=spec.group,
             consumer_name=_consumer_name(),

@@ -119,6 +119,15 @@ def test_job_urls_never_reach_private_addresses_in_production() -> None:
         Settings.from_env({**PROD, "JOB_FETCH_ALLOW_PRIVATE": "true"})
 
 
+def test_several_redis_nodes_are_seeds_of_a_cluster_only() -> None:
+    seeds = "redis://127.0.0.1:7000,127.0.0.1:7001/0"
+    assert Settings.from_env({"REDIS_URL": seeds, "REDIS_CLUSTER": "true"}).redis.url == seeds
+    with pytest.raises(SettingsError, match="REDIS_URL names several nodes, which only a Redis Cluster has"):
+        Settings.from_env({"REDIS_URL": seeds})
+    with pytest.raises(SettingsError, match="REDIS_URL: every node of a Redis URL needs host:port, got 'b'"):
+        Settings.from_env({"REDIS_URL": "redis://a:7000,b/0", "REDIS_CLUSTER": "true"})
+
+
 def test_pool_bounds_are_checked_together() -> None:
     with pytest.raises(SettingsError, match=r"DB_POOL_MIN \(20\) must not exceed DB_POOL_MAX \(10\)"):
         Settings.from_env({"DB_POOL_MIN": "20"})

@@ -84,8 +84,10 @@ class LocalRedisCluster:
 
     @property
     def url(self) -> str:
-        """A URL naming one node; the cluster client discovers the others."""
-        return f"redis://127.0.0.1:{self.ports[0]}/0"
+        """A URL naming every primary as a seed (the client discovers the replicas), so a client still
+        finds the cluster while one of them is down."""
+        nodes = ",".join(f"127.0.0.1:{port}" for port in self.ports[: self.masters])
+        return f"redis://{nodes}/0"
 
     def node_dir(self, port: int) -> Path:
         return self.data_dir / f"node-{port}"

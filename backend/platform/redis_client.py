@@ -1,11 +1,12 @@
 """Redis clients that survive a Redis restart (api, workers, scheduler), on one Redis or a cluster.
 
-With `REDIS_CLUSTER=true` every client is redis-py's cluster client on the node `REDIS_URL` names (it
-discovers the rest), typed as `Redis`: both offer the same command API. Each process calls
-`configure(settings.redis)` once at start; from then on `connect*` build cluster clients and `tag`
-wraps the part of a key that must share a slot with its siblings in a hash tag (`{…}`), so a Lua
-script or a transaction touching several keys of one user stays on one node. On one Redis `tag`
-returns its argument unchanged: the keys of a running deployment keep their names.
+With `REDIS_CLUSTER=true` every client is redis-py's cluster client on the nodes `REDIS_URL` names
+(one or several seeds, `redis://a:7000,b:7001/0`; it discovers the rest), typed as `Redis`: both
+offer the same command API. Each process calls `configure(settings.redis)` once at start; from then
+on `connect*` build cluster clients and `tag` wraps the part of a key that must share a slot with its
+siblings in a hash tag (`{…}`), so a Lua script or a transaction touching several keys of one user
+stays on one node. On one Redis `tag` returns its argument unchanged: the keys of a running
+deployment keep their names.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from __future__ import annotations
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from backend.settings import redis_seeds as seeds
 
 _cluster = False
 
@@ -45,14 +48,22 @@ def tag(part: object) -> str:
 
 
 def cluster_client(url: str, max_connections: int, **options: Any) -> aioredis.Redis:
-    """A cluster client on the node `url` names (no I/O until first use), typed as `Redis`.
+    """A cluster client on the nodes `url` names (no I/O until first use), typed as `Redis`.
+
+    Several seeds let a process start while one of them is down (measured: a worker given the one
+    node that was being failed over never found the cluster, and ran no task); once connected, the
+    client learns every node from the slot map.
 
     `reinitialize_steps=0`: redis-py 8.1 re-reads the whole slot map after every 5th MOVED answer by
     closing *every* connection of the client, the ones carrying other commands included (measured:
     50 concurrent first commands on a fresh client got 141 errors, and scripts that had run were
     retried and ran twice). With 0 a MOVED answer only updates the one slot; a lost node still makes
     the client re-read the map (its connection errors do)."""
-    client = RedisCluster.from_url(url, max_connections=max_connections, reinitialize_steps=0, **options)
+    first, others = seeds(url)
+    startup = [ClusterNode(host, port) for host, port in others] or None
+    client = RedisCluster.from_url(
+        first, startup_nodes=startup, max_connections=max_connections, reinitialize_steps=0, **options
+    )
     return cast(aioredis.Redis, client)
 
 

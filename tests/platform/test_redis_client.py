@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
+from backend.devtools.embedded_services import free_port
 from backend.devtools.redis_cluster import LocalRedisCluster
 from backend.platform import redis_client
 
@@ -48,6 +49,23 @@ async def test_a_fresh_cluster_client_runs_concurrent_scripts_once_each(
         assert set(counts) == {b"1"}, "a script ran twice"
     finally:
         await redis_client.flush_all(client)
+        await client.aclose()
+
+
+async def test_a_client_finds_the_cluster_while_its_first_seed_is_down(
+    cluster: LocalRedisCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process starting during a failover: the node it would have asked first does not answer. With
+    one seed it never found the cluster (a worker ran no task); the next seed answers instead."""
+    monkeypatch.setattr(redis_client, "_cluster", True)
+    seeds = cluster.url.removeprefix("redis://")
+    client = redis_client.connect(f"redis://127.0.0.1:{free_port()},{seeds}")
+    try:
+        await client.set("s:{seed}", "found")
+        assert await client.get("s:{seed}") == b"found"
+        ports = {int(node.port) for node in cast(RedisCluster, client).get_primaries()}
+        assert ports <= set(cluster.ports) and len(ports) == cluster.masters
+    finally:
         await client.aclose()
 
 
