@@ -29,7 +29,7 @@ from backend.platform import redis_client
 from backend.platform.db.tables import Session, User
 from backend.platform.realtime import channels, tickets
 from backend.platform.realtime.publisher import Publisher
-from backend.settings import Settings
+from backend.settings import Settings, redis_seeds
 from tests.plugins.processes import Api
 
 # Test-friendly knobs of the api processes (the defaults are minutes and thousands).
@@ -42,10 +42,11 @@ API_ENV = {
 
 class Link:
     """A loopback TCP proxy to the server of a URL: the network between an api and Redis, which a
-    test can slow down (`delay` seconds per chunk each way) or cut and restore."""
+    test can slow down (`delay` seconds per chunk each way) or cut and restore. Of a cluster's seeds,
+    the first (the client finds the others through it, as with one seed)."""
 
     def __init__(self, url: str, delay: float = 0.0) -> None:
-        self.target = urlsplit(url)
+        self.target = urlsplit(redis_seeds(url)[0])
         self.delay = delay
         self.url = ""
         self._up = True
