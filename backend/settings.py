@@ -30,6 +30,8 @@ from msgspec import Meta
 DEV_JWT_KEY = "dev-only-insecure-signing-key-change-me-0123456789"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:55432/career_copilot"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:56379/0"
+# The id Chromium gives frontend_contract/extension (fixed by the public key in its manifest).
+EXTENSION_ORIGIN = "chrome-extension://gcoofbdekegneihhmdjikohdogamkhkn"
 # Public and fixed, so dev data survives restarts; production refuses it (it is in the repository).
 DEV_ENCRYPTION_KEY = b"dev-only-insecure-key-not-secret"  # 32 bytes
 
@@ -106,6 +108,19 @@ class AppSettings(msgspec.Struct, frozen=True):
         tuple[str, ...],
         setting("ALLOWED_ORIGINS", "CORS / websocket origins", default_text="`PUBLIC_URL` and its `localhost` twin"),
     ] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    extension_origins: (
+        Annotated[
+            tuple[str, ...],
+            setting(
+                "EXTENSION_ORIGINS",
+                "origins of the browser extension, allowed to call the api with a personal access token (CORS "
+                "only: never the refresh cookie or the socket); `none` turns it off",
+                default_text="the extension's own (`frontend_contract/extension`)",
+                none="none",
+            ),
+        ]
+        | None
+    ) = (EXTENSION_ORIGIN,)
     log_json: Annotated[
         bool, setting("LOG_JSON", "JSON log lines", default_text="`true` in production, else `false`")
     ] = False

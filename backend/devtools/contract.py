@@ -5,8 +5,9 @@
   (`backend.platform.realtime.asyncapi`);
 - `types/api.d.ts` and `types/events.d.ts`: TypeScript types generated from those two JSON documents by
   the npm packages pinned in `frontend_contract/package.json` (`npm ci` first when `node_modules` is
-  missing), then `tsc` type-checks the client, the usage example and the dashboard, and builds the
-  reference dashboard into `dashboard/js/` (plain ES modules, committed: the api serves them at `/`).
+  missing), then `tsc` type-checks the client, the usage example, the dashboard and the browser
+  extension, and builds the reference dashboard into `dashboard/js/` (plain ES modules, committed: the
+  api serves them at `/`) and the extension into `extension/js/`.
 
 `python -m backend.devtools.contract` regenerates them; `python -m backend.devtools.contract --check` exits 1 on drift
 (the contract test does the same). Keys are sorted so the output only changes when the code does.
@@ -62,10 +63,21 @@ def rendered() -> dict[str, str]:
     return documents | render_typescript(documents)
 
 
-# -- TypeScript: generated types, type check, dashboard build ---------------------------------------
+# -- TypeScript: generated types, type check, dashboard and extension build --------------------------
 TYPES = ("types/api.d.ts", "types/events.d.ts")
 DASHBOARD_JS = "dashboard/js"  # tsc's output, served by the api at `/` (backend/platform/http/dashboard.py)
-_TS_INPUTS = ("package.json", "tsconfig.json", "dashboard/tsconfig.json", "client", "example", "dashboard/src")
+EXTENSION_JS = "extension/js"  # tsc's output, loaded by the browser extension's pages
+BUILT_JS = (DASHBOARD_JS, EXTENSION_JS)
+_TS_INPUTS = (
+    "package.json",
+    "tsconfig.json",
+    "dashboard/tsconfig.json",
+    "client",
+    "example",
+    "dashboard/src",
+    "extension/tsconfig.json",
+    "extension/src",
+)
 
 
 def render_typescript(documents: dict[str, str]) -> dict[str, str]:
@@ -88,7 +100,7 @@ def render_typescript(documents: dict[str, str]) -> dict[str, str]:
         for script in ("types", "check", "build"):  # package.json scripts
             _npm(root, "run", "--silent", script)
         files = {name: (root / name).read_text() for name in TYPES}
-        for path in sorted((root / DASHBOARD_JS).rglob("*.js")):
+        for path in sorted(path for built in BUILT_JS for path in (root / built).rglob("*.js")):
             files[path.relative_to(root).as_posix()] = path.read_text()
     return files
 
@@ -111,9 +123,10 @@ def _npm(cwd: Path, *args: str) -> None:
 
 
 def _strays(files: dict[str, str]) -> list[Path]:
-    """Committed dashboard JS that the build no longer produces."""
+    """Committed dashboard or extension JS that the build no longer produces."""
     built = {CONTRACT_DIR / name for name in files}
-    return [path for path in sorted((CONTRACT_DIR / DASHBOARD_JS).rglob("*.js")) if path not in built]
+    committed = sorted(path for js in BUILT_JS for path in (CONTRACT_DIR / js).rglob("*.js"))
+    return [path for path in committed if path not in built]
 
 
 def _json(value: Any) -> str:

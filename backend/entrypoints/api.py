@@ -106,7 +106,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=problems.EXCEPTION_HANDLERS,
         lifespan=[lifespan_for(settings)],
         cors_config=CORSConfig(
-            allow_origins=list(settings.app.allowed_origins),
+            allow_origins=[*settings.app.allowed_origins, *(settings.app.extension_origins or ())],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-None-Match", "X-Request-ID"],
             expose_headers=["ETag", "Retry-After", "X-Request-ID", "Idempotent-Replayed"],
             allow_credentials=False,

@@ -166,6 +166,22 @@ export class ApiClient {
     return this.http.request("GET", `${V1}/applications/stats`);
   }
 
+  // -- personal access tokens (integrations, the browser extension) --------------------------------
+  listPersonalAccessTokens(): Promise<ResultOf<Op["listPersonalAccessTokens"]>> {
+    return this.http.request("GET", `${V1}/me/tokens`);
+  }
+
+  createPersonalAccessToken(
+    body: BodyOf<Op["createPersonalAccessToken"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["createPersonalAccessToken"]>> {
+    return this.http.request("POST", `${V1}/me/tokens`, { json: body, headers: { "Idempotency-Key": key } });
+  }
+
+  revokePersonalAccessToken(id: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/me/tokens/${id}`);
+  }
+
   // -- cover letters (streamed as `cover_letter.delta` events) -------------------------------------
   createCoverLetter(
     body: BodyOf<Op["createCoverLetter"]>,

@@ -1,7 +1,7 @@
 """The committed frontend contract matches what the code generates (regenerate: `make contract`): the
-JSON documents, the TypeScript types generated from them, and the dashboard's JS build. Rendering runs
-the pinned generators and `tsc` (which type-checks the client, the usage example and the dashboard), so
-a type error fails here too."""
+JSON documents, the TypeScript types generated from them, and the dashboard's and the extension's JS
+builds. Rendering runs the pinned generators and `tsc` (which type-checks the client, the usage
+example, the dashboard and the extension), so a type error fails here too."""
 
 import json
 from pathlib import Path
@@ -17,18 +17,25 @@ def rendered() -> dict[str, str]:
 
 
 DOCUMENTS = ["openapi.json", "asyncapi.yaml", "events.schema.json"]
-GENERATED = [*DOCUMENTS, *contract.TYPES, "dashboard/js/client/realtime.js", "dashboard/js/dashboard/src/main.js"]
+GENERATED = [
+    *DOCUMENTS,
+    *contract.TYPES,
+    "dashboard/js/client/realtime.js",
+    "dashboard/js/dashboard/src/main.js",
+    "extension/js/popup.js",
+]
 
 
 def test_every_contract_file_is_rendered(rendered: dict[str, str]) -> None:
     assert set(GENERATED) <= set(rendered)
-    assert {name for name in rendered if not name.startswith(contract.DASHBOARD_JS)} == {*DOCUMENTS, *contract.TYPES}
+    built = {name for name in rendered if name.startswith(contract.BUILT_JS)}
+    assert set(rendered) - built == {*DOCUMENTS, *contract.TYPES}
 
 
 def test_committed_contract_matches_the_code(rendered: dict[str, str]) -> None:
     drifted = [name for name, text in rendered.items() if contract._read(contract.CONTRACT_DIR / name) != text]
     assert drifted == [], f"frontend_contract/{drifted} drifted: run `make contract` and commit it"
-    assert contract._strays(rendered) == [], "dashboard JS that nothing builds: run `make contract`"
+    assert contract._strays(rendered) == [], "dashboard or extension JS that nothing builds: run `make contract`"
 
 
 def test_generated_types_cover_every_operation_and_event(rendered: dict[str, str]) -> None:

@@ -58,6 +58,16 @@ export class Board {
     });
   }
 
+  /** Open the editor on one application (the `#application=<id>` link the browser extension shows);
+   * an id that is not the user's (404) says so instead. */
+  async openById(id: string): Promise<void> {
+    try {
+      await this.editor.open(await this.api.getApplication(id));
+    } catch {
+      this.flash("That application is not in your account.");
+    }
+  }
+
   /** Reload every card; calls that arrive during a reload fold into one more reload. */
   refresh(): Promise<void> {
     if (this.reloading) {

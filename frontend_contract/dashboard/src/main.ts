@@ -10,6 +10,7 @@ import { Bell } from "./notifications.js";
 import { ResumesPanel } from "./resumes.js";
 import { lastEventId, tokenStore } from "./session.js";
 import { SettingsPanel } from "./settings.js";
+import { TokensPanel } from "./tokens.js";
 
 const api = new ApiClient({
   tokens: tokenStore,
@@ -61,6 +62,7 @@ board.actions.push({
   },
 });
 const settings = new SettingsPanel(api);
+const tokens = new TokensPanel(api);
 const verifyBanner = new VerifyBanner(api);
 board.loaded.push((items) => void letters.refresh(items));
 board.loaded.push((items) => void analyses.refresh(items));
@@ -111,7 +113,7 @@ function logActivity(event: RealtimeEvent): void {
 }
 
 async function refreshAll(): Promise<void> {
-  await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh()]);
+  await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh()]);
 }
 
 async function showSignedIn(): Promise<void> {
@@ -124,6 +126,15 @@ async function showSignedIn(): Promise<void> {
   byId("workspace").hidden = false;
   live.start(); // state is loaded after the socket is asked for; replay covers the rest
   await refreshAll();
+  await openLinkedApplication();
+}
+
+/** `/#application=<id>` (the link the browser extension shows after saving a job): open its editor. */
+async function openLinkedApplication(): Promise<void> {
+  const id = new URLSearchParams(location.hash.slice(1)).get("application");
+  if (!id) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  await board.openById(id);
 }
 
 function showSignedOut(message?: string): void {

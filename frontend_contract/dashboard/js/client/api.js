@@ -121,6 +121,16 @@ export class ApiClient {
     applicationStats() {
         return this.http.request("GET", `${V1}/applications/stats`);
     }
+    // -- personal access tokens (integrations, the browser extension) --------------------------------
+    listPersonalAccessTokens() {
+        return this.http.request("GET", `${V1}/me/tokens`);
+    }
+    createPersonalAccessToken(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/me/tokens`, { json: body, headers: { "Idempotency-Key": key } });
+    }
+    revokePersonalAccessToken(id) {
+        return this.http.request("DELETE", `${V1}/me/tokens/${id}`);
+    }
     // -- cover letters (streamed as `cover_letter.delta` events) -------------------------------------
     createCoverLetter(body, key = idempotencyKey()) {
         return this.http.request("POST", `${V1}/cover-letters`, { json: body, headers: { "Idempotency-Key": key } });

@@ -39,6 +39,16 @@ export class Board {
             void this.add(event.target);
         });
     }
+    /** Open the editor on one application (the `#application=<id>` link the browser extension shows);
+     * an id that is not the user's (404) says so instead. */
+    async openById(id) {
+        try {
+            await this.editor.open(await this.api.getApplication(id));
+        }
+        catch {
+            this.flash("That application is not in your account.");
+        }
+    }
     /** Reload every card; calls that arrive during a reload fold into one more reload. */
     refresh() {
         if (this.reloading) {
