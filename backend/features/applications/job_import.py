@@ -19,6 +19,7 @@ import re
 import uuid
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import structlog
 from redis.asyncio import Redis
@@ -41,6 +42,17 @@ MAX_DESCRIPTION = 50_000
 MAX_SALARY = 100_000_000
 YEARLY = (None, "YEAR", "YEARLY", "ANNUAL", "ANNUALLY", "P1Y")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+
+
+EXTRACTIONS = 2  # pages read at once per process (CPU in threads: up to ~1 s each for a 2 MB page)
+_limiter: anyio.CapacityLimiter | None = None
+
+
+def _extractions() -> anyio.CapacityLimiter:
+    global _limiter  # created in the event loop on first use
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(EXTRACTIONS)
+    return _limiter
 
 
 def snapshot_key(user_id: uuid.UUID, snapshot_id: uuid.UUID) -> str:
@@ -79,7 +91,7 @@ class JobImport:
         else:
             page = await self._fetch(body.url)
             html, read_from, origin = decode(page).replace("\x00", ""), page.url, "fetched"
-        posting: Posting = await anyio.to_thread.run_sync(extract, html, read_from)
+        posting: Posting = await anyio.to_thread.run_sync(extract, html, read_from, limiter=_extractions())
         if not posting.role:
             raise errors.UnreadablePage(
                 "No job title was found on this page. Paste the posting's text, or fill in the application by hand.",
