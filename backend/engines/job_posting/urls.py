@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from backend.engines.job_posting.markup import name_of_slug
 
@@ -24,8 +24,18 @@ _NOT_SLUGS = {"embed", "jobs", "job", "v1", "en-us", "en", "o"}
 _HOST_PREFIXES = {"www", "jobs", "job", "careers", "career", "boards", "job-boards", "apply", "hire", "talent", "work"}
 
 
+def _split(url: str) -> SplitResult:
+    """`url`'s parts; an unparseable URL ("http://[") has none."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.hostname, parts.port  # raise here, not later, for "http://[x" or a port like ":99999"
+    except ValueError:
+        return urlsplit("")
+    return parts
+
+
 def board_of(url: str) -> str | None:
-    host = (urlsplit(url).hostname or "").lower()
+    host = (_split(url).hostname or "").lower()
     for domain, name in BOARDS.items():
         if host == domain or host.endswith("." + domain):
             return name
@@ -36,7 +46,7 @@ def company_of(url: str) -> tuple[str | None, str]:
     """(company, "url") from a board's path slug (Greenhouse's embed names it in `for=`), else
     (company, "host") from the host's first meaningful label (`acme.wd5.myworkdayjobs.com` → Acme,
     `careers.acme.com` → Acme); (None, "none") when neither names anything."""
-    parts = urlsplit(url)
+    parts = _split(url)
     board = board_of(url)
     if board in _SLUG_IN_PATH:
         named = parse_qs(parts.query).get("for") if board == "Greenhouse" else None

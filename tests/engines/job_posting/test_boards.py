@@ -86,6 +86,8 @@ def test_structured_data_wins_and_the_board_fills_what_it_lacks() -> None:
         ("https://jobs.lever.co/", None, "none"),
         ("http://127.0.0.1:8000/job", None, "none"),
         ("https://www.linkedin.com/jobs/view/1", None, "none"),
+        ("http://[oops/job", None, "none"),
+        ("https://jobs.lever.co:99999/acme/1", None, "none"),
     ],
 )
 def test_the_company_from_the_url(url: str, company: str | None, where: str) -> None:
