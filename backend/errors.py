@@ -9,6 +9,7 @@
     ├── PayloadTooLarge    413
     ├── UnsupportedMediaType 415
     ├── Unprocessable      422    well-formed input that breaks a rule; `errors` names the fields
+    │   └── UnreadablePage 422    a web page the user named could not be fetched or read; carries `url`
     ├── TooManyRequests    429    `retry_after` seconds
     └── ServiceUnavailable 503    optional `retry_after` seconds (a capacity limit, not a fault)
 
@@ -71,6 +72,17 @@ class UnsupportedMediaType(AppError):
 
 class Unprocessable(AppError):
     status, slug, title = 422, "validation-error", "Invalid input"
+
+
+class UnreadablePage(Unprocessable):
+    """A job posting's page that could not be fetched or read: the problem carries the `url` back, so
+    the client can offer to paste the page's text instead."""
+
+    slug, title = "job-page-unreadable", "The job posting could not be read"
+
+    def __init__(self, detail: str, *, url: str, slug: str | None = None) -> None:
+        super().__init__(detail, slug=slug)
+        self.url = url
 
 
 class TooManyRequests(AppError):

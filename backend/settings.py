@@ -695,12 +695,25 @@ class OutboundSettings(msgspec.Struct, frozen=True):
         ),
     ] = False
     job_fetch_max_bytes: Annotated[
-        int, setting("JOB_FETCH_MAX_BYTES", "largest job posting page fetched, in bytes", ge=10_000)
+        int,
+        setting(
+            "JOB_FETCH_MAX_BYTES",
+            "largest job posting page fetched or sent in an import's `html`, in bytes (422 or 413 above)",
+            ge=10_000,
+        ),
     ] = 2_000_000
     job_fetch_timeout_seconds: Annotated[
         float,
         setting("JOB_FETCH_TIMEOUT_SECONDS", "longest fetch of a job posting, redirects included", ge=0.5, le=60),
     ] = 10.0
+    job_imports_per_hour: Annotated[
+        int,
+        setting(
+            "JOB_IMPORTS_PER_HOUR",
+            "job postings one user may import from a URL per hour (each a fetch and a stored page; 429 above)",
+            ge=1,
+        ),
+    ] = 60
 
 
 class Settings(msgspec.Struct, frozen=True):

@@ -61,6 +61,10 @@ DEFAULT_SECONDS = 240
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 PHASES = "examples,coverage,fuzzing"
 EXCLUDED = {"deleteMe": "would erase the fuzz user mid-run"}
+IMPORTED_PAGE = (
+    '<html><head><title>Analyst | Analytical Engines</title><meta property="og:site_name" content="Analytical Engines">'
+    "</head><body><article><p>Python, SQL, statistics.</p></article></body></html>"
+)
 EMAIL = "fuzz@example.com"
 PASSWORD = "fuzzing passphrase 1"  # noqa: S105 - a throwaway local account
 FAIL_ON_WARNINGS = ["validation_mismatch", "low_valid_rate"]
@@ -110,6 +114,7 @@ def api_env(database_url: str, redis_url: str, data_dir: Path, smtp_port: int) -
         "AI_REQUESTS_PER_MINUTE": "100000",
         "AI_REQUESTS_PER_DAY": "1000000",
         "AI_DAILY_TOKEN_BUDGET": "1000000000",
+        "JOB_IMPORTS_PER_HOUR": "1000000",
     }
 
 
@@ -177,7 +182,10 @@ class Seeder:
             self.call("POST", "/api/v1/auth/password-reset", 202, json={"email": email})
 
         job = {"company": "Analytical Engines", "role": "Analyst", "job_description": "Python, SQL, statistics"}
-        app, job_app = (self.call("POST", "/api/v1/applications", 201, json=job) for _ in range(2))
+        # The application of the path parameters is imported from a page, so `/{id}/snapshot` has one to serve.
+        page = {"url": "https://analytical.example/jobs/analyst", "html": IMPORTED_PAGE}
+        app = self.call("POST", "/api/v1/applications/import-url", 201, json=page)["application"]
+        job_app = self.call("POST", "/api/v1/applications", 201, json=job)
         upload = {"file": ("resume.pdf", pdf("Ada Lovelace"), "application/pdf")}
         resume = self.call("POST", "/api/v1/resumes", 202, files=upload)
         version_id = resume["latest_version"]["id"]

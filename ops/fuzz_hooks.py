@@ -11,7 +11,8 @@ cases stay as generated):
   refresh token (half of the sign-in and refresh cases, whose refusals are 401s anyway);
 - references: the seeded resume version and application, a fresh row for each `DELETE`;
 - semantic rules: 4 different characters in a new password, salary_min <= salary_max, a known
-  time zone, what a letter or an analysis needs without an application;
+  time zone, what a letter or an analysis needs without an application, a job page with a title
+  sent in `html` (never fetched: generated URLs would leave the machine);
 - files: resumes (`application/pdf`) and CSV imports (`text/csv`) are generated as such, with
   random text (media type strategies).
 Every valid `Idempotency-Key` is made unique: a key sent again with another body is a 422 by
@@ -183,6 +184,10 @@ def _fill(case: Any, label: str) -> None:
         low, high = body.get("salary_min"), body.get("salary_max")
         if isinstance(low, int) and isinstance(high, int) and low > high:
             body["salary_min"], body["salary_max"] = high, low
+    elif label == "POST /api/v1/applications/import-url":
+        # A page the api reads without fetching (a fetch of a generated URL would leave the machine or be
+        # refused) that names a role: the generated `html` follows the title, cut to stay under the cap.
+        body["html"] = "<title>Fuzzed Analyst</title>" + str(body.get("html") or "")[:10_000]
     elif label in LETTERS_AND_ANALYSES:
         if body.get("resume_version_id") is not None:
             body["resume_version_id"] = ids["version_id"]

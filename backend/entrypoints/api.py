@@ -36,6 +36,7 @@ from backend.platform.http import (
 )
 from backend.platform.http.metrics import RouteMetricsMiddleware, unrouted_counter
 from backend.platform.logging import configure_logging
+from backend.platform.outbound.fetch import Policy
 from backend.platform.realtime import http as realtime_controllers
 from backend.settings import Settings, SettingsError
 
@@ -126,6 +127,7 @@ def create_app(settings: Settings) -> Litestar:
         debug=False,
     )
     app.state.settings = settings
+    app.state.job_fetch_policy = Policy.for_job_postings(settings.outbound)  # tests may map hosts (resolver)
     pagination.configure(settings.encryption.keys, settings.encryption.active_kid)  # signs the list cursors
     request_context.wrap(
         app,

@@ -65,3 +65,6 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     for noisy in ("uvicorn.access",):  # the request middleware writes one line per request instead
         logging.getLogger(noisy).handlers = []
         logging.getLogger(noisy).propagate = False
+    # trafilatura logs an ERROR for every page it finds no text in ("empty HTML tree"): for a job
+    # import that is an answer (a fallback or a 422), not a fault of ours
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)

@@ -146,6 +146,18 @@ export class ApiClient {
     return this.http.request("POST", `${V1}/applications`, { json: body, headers: { "Idempotency-Key": key } });
   }
 
+  /** Create an application from a job posting's URL (or, with `html`, the page as the browser shows it).
+   * A page that cannot be read throws an `ApiError` whose problem carries the `url` back. */
+  importApplicationFromUrl(
+    body: BodyOf<Op["importApplicationFromUrl"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["importApplicationFromUrl"]>> {
+    return this.http.request("POST", `${V1}/applications/import-url`, {
+      json: body,
+      headers: { "Idempotency-Key": key },
+    });
+  }
+
   getApplication(id: string): Promise<ResultOf<Op["getApplication"]>> {
     return this.http.request("GET", `${V1}/applications/${id}`);
   }

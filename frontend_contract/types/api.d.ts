@@ -124,6 +124,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/import-url": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ImportFromUrl */
+        post: operations["importApplicationFromUrl"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/stats": {
         parameters: {
             query?: never;
@@ -169,6 +186,23 @@ export interface paths {
         };
         /** Events */
         get: operations["listApplicationEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Snapshot */
+        get: operations["getApplicationSnapshot"];
         put?: never;
         post?: never;
         delete?: never;
@@ -834,6 +868,16 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** ApplicationImport */
+        ApplicationImport: {
+            html?: string | null;
+            /**
+             * @default wishlist
+             * @enum {string}
+             */
+            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            url: string;
+        };
         /** ApplicationOut */
         ApplicationOut: {
             applied_at: string | null;
@@ -986,6 +1030,19 @@ export interface components {
             imported: number;
             rejected: components["schemas"]["ImportRejection"][];
         };
+        /** ImportedApplication */
+        ImportedApplication: {
+            application: components["schemas"]["ApplicationOut"];
+            /** @enum {string} */
+            method: "json-ld" | "microdata" | "board" | "text";
+            /** @enum {string} */
+            page: "fetched" | "browser";
+            /** Format: uuid */
+            snapshot_id: string;
+            sources: {
+                [key: string]: "json-ld" | "microdata" | "board" | "text" | "url" | "host";
+            };
+        };
         /** Keywords */
         Keywords: {
             matched: string[];
@@ -1114,6 +1171,7 @@ export interface components {
             status: number;
             title: string;
             type: string;
+            url?: string | null;
         };
         /** ProfileUpdate */
         ProfileUpdate: {
@@ -1869,6 +1927,87 @@ export interface operations {
             };
         };
     };
+    importApplicationFromUrl: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplicationImport"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportedApplication"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     applicationStats: {
         parameters: {
             query?: never;
@@ -2128,6 +2267,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationEventOut"][];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApplicationSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The posting's page as it was imported (UTF-8 HTML), under `Content-Security-Policy: sandbox; default-src 'none'`: its scripts never run and it loads nothing */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
                 };
             };
             /** @description Bad request */

@@ -47,11 +47,12 @@ async def fingerprint(url: str) -> Fingerprint:
 
 
 async def documents_readable(url: str, settings: Settings) -> int:
-    """How many resume files the database at `url` references; raises if one is missing from the store
-    `settings` name or does not decrypt with its keys."""
+    """How many stored files (resume PDFs, imported job pages) the database at `url` references; raises
+    if one is missing from the store `settings` name or does not decrypt with its keys."""
     connection = await asyncpg.connect(url)
     try:
-        keys = [row[0] for row in await connection.fetch("SELECT object_key FROM resume_versions")]
+        query = "SELECT object_key FROM resume_versions UNION ALL SELECT object_key FROM application_snapshots"
+        keys = [row[0] for row in await connection.fetch(query)]
     finally:
         await connection.close()
     store = storage.build_store(settings)

@@ -16,7 +16,7 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 
 from backend import errors
-from backend.features.applications import csv_io, schemas
+from backend.features.applications import csv_io, job_import, schemas
 from backend.features.applications.service import (
     ApplicationService,
     cache_namespace,
@@ -26,8 +26,17 @@ from backend.features.applications.service import (
 )
 from backend.platform.http import auth, idempotency, pagination, params, problems
 from backend.platform.http.identity import Principal
+from backend.platform.http.verified import require_verified_email
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+# An import's body: a page of at most JOB_FETCH_MAX_BYTES (2 MB by default) as a JSON string, whose
+# escapes may double it. Past this the body is refused unread (413); below it the service enforces the
+# setting exactly (413).
+IMPORT_URL_BODY_LIMIT = 8 * 1024 * 1024
+# A stored job page is served as HTML under a policy of its own: `sandbox` gives it an opaque origin
+# and no scripts, forms, popups or plugins, and nothing is loaded from anywhere (no tracking pixel of
+# the board learns it was viewed); the api's own policy still applies beside it.
+SNAPSHOT_CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'self'"
 
 
 def provide_application_service(
@@ -43,6 +52,7 @@ def provide_application_service(
         principal.prefetched,
         public_url=state.settings.app.public_url,
         envelope=state.envelope,
+        store=state.store,
     )
 
 
@@ -100,6 +110,18 @@ class CsvImportOperation(Operation):
             report = Reference(ref="#/components/schemas/ImportReport")
             refused.content["application/json"] = OpenAPIMediaType(schema=report)
             refused.description = "Invalid input: problem details, or (JSON) the report of every rejected row"
+
+
+def _snapshot_spec() -> ResponseSpec:
+    return ResponseSpec(
+        data_container=str,
+        media_type="text/html",
+        description=(
+            "The posting's page as it was imported (UTF-8 HTML), under `Content-Security-Policy: sandbox; "
+            "default-src 'none'`: its scripts never run and it loads nothing"
+        ),
+        generate_examples=False,
+    )
 
 
 def _csv_spec() -> ResponseSpec:
@@ -234,6 +256,59 @@ class ApplicationController(Controller):
         ids = await csv_io.import_rows(principal.user.id, rows)
         await applications.imported(principal.user.id, ids)
         return Response(schemas.ImportReport(imported=len(ids), rejected=[]), status_code=HTTP_201_CREATED)
+
+    @post(
+        "/import-url",
+        operation_id="importApplicationFromUrl",
+        status_code=HTTP_201_CREATED,
+        responses=problems.problem_responses(401, 403, 413, 429),
+        request_max_body_size=IMPORT_URL_BODY_LIMIT,
+        **idempotency.idempotent(),
+    )
+    async def import_from_url(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[schemas.ApplicationImport],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ImportedApplication:
+        """Create an application from a job posting's URL: the api fetches the page (or reads `html`, the
+        page as the browser shows it, for postings behind a sign-in), reads role, company, location,
+        workplace, salary and description from it (schema.org data, the board's own markup, the text),
+        and keeps the page. A page that cannot be fetched or read: 422 `job-page-unreadable` or
+        `job-posting-not-found`, with the `url` in the problem; nothing is created."""
+        state = request.app.state
+        require_verified_email(principal, state.settings.auth)
+        importer = job_import.JobImport(
+            applications,
+            state.store,
+            state.envelope,
+            state.job_fetch_policy,
+            redis=state.redis,
+            imports_per_hour=state.settings.outbound.job_imports_per_hour,
+        )
+        return await importer.run(principal.user.id, data)
+
+    @get(
+        "/{application_id:uuid}/snapshot",
+        operation_id="getApplicationSnapshot",
+        media_type="text/html",
+        responses={**problems.problem_responses(401, 404), 200: _snapshot_spec()},
+    )
+    async def snapshot(
+        self,
+        request: Request[Any, Any, Any],
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+    ) -> Response[bytes]:
+        """The job posting's page an imported application was read from, as it was then (sandboxed HTML)."""
+        page = await job_import.snapshot_page(request.app.state.store, principal.user.id, application_id)
+        headers = {
+            "Content-Security-Policy": SNAPSHOT_CSP,
+            "Content-Disposition": 'inline; filename="job-posting.html"',
+            "Cache-Control": "private, no-store",
+        }
+        return Response(page, media_type="text/html", headers=headers)  # Litestar adds `; charset=utf-8`
 
     @get(
         "/{application_id:uuid}",

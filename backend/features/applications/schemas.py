@@ -140,3 +140,29 @@ class ImportRejection(msgspec.Struct, kw_only=True):
 class ImportReport(msgspec.Struct, kw_only=True):
     imported: int
     rejected: list[ImportRejection]
+
+
+ImportUrl = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=f"^{HTTP_URL}$")]
+ImportMethod = Literal["json-ld", "microdata", "board", "text"]
+FieldSource = Literal["json-ld", "microdata", "board", "text", "url", "host"]
+ImportedField = Literal["role", "company", "location", "remote", "salary", "description"]
+
+
+class ApplicationImport(Input):
+    """A job posting to import: its `url`, fetched by the api; or, for a page behind a sign-in, the
+    page as the user's browser shows it in `html` (then nothing is fetched and `url` only names it).
+    `html` may be at most JOB_FETCH_MAX_BYTES bytes (UTF-8; 413 above)."""
+
+    url: ImportUrl
+    status: Status = "wishlist"
+    html: str | None = None
+
+
+class ImportedApplication(msgspec.Struct, kw_only=True):
+    """The application created from a posting, where each field came from, and the stored page."""
+
+    application: ApplicationOut
+    method: ImportMethod  # where the role came from
+    sources: dict[ImportedField, FieldSource]  # every field filled from the page, and from where
+    snapshot_id: uuid.UUID  # the page as it was read: GET /api/v1/applications/{id}/snapshot
+    page: Literal["fetched", "browser"]  # fetched by the api, or sent by the browser in `html`

@@ -8,6 +8,7 @@ import hashlib
 import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,11 +24,12 @@ from backend.platform.cache import Cache, Hit
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.replicas import routed_reads
-from backend.platform.db.tables import Application, ResumeVersion
+from backend.platform.db.tables import Application, ApplicationSnapshot, ResumeVersion
 from backend.platform.http import pagination
 from backend.platform.realtime import events
 from backend.platform.realtime.publisher import Publisher
 from backend.platform.realtime.sink import publish_best_effort
+from backend.platform.storage import ObjectStore
 
 _encoder = msgspec.json.Encoder()
 log = structlog.get_logger("career_copilot.applications")
@@ -99,14 +101,17 @@ class ApplicationService:
         *,
         public_url: str = "",
         envelope: Envelope,
+        store: ObjectStore | None = None,
     ) -> None:
         """`prefetched`: a cache lookup already made with the session check, used if it is the one
-        a read asks for. `public_url`: the base of links in emails (status-change notices)."""
+        a read asks for. `public_url`: the base of links in emails (status-change notices).
+        `store`: where imported postings' pages are kept (deleted with their application)."""
         self.cache = cache
         self.publisher = publisher
         self.prefetched = prefetched
         self.public_url = public_url
         self.envelope = envelope  # decrypts the owner's name for status-change emails
+        self.store = store
 
     async def _changed(self, user_id: uuid.UUID, application_id: uuid.UUID, op: str) -> None:
         """After a commit: bump the owner's cache version, tell their other tabs."""
@@ -117,7 +122,14 @@ class ApplicationService:
             lost="application_changed_not_published",
         )  # fmt: skip
 
-    async def create(self, user_id: uuid.UUID, body: schemas.ApplicationCreate) -> schemas.ApplicationOut:
+    async def create(
+        self,
+        user_id: uuid.UUID,
+        body: schemas.ApplicationCreate,
+        *,
+        also: Callable[[uuid.UUID], Awaitable[None]] | None = None,
+    ) -> schemas.ApplicationOut:
+        """`also(application_id)` runs in the transaction that inserts it (an import's page snapshot)."""
         _check_salary(body.salary_min, body.salary_max)
         await _check_resume_version(user_id, body.resume_version_id)
         values = msgspec.structs.asdict(body)
@@ -129,6 +141,8 @@ class ApplicationService:
         async with DB.transaction():
             await row.save()
             await repo.add_event(row.id, None, body.status)
+            if also is not None:
+                await also(row.id)
         await self._changed(user_id, row.id, "created")
         return to_out(await repo.get_owned(user_id, row.id))
 
@@ -171,9 +185,23 @@ class ApplicationService:
             await self._changed(user_id, application_id, "created")
 
     async def delete(self, user_id: uuid.UUID, application_id: uuid.UUID) -> None:
+        """Delete the application, its timeline and the pages it was imported from (rows, then files)."""
         await repo.get_owned(user_id, application_id)
+        pages = await ApplicationSnapshot.select(ApplicationSnapshot.object_key).where(
+            ApplicationSnapshot.application == application_id
+        )
         await Application.delete().where(Application.id == application_id).where(Application.user == user_id)
         await self._changed(user_id, application_id, "deleted")
+        for page in pages:
+            await self._forget_object(page["object_key"])
+
+    async def _forget_object(self, key: str) -> None:
+        if self.store is None:
+            return
+        try:
+            await self.store.delete(key)
+        except Exception as exc:  # an orphan object is harmless; the delete itself went through
+            log.warning("orphan_object", error=type(exc).__name__)
 
     # -- reads (cache-aside, encoded and hashed once) ----------------------------------------------
     async def _cached(self, user_id: uuid.UUID, key: str, load: Any) -> tuple[bytes, str]:

@@ -6,6 +6,8 @@ from backend.platform.db.tables import ResumeVersion
 
 
 async def referenced_object_keys() -> list[str]:
-    """Every stored file a row points at (resume versions' PDFs), each once, in key order."""
-    rows = await ResumeVersion.select(ResumeVersion.object_key).distinct().order_by(ResumeVersion.object_key)
+    """Every stored file a row points at (resume versions' PDFs, imported job pages), each once, in key order."""
+    rows = await ResumeVersion.raw(
+        "SELECT object_key FROM resume_versions UNION SELECT object_key FROM application_snapshots ORDER BY 1"
+    )
     return [row["object_key"] for row in rows]

@@ -4,7 +4,8 @@ Every envelope blob (backend/platform/crypto/envelope.py) names its master key i
 encrypted columns are listed in `COLUMNS`; each has an index on `envelope_kid(<column>)` (a SQL
 function reading that header), so the set of key ids in use is read with one index probe per key
 id (a loose index scan) and the blobs of one key id are counted from the index. Stored files record
-theirs in `resume_versions.object_kid` (NULL: uploaded before it was recorded; `rewrap` fills it in).
+theirs in the `object_kid` of their row (`FILE_TABLES`: resume versions' PDFs, imported job pages;
+NULL: uploaded before it was recorded; `rewrap` fills it in).
 
 - `missing_keys(keys)`: the stored blobs no configured key can unwrap, per key id (the api and the
   worker refuse to start when there are any: `check_keys`).
@@ -37,7 +38,13 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("resume_versions", "id", "parsed"),
     ("resume_versions", "id", "text"),
 )
-FILES = "resume_versions.object_kid"  # the label of the stored files in reports
+# Tables whose rows point at a stored file (`object_key`) and name its master key (`object_kid`, indexed).
+FILE_TABLES: tuple[str, ...] = ("resume_versions", "application_snapshots")
+FILES = "resume_versions.object_kid"  # the label of the resume files in reports ("<table>.object_kid")
+
+
+def _files_label(table: str) -> str:
+    return f"{table}.object_kid"
 
 
 def _kid(column: str) -> str:
@@ -63,7 +70,7 @@ async def _raw(sql: str, *args: Any) -> list[dict[str, Any]]:
 
 async def usage() -> dict[str, dict[str | None, int]]:
     """{"table.column": {kid: blobs}} for every encrypted column, and the stored files under
-    `FILES` (key None: files whose key was not recorded)."""
+    "<table>.object_kid" for each of `FILE_TABLES` (key None: files whose key was not recorded)."""
     found: dict[str, dict[str | None, int]] = {}
     for table, _, column in COLUMNS:
         counts: dict[str | None, int] = {}
@@ -72,15 +79,16 @@ async def usage() -> dict[str, dict[str | None, int]]:
             rows = await _raw(f"SELECT count(*) AS n FROM {table} WHERE {_kid(column)} = {{}}", kid)  # noqa: S608
             counts[kid] = int(rows[0]["n"])
         found[f"{table}.{column}"] = counts
-    files: dict[str | None, int] = {}
-    for row in await _raw(_distinct("resume_versions", "object_kid")):
-        kid = str(row["kid"])
-        rows = await _raw("SELECT count(*) AS n FROM resume_versions WHERE object_kid = {}", kid)
-        files[kid] = int(rows[0]["n"])
-    unknown = await _raw("SELECT count(*) AS n FROM resume_versions WHERE object_kid IS NULL")
-    if int(unknown[0]["n"]):
-        files[None] = int(unknown[0]["n"])
-    found[FILES] = files
+    for table in FILE_TABLES:
+        files: dict[str | None, int] = {}
+        for row in await _raw(_distinct(table, "object_kid")):
+            kid = str(row["kid"])
+            rows = await _raw(f"SELECT count(*) AS n FROM {table} WHERE object_kid = {{}}", kid)  # noqa: S608
+            files[kid] = int(rows[0]["n"])
+        unknown = await _raw(f"SELECT count(*) AS n FROM {table} WHERE object_kid IS NULL")  # noqa: S608
+        if int(unknown[0]["n"]):
+            files[None] = int(unknown[0]["n"])
+        found[_files_label(table)] = files
     return found
 
 
@@ -93,11 +101,12 @@ async def missing_keys(configured: Collection[str]) -> dict[str, dict[str, int]]
             if kid not in configured:
                 rows = await _raw(f"SELECT count(*) AS n FROM {table} WHERE {_kid(column)} = {{}}", kid)  # noqa: S608
                 missing.setdefault(kid, {})[f"{table}.{column}"] = int(rows[0]["n"])
-    for row in await _raw(_distinct("resume_versions", "object_kid")):
-        kid = str(row["kid"])
-        if kid not in configured:
-            rows = await _raw("SELECT count(*) AS n FROM resume_versions WHERE object_kid = {}", kid)
-            missing.setdefault(kid, {})[FILES] = int(rows[0]["n"])
+    for table in FILE_TABLES:
+        for row in await _raw(_distinct(table, "object_kid")):
+            kid = str(row["kid"])
+            if kid not in configured:
+                rows = await _raw(f"SELECT count(*) AS n FROM {table} WHERE object_kid = {{}}", kid)  # noqa: S608
+                missing.setdefault(kid, {})[_files_label(table)] = int(rows[0]["n"])
     return missing
 
 
@@ -125,7 +134,7 @@ async def check_keys(configured: Collection[str]) -> None:
 
 @dataclass
 class RewrapReport:
-    rewrapped: dict[str, int] = field(default_factory=dict)  # per "table.column" (and FILES)
+    rewrapped: dict[str, int] = field(default_factory=dict)  # per "table.column" (and "<table>.object_kid")
     skipped: dict[str, int] = field(default_factory=dict)  # changed meanwhile, or a file missing: run again
     failed: dict[str, int] = field(default_factory=dict)  # not unwrappable with the configured keys
 
@@ -171,19 +180,22 @@ async def rewrap(
             after = rows[-1]["pk"]
             progress(label, done, total)
     if store is not None:
-        await _rewrap_files(store, active, batch, progress, report)
+        for table in FILE_TABLES:
+            await _rewrap_files(table, store, active, batch, progress, report)
     return report
 
 
 async def _rewrap_files(
-    store: EncryptedStore, active: str, batch: int, progress: Progress, report: RewrapReport
+    table: str, store: EncryptedStore, active: str, batch: int, progress: Progress, report: RewrapReport
 ) -> None:
+    label = _files_label(table)
     counted = await _raw(
-        "SELECT count(DISTINCT object_key) AS n FROM resume_versions WHERE object_kid IS DISTINCT FROM {}", active
+        f"SELECT count(DISTINCT object_key) AS n FROM {table} WHERE object_kid IS DISTINCT FROM {{}}",  # noqa: S608
+        active,
     )
     total, done, after = int(counted[0]["n"]), 0, ""
     select = (
-        "SELECT DISTINCT object_key FROM resume_versions WHERE object_kid IS DISTINCT FROM {} AND object_key > {}"
+        f"SELECT DISTINCT object_key FROM {table} WHERE object_kid IS DISTINCT FROM {{}} AND object_key > {{}}"  # noqa: S608
         " ORDER BY object_key LIMIT {}"
     )
     while rows := await _raw(select, active, after, batch):
@@ -192,15 +204,15 @@ async def _rewrap_files(
             try:
                 await store.rewrap(key)
             except ObjectNotFound:
-                report.skipped[FILES] = report.skipped.get(FILES, 0) + 1
+                report.skipped[label] = report.skipped.get(label, 0) + 1
                 done += 1
                 continue
             except DecryptionError:
-                report.failed[FILES] = report.failed.get(FILES, 0) + 1
+                report.failed[label] = report.failed.get(label, 0) + 1
                 done += 1
                 continue
-            await _raw("UPDATE resume_versions SET object_kid = {} WHERE object_key = {}", active, key)
-            report.rewrapped[FILES] = report.rewrapped.get(FILES, 0) + 1
+            await _raw(f"UPDATE {table} SET object_kid = {{}} WHERE object_key = {{}}", active, key)  # noqa: S608
+            report.rewrapped[label] = report.rewrapped.get(label, 0) + 1
             done += 1
         after = str(rows[-1]["object_key"])
-        progress(FILES, done, total)
+        progress(label, done, total)

@@ -50,6 +50,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str | None = None
     instance: str | None = None
     errors: list[dict[str, str]] | None = None
+    url: str | None = None  # extension: the page an import could not read (`job-page-unreadable`)
 
 
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
@@ -70,6 +71,7 @@ def problem_response(
     detail: str | None = None,
     field_errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    url: str | None = None,
 ) -> Response[Problem]:
     body = Problem(
         type=TYPE_PREFIX + slug,
@@ -78,6 +80,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=field_errors or None,
+        url=url,
     )
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -136,7 +139,8 @@ def handle_app_error(request: Request[Any, Any, Any], exc: errors.AppError) -> R
     if exc.status == 401:
         headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
     field_errors = [{"field": e.field, "message": e.message} for e in exc.errors]
-    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, field_errors, headers)
+    url = exc.url if isinstance(exc, errors.UnreadablePage) else None
+    return problem_response(request, exc.status, exc.slug, exc.title, exc.detail, field_errors, headers, url)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:

@@ -84,7 +84,10 @@ async def _follow(url: str, policy: Policy, client: httpx.AsyncClient) -> Page:
         response = await client.send(request, stream=True)
         try:
             if response.status_code in REDIRECTS and (location := response.headers.get("location")):
-                url = urljoin(url, location)
+                try:
+                    url = urljoin(url, location)
+                except ValueError:
+                    raise FetchRefused("the site redirected to an address that is not valid") from None
                 continue
             if response.status_code >= 400:
                 raise FetchRefused(f"the site answered {response.status_code}")
@@ -104,12 +107,15 @@ async def _follow(url: str, policy: Policy, client: httpx.AsyncClient) -> Page:
 
 async def _request(url: str, policy: Policy) -> httpx.Request:
     """A request for `url` addressed to a checked address of its host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # "http://[oops": an unbalanced IPv6 bracket
+        raise FetchRefused("the URL is not a valid web address") from None
+    if parts.scheme not in ("http", "https") or not host:
         raise FetchRefused("only http and https URLs can be imported")
     if parts.username or parts.password:
         raise FetchRefused("URLs with a user name or password are not fetched")
-    host = parts.hostname
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:

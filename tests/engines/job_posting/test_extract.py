@@ -34,7 +34,7 @@ def test_json_ld_gives_every_field() -> None:
         "Northwind Cloud",
         "Berlin, DE",
     )
-    assert (posting.remote, posting.salary_min, posting.salary_max) == (True, 70000.0, 90000.0)
+    assert (posting.remote, posting.salary_min, posting.salary_max) == ("remote", 70000.0, 90000.0)
     assert (posting.salary_currency, posting.salary_period) == ("EUR", "YEAR")
     assert posting.description == "Build pipelines with Spark.\nAirflow\ndbt"
     assert (posting.source, posting.method) == ("Greenhouse", "json-ld")
@@ -67,8 +67,9 @@ def test_a_page_without_structured_data_gives_its_readable_text_and_title() -> N
     page = "<html><head><title>Backend Engineer &amp; SRE | Acme</title></head>"
     page += f"<body><nav>Home</nav><article><p>{body}</p></article></body></html>"
     posting = extract(page, "https://acme.example/careers/backend")
-    assert posting.role == "Backend Engineer & SRE | Acme" and "payments platform in Go" in posting.description
-    assert (posting.company, posting.source, posting.method) == (None, None, "text")
+    assert posting.role == "Backend Engineer & SRE" and "payments platform in Go" in posting.description
+    assert (posting.company, posting.source, posting.method) == ("Acme", None, "text")  # the host's name
+    assert posting.sources == {"role": "text", "description": "text", "company": "host"}
 
 
 def test_boards_are_named_by_their_host() -> None:

@@ -1,7 +1,8 @@
 """Rotating the envelope's master key to the end: add a new key as the active one, write, run
 `manage rewrap`, remove the old key, and everything still decrypts (users' details, stored answers,
-letters, parsed resumes, the stored files). Removing the old key before the rewrap is refused at start
-by the api and the worker, with a message naming the key and what it still wraps."""
+letters, parsed resumes, the stored files: resume PDFs and imported job pages). Removing the old key
+before the rewrap is refused at start by the api and the worker, with a message naming the key and
+what it still wraps."""
 
 from __future__ import annotations
 
@@ -70,6 +71,10 @@ async def test_rotate_write_rewrap_remove_the_old_key_and_everything_still_decry
         )
         assert uploaded.status_code == 202, uploaded.text
         resume = uploaded.json()
+        page = {"url": "https://rotor.example/jobs/keeper", "html": "<title>Keeper</title><p>Keep the keys.</p>"}
+        imported = await client.post("/api/v1/applications/import-url", json=page, headers=first.headers)
+        assert imported.status_code == 201, imported.text
+        imported_id = imported.json()["application"]["id"]
     old_envelope = Envelope({"old": OLD}, "old")
     version_id = uuid.UUID(resume["latest_version"]["id"])
     await ResumeVersion.update(
@@ -88,18 +93,20 @@ async def test_rotate_write_rewrap_remove_the_old_key_and_everything_still_decry
     usage = await key_usage.usage()
     assert usage["users.pii"] == {"old": 1, "new": 1}
     assert usage[key_usage.FILES] == {"old": 1}
+    assert usage["application_snapshots.object_kid"] == {"old": 1}
 
     # 3. Removing the old key now is refused, by the check and by the processes at start.
     with pytest.raises(key_usage.MissingKeyError) as refused:
         await key_usage.check_keys({"new"})
     message = str(refused.value)
-    assert "master key 'old' wraps 5 stored blob(s)" in message, message
+    assert "master key 'old' wraps 6 stored blob(s)" in message, message
     assert "users.pii: 1" in message and "resume_versions.object_kid: 1" in message and "manage rewrap" in message
+    assert "application_snapshots.object_kid: 1" in message
     status, _, err = await _run(env_new, sys.executable, "-m", "backend.entrypoints.worker", "--workers", "1")
-    assert status == 2 and "master key 'old' wraps 5 stored blob(s)" in err, err
+    assert status == 2 and "master key 'old' wraps 6 stored blob(s)" in err, err
     api = (sys.executable, "-m", "uvicorn", "--factory", "backend.entrypoints.api:app_from_env", "--port", "0")
     status, out, err = await _run(env_new, *api)
-    assert status != 0 and "master key 'old' wraps 5 stored blob(s)" in out + err, out + err
+    assert status != 0 and "master key 'old' wraps 6 stored blob(s)" in out + err, out + err
 
     # 4. The rewrap, resumable and with progress; run twice, the second has nothing to do.
     manage = (sys.executable, "-m", "backend.entrypoints.manage")
@@ -114,6 +121,7 @@ async def test_rotate_write_rewrap_remove_the_old_key_and_everything_still_decry
             "cover_letters.content": 1,
             "resume_versions.parsed": 1,
             "resume_versions.object_kid": 1,
+            "application_snapshots.object_kid": 1,
         }
         and report["left"] == {}
     ), report
@@ -133,6 +141,8 @@ async def test_rotate_write_rewrap_remove_the_old_key_and_everything_still_decry
         assert letter.status_code == 200 and letter.json()["content"] == "Dear Rotor,", letter.text
         file = await client.get(f"/api/v1/resumes/{resume['id']}/versions/{version_id}/file", headers=first.headers)
         assert file.status_code == 200 and file.content.startswith(b"%PDF"), file.text
+        snapshot = await client.get(f"/api/v1/applications/{imported_id}/snapshot", headers=first.headers)
+        assert snapshot.status_code == 200 and snapshot.text == page["html"], snapshot.text
         exported = (await client.get("/api/v1/me/export", headers=first.headers)).json()
         assert exported["user"]["phone"] == "+1 555 0100"
     new_envelope = Envelope({"new": NEW}, "new")

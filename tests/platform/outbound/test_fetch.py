@@ -127,6 +127,8 @@ async def test_endless_slow_looping_and_non_html_answers_are_cut_off(board: str)
         "file:///etc/passwd",
         "http://user:pw@example.com/",
         "http://example.com:99999/",
+        "http://[oops/",
+        "http://[::1/job",
     ):
         with pytest.raises(FetchRefused):
             await fetch(url, _policy())

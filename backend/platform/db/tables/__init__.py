@@ -10,7 +10,7 @@ from backend.platform.db.tables.accounts import (
     User,
 )
 from backend.platform.db.tables.ai import AIUsage, Analysis, CoverLetter
-from backend.platform.db.tables.applications import Application, ApplicationEvent
+from backend.platform.db.tables.applications import Application, ApplicationEvent, ApplicationSnapshot
 from backend.platform.db.tables.email import EmailOutbox
 from backend.platform.db.tables.idempotency import IdempotencyRecord
 from backend.platform.db.tables.notifications import FollowUpReminder, Notification
@@ -28,6 +28,7 @@ ALL_TABLES = (
     IdempotencyRecord,
     Application,
     ApplicationEvent,
+    ApplicationSnapshot,
     Resume,
     ResumeVersion,
     TaskOutbox,
@@ -46,6 +47,7 @@ __all__ = [
     "Analysis",
     "Application",
     "ApplicationEvent",
+    "ApplicationSnapshot",
     "CoverLetter",
     "EmailOutbox",
     "EmailToken",

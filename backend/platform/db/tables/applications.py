@@ -1,4 +1,4 @@
-"""Job applications and their status timeline."""
+"""Job applications, their status timeline, and the posting pages they were imported from."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import JSONB
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -51,3 +52,22 @@ class ApplicationEvent(Table, tablename="application_events", db=DB):
     from_status = Varchar(length=20, null=True, default=None)
     to_status = Varchar(length=20)
     note = Varchar(length=1000, default="")
+
+
+class ApplicationSnapshot(Table, tablename="application_snapshots", db=DB):
+    """The job posting page an application was imported from, as it was then. The HTML itself is in
+    the object store under `object_key`, encrypted (`EncryptedStore`); this row says where and what."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    url = Varchar(length=2000)  # the URL imported
+    final_url = Varchar(length=2000, default="")  # after redirects; "" for a page the browser sent
+    origin = Varchar(length=10)  # fetched | browser (the page came in the request's `html`)
+    size = Integer()  # bytes of the stored page (UTF-8)
+    sha256 = Varchar(length=64)
+    object_key = Varchar(length=512)
+    object_kid = Varchar(length=255, null=True, default=None, index=True)  # master key wrapping the file
+    method = Varchar(length=20)  # where the role came from: json-ld, microdata, board, text
+    sources = JSONB(default={})  # field -> where it came from
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -106,6 +106,14 @@ export class ApiClient {
     createApplication(body, key = idempotencyKey()) {
         return this.http.request("POST", `${V1}/applications`, { json: body, headers: { "Idempotency-Key": key } });
     }
+    /** Create an application from a job posting's URL (or, with `html`, the page as the browser shows it).
+     * A page that cannot be read throws an `ApiError` whose problem carries the `url` back. */
+    importApplicationFromUrl(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/applications/import-url`, {
+            json: body,
+            headers: { "Idempotency-Key": key },
+        });
+    }
     getApplication(id) {
         return this.http.request("GET", `${V1}/applications/${id}`);
     }
