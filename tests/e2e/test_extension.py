@@ -84,7 +84,10 @@ class DevTools:
         return list(found["targetInfos"])
 
     async def click_action(self, extension: str, page_url: str) -> None:
-        """What a click on the extension's toolbar button does on the tab showing `page_url`."""
+        """What a click on the extension's toolbar button does on the tab showing `page_url` (brought to
+        the front first: a user clicks the button of the tab they are looking at)."""
+        [page] = [page for page in self.browser.contexts[0].pages if page.url == page_url]
+        await page.bring_to_front()
         [tab] = [t for t in await self.targets("tab") if t["url"] == page_url]
         session = await self.browser.new_browser_cdp_session()
         await session.send("Extensions.triggerAction", {"id": extension, "targetId": tab["targetId"]})
@@ -250,7 +253,13 @@ async def test_one_click_saves_the_job_page_and_links_to_it(
         assert "Platform Engineer" in shown and "Northwind Labs" in shown
         assert link == f"{stack.url}/#application={saved['id']}"
 
-        # The link opens that application in the dashboard (signed in still: the session's cookie).
+        # The link opens that application in a new tab of the dashboard (signed in still: the session's
+        # cookie), and in the open dashboard when followed there.
+        opened = await context.new_page()
+        await opened.goto(link)
+        await expect(opened.locator("#edit-title")).to_have_text(
+            "Edit — Northwind Labs, Platform Engineer", timeout=WITHIN
+        )
         await dashboard.goto(link)
         await expect(dashboard.locator("#edit-title")).to_have_text(
             "Edit — Northwind Labs, Platform Engineer", timeout=WITHIN

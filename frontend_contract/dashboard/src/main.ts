@@ -129,7 +129,11 @@ async function showSignedIn(): Promise<void> {
   await openLinkedApplication();
 }
 
-/** `/#application=<id>` (the link the browser extension shows after saving a job): open its editor. */
+/** `/#application=<id>` (the link the browser extension shows after saving a job): open its editor;
+ * at sign-in, and whenever such a link is followed in an open dashboard. */
+window.addEventListener("hashchange", () => {
+  if (api.signedIn) void openLinkedApplication();
+});
 async function openLinkedApplication(): Promise<void> {
   const id = new URLSearchParams(location.hash.slice(1)).get("application");
   if (!id) return;

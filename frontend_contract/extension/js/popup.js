@@ -59,9 +59,9 @@ async function main() {
         error.hidden = true;
         try {
             const body = { url: page.url, html: page.html, status };
-            const application = await call(connection, "POST", "/api/v1/applications/import-url", body);
+            const imported = await call(connection, "POST", "/api/v1/applications/import-url", body);
             form.hidden = true;
-            showSaved(connection.apiUrl, application);
+            showSaved(connection.apiUrl, imported.application);
         }
         catch (problem) {
             error.textContent = problem instanceof ApiError || problem instanceof Error ? problem.message : String(problem);

@@ -4,6 +4,7 @@
 import type { components } from "../../types/api.js";
 
 export type Application = components["schemas"]["ApplicationOut"];
+export type Imported = components["schemas"]["ImportedApplication"];
 
 export interface Connection {
   apiUrl: string; // e.g. https://copilot.example.com (no trailing slash)

@@ -1,7 +1,7 @@
 // The toolbar popup: reads the job page the user is on (its URL and HTML, so pages behind a sign-in work
 // too) and, on "Save", creates an application from it through POST /api/v1/applications/import-url.
 
-import { ApiError, call, loadConnection, type Application } from "./connection.js";
+import { ApiError, call, loadConnection, type Application, type Imported } from "./connection.js";
 
 interface Page {
   url: string;
@@ -69,9 +69,9 @@ async function main(): Promise<void> {
     error.hidden = true;
     try {
       const body = { url: page.url, html: page.html, status };
-      const application = await call<Application>(connection, "POST", "/api/v1/applications/import-url", body);
+      const imported = await call<Imported>(connection, "POST", "/api/v1/applications/import-url", body);
       form.hidden = true;
-      showSaved(connection.apiUrl, application);
+      showSaved(connection.apiUrl, imported.application);
     } catch (problem) {
       error.textContent = problem instanceof ApiError || problem instanceof Error ? problem.message : String(problem);
       error.hidden = false;

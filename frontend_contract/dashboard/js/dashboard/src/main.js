@@ -125,7 +125,12 @@ async function showSignedIn() {
     await refreshAll();
     await openLinkedApplication();
 }
-/** `/#application=<id>` (the link the browser extension shows after saving a job): open its editor. */
+/** `/#application=<id>` (the link the browser extension shows after saving a job): open its editor;
+ * at sign-in, and whenever such a link is followed in an open dashboard. */
+window.addEventListener("hashchange", () => {
+    if (api.signedIn)
+        void openLinkedApplication();
+});
 async function openLinkedApplication() {
     const id = new URLSearchParams(location.hash.slice(1)).get("application");
     if (!id)
