@@ -288,3 +288,37 @@ class ApplicationController(Controller):
     ) -> list[schemas.ApplicationEventOut]:
         """The status timeline, oldest first."""
         return await applications.timeline(principal.user.id, application_id)
+
+    @post(
+        "/{application_id:uuid}/ghosting/confirm",
+        operation_id="confirmGhosting",
+        status_code=200,
+        responses=problems.problem_responses(401, 403, 404, 409),
+    )
+    async def confirm_ghosting(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """No answer came: move an application in `applied` to `ghosted` (the answer to a
+        `ghosting_suggested` notification, whose suggestion is marked read; also without one).
+        Confirming again is a no-op; an application elsewhere in the pipeline: 409."""
+        return await applications.decide_ghosting(principal.user.id, application_id, "confirmed")
+
+    @post(
+        "/{application_id:uuid}/ghosting/dismiss",
+        operation_id="dismissGhosting",
+        status_code=200,
+        responses=problems.problem_responses(401, 403, 404, 409),
+    )
+    async def dismiss_ghosting(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """Keep waiting: an application in `applied` is not suggested as ghosted again until it is
+        re-applied (its suggestion, if any, is marked read). The application is unchanged; an
+        application elsewhere in the pipeline: 409."""
+        return await applications.decide_ghosting(principal.user.id, application_id, "dismissed")

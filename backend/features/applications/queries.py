@@ -102,7 +102,7 @@ async def stats_rows(user_id: uuid.UUID) -> list[dict[str, Any]]:
             SELECT a.id, a.status, a.source, a.applied_at,
                    (SELECT min(e.at) FROM application_events e
                      WHERE e.application = a.id AND e.from_status = 'applied'
-                       AND e.to_status NOT IN ('applied', 'withdrawn', 'wishlist')) AS first_response_at,
+                       AND e.to_status NOT IN ('applied', 'ghosted', 'withdrawn', 'wishlist')) AS first_response_at,
                    EXISTS (SELECT 1 FROM application_events e
                      WHERE e.application = a.id AND e.to_status = 'applied') AS was_applied
             FROM applications a WHERE a."user" = {}

@@ -11,8 +11,17 @@ import msgspec
 
 from backend.platform.http.inputs import HTTP_URL, Input
 
-Status = Literal["wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "withdrawn"]
+# `ghosted`: applied, and no answer ever came (confirmed by the user, e.g. from a ghosting suggestion).
+Status = Literal[
+    "wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "ghosted", "withdrawn"
+]  # fmt: skip
 STATUSES: tuple[str, ...] = typing.get_args(Status)
+# Where a status stands in the funnel (queries.OUTCOMES, analytics): an employer's answer, rejections
+# included; an interview; an offer. `ghosted` and `withdrawn` are no answer.
+RESPONSE_STATUSES = ("screening", "interview", "offer", "accepted", "rejected")
+INTERVIEW_STATUSES = ("interview", "offer", "accepted")
+OFFER_STATUSES = ("offer", "accepted")
+ENDED_STATUSES = ("accepted", "rejected", "ghosted", "withdrawn")
 Remote = Literal["onsite", "hybrid", "remote"]
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]

@@ -17,7 +17,7 @@ import structlog
 from backend import errors
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
-from backend.features.notifications import status_notices
+from backend.features.notifications import ghosting, status_notices
 from backend.platform import clock, redis_client
 from backend.platform.cache import Cache, Hit
 from backend.platform.crypto.envelope import Envelope
@@ -149,19 +149,55 @@ class ApplicationService:
             )
             new_status = changes.get("status", current["status"])
             if new_status != current["status"]:
-                await repo.add_event(application_id, current["status"], new_status, note)
-                if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
-                    changes["applied_at"] = clock.now()
-                before = {**current, **changes, "status": current["status"]}  # its new company/role
-                await status_notices.queue_if_wanted(
-                    user_id, before, new_status, clock.now(), self.public_url, self.envelope
-                )
+                await self._status_change(user_id, current, changes, note)
             if changes:
-                changes["updated_at"] = clock.now()
-                await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
-                    Application.id == application_id
-                )
+                await self._write(application_id, changes)
         if changes:
+            await self._changed(user_id, application_id, "updated")
+        return to_out(await repo.get_owned(user_id, application_id))
+
+    async def _status_change(
+        self, user_id: uuid.UUID, current: dict[str, Any], changes: dict[str, Any], note: str
+    ) -> None:
+        """In the transaction of the change (the row locked): the timeline's event, `applied_at`
+        filled on a move to `applied`, and the owner's status-change email if wanted."""
+        new_status = changes["status"]
+        await repo.add_event(current["id"], current["status"], new_status, note)
+        if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
+            changes["applied_at"] = clock.now()
+        before = {**current, **changes, "status": current["status"]}  # its new company/role
+        await status_notices.queue_if_wanted(user_id, before, new_status, clock.now(), self.public_url, self.envelope)
+
+    async def _write(self, application_id: uuid.UUID, changes: dict[str, Any]) -> None:
+        changes["updated_at"] = clock.now()
+        await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
+            Application.id == application_id
+        )
+
+    async def decide_ghosting(
+        self, user_id: uuid.UUID, application_id: uuid.UUID, decision: ghosting.Decision
+    ) -> schemas.ApplicationOut:
+        """The user's answer to a ghosting suggestion (or ahead of one) for an application in
+        `applied`: `confirmed` moves it to `ghosted` (timeline note: when it was applied), `dismissed`
+        keeps it waiting and it is not suggested again until it is re-applied. Either marks the
+        suggestion read. Answering again is a no-op; an application elsewhere in the pipeline: 409."""
+        moved = False
+        async with DB.transaction():
+            current = await repo.get_owned(user_id, application_id, lock=True)
+            if current["status"] == "ghosted" and decision == "confirmed":
+                return to_out(current)
+            if current["status"] != "applied":
+                detail = f"Only an application in 'applied' awaits an answer; this one is {current['status']!r}"
+                raise errors.Conflict(detail, slug="not-awaiting-answer")
+            started = await ghosting.decide(user_id, application_id, decision, clock.now())
+            if decision == "confirmed":
+                since = started or current["applied_at"]
+                note = f"No answer since applying on {since:%Y-%m-%d}" if since is not None else "No answer"
+                changes: dict[str, Any] = {"status": "ghosted"}
+                await self._status_change(user_id, current, changes, note)
+                await self._write(application_id, changes)
+                moved = True
+        if moved:
             await self._changed(user_id, application_id, "updated")
         return to_out(await repo.get_owned(user_id, application_id))
 
