@@ -210,6 +210,6 @@ async def test_the_scheduler_and_a_worker_suggest_once(
     async def suggested() -> dict[str, dict[str, Any]]:
         return await suggestions(account.user_id)
 
-    assert set(await support.eventually(suggested, 60, "the scheduled scan")) == {app_id}  # type: ignore[arg-type]
+    assert set(await support.eventually(suggested, 60, "the scheduled scan")) == {app_id}  # type: ignore[call-overload]
     await asyncio.sleep(3)  # more ticks
     assert await GhostingSuggestion.count() == 1 and len(await suggestions(account.user_id)) == 1
