@@ -186,6 +186,32 @@ class ApplicationController(Controller):
         """The funnel: counts per status, response rate, median days to a first response, per source."""
         return await applications.stats(principal.user.id)
 
+    @get("/analytics", operation_id="applicationAnalytics", responses=problems.problem_responses(401))
+    async def analytics(
+        self,
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+        from_: Annotated[
+            str | None,
+            QueryParameter(
+                name="from",
+                pattern=schemas.DAY_PATTERN,
+                description="First day (YYYY-MM-DD, in the user's time zone) an application started; open if absent",
+            ),
+        ] = None,
+        to: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=schemas.DAY_PATTERN,
+                description="Last day (YYYY-MM-DD, included) an application started; open if absent",
+            ),
+        ] = None,
+    ) -> schemas.ApplicationAnalytics:
+        """Outcomes: the status flow of the timelines (Sankey nodes and links) and the funnel applied ->
+        answered -> interview -> offer, overall and by resume version, source, match band and ISO week,
+        of the applications that started in the period (`applied_at`, else `created_at`)."""
+        return await applications.analytics(principal.user.id, from_, to)
+
     @get(
         "/export.csv",
         operation_id="exportApplicationsCsv",

@@ -8,7 +8,7 @@ import hashlib
 import statistics
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -305,7 +305,102 @@ class ApplicationService:
             ],
         )
 
+    async def analytics(self, user_id: uuid.UUID, start: str | None, end: str | None) -> schemas.ApplicationAnalytics:
+        return await outcome_analytics(user_id, start, end)
+
 
 def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
-    applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
-    return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)
+    """(applied, responded) as queries.OUTCOMES defines them (analytics counts the same)."""
+    return sum(1 for r in rows if r["applied"]), sum(1 for r in rows if r["applied"] and r["responded"])
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _funnel_counts(row: dict[str, Any]) -> dict[str, Any]:
+    """A group's counts (a row of queries.funnels) with its rates and whether it is a small sample."""
+    applied, responded, interviewed, offered = (int(row[k]) for k in ("applied", "responded", "interviewed", "offered"))
+    return {
+        "applied": applied,
+        "responded": responded,
+        "interviewed": interviewed,
+        "offered": offered,
+        "response_rate": _rate(responded, applied),
+        "interview_rate": _rate(interviewed, applied),
+        "offer_rate": _rate(offered, applied),
+        "interviews_per_response": _rate(interviewed, responded),
+        "offers_per_interview": _rate(offered, interviewed),
+        "small_sample": applied < schemas.SMALL_SAMPLE,
+    }
+
+
+def _version_label(row: dict[str, Any]) -> str:
+    if row["resume_version_id"] is None:
+        return "No resume version"
+    if row["version_number"] is None:
+        return "Deleted resume version"
+    return f"{row['resume_title']} v{row['version_number']}"
+
+
+async def outcome_analytics(user_id: uuid.UUID, start: str | None, end: str | None) -> schemas.ApplicationAnalytics:
+    """The outcome analytics of the user's applications that started from `start` to `end` (ISO
+    dates, both included, in the owner's time zone; see schemas.ApplicationAnalytics)."""
+    first, last = _day("from", start), _day("to", end)
+    if first is not None and last is not None and first > last:
+        raise errors.Unprocessable(errors=[errors.FieldError("to", "must not be before `from`")])
+    with routed_reads(user_id):
+        zone = await repo.time_zone(user_id)
+        nodes, links = await repo.flow(user_id, first, last)
+        groups = await repo.funnels(user_id, first, last)
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in groups:
+        by[row["dimension"]].append(row)
+    overall = by["overall"][0] if by["overall"] else {"applied": 0, "responded": 0, "interviewed": 0, "offered": 0}
+    bands = {row["band"]: row for row in by["match_band"]}
+    empty = {"applied": 0, "responded": 0, "interviewed": 0, "offered": 0}
+    order = {status: index for index, status in enumerate(schemas.STATUSES)}
+    return schemas.ApplicationAnalytics(
+        from_=first,
+        to=last,
+        time_zone=zone,
+        flow=schemas.Flow(
+            nodes=[
+                schemas.FlowNode(status=row["status"], applications=int(row["applications"]))
+                for row in sorted(nodes, key=lambda row: order.get(row["status"], len(order)))
+            ],
+            links=[
+                schemas.FlowLink(source=row["source"], target=row["target"], applications=int(row["applications"]))
+                for row in sorted(links, key=lambda row: (order.get(row["source"], 99), order.get(row["target"], 99)))
+            ],
+        ),
+        overall=schemas.Funnel(**_funnel_counts(overall)),
+        by_resume_version=[
+            schemas.ResumeVersionFunnel(
+                resume_version_id=row["resume_version_id"], label=_version_label(row), **_funnel_counts(row)
+            )
+            for row in sorted(by["resume_version"], key=lambda row: (-int(row["applied"]), _version_label(row)))
+        ],
+        by_source=[
+            schemas.SourceFunnel(source=row["source"], **_funnel_counts(row))
+            for row in sorted(by["source"], key=lambda row: (-int(row["applied"]), row["source"]))
+        ],
+        by_match_band=[
+            schemas.MatchBandFunnel(band=band, **_funnel_counts(bands.get(band, empty)))  # type: ignore[arg-type]
+            for band in schemas.MATCH_BANDS
+        ],
+        by_week=[
+            schemas.WeekFunnel(week=row["week"] or "none", **_funnel_counts(row))
+            for row in sorted(by["week"], key=lambda row: row["week"] or "~")
+        ],
+    )
+
+
+def _day(field: str, value: str | None) -> date | None:
+    """An ISO date of a query (its shape checked by the route's pattern); a day that does not exist: 422."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "must be a date that exists")]) from None
