@@ -170,9 +170,9 @@ async def test_confirm_and_dismiss_over_http(
     decisions = {str(r["application"]): r["decision"] for r in await GhostingSuggestion.select()}
     assert decisions == {gone: "confirmed", waiting: "dismissed", fresh: "dismissed"}
 
-    # The stats: a ghosted application is applied, and not an answer.
+    # The stats: a ghosted application was applied and got no answer (the one answer: the interview).
     stats = (await client.get(f"{URL}/stats", headers=ada.headers)).json()
-    assert stats["by_status"]["ghosted"] == 1 and stats["responded"] == 0
+    assert stats["by_status"]["ghosted"] == 1 and (stats["applied"], stats["responded"]) == (4, 1)
 
     # Weeks later: nothing for the dismissed waits, nor for the ghosted one...
     later = datetime.now(UTC) + timedelta(days=40)
