@@ -184,6 +184,11 @@ async def test_confirm_and_dismiss_over_http(
     assert (await ghosting.scan(datetime.now(UTC) + timedelta(days=22), publisher)).suggested == 2
     rows = await Notification.select().where(Notification.kind == ghosting.KIND).where(Notification.read_at.is_null())
     assert sorted(r["link"] for r in rows) == sorted(f"/applications/{i}" for i in (gone, waiting))
+    # The account export holds every suggestion and decision.
+    exported = (await client.get("/api/v1/me/export", headers=ada.headers)).json()["ghosting_suggestions"]
+    assert sorted((g["application_id"], str(g["decision"])) for g in exported) == sorted(
+        [(gone, "confirmed"), (gone, "None"), (waiting, "dismissed"), (waiting, "None"), (fresh, "dismissed")]
+    )
 
 
 async def test_ghosted_after_days_is_a_validated_notification_setting(client: httpx.AsyncClient) -> None:
