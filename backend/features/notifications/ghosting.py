@@ -85,8 +85,8 @@ async def _suggest(row: dict[str, Any], now: datetime) -> NotificationOut | None
 
 async def decide(user_id: uuid.UUID, application_id: uuid.UUID, decision: Decision, now: datetime) -> datetime | None:
     """In the caller's transaction (the application locked, still `applied`): record `decision` on
-    the current wait and mark its suggestion read. The wait's start, or None when that wait was
-    decided already."""
+    the current wait and mark its suggestion read. The wait's start, or None when that wait had
+    this decision already."""
     row = await repo.decide_ghosting(user_id, application_id, decision, now)
     if row is None:
         return None

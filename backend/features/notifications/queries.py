@@ -244,7 +244,7 @@ INSERT INTO ghosting_suggestions (id, application, "user", applied_at, decision,
 SELECT {{}}, a.id, a."user", {WAIT_START}, {{}}, {{}}, {{}}
 FROM applications a WHERE a.id = {{}} AND a."user" = {{}} AND {WAIT_START} IS NOT NULL
 ON CONFLICT (application, applied_at) DO UPDATE SET decision = EXCLUDED.decision, decided_at = EXCLUDED.decided_at
-    WHERE ghosting_suggestions.decision IS NULL
+    WHERE ghosting_suggestions.decision IS DISTINCT FROM EXCLUDED.decision
 RETURNING applied_at, notification
 """  # noqa: S608 - constants only
 
@@ -273,9 +273,9 @@ async def attach_ghosting_notification(suggestion_id: uuid.UUID, notification_id
 async def decide_ghosting(
     user_id: uuid.UUID, application_id: uuid.UUID, decision: str, now: datetime
 ) -> dict[str, Any] | None:
-    """Record `decision` on the application's current wait (suggested or not yet); returns the wait's
-    start and the suggestion's notification, or None when that wait was decided already (or the
-    application has never been applied)."""
+    """Record `decision` on the application's current wait (suggested or not yet; a confirmation
+    replaces a dismissal); returns the wait's start and the suggestion's notification, or None when
+    that wait has this decision already (or the application has never been applied)."""
     rows = await GhostingSuggestion.raw(_GHOSTING_DECIDE, uuid.uuid4(), decision, now, now, application_id, user_id)
     return dict(rows[0]) if rows else None
 

@@ -167,12 +167,16 @@ async def test_confirm_and_dismiss_over_http(
     assert (await suggestions(ada.user_id))[waiting]["read_at"] is not None
     # A dismissal ahead of any suggestion holds too.
     assert (await client.post(f"{URL}/{fresh}/ghosting/dismiss", headers=ada.headers)).status_code == 200
+    # A confirmation after a dismissal replaces it.
+    late = await application(client, ada, "Changed My Mind", status="applied", applied_at=days_ago(50))
+    assert (await client.post(f"{URL}/{late}/ghosting/dismiss", headers=ada.headers)).status_code == 200
+    assert (await client.post(f"{URL}/{late}/ghosting/confirm", headers=ada.headers)).json()["status"] == "ghosted"
     decisions = {str(r["application"]): r["decision"] for r in await GhostingSuggestion.select()}
-    assert decisions == {gone: "confirmed", waiting: "dismissed", fresh: "dismissed"}
+    assert decisions == {gone: "confirmed", waiting: "dismissed", fresh: "dismissed", late: "confirmed"}
 
     # The stats: a ghosted application was applied and got no answer (the one answer: the interview).
     stats = (await client.get(f"{URL}/stats", headers=ada.headers)).json()
-    assert stats["by_status"]["ghosted"] == 1 and (stats["applied"], stats["responded"]) == (4, 1)
+    assert stats["by_status"]["ghosted"] == 2 and (stats["applied"], stats["responded"]) == (5, 1)
 
     # Weeks later: nothing for the dismissed waits, nor for the ghosted one...
     later = datetime.now(UTC) + timedelta(days=40)
@@ -187,7 +191,14 @@ async def test_confirm_and_dismiss_over_http(
     # The account export holds every suggestion and decision.
     exported = (await client.get("/api/v1/me/export", headers=ada.headers)).json()["ghosting_suggestions"]
     assert sorted((g["application_id"], str(g["decision"])) for g in exported) == sorted(
-        [(gone, "confirmed"), (gone, "None"), (waiting, "dismissed"), (waiting, "None"), (fresh, "dismissed")]
+        [
+            (gone, "confirmed"),
+            (gone, "None"),
+            (waiting, "dismissed"),
+            (waiting, "None"),
+            (fresh, "dismissed"),
+            (late, "confirmed"),
+        ]
     )
 
 
