@@ -135,7 +135,7 @@ class ApplicationStats(msgspec.Struct, kw_only=True):
     total: int
     by_status: dict[str, int]
     applied: int  # applications that reached `applied` (or later)
-    responded: int  # of those, how many moved on from `applied` (any answer, rejections included)
+    responded: int  # of those, how many got an answer (screening or later, rejections included; not ghosted)
     response_rate: float | None
     median_days_to_first_response: float | None
     by_source: list[SourceStats]
