@@ -178,6 +178,21 @@ export class ApiClient {
     return this.http.request("GET", `${V1}/applications/stats`);
   }
 
+  /** Outcomes of the applications started from `from` to `to` (YYYY-MM-DD, both optional). */
+  applicationAnalytics(query: QueryOf<Op["applicationAnalytics"]> = {}): Promise<ResultOf<Op["applicationAnalytics"]>> {
+    return this.http.request("GET", `${V1}/applications/analytics`, { query });
+  }
+
+  /** The answer to a `ghosting_suggested` notification: no answer came, the application becomes `ghosted`. */
+  confirmGhosting(id: string): Promise<ResultOf<Op["confirmGhosting"]>> {
+    return this.http.request("POST", `${V1}/applications/${id}/ghosting/confirm`);
+  }
+
+  /** Keep waiting: the application is not suggested as ghosted again until it is re-applied. */
+  dismissGhosting(id: string): Promise<ResultOf<Op["dismissGhosting"]>> {
+    return this.http.request("POST", `${V1}/applications/${id}/ghosting/dismiss`);
+  }
+
   // -- personal access tokens (integrations, the browser extension) --------------------------------
   listPersonalAccessTokens(): Promise<ResultOf<Op["listPersonalAccessTokens"]>> {
     return this.http.request("GET", `${V1}/me/tokens`);

@@ -90,6 +90,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Analytics */
+        get: operations["applicationAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/applications/export.csv": {
         parameters: {
             query?: never;
@@ -188,6 +205,40 @@ export interface paths {
         get: operations["listApplicationEvents"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/ghosting/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ConfirmGhosting */
+        post: operations["confirmGhosting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/ghosting/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** DismissGhosting */
+        post: operations["dismissGhosting"];
         delete?: never;
         options?: never;
         head?: never;
@@ -764,6 +815,7 @@ export interface components {
             /** Format: date-time */
             exported_at: string;
             follow_up_reminders?: components["schemas"]["FollowUpReminderOut"][];
+            ghosting_suggestions?: components["schemas"]["GhostingSuggestionOut"][];
             notification_settings: components["schemas"]["NotificationSettingsBody"];
             notifications?: components["schemas"]["NotificationOut"][];
             personal_access_tokens: components["schemas"]["PersonalTokenRecord"][];
@@ -797,6 +849,18 @@ export interface components {
             status: "queued" | "running" | "completed" | "failed";
             suggestions: string[];
         };
+        /** ApplicationAnalytics */
+        ApplicationAnalytics: {
+            by_match_band: components["schemas"]["MatchBandFunnel"][];
+            by_resume_version: components["schemas"]["ResumeVersionFunnel"][];
+            by_source: components["schemas"]["SourceFunnel"][];
+            by_week: components["schemas"]["WeekFunnel"][];
+            flow: components["schemas"]["Flow"];
+            from: string | null;
+            overall: components["schemas"]["Funnel"];
+            time_zone: string;
+            to: string | null;
+        };
         /** ApplicationCreate */
         ApplicationCreate: {
             /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
@@ -825,7 +889,7 @@ export interface components {
              * @default wishlist
              * @enum {string}
              */
-            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
             tags?: string[];
         };
         /** ApplicationEventOut */
@@ -833,12 +897,12 @@ export interface components {
             /** Format: date-time */
             at: string;
             /** @enum {null|string} */
-            from_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn" | null;
+            from_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn" | null;
             /** Format: uuid */
             id: string;
             note: string;
             /** @enum {string} */
-            to_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            to_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
         };
         /** ApplicationExport */
         ApplicationExport: {
@@ -862,7 +926,7 @@ export interface components {
             salary_min: number | null;
             source: string;
             /** @enum {string} */
-            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
             tags: string[];
             timeline: components["schemas"]["ApplicationEventOut"][];
             /** Format: date-time */
@@ -875,7 +939,7 @@ export interface components {
              * @default wishlist
              * @enum {string}
              */
-            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
             url: string;
         };
         /** ApplicationOut */
@@ -900,7 +964,7 @@ export interface components {
             salary_min: number | null;
             source: string;
             /** @enum {string} */
-            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
             tags: string[];
             /** Format: date-time */
             updated_at: string;
@@ -940,7 +1004,7 @@ export interface components {
             salary_max?: number | null;
             salary_min?: number | null;
             source?: string;
-            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            status?: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
             status_note?: string;
             tags?: string[];
         };
@@ -1011,6 +1075,25 @@ export interface components {
             template: string;
             to_address: string;
         };
+        /** Flow */
+        Flow: {
+            links: components["schemas"]["FlowLink"][];
+            nodes: components["schemas"]["FlowNode"][];
+        };
+        /** FlowLink */
+        FlowLink: {
+            applications: number;
+            /** @enum {string} */
+            source: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
+            /** @enum {string} */
+            target: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
+        };
+        /** FlowNode */
+        FlowNode: {
+            applications: number;
+            /** @enum {string} */
+            status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "ghosted" | "withdrawn";
+        };
         /** FollowUpReminderOut */
         FollowUpReminderOut: {
             /** Format: uuid */
@@ -1019,6 +1102,29 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             due_at: string;
+        };
+        /** Funnel */
+        Funnel: {
+            applied: number;
+            interview_rate: number | null;
+            interviewed: number;
+            interviews_per_response: number | null;
+            offer_rate: number | null;
+            offered: number;
+            offers_per_interview: number | null;
+            responded: number;
+            response_rate: number | null;
+            small_sample: boolean;
+        };
+        /** GhostingSuggestionOut */
+        GhostingSuggestionOut: {
+            /** Format: uuid */
+            application_id: string;
+            /** Format: date-time */
+            applied_at: string;
+            decided_at: string | null;
+            decision: string | null;
+            suggested_at: string | null;
         };
         /** ImportRejection */
         ImportRejection: {
@@ -1059,6 +1165,21 @@ export interface components {
             email: string;
             password: string;
         };
+        /** MatchBandFunnel */
+        MatchBandFunnel: {
+            applied: number;
+            /** @enum {string} */
+            band: "0-49" | "50-69" | "70-84" | "85-100" | "none";
+            interview_rate: number | null;
+            interviewed: number;
+            interviews_per_response: number | null;
+            offer_rate: number | null;
+            offered: number;
+            offers_per_interview: number | null;
+            responded: number;
+            response_rate: number | null;
+            small_sample: boolean;
+        };
         /** NotificationOut */
         NotificationOut: {
             body: string;
@@ -1083,6 +1204,11 @@ export interface components {
             email_follow_up_reminders?: boolean;
             /** @default false */
             email_status_changes?: boolean;
+            /**
+             * @description Days after an application was applied with no answer before it is suggested as ghosted (0: never suggest; at most 365)
+             * @default 21
+             */
+            ghosted_after_days?: number;
             /** @default true */
             in_app?: boolean;
             /** @default 0 */
@@ -1247,6 +1373,21 @@ export interface components {
             file: string;
             title?: string | null;
         };
+        /** ResumeVersionFunnel */
+        ResumeVersionFunnel: {
+            applied: number;
+            interview_rate: number | null;
+            interviewed: number;
+            interviews_per_response: number | null;
+            label: string;
+            offer_rate: number | null;
+            offered: number;
+            offers_per_interview: number | null;
+            responded: number;
+            response_rate: number | null;
+            resume_version_id: string | null;
+            small_sample: boolean;
+        };
         /** SessionOut */
         SessionOut: {
             /** Format: date-time */
@@ -1267,6 +1408,20 @@ export interface components {
              * @example Check your email to finish signing up. If this address already has an account, the email says so and links to sign-in and password reset.
              */
             detail?: string;
+        };
+        /** SourceFunnel */
+        SourceFunnel: {
+            applied: number;
+            interview_rate: number | null;
+            interviewed: number;
+            interviews_per_response: number | null;
+            offer_rate: number | null;
+            offered: number;
+            offers_per_interview: number | null;
+            responded: number;
+            response_rate: number | null;
+            small_sample: boolean;
+            source: string;
         };
         /** SourceStats */
         SourceStats: {
@@ -1367,6 +1522,20 @@ export interface components {
         VersionUpload: {
             /** Format: binary */
             file: string;
+        };
+        /** WeekFunnel */
+        WeekFunnel: {
+            applied: number;
+            interview_rate: number | null;
+            interviewed: number;
+            interviews_per_response: number | null;
+            offer_rate: number | null;
+            offered: number;
+            offers_per_interview: number | null;
+            responded: number;
+            response_rate: number | null;
+            small_sample: boolean;
+            week: string;
         };
     };
     responses: never;
@@ -1778,6 +1947,58 @@ export interface operations {
             };
             /** @description Not allowed */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    applicationAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First day (YYYY-MM-DD, in the user's time zone) an application started; open if absent */
+                from?: string | null;
+                /** @description Last day (YYYY-MM-DD, included) an application started; open if absent */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationAnalytics"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2289,6 +2510,158 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    confirmGhosting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dismissGhosting: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplicationOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

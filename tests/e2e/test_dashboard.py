@@ -272,7 +272,8 @@ async def _edit_and_stats(page: Page, stack: Stack, shots: Path, tokens: AccessT
     """Edit every field of an application in its dialog; the card, the timeline and the stats follow."""
     stats = page.locator("#stats")
     await expect(stats.locator("#stats-total")).to_have_text("3")
-    await expect(stats.locator("#stats-applied")).to_have_text("1")  # the one moved to Applied (applied_at set)
+    # the one moved to Applied, and the one created in Interview (an interview implies an application)
+    await expect(stats.locator("#stats-applied")).to_have_text("2")
     card = page.locator(".app-card", has_text="Difference Works")
     await card.get_by_role("button", name="Edit").click()
     dialog = page.locator("#edit-application")
@@ -303,7 +304,7 @@ async def _edit_and_stats(page: Page, stack: Stack, shots: Path, tokens: AccessT
     card = page.locator(".app-card", has_text="Difference Works")
     await expect(card.locator(".tags li")).to_have_text(["maths", "engines"])
     await expect(card.locator(".follow-up")).to_contain_text("1 Feb 2026")
-    await expect(stats.locator("#stats-applied")).to_have_text("2")
+    await expect(stats.locator("#stats-applied")).to_have_text("3")
     await expect(stats.locator("#stats-funnel li[data-status='applied'] .n")).to_have_text("2")
     await expect(stats.locator("#stats-sources")).to_contain_text("referral")
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:

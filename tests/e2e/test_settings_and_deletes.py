@@ -45,12 +45,14 @@ async def test_notification_settings_are_saved_and_survive_a_reload(
         await expect(panel.get_by_label("By email: an application's status changed")).not_to_be_checked()
         await expect(panel.get_by_label("Remind me this many minutes")).to_have_value("0")
         await expect(panel.get_by_label("Time zone of the times in emails")).to_have_value("UTC")
+        await expect(panel.get_by_label("Suggest an application as ghosted")).to_have_value("21")
 
         await panel.get_by_label("By email: follow-up reminders").uncheck()
         await panel.get_by_label("By email: an application's status changed").check()
         await panel.get_by_label("Remind me this many minutes").fill("1500")
         await expect(page.locator("#settings-lead-text")).to_have_text("= 1 day 1 hour before")
         await panel.get_by_label("Time zone of the times in emails").fill("Europe/Paris")
+        await panel.get_by_label("Suggest an application as ghosted").fill("30")
         await panel.get_by_role("button", name="Save the settings").click()
         await expect(page.locator("#settings-status")).to_have_text("Saved.")
         await assert_contrast(page)
@@ -62,6 +64,7 @@ async def test_notification_settings_are_saved_and_survive_a_reload(
             "email_status_changes": True,
             "reminder_lead_minutes": 1500,
             "time_zone": "Europe/Paris",
+            "ghosted_after_days": 30,
         }
 
         # After a reload the form shows what is stored.
@@ -70,6 +73,7 @@ async def test_notification_settings_are_saved_and_survive_a_reload(
         await page.get_by_role("tab", name="Settings").click()
         await expect(panel.get_by_label("Time zone of the times in emails")).to_have_value("Europe/Paris")
         await expect(panel.get_by_label("Remind me this many minutes")).to_have_value("1500")
+        await expect(panel.get_by_label("Suggest an application as ghosted")).to_have_value("30")
         await expect(panel.get_by_label("By email: follow-up reminders")).not_to_be_checked()
         await expect(panel.get_by_label("By email: an application's status changed")).to_be_checked()
 

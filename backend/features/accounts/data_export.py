@@ -1,7 +1,7 @@
 """`GET /me/export`: all of the user's data as JSON (GDPR art. 15 and 20).
 
 Every table that holds rows of the user contributes (the user, notification settings, sessions,
-personal access tokens, notifications, follow-up reminders, resumes and versions, applications and
+personal access tokens, notifications, follow-up reminders, ghosting suggestions, resumes and versions, applications and
 their events, cover letters, analyses, AI usage, emails), decrypted where it is stored encrypted
 (parsed resumes, cover letters). Secrets never leave: no password hash, token hashes, refresh
 tokens, or email links with their tokens. Stored files are listed (name, size, sha256); each
@@ -27,6 +27,7 @@ from backend.features.applications.schemas import ApplicationEventOut, Applicati
 from backend.features.applications.service import to_out as application_out
 from backend.features.cover_letters.schemas import CoverLetterOut
 from backend.features.cover_letters.service import letter_out
+from backend.features.notifications import queries as notification_repo
 from backend.features.notifications import service as notification_services
 from backend.features.notifications.schemas import NotificationOut
 from backend.features.resumes.schemas import ResumeOut, VersionOut
@@ -82,6 +83,16 @@ class FollowUpReminderOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
+class GhostingSuggestionOut(msgspec.Struct, kw_only=True):
+    """An application suggested as ghosted, or decided on: `applied_at` is when its wait began."""
+
+    application_id: uuid.UUID
+    applied_at: datetime
+    suggested_at: datetime | None
+    decision: str | None  # confirmed | dismissed
+    decided_at: datetime | None
+
+
 class AIUsageOut(msgspec.Struct, kw_only=True):
     """Model tokens one AI request cost (what the daily budget counts)."""
 
@@ -110,6 +121,7 @@ class AccountExport(msgspec.Struct, kw_only=True):
     analyses: list[AnalysisOut] = msgspec.field(default_factory=list)
     emails: list[EmailRecordOut] = msgspec.field(default_factory=list)
     follow_up_reminders: list[FollowUpReminderOut] = msgspec.field(default_factory=list)
+    ghosting_suggestions: list[GhostingSuggestionOut] = msgspec.field(default_factory=list)
     ai_usage: list[AIUsageOut] = msgspec.field(default_factory=list)
 
 
@@ -147,6 +159,10 @@ async def _export(user: User, envelope: Envelope) -> AccountExport:
             FollowUpReminderOut(application_id=r["application"], due_at=r["due_at"], created_at=r["created_at"])
             for r in await FollowUpReminder.select().where(FollowUpReminder.user == user.id)
             .order_by(FollowUpReminder.created_at)
+        ],
+        ghosting_suggestions=[
+            GhostingSuggestionOut(application_id=r.pop("application"), **r)
+            for r in await notification_repo.ghosting_suggestions_of(user.id)
         ],
         ai_usage=[
             msgspec.convert(row, AIUsageOut)

@@ -86,6 +86,7 @@ async def notification_settings(user: User) -> schemas.NotificationSettingsBody:
         email_status_changes=row.email_status_changes,
         reminder_lead_minutes=row.reminder_lead_minutes,
         time_zone=row.time_zone,
+        ghosted_after_days=row.ghosted_after_days,
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from backend.features.notifications import ghosting
 from backend.platform.http.inputs import HTTP_URL, WS_CHARS, Input, Name, Short, Token
 
 # An address: a local part of dot-separated runs (no leading, trailing or doubled dot), `@`, and a
@@ -163,13 +164,26 @@ TimeZone = Annotated[
 class NotificationSettingsBody(Input):
     """Which notifications the user wants. Verification and password-reset emails are
     always sent; `reminder_lead_minutes` brings follow-up reminders forward (up to 7 days);
-    `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails."""
+    `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails;
+    `ghosted_after_days`: an application still `applied` with no answer this many days after it was
+    applied is suggested as ghosted, in the bell (0: never; up to 365)."""
 
     in_app: bool = True
     email_follow_up_reminders: bool = True
     email_status_changes: bool = False
     reminder_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=10080)] = 0
     time_zone: TimeZone = "UTC"
+    ghosted_after_days: Annotated[
+        int,
+        msgspec.Meta(
+            ge=0,
+            le=ghosting.MAX_AFTER_DAYS,
+            description=(
+                "Days after an application was applied with no answer before it is suggested as ghosted "
+                f"(0: never suggest; at most {ghosting.MAX_AFTER_DAYS})"
+            ),
+        ),
+    ] = ghosting.DEFAULT_AFTER_DAYS
 
 
 class AccountDeletion(Input):

@@ -208,6 +208,32 @@ class ApplicationController(Controller):
         """The funnel: counts per status, response rate, median days to a first response, per source."""
         return await applications.stats(principal.user.id)
 
+    @get("/analytics", operation_id="applicationAnalytics", responses=problems.problem_responses(401))
+    async def analytics(
+        self,
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+        from_: Annotated[
+            str | None,
+            QueryParameter(
+                name="from",
+                pattern=schemas.DAY_PATTERN,
+                description="First day (YYYY-MM-DD, in the user's time zone) an application started; open if absent",
+            ),
+        ] = None,
+        to: Annotated[
+            str | None,
+            QueryParameter(
+                pattern=schemas.DAY_PATTERN,
+                description="Last day (YYYY-MM-DD, included) an application started; open if absent",
+            ),
+        ] = None,
+    ) -> schemas.ApplicationAnalytics:
+        """Outcomes: the status flow of the timelines (Sankey nodes and links) and the funnel applied ->
+        answered -> interview -> offer, overall and by resume version, source, match band and ISO week,
+        of the applications that started in the period (`applied_at`, else `created_at`)."""
+        return await applications.analytics(principal.user.id, from_, to)
+
     @get(
         "/export.csv",
         operation_id="exportApplicationsCsv",
@@ -363,3 +389,37 @@ class ApplicationController(Controller):
     ) -> list[schemas.ApplicationEventOut]:
         """The status timeline, oldest first."""
         return await applications.timeline(principal.user.id, application_id)
+
+    @post(
+        "/{application_id:uuid}/ghosting/confirm",
+        operation_id="confirmGhosting",
+        status_code=200,
+        responses=problems.problem_responses(401, 403, 404, 409),
+    )
+    async def confirm_ghosting(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """No answer came: move an application in `applied` to `ghosted` (the answer to a
+        `ghosting_suggested` notification, whose suggestion is marked read; also without one).
+        Confirming again is a no-op; an application elsewhere in the pipeline: 409."""
+        return await applications.decide_ghosting(principal.user.id, application_id, "confirmed")
+
+    @post(
+        "/{application_id:uuid}/ghosting/dismiss",
+        operation_id="dismissGhosting",
+        status_code=200,
+        responses=problems.problem_responses(401, 403, 404, 409),
+    )
+    async def dismiss_ghosting(
+        self,
+        application_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        applications: NamedDependency[ApplicationService],
+    ) -> schemas.ApplicationOut:
+        """Keep waiting: an application in `applied` is not suggested as ghosted again until it is
+        re-applied (its suggestion, if any, is marked read). The application is unchanged; an
+        application elsewhere in the pipeline: 409."""
+        return await applications.decide_ghosting(principal.user.id, application_id, "dismissed")

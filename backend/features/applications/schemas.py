@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import typing
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
 
 from backend.platform.http.inputs import HTTP_URL, Input
 
-Status = Literal["wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "withdrawn"]
+# `ghosted`: applied, and no answer ever came (confirmed by the user, e.g. from a ghosting suggestion).
+Status = Literal[
+    "wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "ghosted", "withdrawn"
+]  # fmt: skip
 STATUSES: tuple[str, ...] = typing.get_args(Status)
+# Where a status stands in the funnel (queries.OUTCOMES, analytics): an employer's answer, rejections
+# included; an interview; an offer. `ghosted` and `withdrawn` are no answer.
+RESPONSE_STATUSES = ("screening", "interview", "offer", "accepted", "rejected")
+INTERVIEW_STATUSES = ("interview", "offer", "accepted")
+OFFER_STATUSES = ("offer", "accepted")
+ENDED_STATUSES = ("accepted", "rejected", "ghosted", "withdrawn")
 Remote = Literal["onsite", "hybrid", "remote"]
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -126,10 +135,84 @@ class ApplicationStats(msgspec.Struct, kw_only=True):
     total: int
     by_status: dict[str, int]
     applied: int  # applications that reached `applied` (or later)
-    responded: int  # of those, how many moved on from `applied` (any answer, rejections included)
+    responded: int  # of those, how many got an answer (screening or later, rejections included; not ghosted)
     response_rate: float | None
     median_days_to_first_response: float | None
     by_source: list[SourceStats]
+
+
+SMALL_SAMPLE = 5  # a group with fewer applied applications is flagged `small_sample`
+MatchBand = Literal["0-49", "50-69", "70-84", "85-100", "none"]
+MATCH_BANDS: tuple[str, ...] = typing.get_args(MatchBand)
+# A day of a query: YYYY-MM-DD in the years 1900-2199 (a day that does not exist, e.g. 02-30: 422).
+DAY_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class FlowNode(msgspec.Struct, kw_only=True):
+    status: Status
+    applications: int  # of the cohort, how many have ever been in this status
+
+
+class FlowLink(msgspec.Struct, kw_only=True):
+    source: Status
+    target: Status
+    applications: int  # how many applications moved from `source` to `target` (once each, however often)
+
+
+class Flow(msgspec.Struct, kw_only=True):
+    """The status transitions of the timelines, as a Sankey diagram's nodes and links (a link back,
+    e.g. interview -> applied, makes a cycle: drop or fold such links for a strict Sankey)."""
+
+    nodes: list[FlowNode]
+    links: list[FlowLink]
+
+
+class Funnel(msgspec.Struct, kw_only=True):
+    """Applied applications and how far they went. Rates are fractions (0-1, 4 decimals), null when
+    their denominator is 0; `small_sample` when fewer than 5 were applied (read the rates as anecdotes)."""
+
+    applied: int
+    responded: int  # got an answer: screening, interview, offer, accepted or rejected
+    interviewed: int  # reached interview (or offer, accepted)
+    offered: int  # reached offer (or accepted)
+    response_rate: float | None  # responded / applied
+    interview_rate: float | None  # interviewed / applied
+    offer_rate: float | None  # offered / applied
+    interviews_per_response: float | None  # interviewed / responded
+    offers_per_interview: float | None  # offered / interviewed
+    small_sample: bool
+
+
+class ResumeVersionFunnel(Funnel, kw_only=True):
+    resume_version_id: uuid.UUID | None  # null: applications sent with no resume version linked
+    label: str  # "<resume title> v<number>", "No resume version" or "Deleted resume version"
+
+
+class SourceFunnel(Funnel, kw_only=True):
+    source: str  # as typed on the applications ("" when none)
+
+
+class MatchBandFunnel(Funnel, kw_only=True):
+    band: MatchBand  # of the best completed analysis score of the application; "none": not analysed
+
+
+class WeekFunnel(Funnel, kw_only=True):
+    week: str  # ISO week of `applied_at` in the owner's time zone, e.g. "2026-W05" ("none": no applied_at)
+
+
+class ApplicationAnalytics(msgspec.Struct, kw_only=True):
+    """Outcomes of the applications that started (`applied_at`, else `created_at`) from `from` to
+    `to`, days in `time_zone` (the owner's notification settings), both included, null: open."""
+
+    from_: date | None = msgspec.field(name="from")
+    to: date | None
+    time_zone: str
+    flow: Flow  # every application of the period, applied or not
+    overall: Funnel  # the funnels below count applied applications only
+    by_resume_version: list[ResumeVersionFunnel]  # most applied first
+    by_source: list[SourceFunnel]  # most applied first
+    by_match_band: list[MatchBandFunnel]  # every band, in order, also empty ones
+    by_week: list[WeekFunnel]  # weeks with applications, oldest first
 
 
 class ImportRejection(msgspec.Struct, kw_only=True):

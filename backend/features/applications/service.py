@@ -9,7 +9,7 @@ import statistics
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
@@ -18,7 +18,7 @@ import structlog
 from backend import errors
 from backend.features.applications import queries as repo
 from backend.features.applications import schemas
-from backend.features.notifications import status_notices
+from backend.features.notifications import ghosting, status_notices
 from backend.platform import clock, redis_client
 from backend.platform.cache import Cache, Hit
 from backend.platform.crypto.envelope import Envelope
@@ -163,19 +163,55 @@ class ApplicationService:
             )
             new_status = changes.get("status", current["status"])
             if new_status != current["status"]:
-                await repo.add_event(application_id, current["status"], new_status, note)
-                if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
-                    changes["applied_at"] = clock.now()
-                before = {**current, **changes, "status": current["status"]}  # its new company/role
-                await status_notices.queue_if_wanted(
-                    user_id, before, new_status, clock.now(), self.public_url, self.envelope
-                )
+                await self._status_change(user_id, current, changes, note)
             if changes:
-                changes["updated_at"] = clock.now()
-                await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
-                    Application.id == application_id
-                )
+                await self._write(application_id, changes)
         if changes:
+            await self._changed(user_id, application_id, "updated")
+        return to_out(await repo.get_owned(user_id, application_id))
+
+    async def _status_change(
+        self, user_id: uuid.UUID, current: dict[str, Any], changes: dict[str, Any], note: str
+    ) -> None:
+        """In the transaction of the change (the row locked): the timeline's event, `applied_at`
+        filled on a move to `applied`, and the owner's status-change email if wanted."""
+        new_status = changes["status"]
+        await repo.add_event(current["id"], current["status"], new_status, note)
+        if new_status == "applied" and changes.get("applied_at", current["applied_at"]) is None:
+            changes["applied_at"] = clock.now()
+        before = {**current, **changes, "status": current["status"]}  # its new company/role
+        await status_notices.queue_if_wanted(user_id, before, new_status, clock.now(), self.public_url, self.envelope)
+
+    async def _write(self, application_id: uuid.UUID, changes: dict[str, Any]) -> None:
+        changes["updated_at"] = clock.now()
+        await Application.update({getattr(Application, k): v for k, v in changes.items()}).where(
+            Application.id == application_id
+        )
+
+    async def decide_ghosting(
+        self, user_id: uuid.UUID, application_id: uuid.UUID, decision: ghosting.Decision
+    ) -> schemas.ApplicationOut:
+        """The user's answer to a ghosting suggestion (or ahead of one) for an application in
+        `applied`: `confirmed` moves it to `ghosted` (timeline note: when it was applied), `dismissed`
+        keeps it waiting and it is not suggested again until it is re-applied. Either marks the
+        suggestion read. Answering again is a no-op; an application elsewhere in the pipeline: 409."""
+        moved = False
+        async with DB.transaction():
+            current = await repo.get_owned(user_id, application_id, lock=True)
+            if current["status"] == "ghosted" and decision == "confirmed":
+                return to_out(current)
+            if current["status"] != "applied":
+                detail = f"Only an application in 'applied' awaits an answer; this one is {current['status']!r}"
+                raise errors.Conflict(detail, slug="not-awaiting-answer")
+            started = await ghosting.decide(user_id, application_id, decision, clock.now())
+            if decision == "confirmed":
+                since = started or current["applied_at"]
+                note = f"No answer since applying on {since:%Y-%m-%d}" if since is not None else "No answer"
+                changes: dict[str, Any] = {"status": "ghosted"}
+                await self._status_change(user_id, current, changes, note)
+                await self._write(application_id, changes)
+                moved = True
+        if moved:
             await self._changed(user_id, application_id, "updated")
         return to_out(await repo.get_owned(user_id, application_id))
 
@@ -297,7 +333,102 @@ class ApplicationService:
             ],
         )
 
+    async def analytics(self, user_id: uuid.UUID, start: str | None, end: str | None) -> schemas.ApplicationAnalytics:
+        return await outcome_analytics(user_id, start, end)
+
 
 def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
-    applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
-    return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)
+    """(applied, responded) as queries.OUTCOMES defines them (analytics counts the same)."""
+    return sum(1 for r in rows if r["applied"]), sum(1 for r in rows if r["applied"] and r["responded"])
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _funnel_counts(row: dict[str, Any]) -> dict[str, Any]:
+    """A group's counts (a row of queries.funnels) with its rates and whether it is a small sample."""
+    applied, responded, interviewed, offered = (int(row[k]) for k in ("applied", "responded", "interviewed", "offered"))
+    return {
+        "applied": applied,
+        "responded": responded,
+        "interviewed": interviewed,
+        "offered": offered,
+        "response_rate": _rate(responded, applied),
+        "interview_rate": _rate(interviewed, applied),
+        "offer_rate": _rate(offered, applied),
+        "interviews_per_response": _rate(interviewed, responded),
+        "offers_per_interview": _rate(offered, interviewed),
+        "small_sample": applied < schemas.SMALL_SAMPLE,
+    }
+
+
+def _version_label(row: dict[str, Any]) -> str:
+    if row["resume_version_id"] is None:
+        return "No resume version"
+    if row["version_number"] is None:
+        return "Deleted resume version"
+    return f"{row['resume_title']} v{row['version_number']}"
+
+
+async def outcome_analytics(user_id: uuid.UUID, start: str | None, end: str | None) -> schemas.ApplicationAnalytics:
+    """The outcome analytics of the user's applications that started from `start` to `end` (ISO
+    dates, both included, in the owner's time zone; see schemas.ApplicationAnalytics)."""
+    first, last = _day("from", start), _day("to", end)
+    if first is not None and last is not None and first > last:
+        raise errors.Unprocessable(errors=[errors.FieldError("to", "must not be before `from`")])
+    with routed_reads(user_id):
+        zone = await repo.time_zone(user_id)
+        nodes, links = await repo.flow(user_id, first, last)
+        groups = await repo.funnels(user_id, first, last)
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in groups:
+        by[row["dimension"]].append(row)
+    overall = by["overall"][0] if by["overall"] else {"applied": 0, "responded": 0, "interviewed": 0, "offered": 0}
+    bands = {row["band"]: row for row in by["match_band"]}
+    empty = {"applied": 0, "responded": 0, "interviewed": 0, "offered": 0}
+    order = {status: index for index, status in enumerate(schemas.STATUSES)}
+    return schemas.ApplicationAnalytics(
+        from_=first,
+        to=last,
+        time_zone=zone,
+        flow=schemas.Flow(
+            nodes=[
+                schemas.FlowNode(status=row["status"], applications=int(row["applications"]))
+                for row in sorted(nodes, key=lambda row: order.get(row["status"], len(order)))
+            ],
+            links=[
+                schemas.FlowLink(source=row["source"], target=row["target"], applications=int(row["applications"]))
+                for row in sorted(links, key=lambda row: (order.get(row["source"], 99), order.get(row["target"], 99)))
+            ],
+        ),
+        overall=schemas.Funnel(**_funnel_counts(overall)),
+        by_resume_version=[
+            schemas.ResumeVersionFunnel(
+                resume_version_id=row["resume_version_id"], label=_version_label(row), **_funnel_counts(row)
+            )
+            for row in sorted(by["resume_version"], key=lambda row: (-int(row["applied"]), _version_label(row)))
+        ],
+        by_source=[
+            schemas.SourceFunnel(source=row["source"], **_funnel_counts(row))
+            for row in sorted(by["source"], key=lambda row: (-int(row["applied"]), row["source"]))
+        ],
+        by_match_band=[
+            schemas.MatchBandFunnel(band=band, **_funnel_counts(bands.get(band, empty)))  # type: ignore[arg-type]
+            for band in schemas.MATCH_BANDS
+        ],
+        by_week=[
+            schemas.WeekFunnel(week=row["week"] or "none", **_funnel_counts(row))
+            for row in sorted(by["week"], key=lambda row: row["week"] or "~")
+        ],
+    )
+
+
+def _day(field: str, value: str | None) -> date | None:
+    """An ISO date of a query (its shape checked by the route's pattern); a day that does not exist: 422."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise errors.Unprocessable(errors=[errors.FieldError(field, "must be a date that exists")]) from None

@@ -8,6 +8,8 @@
 - `email.sweep()`: every 15 s (schedule id `email.sweep`), re-enqueue pending rows whose retry time
   came, or whose sender died mid-send.
 - `reminders.scan()`: every minute (schedule id `reminders.scan`), remind due follow-ups once each.
+- `ghosting.scan()`: every 15 minutes (schedule id `ghosting.scan`), suggest each application left
+  unanswered for its owner's `ghosted_after_days` as ghosted, once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import msgspec
 import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
-from backend.features.notifications import emails, reminders
+from backend.features.notifications import emails, ghosting, reminders
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.jobs import resources
 from backend.platform.mail.smtp import SmtpMailer
@@ -31,6 +33,7 @@ log = structlog.get_logger("career_copilot.notifications.tasks")
 SEND = emails.SEND_TASK
 SWEEP = "email.sweep"
 SCAN_REMINDERS = "reminders.scan"
+SCAN_GHOSTING = "ghosting.scan"
 
 
 @async_shared_broker.task(task_name=SEND)
@@ -59,4 +62,11 @@ async def scan_reminders(
 ) -> dict[str, int]:
     """Remind every due follow-up once; how many reminders, notifications and emails."""
     report = await reminders.scan(datetime.now(UTC), publisher, settings.app.public_url, envelope)
+    return msgspec.structs.asdict(report)
+
+
+@async_shared_broker.task(task_name=SCAN_GHOSTING, schedule=[{"cron": "*/15 * * * *", "schedule_id": SCAN_GHOSTING}])
+async def scan_ghosting(publisher: Publisher = TaskiqDepends(resources.publisher)) -> dict[str, int]:
+    """Suggest every application left unanswered long enough as ghosted, once; how many."""
+    report = await ghosting.scan(datetime.now(UTC), publisher)
     return msgspec.structs.asdict(report)

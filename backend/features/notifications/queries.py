@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.platform.db.tables import EmailOutbox, FollowUpReminder, Notification, User
+from backend.platform.db.tables import EmailOutbox, FollowUpReminder, GhostingSuggestion, Notification, User
 
 _COLUMNS = "id, kind, title, body, link, read_at, created_at"
 
@@ -153,7 +153,7 @@ LEFT JOIN notification_settings s ON s."user" = a."user"
 WHERE a.next_follow_up_at IS NOT NULL
   AND a.next_follow_up_at <= {}::timestamptz + interval '10080 minutes'
   AND a.next_follow_up_at <= {}::timestamptz + make_interval(mins => COALESCE(s.reminder_lead_minutes, 0))
-  AND a.status NOT IN ('accepted', 'rejected', 'withdrawn')
+  AND a.status NOT IN ('accepted', 'rejected', 'ghosted', 'withdrawn')
   AND u.is_active
   AND NOT EXISTS (
       SELECT 1 FROM follow_up_reminders r WHERE r.application = a.id AND r.due_at = a.next_follow_up_at
@@ -195,3 +195,95 @@ async def status_notice_recipient(user_id: uuid.UUID) -> dict[str, Any] | None:
     emails; else None."""
     rows = await User.raw(_STATUS_NOTICE_RECIPIENT, user_id)
     return rows[0] if rows else None
+
+
+# -- ghosting suggestions (backend.features.notifications.ghosting) ------------------------------------
+# When an application's wait for an answer began: its `applied_at`, or its latest move back to
+# `applied` from an end (a re-application) when that is later; without `applied_at`, its latest move
+# to `applied`. Reads the application as `a`.
+WAIT_START = """COALESCE(
+    GREATEST(a.applied_at, (SELECT max(e.at) FROM application_events e WHERE e.application = a.id
+        AND e.to_status = 'applied' AND e.from_status IN ('accepted', 'rejected', 'ghosted', 'withdrawn'))),
+    (SELECT max(e.at) FROM application_events e WHERE e.application = a.id AND e.to_status = 'applied'))"""
+_RESPONSES = "('screening', 'interview', 'offer', 'accepted', 'rejected')"  # applications.schemas.RESPONSE_STATUSES
+_GHOSTING_DUE = f"""
+WITH waiting AS (
+    SELECT a.id, a."user" AS user_id, a.company, a.role, {WAIT_START} AS wait_start,
+           COALESCE(s.ghosted_after_days, {{}}) AS after_days
+    FROM applications a
+    JOIN users u ON u.id = a."user"
+    LEFT JOIN notification_settings s ON s."user" = a."user"
+    WHERE a.status = 'applied'
+      AND u.is_active
+      AND COALESCE(s.in_app, true)
+      AND COALESCE(s.ghosted_after_days, {{}}) > 0
+      -- a wait begins at `applied_at` or later: a cheap first cut before the timeline is read
+      AND (a.applied_at IS NULL
+           OR a.applied_at <= {{}}::timestamptz - make_interval(days => COALESCE(s.ghosted_after_days, {{}})))
+)
+SELECT w.id, w.user_id, w.company, w.role, w.wait_start, w.after_days
+FROM waiting w
+WHERE w.wait_start IS NOT NULL
+  AND w.wait_start <= {{}}::timestamptz - make_interval(days => w.after_days)
+  AND NOT EXISTS (
+      SELECT 1 FROM application_events e
+      WHERE e.application = w.id AND e.at >= w.wait_start AND e.to_status IN {_RESPONSES}
+  )
+  AND NOT EXISTS (SELECT 1 FROM ghosting_suggestions g WHERE g.application = w.id AND g.applied_at = w.wait_start)
+ORDER BY w.wait_start, w.id
+LIMIT {{}}
+"""  # noqa: S608 - constants only
+_GHOSTING_CLAIM = """
+INSERT INTO ghosting_suggestions (id, application, "user", applied_at, suggested_at, created_at)
+SELECT {}, a.id, a."user", {}, {}, now() FROM applications a WHERE a.id = {} AND a.status = 'applied'
+ON CONFLICT (application, applied_at) DO NOTHING
+RETURNING id
+"""
+_GHOSTING_DECIDE = f"""
+INSERT INTO ghosting_suggestions (id, application, "user", applied_at, decision, decided_at, created_at)
+SELECT {{}}, a.id, a."user", {WAIT_START}, {{}}, {{}}, {{}}
+FROM applications a WHERE a.id = {{}} AND a."user" = {{}} AND {WAIT_START} IS NOT NULL
+ON CONFLICT (application, applied_at) DO UPDATE SET decision = EXCLUDED.decision, decided_at = EXCLUDED.decided_at
+    WHERE ghosting_suggestions.decision IS DISTINCT FROM EXCLUDED.decision
+RETURNING applied_at, notification
+"""  # noqa: S608 - constants only
+
+
+async def due_ghosting(now: datetime, default_days: int, batch: int) -> list[dict[str, Any]]:
+    """Applications of active users still `applied` with no answer since their wait began
+    (`wait_start`), for the owner's `ghosted_after_days` (`after_days`, `default_days` without a
+    settings row; 0: never) or longer at `now`, and not suggested or decided on for that wait; the
+    longest waiting first, up to `batch`. Users with in-app notifications off get none."""
+    return list(await GhostingSuggestion.raw(_GHOSTING_DUE, default_days, default_days, now, default_days, now, batch))
+
+
+async def claim_ghosting(application_id: uuid.UUID, wait_start: datetime, now: datetime) -> uuid.UUID | None:
+    """Record the suggestion for this wait; None when there is one (another scan's, or a decision) or
+    the application left `applied` meanwhile."""
+    rows = await GhostingSuggestion.raw(_GHOSTING_CLAIM, uuid.uuid4(), wait_start, now, application_id)
+    return rows[0]["id"] if rows else None
+
+
+async def attach_ghosting_notification(suggestion_id: uuid.UUID, notification_id: uuid.UUID) -> None:
+    await GhostingSuggestion.raw(
+        "UPDATE ghosting_suggestions SET notification = {} WHERE id = {}", notification_id, suggestion_id
+    )
+
+
+async def decide_ghosting(
+    user_id: uuid.UUID, application_id: uuid.UUID, decision: str, now: datetime
+) -> dict[str, Any] | None:
+    """Record `decision` on the application's current wait (suggested or not yet; a confirmation
+    replaces a dismissal); returns the wait's start and the suggestion's notification, or None when
+    that wait has this decision already (or the application has never been applied)."""
+    rows = await GhostingSuggestion.raw(_GHOSTING_DECIDE, uuid.uuid4(), decision, now, now, application_id, user_id)
+    return dict(rows[0]) if rows else None
+
+
+async def ghosting_suggestions_of(user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every suggestion and decision of the user, oldest first (the account export)."""
+    query = GhostingSuggestion.select(
+        GhostingSuggestion.application, GhostingSuggestion.applied_at, GhostingSuggestion.suggested_at,
+        GhostingSuggestion.decision, GhostingSuggestion.decided_at,
+    )  # fmt: skip
+    return list(await query.where(GhostingSuggestion.user == user_id).order_by(GhostingSuggestion.created_at))

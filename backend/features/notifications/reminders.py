@@ -6,7 +6,7 @@ Once, even with two schedulers or a retried task: each reminder is a `follow_up_
 id is derived from (application, due_at), inserted with `ON CONFLICT DO NOTHING RETURNING` in the
 transaction that writes its notification and email. Of two scans racing for one application, the
 second's insert waits for the first's commit and then returns nothing, so it writes nothing. A new
-follow-up date is a new reminder. Applications that ended (accepted, rejected, withdrawn) and
+follow-up date is a new reminder. Applications that ended (accepted, rejected, ghosted, withdrawn) and
 disabled accounts get none; email goes to verified addresses only.
 """
 

@@ -30,6 +30,7 @@ export const STATUSES: readonly ApplicationStatus[] = [
   "offer",
   "accepted",
   "rejected",
+  "ghosted",
   "withdrawn",
 ];
 

@@ -1,5 +1,6 @@
 // Notification settings (GET/PUT /me/notification-settings): the bell on/off, which emails to send,
-// how long before a follow-up date to remind, and the IANA time zone of the times in emails. A 422's
+// how long before a follow-up date to remind, the IANA time zone of the times in emails, and after how
+// many days without an answer an application is suggested as ghosted. A 422's
 // field errors are shown next to the Save button and the first wrong field gets the focus.
 import { ApiError, type ApiClient, type BodyOf, type operations } from "../../client/index.js";
 import { describe } from "./board.js";
@@ -37,6 +38,7 @@ export class SettingsPanel {
     for (const name of CHECKBOXES) this.input(name).checked = settings[name] ?? false;
     this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
     this.input("time_zone").value = settings.time_zone ?? "UTC";
+    this.input("ghosted_after_days").value = String(settings.ghosted_after_days ?? 21);
     this.describeLead();
   }
 
@@ -45,12 +47,14 @@ export class SettingsPanel {
     const errors = byId("settings-errors");
     errors.textContent = "";
     const lead = formValue(this.form, "reminder_lead_minutes");
+    const ghosted = formValue(this.form, "ghosted_after_days");
     const body: NotificationSettings = {
       in_app: this.input("in_app").checked,
       email_follow_up_reminders: this.input("email_follow_up_reminders").checked,
       email_status_changes: this.input("email_status_changes").checked,
       reminder_lead_minutes: lead === "" ? 0 : Number(lead),
       time_zone: formValue(this.form, "time_zone"),
+      ghosted_after_days: ghosted === "" ? 21 : Number(ghosted),
     };
     try {
       this.show(await this.api.putNotificationSettings(body));

@@ -13,7 +13,9 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
     account = await factories.account(client)
     url = "/api/v1/me/notification-settings"
     defaults = (await client.get(url, headers=account.headers)).json()
-    default_values = {"in_app": True, "email_follow_up_reminders": True, "email_status_changes": False}
+    default_values = {
+        "in_app": True, "email_follow_up_reminders": True, "email_status_changes": False, "ghosted_after_days": 21
+    }  # fmt: skip
     assert defaults == {**default_values, "reminder_lead_minutes": 0, "time_zone": "UTC"}
     wanted = {
         "in_app": False,
@@ -21,6 +23,7 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
         "email_status_changes": True,
         "reminder_lead_minutes": 90,
         "time_zone": "America/Argentina/Buenos_Aires",
+        "ghosted_after_days": 30,
     }
     assert (await client.put(url, json=wanted, headers=account.headers)).json() == wanted
     assert (await client.get(url, headers=account.headers)).json() == wanted

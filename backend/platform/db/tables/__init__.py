@@ -13,7 +13,7 @@ from backend.platform.db.tables.ai import AIUsage, Analysis, CoverLetter
 from backend.platform.db.tables.applications import Application, ApplicationEvent, ApplicationSnapshot
 from backend.platform.db.tables.email import EmailOutbox
 from backend.platform.db.tables.idempotency import IdempotencyRecord
-from backend.platform.db.tables.notifications import FollowUpReminder, Notification
+from backend.platform.db.tables.notifications import FollowUpReminder, GhostingSuggestion, Notification
 from backend.platform.db.tables.outbox import TaskOutbox
 from backend.platform.db.tables.resumes import Resume, ResumeVersion
 
@@ -37,6 +37,7 @@ ALL_TABLES = (
     AIUsage,
     Notification,
     FollowUpReminder,
+    GhostingSuggestion,
     AccountErasure,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "EmailOutbox",
     "EmailToken",
     "FollowUpReminder",
+    "GhostingSuggestion",
     "IdempotencyRecord",
     "Notification",
     "NotificationSettings",

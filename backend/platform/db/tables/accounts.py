@@ -101,6 +101,7 @@ class NotificationSettings(Table, tablename="notification_settings", db=DB):
     email_follow_up_reminders = Boolean(default=True)
     email_status_changes = Boolean(default=False)
     reminder_lead_minutes = Integer(default=0)  # a follow-up reminder comes this long before its time
+    ghosted_after_days = Integer(default=21)  # an unanswered application is suggested as ghosted after; 0: never
     time_zone = Varchar(length=64, default="UTC")  # IANA name; dates in emails are shown in it
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -1,4 +1,4 @@
-"""In-app notifications and the follow-up reminders already sent."""
+"""In-app notifications, the follow-up reminders already sent and the ghosting suggestions made."""
 
 from __future__ import annotations
 
@@ -34,4 +34,23 @@ class FollowUpReminder(Table, tablename="follow_up_reminders", db=DB):
     application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     due_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class GhostingSuggestion(Table, tablename="ghosting_suggestions", db=DB):
+    """An application suggested as ghosted (no answer `ghosted_after_days` after it was applied), or
+    decided on: one row per (application, `applied_at`), a unique pair, so each wait is suggested once
+    even with two schedulers or a retried task. `applied_at` is when the wait began: the application's
+    `applied_at`, or its latest move back to `applied` (a re-application). `suggested_at` and
+    `notification` are null for a decision taken before any suggestion; `decision` is null while the
+    user has not answered, then `confirmed` (the application moved to `ghosted`) or `dismissed`."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    applied_at = Timestamptz()
+    suggested_at = Timestamptz(null=True, default=None)
+    notification = UUID(null=True, default=None)
+    decision = Varchar(length=10, null=True, default=None)  # confirmed | dismissed
+    decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -129,6 +129,18 @@ export class ApiClient {
     applicationStats() {
         return this.http.request("GET", `${V1}/applications/stats`);
     }
+    /** Outcomes of the applications started from `from` to `to` (YYYY-MM-DD, both optional). */
+    applicationAnalytics(query = {}) {
+        return this.http.request("GET", `${V1}/applications/analytics`, { query });
+    }
+    /** The answer to a `ghosting_suggested` notification: no answer came, the application becomes `ghosted`. */
+    confirmGhosting(id) {
+        return this.http.request("POST", `${V1}/applications/${id}/ghosting/confirm`);
+    }
+    /** Keep waiting: the application is not suggested as ghosted again until it is re-applied. */
+    dismissGhosting(id) {
+        return this.http.request("POST", `${V1}/applications/${id}/ghosting/dismiss`);
+    }
     // -- personal access tokens (integrations, the browser extension) --------------------------------
     listPersonalAccessTokens() {
         return this.http.request("GET", `${V1}/me/tokens`);

@@ -14,6 +14,7 @@ export const STATUSES = [
     "offer",
     "accepted",
     "rejected",
+    "ghosted",
     "withdrawn",
 ];
 export class Board {
