@@ -158,6 +158,11 @@ export class ApiClient {
     });
   }
 
+  /** The posting's page as it was imported (HTML, to show in a sandboxed frame only: never run its scripts). */
+  getApplicationSnapshot(id: string): Promise<string> {
+    return this.http.text(`${V1}/applications/${id}/snapshot`);
+  }
+
   getApplication(id: string): Promise<ResultOf<Op["getApplication"]>> {
     return this.http.request("GET", `${V1}/applications/${id}`);
   }

@@ -101,6 +101,18 @@ export class Http {
 
   /** Send a request; returns the parsed JSON (or undefined for 204), throws `ApiError` otherwise. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.answer(method, path, options);
+    if (response.status === 204 || response.status === 304) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** A GET whose answer is text, not JSON (a stored page, a CSV); throws `ApiError` on a problem. */
+  async text(path: string, options: RequestOptions = {}): Promise<string> {
+    return (await this.answer("GET", path, { ...options, headers: { accept: "*/*", ...options.headers } })).text();
+  }
+
+  /** The successful answer to a request (after one token rotation on 401), or an `ApiError`. */
+  private async answer(method: string, path: string, options: RequestOptions): Promise<Response> {
     const auth = options.auth ?? true;
     let response = await this.send(method, path, options, auth);
     if (response.status === 401 && auth && this.tokens.get()) {
@@ -111,8 +123,7 @@ export class Http {
       }
     }
     if (!response.ok) throw new ApiError(await problemOf(response));
-    if (response.status === 204 || response.status === 304) return undefined as T;
-    return (await response.json()) as T;
+    return response;
   }
 
   /** Rotate the refresh token. Concurrent callers share one rotation (a spent token revokes the session). */

@@ -10,6 +10,8 @@ served by uvicorn, a taskiq worker) on the session's Postgres and Redis.
   Policy violation lands in `csp_violations`, which must be empty when the test ends); when the test fails,
   its screenshot, HTML, console and the processes' logs are written to `E2E_ARTIFACTS_DIR`
   (default `test-artifacts/e2e/`).
+- `job_site` a loopback web server with a job posting in schema.org JSON-LD (`/job.html`) and a page
+  with nothing on it (`/empty.html`).
 - `shots` where the journey's screenshots go: `E2E_SCREENSHOTS_DIR` (`make screenshots` sets
   frontend_contract/screenshots), else a temporary directory.
 """
@@ -18,8 +20,11 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -102,6 +107,31 @@ async def stack(
     finally:
         stop_api(running.api)
         mailbox.stop()
+
+
+JOB_PAGE = """<!doctype html><html><head><title>Platform Engineer - Northwind Labs</title>
+<script type="application/ld+json">{"@context": "https://schema.org", "@type": "JobPosting",
+ "title": "Platform Engineer", "hiringOrganization": {"@type": "Organization", "name": "Northwind Labs"},
+ "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Lisbon",
+ "addressCountry": "PT"}}, "description": "<p>Run our Kubernetes platform.</p><ul><li>Python</li></ul>",
+ "baseSalary": {"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue",
+ "minValue": 60000, "maxValue": 75000, "unitText": "YEAR"}}}</script></head>
+<body><h1>Platform Engineer</h1><p>Run our Kubernetes platform.</p></body></html>"""
+EMPTY_PAGE = "<!doctype html><html><head></head><body></body></html>"
+
+
+@pytest.fixture
+def job_site(tmp_path: Path) -> Iterator[str]:
+    """A loopback web server with a job posting (`/job.html`) and a page with nothing on it."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "job.html").write_text(JOB_PAGE)
+    (site / "empty.html").write_text(EMPTY_PAGE)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
 @pytest.fixture

@@ -15,15 +15,11 @@ import itertools
 import json
 import re
 import subprocess
-import threading
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 import websockets
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -38,35 +34,11 @@ from tests.support import ROOT
 EXTENSION = ROOT / "frontend_contract" / "extension"
 WITHIN = 20_000
 
-JOB_PAGE = """<!doctype html><html><head><title>Platform Engineer - Northwind Labs</title>
-<script type="application/ld+json">{"@context": "https://schema.org", "@type": "JobPosting",
- "title": "Platform Engineer", "hiringOrganization": {"@type": "Organization", "name": "Northwind Labs"},
- "jobLocation": {"@type": "Place", "address": {"@type": "PostalAddress", "addressLocality": "Lisbon",
- "addressCountry": "PT"}}, "description": "<p>Run our Kubernetes platform.</p><ul><li>Python</li></ul>",
- "baseSalary": {"@type": "MonetaryAmount", "currency": "EUR", "value": {"@type": "QuantitativeValue",
- "minValue": 60000, "maxValue": 75000, "unitText": "YEAR"}}}</script></head>
-<body><h1>Platform Engineer</h1><p>Run our Kubernetes platform.</p></body></html>"""
-EMPTY_PAGE = "<!doctype html><html><head></head><body></body></html>"
-
 
 def extension_id(manifest: dict[str, Any]) -> str:
     """The id Chromium derives from the manifest's public key: its SHA-256, 32 hex digits as a-p."""
     digest = hashlib.sha256(base64.b64decode(manifest["key"])).hexdigest()[:32]
     return "".join(chr(ord("a") + int(digit, 16)) for digit in digest)
-
-
-@pytest.fixture
-def job_site(tmp_path: Path) -> Iterator[str]:
-    """A loopback web server with a job posting (`/job.html`) and a page with nothing on it."""
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "job.html").write_text(JOB_PAGE)
-    (site / "empty.html").write_text(EMPTY_PAGE)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
 
 
 class DevTools:

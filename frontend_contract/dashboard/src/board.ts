@@ -59,6 +59,12 @@ export class Board {
     });
   }
 
+  /** A job just imported from its URL: on the board, and its editor open to check what was read. */
+  async imported(item: Application): Promise<void> {
+    await this.refresh();
+    await this.editor.open(item);
+  }
+
   /** Open the editor on one application (the `#application=<id>` link the browser extension shows);
    * an id that is not the user's (404) says so instead. */
   async openById(id: string): Promise<void> {

@@ -31,6 +31,7 @@ export class ApplicationEditor {
       void this.save();
     });
     byId("edit-close").addEventListener("click", () => this.dialog.close());
+    byId("edit-snapshot").addEventListener("click", () => void this.showSnapshot());
   }
 
   async open(item: Application): Promise<void> {
@@ -60,6 +61,22 @@ export class ApplicationEditor {
     versions.value = item.resume_version_id ?? "";
     this.dialog.showModal();
     byId<HTMLInputElement>("edit-company").focus();
+  }
+
+  /** The page the application was imported from, in a sandboxed frame (no scripts, forms or other
+   * origins: `sandbox=""`), or why there is none. */
+  private async showSnapshot(): Promise<void> {
+    const item = this.editing;
+    if (!item) return;
+    try {
+      byId<HTMLIFrameElement>("snapshot-frame").srcdoc = await this.api.getApplicationSnapshot(item.id);
+      byId<HTMLDialogElement>("snapshot").showModal();
+    } catch (error) {
+      byId("edit-errors").textContent =
+        error instanceof ApiError && error.status === 404
+          ? "No copy of the posting was kept: this application was not imported from a URL."
+          : describe(error);
+    }
   }
 
   private async save(): Promise<void> {

@@ -67,6 +67,7 @@ export class Bell {
           note.read_at
             ? h("span", { class: "hint" }, "Read")
             : h("button", { type: "button", class: "link", "aria-label": `Mark "${note.title}" as read`, onclick: () => void this.markRead(note.id) }, "Mark as read"),
+          this.ghostingActions(note),
         ),
       ),
     );
@@ -80,6 +81,34 @@ export class Bell {
       if (before && !before.read_at) this.unread = Math.max(0, this.unread - 1);
       this.items = this.items.map((item) => (item.id === id ? note : item));
       this.draw();
+      byId("bell-button").focus();
+    } catch (error) {
+      this.flash(describe(error));
+    }
+  }
+
+  /** A `ghosting_suggested` notification still open: the user decides, nothing changes until then. */
+  private ghostingActions(note: Note): HTMLElement | null {
+    const applicationId = /^\/applications\/([0-9a-f-]{36})$/.exec(note.link)?.[1];
+    if (note.kind !== "ghosting_suggested" || note.read_at || !applicationId) return null;
+    const decide = (confirm: boolean) => void this.decideGhosting(applicationId, confirm);
+    return h(
+      "span",
+      { class: "actions" },
+      h("button", { type: "button", onclick: () => decide(true) }, "Mark as ghosted"),
+      h("button", { type: "button", class: "secondary", onclick: () => decide(false) }, "Keep waiting"),
+    );
+  }
+
+  private async decideGhosting(applicationId: string, confirm: boolean): Promise<void> {
+    try {
+      const application = await (confirm ? this.api.confirmGhosting(applicationId) : this.api.dismissGhosting(applicationId));
+      this.flash(
+        confirm
+          ? `${application.company}, ${application.role}: marked as ghosted.`
+          : `${application.company}, ${application.role}: still waiting, no more suggestions for it.`,
+      );
+      await this.refresh(); // the suggestion is read now; the board follows `application.changed`
       byId("bell-button").focus();
     } catch (error) {
       this.flash(describe(error));
