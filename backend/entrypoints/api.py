@@ -20,6 +20,7 @@ from backend.features.admin import http as admin_controllers
 from backend.features.analyses import http as analysis_controllers
 from backend.features.applications import http as application_controllers
 from backend.features.cover_letters import http as cover_letter_controllers
+from backend.features.interviews import http as interview_controllers
 from backend.features.notifications import http as notification_controllers
 from backend.features.resumes import http as resume_controllers
 from backend.lifespan import lifespan_for
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> Litestar:
             account_controllers.MeController,
             admin_controllers.AdminController,
             application_controllers.ApplicationController,
+            interview_controllers.InterviewController,
             resume_controllers.ResumeController,
             cover_letter_controllers.CoverLetterController,
             analysis_controllers.AnalysisController,

@@ -177,6 +177,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/applications/{application_id}/interviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** ListInterviews */
+        get: operations["listInterviews"];
+        put?: never;
+        /** Create */
+        post: operations["createInterview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{application_id}/interviews/{interview_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GetInterview */
+        get: operations["getInterview"];
+        put?: never;
+        post?: never;
+        /** DeleteInterview */
+        delete: operations["deleteInterview"];
+        options?: never;
+        head?: never;
+        /** UpdateInterview */
+        patch: operations["updateInterview"];
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -798,13 +835,20 @@ export interface components {
         ApplicationEventOut: {
             /** Format: date-time */
             at: string;
+            contact?: components["schemas"]["TimelineContact"] | null;
             /** @enum {null|string} */
             from_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn" | null;
             /** Format: uuid */
             id: string;
+            interview?: components["schemas"]["TimelineInterview"] | null;
+            /**
+             * @default status
+             * @enum {string}
+             */
+            kind?: "status" | "interview_scheduled" | "interview_rescheduled" | "interview_outcome" | "interview_removed" | "contact_linked" | "contact_unlinked";
             note: string;
-            /** @enum {string} */
-            to_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn";
+            /** @enum {null|string} */
+            to_status: "wishlist" | "applied" | "screening" | "interview" | "offer" | "accepted" | "rejected" | "withdrawn" | null;
         };
         /** ApplicationExport */
         ApplicationExport: {
@@ -985,6 +1029,78 @@ export interface components {
         ImportReport: {
             imported: number;
             rejected: components["schemas"]["ImportRejection"][];
+        };
+        /** InterviewCreate */
+        InterviewCreate: {
+            /** @description The user's contacts who interview (another id: 422) */
+            contact_ids?: string[];
+            /**
+             * @description Minutes, 5 to 1440
+             * @default 60
+             */
+            duration_minutes?: number;
+            /** @enum {string} */
+            kind: "phone_screen" | "technical" | "onsite" | "behavioral" | "panel" | "final" | "other";
+            /**
+             * @default pending
+             * @enum {string}
+             */
+            outcome?: "pending" | "passed" | "failed" | "cancelled" | "no_show";
+            /** @description Names of the interviewers */
+            people?: string[];
+            /**
+             * @description A location (free text) or an http(s) URL of the meeting; a URL of another scheme is refused
+             * @default
+             */
+            place_or_link?: string;
+            /** @default  */
+            prep_notes?: string;
+            /**
+             * Format: date-time
+             * @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422)
+             */
+            starts_at: string;
+        };
+        /** InterviewOut */
+        InterviewOut: {
+            /** Format: uuid */
+            application_id: string;
+            contact_ids: string[];
+            /** Format: date-time */
+            created_at: string;
+            duration_minutes: number;
+            /** Format: date-time */
+            ends_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "phone_screen" | "technical" | "onsite" | "behavioral" | "panel" | "final" | "other";
+            link: string | null;
+            /** @enum {string} */
+            outcome: "pending" | "passed" | "failed" | "cancelled" | "no_show";
+            people: string[];
+            place_or_link: string;
+            prep_notes: string;
+            /** Format: date-time */
+            starts_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** InterviewUpdate */
+        InterviewUpdate: {
+            /** @description The user's contacts who interview (another id: 422) */
+            contact_ids?: string[];
+            /** @description Minutes, 5 to 1440 */
+            duration_minutes?: number;
+            kind?: "phone_screen" | "technical" | "onsite" | "behavioral" | "panel" | "final" | "other";
+            outcome?: "pending" | "passed" | "failed" | "cancelled" | "no_show";
+            /** @description Names of the interviewers */
+            people?: string[];
+            /** @description A location (free text) or an http(s) URL of the meeting; a URL of another scheme is refused */
+            place_or_link?: string;
+            prep_notes?: string;
+            /** @description An RFC 3339 date-time with its offset, in the years 1900-2199 (else 422) */
+            starts_at?: string;
         };
         /** Keywords */
         Keywords: {
@@ -1222,6 +1338,26 @@ export interface components {
         TicketOut: {
             expires_in: number;
             ticket: string;
+        };
+        /** TimelineContact */
+        TimelineContact: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        /** TimelineInterview */
+        TimelineInterview: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "phone_screen" | "technical" | "onsite" | "behavioral" | "panel" | "final" | "other";
+            /** @enum {null|string} */
+            outcome?: "pending" | "passed" | "failed" | "cancelled" | "no_show" | null;
+            /** @enum {null|string} */
+            previous_outcome?: "pending" | "passed" | "failed" | "cancelled" | "no_show" | null;
+            previous_starts_at?: string | null;
+            /** Format: date-time */
+            starts_at: string;
         };
         /** TokenPair */
         TokenPair: {
@@ -2141,6 +2277,344 @@ export interface operations {
             };
             /** @description Authentication required */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listInterviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewOut"][];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createInterview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                application_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterviewCreate"];
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getInterview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteInterview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Request fulfilled, nothing follows */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateInterview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                application_id: string;
+                interview_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InterviewUpdate"];
+            };
+        };
+        responses: {
+            /** @description Request fulfilled, document follows */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InterviewOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,8 +15,8 @@ import msgspec
 import structlog
 
 from backend import errors
+from backend.features.applications import activity, schemas
 from backend.features.applications import queries as repo
-from backend.features.applications import schemas
 from backend.features.notifications import status_notices
 from backend.platform import clock, redis_client
 from backend.platform.cache import Cache, Hit
@@ -233,10 +233,14 @@ class ApplicationService:
         return await self._cached(user_id, cache_key, load)
 
     async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
+        """Status changes, interviews and contacts, oldest first (status changes first at equal times)."""
         with routed_reads(user_id):
             await repo.get_owned(user_id, application_id)
             rows = await repo.events(application_id)
-        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in rows]
+            others = await activity.entries(self.envelope, application_id)
+        merged = [msgspec.convert(row, schemas.ApplicationEventOut) for row in rows]
+        merged += [_activity_out(row, snapshot) for row, snapshot in others]
+        return sorted(merged, key=lambda entry: (entry.at, entry.kind != "status"))
 
     async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
         with routed_reads(user_id):
@@ -273,3 +277,24 @@ class ApplicationService:
 def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
     applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
     return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)
+
+
+def _activity_out(row: dict[str, Any], snapshot: activity.Snapshot) -> schemas.ApplicationEventOut:
+    entry = schemas.ApplicationEventOut(
+        id=row["id"], at=row["at"], kind=row["kind"], from_status=None, to_status=None, note=""
+    )
+    if row["kind"].startswith("interview_") and snapshot.interview_kind is not None and snapshot.starts_at is not None:
+        entry.interview = msgspec.convert(
+            {
+                "id": row["subject_id"],
+                "kind": snapshot.interview_kind,
+                "starts_at": snapshot.starts_at,
+                "previous_starts_at": snapshot.previous_starts_at,
+                "outcome": snapshot.outcome,
+                "previous_outcome": snapshot.previous_outcome,
+            },
+            schemas.TimelineInterview,
+        )
+    elif row["kind"].startswith("contact_"):
+        entry.contact = schemas.TimelineContact(id=row["subject_id"], name=snapshot.contact_name or "")
+    return entry

@@ -10,9 +10,11 @@ from backend.platform.db.tables.accounts import (
     User,
 )
 from backend.platform.db.tables.ai import AIUsage, Analysis, CoverLetter
-from backend.platform.db.tables.applications import Application, ApplicationEvent
+from backend.platform.db.tables.applications import Application, ApplicationActivity, ApplicationEvent
+from backend.platform.db.tables.contacts import Contact, ContactApplication
 from backend.platform.db.tables.email import EmailOutbox
 from backend.platform.db.tables.idempotency import IdempotencyRecord
+from backend.platform.db.tables.interviews import CalendarFeed, Interview, InterviewReminder
 from backend.platform.db.tables.notifications import FollowUpReminder, Notification
 from backend.platform.db.tables.outbox import TaskOutbox
 from backend.platform.db.tables.resumes import Resume, ResumeVersion
@@ -37,6 +39,12 @@ ALL_TABLES = (
     Notification,
     FollowUpReminder,
     AccountErasure,
+    ApplicationActivity,
+    Interview,
+    InterviewReminder,
+    Contact,
+    ContactApplication,
+    CalendarFeed,
 )
 
 __all__ = [
@@ -45,12 +53,18 @@ __all__ = [
     "AccountErasure",
     "Analysis",
     "Application",
+    "ApplicationActivity",
     "ApplicationEvent",
+    "CalendarFeed",
+    "Contact",
+    "ContactApplication",
     "CoverLetter",
     "EmailOutbox",
     "EmailToken",
     "FollowUpReminder",
     "IdempotencyRecord",
+    "Interview",
+    "InterviewReminder",
     "Notification",
     "NotificationSettings",
     "PersonalAccessToken",

@@ -1,10 +1,11 @@
-"""Job applications and their status timeline."""
+"""Job applications, their status timeline and the other entries of the timeline."""
 
 from __future__ import annotations
 
 from piccolo.columns import (
     UUID,
     Array,
+    Bytea,
     ForeignKey,
     Integer,
     OnDelete,
@@ -51,3 +52,17 @@ class ApplicationEvent(Table, tablename="application_events", db=DB):
     from_status = Varchar(length=20, null=True, default=None)
     to_status = Varchar(length=20)
     note = Varchar(length=1000, default="")
+
+
+class ApplicationActivity(Table, tablename="application_activity", db=DB):
+    """An entry of the timeline other than a status change: an interview scheduled, moved, given an
+    outcome or removed, a contact linked or unlinked. `subject_id` is the interview or contact (no
+    foreign key: the entry outlives it); `detail` is an envelope blob of what the entry shows (aad
+    `application_activity.detail:<id>`), a snapshot taken when it happened."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    kind = Varchar(length=30)
+    subject_id = UUID(null=True, default=None)
+    detail = Bytea()
