@@ -203,3 +203,21 @@ async def test_at_most_fifty_interviews_per_application(client: httpx.AsyncClien
         await create(client, account, app_id, starts_at=(start + timedelta(days=i)).isoformat())
     response = await client.post(f"{APPS}/{app_id}/interviews", json=interview_body(), headers=account.headers)
     assert response.status_code == 409 and response.json()["type"].endswith("too-many-interviews")
+
+
+async def test_contacts_as_interviewers(client: httpx.AsyncClient) -> None:
+    account, other = await factories.account(client), await factories.account(client)
+    app_id = await application(client, account)
+    mine = await client.post("/api/v1/contacts", json={"name": "Grace Hopper"}, headers=account.headers)
+    theirs = await client.post("/api/v1/contacts", json={"name": "Eve"}, headers=other.headers)
+    created = await create(client, account, app_id, contact_ids=[mine.json()["id"], mine.json()["id"]])
+    assert created["contact_ids"] == [mine.json()["id"]]
+    refused = await client.post(
+        f"{APPS}/{app_id}/interviews",
+        json=interview_body(contact_ids=[theirs.json()["id"]]),
+        headers=account.headers,
+    )
+    assert refused.status_code == 422  # another user's contact is not even confirmed
+    await client.delete(f"/api/v1/contacts/{mine.json()['id']}", headers=account.headers)
+    got = await client.get(f"{APPS}/{app_id}/interviews/{created['id']}", headers=account.headers)
+    assert got.json()["contact_ids"] == []
