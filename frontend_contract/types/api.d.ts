@@ -1293,10 +1293,13 @@ export interface components {
         NotificationSettingsBody: {
             /** @default true */
             email_follow_up_reminders?: boolean;
+            /** @default true */
+            email_interview_reminders?: boolean;
             /** @default false */
             email_status_changes?: boolean;
             /** @default true */
             in_app?: boolean;
+            interview_reminder_minutes?: number[];
             /** @default 0 */
             reminder_lead_minutes?: number;
             /**

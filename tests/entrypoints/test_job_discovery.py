@@ -18,6 +18,7 @@ NAMES = {
     "email.send",
     "email.sweep",
     "reminders.scan",
+    "reminders.interviews",
     "maintenance.purge_expired",
     "cover_letters.generate",
     "analyses.run",

@@ -160,9 +160,14 @@ TimeZone = Annotated[
 ]
 
 
+ReminderMinutes = Annotated[int, msgspec.Meta(ge=5, le=10080)]
+
+
 class NotificationSettingsBody(Input):
     """Which notifications the user wants. Verification and password-reset emails are
     always sent; `reminder_lead_minutes` brings follow-up reminders forward (up to 7 days);
+    `interview_reminder_minutes` says how long before each interview a reminder comes (up to five
+    times, 5 minutes to 7 days; empty: none), by email too when `email_interview_reminders`;
     `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails."""
 
     in_app: bool = True
@@ -170,6 +175,10 @@ class NotificationSettingsBody(Input):
     email_status_changes: bool = False
     reminder_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=10080)] = 0
     time_zone: TimeZone = "UTC"
+    email_interview_reminders: bool = True
+    interview_reminder_minutes: Annotated[list[ReminderMinutes], msgspec.Meta(max_length=5)] = msgspec.field(
+        default_factory=lambda: [1440, 60]
+    )
 
 
 class AccountDeletion(Input):

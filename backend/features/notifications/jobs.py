@@ -8,6 +8,8 @@
 - `email.sweep()`: every 15 s (schedule id `email.sweep`), re-enqueue pending rows whose retry time
   came, or whose sender died mid-send.
 - `reminders.scan()`: every minute (schedule id `reminders.scan`), remind due follow-ups once each.
+- `reminders.interviews()`: every minute (schedule id `reminders.interviews`), remind upcoming
+  interviews once per reminder time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import msgspec
 import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
-from backend.features.notifications import emails, reminders
+from backend.features.notifications import emails, interview_reminders, reminders
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.jobs import resources
 from backend.platform.mail.smtp import SmtpMailer
@@ -31,6 +33,7 @@ log = structlog.get_logger("career_copilot.notifications.tasks")
 SEND = emails.SEND_TASK
 SWEEP = "email.sweep"
 SCAN_REMINDERS = "reminders.scan"
+SCAN_INTERVIEW_REMINDERS = "reminders.interviews"
 
 
 @async_shared_broker.task(task_name=SEND)
@@ -59,4 +62,19 @@ async def scan_reminders(
 ) -> dict[str, int]:
     """Remind every due follow-up once; how many reminders, notifications and emails."""
     report = await reminders.scan(datetime.now(UTC), publisher, settings.app.public_url, envelope)
+    return msgspec.structs.asdict(report)
+
+
+@async_shared_broker.task(
+    task_name=SCAN_INTERVIEW_REMINDERS,
+    schedule=[{"cron": "* * * * *", "schedule_id": SCAN_INTERVIEW_REMINDERS}],
+)
+async def scan_interview_reminders(
+    publisher: Publisher = TaskiqDepends(resources.publisher),
+    settings: Settings = TaskiqDepends(resources.app_settings),
+    envelope: Envelope = TaskiqDepends(resources.envelope),
+) -> dict[str, int]:
+    """Remind every upcoming interview whose reminder time came, once; how many reminders,
+    notifications and emails."""
+    report = await interview_reminders.scan(datetime.now(UTC), publisher, settings.app.public_url, envelope)
     return msgspec.structs.asdict(report)
