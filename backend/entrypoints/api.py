@@ -19,6 +19,7 @@ from backend.features.accounts import http as account_controllers
 from backend.features.admin import http as admin_controllers
 from backend.features.analyses import http as analysis_controllers
 from backend.features.applications import http as application_controllers
+from backend.features.calendar import http as calendar_controllers
 from backend.features.contacts import http as contact_controllers
 from backend.features.cover_letters import http as cover_letter_controllers
 from backend.features.interviews import http as interview_controllers
@@ -85,6 +86,8 @@ def create_app(settings: Settings) -> Litestar:
             application_controllers.ApplicationController,
             interview_controllers.InterviewController,
             contact_controllers.ContactController,
+            calendar_controllers.CalendarFeedSettingsController,
+            calendar_controllers.CalendarFeedController,
             resume_controllers.ResumeController,
             cover_letter_controllers.CoverLetterController,
             analysis_controllers.AnalysisController,

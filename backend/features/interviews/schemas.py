@@ -13,6 +13,15 @@ from backend.features.applications.schemas import InterviewKind, InterviewOutcom
 from backend.platform.http.inputs import HTTP_URL, WS_CHARS, Input, Name
 
 UNSET = msgspec.UNSET
+KIND_LABELS = {
+    "phone_screen": "phone screen",
+    "technical": "technical",
+    "onsite": "onsite",
+    "behavioral": "behavioral",
+    "panel": "panel",
+    "final": "final",
+    "other": "other",
+}
 MAX_PEOPLE = 20
 MAX_PER_APPLICATION = 50
 
