@@ -887,11 +887,15 @@ export interface components {
             ai_usage?: components["schemas"]["AIUsageOut"][];
             analyses?: components["schemas"]["AnalysisOut"][];
             applications?: components["schemas"]["ApplicationExport"][];
+            calendar_feed?: components["schemas"]["CalendarFeedStatus"] | null;
+            contacts?: components["schemas"]["ContactOut"][];
             cover_letters?: components["schemas"]["CoverLetterOut"][];
             emails?: components["schemas"]["EmailRecordOut"][];
             /** Format: date-time */
             exported_at: string;
             follow_up_reminders?: components["schemas"]["FollowUpReminderOut"][];
+            interview_reminders?: components["schemas"]["InterviewReminderOut"][];
+            interviews?: components["schemas"]["InterviewOut"][];
             notification_settings: components["schemas"]["NotificationSettingsBody"];
             notifications?: components["schemas"]["NotificationOut"][];
             personal_access_tokens: components["schemas"]["PersonalTokenRecord"][];
@@ -1286,6 +1290,16 @@ export interface components {
             starts_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** InterviewReminderOut */
+        InterviewReminderOut: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            interview_id: string;
+            minutes_before: number;
+            /** Format: date-time */
+            starts_at: string;
         };
         /** InterviewUpdate */
         InterviewUpdate: {

@@ -238,9 +238,7 @@ class ApplicationService:
             await repo.get_owned(user_id, application_id)
             rows = await repo.events(application_id)
             others = await activity.entries(self.envelope, application_id)
-        merged = [msgspec.convert(row, schemas.ApplicationEventOut) for row in rows]
-        merged += [_activity_out(row, snapshot) for row, snapshot in others]
-        return sorted(merged, key=lambda entry: (entry.at, entry.kind != "status"))
+        return merge_timeline(rows, others)
 
     async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
         with routed_reads(user_id):
@@ -277,6 +275,15 @@ class ApplicationService:
 def _funnel(rows: list[dict[str, Any]]) -> tuple[int, int]:
     applied = [r for r in rows if r["was_applied"] or r["applied_at"] is not None]
     return len(applied), sum(1 for r in applied if r["first_response_at"] is not None)
+
+
+def merge_timeline(
+    status_rows: list[dict[str, Any]], others: list[tuple[dict[str, Any], activity.Snapshot]]
+) -> list[schemas.ApplicationEventOut]:
+    """Status changes and the other entries in one list, oldest first (status changes first at equal times)."""
+    merged = [msgspec.convert(row, schemas.ApplicationEventOut) for row in status_rows]
+    merged += [_activity_out(row, snapshot) for row, snapshot in others]
+    return sorted(merged, key=lambda entry: (entry.at, entry.kind != "status"))
 
 
 def _activity_out(row: dict[str, Any], snapshot: activity.Snapshot) -> schemas.ApplicationEventOut:

@@ -170,3 +170,8 @@ async def delete(envelope: Envelope, user_id: uuid.UUID, application_id: uuid.UU
         await repo.delete(interview_id)
         snapshot = activity.Snapshot(interview_kind=current["kind"], starts_at=current["starts_at"])
         await activity.record(envelope, application_id, "interview_removed", interview_id, snapshot)
+
+
+async def all_out(envelope: Envelope, user_id: uuid.UUID) -> list[schemas.InterviewOut]:
+    """Every interview of the user, soonest first (the account export)."""
+    return await _outs(envelope, user_id, await repo.all_of(user_id))

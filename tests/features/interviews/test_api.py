@@ -221,3 +221,21 @@ async def test_contacts_as_interviewers(client: httpx.AsyncClient) -> None:
     await client.delete(f"/api/v1/contacts/{mine.json()['id']}", headers=account.headers)
     got = await client.get(f"{APPS}/{app_id}/interviews/{created['id']}", headers=account.headers)
     assert got.json()["contact_ids"] == []
+
+
+async def test_the_account_export_holds_interviews_contacts_and_the_whole_timeline(client: httpx.AsyncClient) -> None:
+    account = await factories.account(client)
+    app_id = await application(client, account)
+    contact = await client.post(
+        "/api/v1/contacts", json={"name": "Grace Hopper", "application_ids": [app_id]}, headers=account.headers
+    )
+    created = await create(client, account, app_id, contact_ids=[contact.json()["id"]])
+    feed = await client.post("/api/v1/me/calendar-feed", headers=account.headers)
+    export = (await client.get("/api/v1/me/export", headers=account.headers)).json()
+    assert export["interviews"] == [created]
+    assert export["contacts"] == [contact.json()]
+    assert export["interview_reminders"] == []
+    assert export["calendar_feed"]["enabled"] is True
+    assert feed.json()["url"].rsplit("/", 1)[1].removesuffix(".ics") not in str(export)  # the token is not kept
+    [exported] = export["applications"]
+    assert [e["kind"] for e in exported["timeline"]] == ["status", "contact_linked", "interview_scheduled"]
