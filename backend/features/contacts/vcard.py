@@ -30,6 +30,12 @@ def escape(value: str) -> str:
     return _CONTROL.sub("", _NEWLINE.sub("\\\\n", value))
 
 
+def uri(value: str) -> str:
+    """A URI value: not escaped (RFC 6350 3.4 escapes TEXT only), so it may hold no whitespace or
+    control character at all (the schema's pattern allows none but a trailing newline)."""
+    return "".join(ch for ch in value if not ch.isspace() and ch.isprintable())
+
+
 def fold(line: str) -> str:
     """One content line as physical lines of at most 75 octets each, joined by CRLF + space."""
     data = line.encode()
@@ -85,7 +91,7 @@ def card(
     if phone:
         lines.append(f"TEL;TYPE=work;VALUE=text:{escape(phone)}")
     if linkedin_url:
-        lines.append(f"URL;TYPE=work:{linkedin_url}")  # a URI value: not escaped (checked to have no space)
+        lines.append(f"URL;TYPE=work:{uri(linkedin_url)}")
     if notes:
         lines.append(f"NOTE:{escape(notes)}")
     lines.append(f"REV:{updated_at.astimezone(UTC):%Y%m%dT%H%M%SZ}")
