@@ -16,7 +16,7 @@ from backend.features.contacts import vcard
 WHEN = datetime(2026, 12, 4, 22, 0, tzinfo=UTC)
 # Text a contact may hold: any character but NUL (the api refuses it), surrogates and the controls a
 # vCard cannot carry (which the writer drops).
-TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=300)
+TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=300)
 _DROPPED = re.compile(r"[\x01-\x08\x0b-\x1f\x7f]")
 
 
