@@ -201,6 +201,13 @@ class Seeder:
         ids["job_application_id"] = job_app["id"]
         ids |= {"letter_id": letter["id"], "token_id": pat["id"], "analysis_id": analysis["id"], "user_id": other["id"]}
         ids["notification_id"] = asyncio.run(notification_of(self.env, self.call("GET", "/api/v1/me", 200)["id"]))
+        interview = {"kind": "technical", "starts_at": "2031-03-04T10:00:00Z"}
+        ids["interview_id"] = self.call("POST", f"/api/v1/applications/{app['id']}/interviews", 201, json=interview)[
+            "id"
+        ]
+        ids["contact_id"] = self.call("POST", "/api/v1/contacts", 201, json={"name": "Grace Hopper"})["id"]
+        feed = self.call("POST", "/api/v1/me/calendar-feed", 201)["url"]
+        ids["feed"] = feed.rsplit("/", 1)[1]  # `<token>.ics`: the hooks keep it current
         return {
             "url": self.url,
             "email": EMAIL,

@@ -9,7 +9,8 @@ changing only what such a rule is about (the shape of every field is still fuzze
 cases stay as generated):
 - secrets handed out by the api: emailed tokens (a pool the run collected), the password, a live
   refresh token (half of the sign-in and refresh cases, whose refusals are 401s anyway);
-- references: the seeded resume version and application, a fresh row for each `DELETE`;
+- references: the seeded resume version, application and contact, a fresh row for each `DELETE`,
+  the calendar feed's current URL (a case that makes a new one, or turns it off, revokes the old);
 - semantic rules: 4 different characters in a new password, salary_min <= salary_max, a known
   time zone, what a letter or an analysis needs without an application, a job page with a title
   sent in `html` (never fetched: generated URLs would leave the machine);
@@ -148,6 +149,15 @@ def _fresh(label: str) -> dict[str, str] | None:
         return {"letter_id": _api("POST", "/api/v1/cover-letters", 202, json=body)["id"]}
     if label == "DELETE /api/v1/me/tokens/{token_id}":
         return {"token_id": _api("POST", "/api/v1/me/tokens", 201, json={"name": "doomed", "scopes": ["read"]})["id"]}
+    ids = STATE["ids"]
+    if label == "DELETE /api/v1/applications/{application_id}/interviews/{interview_id}":
+        body = {"kind": "onsite", "starts_at": "2031-03-05T10:00:00Z"}
+        made = _api("POST", f"/api/v1/applications/{ids['application_id']}/interviews", 201, json=body)
+        return {"application_id": ids["application_id"], "interview_id": made["id"]}
+    if label == "DELETE /api/v1/contacts/{contact_id}":
+        return {"contact_id": _api("POST", "/api/v1/contacts", 201, json={"name": "Doomed"})["id"]}
+    if label == "DELETE /api/v1/contacts/{contact_id}/applications/{application_id}":
+        return {"contact_id": ids["contact_id"], "application_id": ids["application_id"]}
     if label == "DELETE /api/v1/resumes/{resume_id}":
         files = {"file": ("doomed.pdf", pdf(f"Doomed {uuid.uuid4().hex[:8]}"), "application/pdf")}
         return {"resume_id": _api("POST", "/api/v1/resumes", 202, files=files)["id"]}
@@ -188,6 +198,10 @@ def _fill(case: Any, label: str) -> None:
         # A page the api reads without fetching (a fetch of a generated URL would leave the machine or be
         # refused) that names a role: the generated `html` follows the title, cut to stay under the cap.
         body["html"] = "<title>Fuzzed Analyst</title>" + str(body.get("html") or "")[:10_000]
+    elif label in INTERVIEWS and body.get("contact_ids"):
+        body["contact_ids"] = [ids["contact_id"]]
+    elif label in CONTACTS and body.get("application_ids"):
+        body["application_ids"] = [ids["application_id"]]
     elif label in LETTERS_AND_ANALYSES:
         if body.get("resume_version_id") is not None:
             body["resume_version_id"] = ids["version_id"]
@@ -201,6 +215,12 @@ def _fill(case: Any, label: str) -> None:
             body["job_description"] = "Python, SQL, statistics"
 
 
+INTERVIEWS = (
+    "POST /api/v1/applications/{application_id}/interviews",
+    "PATCH /api/v1/applications/{application_id}/interviews/{interview_id}",
+)
+CONTACTS = ("POST /api/v1/contacts", "PATCH /api/v1/contacts/{contact_id}")
+FEED = "GET /api/v1/calendar/{feed}"
 LETTERS_AND_ANALYSES = (
     "POST /api/v1/cover-letters",
     "POST /api/v1/analyses",
@@ -221,7 +241,12 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
 
 def _make_valid(case: Any) -> None:
     label = case.operation.label
-    if label == "POST /api/v1/applications/import":
+    if label == FEED:
+        with _lock:
+            case.path_parameters["feed"] = STATE["ids"]["feed"]  # the URL's token is the credential
+    elif label == "GET /api/v1/contacts" and (case.query or {}).get("application_id") is not None:
+        case.query["application_id"] = STATE["ids"]["application_id"]
+    elif label == "POST /api/v1/applications/import":
         case.body = _csv()  # the api's own parser decides what a CSV is: generated text rarely is one
     elif (fresh := _fresh(label)) is not None:
         case.path_parameters.update(fresh)
@@ -267,3 +292,12 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         _api("DELETE", f"/api/v1/me/tokens/{response.json()['id']}", 204)
     elif label == "POST /api/v1/resumes" and status == 202:
         _api("DELETE", f"/api/v1/resumes/{response.json()['id']}", 204)
+    elif label == "POST /api/v1/applications/{application_id}/interviews" and status == 201:
+        made = response.json()  # the api caps interviews per application
+        _api("DELETE", f"/api/v1/applications/{made['application_id']}/interviews/{made['id']}", 204)
+    elif label == "POST /api/v1/contacts" and status == 201:
+        _api("DELETE", f"/api/v1/contacts/{response.json()['id']}", 204)
+    elif label in ("POST /api/v1/me/calendar-feed", "DELETE /api/v1/me/calendar-feed") and status in (201, 204):
+        url = response.json()["url"] if status == 201 else _api("POST", "/api/v1/me/calendar-feed", 201)["url"]
+        with _lock:
+            STATE["ids"]["feed"] = url.rsplit("/", 1)[1]

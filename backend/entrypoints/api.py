@@ -19,7 +19,10 @@ from backend.features.accounts import http as account_controllers
 from backend.features.admin import http as admin_controllers
 from backend.features.analyses import http as analysis_controllers
 from backend.features.applications import http as application_controllers
+from backend.features.calendar import http as calendar_controllers
+from backend.features.contacts import http as contact_controllers
 from backend.features.cover_letters import http as cover_letter_controllers
+from backend.features.interviews import http as interview_controllers
 from backend.features.notifications import http as notification_controllers
 from backend.features.resumes import http as resume_controllers
 from backend.lifespan import lifespan_for
@@ -82,6 +85,10 @@ def create_app(settings: Settings) -> Litestar:
             account_controllers.MeController,
             admin_controllers.AdminController,
             application_controllers.ApplicationController,
+            interview_controllers.InterviewController,
+            contact_controllers.ContactController,
+            calendar_controllers.CalendarFeedSettingsController,
+            calendar_controllers.CalendarFeedController,
             resume_controllers.ResumeController,
             cover_letter_controllers.CoverLetterController,
             analysis_controllers.AnalysisController,

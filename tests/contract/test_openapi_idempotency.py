@@ -20,6 +20,8 @@ CREATES = {  # every handler with `**idempotent()`: a new one must be added here
     ("/api/v1/resumes/{resume_id}/versions", "uploadResumeVersion"),
     ("/api/v1/applications", "createApplication"),
     ("/api/v1/applications/import-url", "importApplicationFromUrl"),
+    ("/api/v1/applications/{application_id}/interviews", "createInterview"),
+    ("/api/v1/contacts", "createContact"),
     ("/api/v1/cover-letters", "createCoverLetter"),
     ("/api/v1/analyses", "createAnalysis"),
     ("/api/v1/resumes/{resume_id}/versions/{version_id}/analyses", "createVersionAnalysis"),

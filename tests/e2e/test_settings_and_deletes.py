@@ -36,6 +36,10 @@ async def test_notification_settings_are_saved_and_survive_a_reload(
 ) -> None:
     async with httpx.AsyncClient(base_url=stack.url, timeout=30) as http:
         account = await factories.account(http)
+        # Settings this form does not show (interview reminders): a save keeps them as they are.
+        hidden = {"email_interview_reminders": False, "interview_reminder_minutes": [30]}
+        put = await http.put("/api/v1/me/notification-settings", json=hidden, headers=account.headers)
+        assert put.status_code == 200, put.text
         await _sign_in(page, stack, account)
         await page.get_by_role("tab", name="Settings").click()
         panel = page.locator("#panel-settings")
@@ -65,6 +69,7 @@ async def test_notification_settings_are_saved_and_survive_a_reload(
             "reminder_lead_minutes": 1500,
             "time_zone": "Europe/Paris",
             "ghosted_after_days": 30,
+            **hidden,
         }
 
         # After a reload the form shows what is stored.

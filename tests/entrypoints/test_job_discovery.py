@@ -19,6 +19,7 @@ NAMES = {
     "email.sweep",
     "reminders.scan",
     "ghosting.scan",
+    "reminders.interviews",
     "maintenance.purge_expired",
     "cover_letters.generate",
     "analyses.run",

@@ -52,6 +52,7 @@ async def test_scheduler_sends_the_purge_task_on_schedule_and_stops_cleanly(
         "email.sweep",
         "reminders.scan",
         "ghosting.scan",
+        "reminders.interviews",
         "accounts.sweep_erasures",
     }
     worker = spawn("backend.entrypoints.worker", env, "--workers", "1")

@@ -1,9 +1,10 @@
 """`GET /me/export`: all of the user's data as JSON (GDPR art. 15 and 20).
 
 Every table that holds rows of the user contributes (the user, notification settings, sessions,
-personal access tokens, notifications, follow-up reminders, ghosting suggestions, resumes and versions, applications and
-their events, cover letters, analyses, AI usage, emails), decrypted where it is stored encrypted
-(parsed resumes, cover letters). Secrets never leave: no password hash, token hashes, refresh
+personal access tokens, notifications, follow-up and interview reminders, ghosting suggestions, resumes
+and versions, applications and their timelines, interviews, contacts, the calendar feed's state, cover
+letters, analyses, AI usage, emails), decrypted where it is stored encrypted (parsed resumes, cover letters,
+interviews' and contacts' details, timeline entries). Secrets never leave: no password hash, token hashes, refresh
 tokens, or email links with their tokens. Stored files are listed (name, size, sha256); each
 downloads from its own endpoint. Sign-in sessions only: a personal access token cannot export.
 """
@@ -22,11 +23,19 @@ from backend.features.accounts.profile import notification_settings
 from backend.features.accounts.service import user_out
 from backend.features.analyses.schemas import AnalysisOut
 from backend.features.analyses.service import to_out as analysis_out
+from backend.features.applications import activity
 from backend.features.applications import queries as application_repo
 from backend.features.applications.schemas import ApplicationEventOut, ApplicationOut
+from backend.features.applications.service import merge_timeline
 from backend.features.applications.service import to_out as application_out
+from backend.features.calendar import service as calendar_feed
+from backend.features.calendar.schemas import CalendarFeedStatus
+from backend.features.contacts import service as contacts
+from backend.features.contacts.schemas import ContactOut
 from backend.features.cover_letters.schemas import CoverLetterOut
 from backend.features.cover_letters.service import letter_out
+from backend.features.interviews import service as interviews
+from backend.features.interviews.schemas import InterviewOut
 from backend.features.notifications import queries as notification_repo
 from backend.features.notifications import service as notification_services
 from backend.features.notifications.schemas import NotificationOut
@@ -40,6 +49,7 @@ from backend.platform.db.tables import (
     CoverLetter,
     EmailOutbox,
     FollowUpReminder,
+    InterviewReminder,
     PersonalAccessToken,
     Resume,
     ResumeVersion,
@@ -55,7 +65,7 @@ class ResumeExport(ResumeOut, kw_only=True):
 
 
 class ApplicationExport(ApplicationOut, kw_only=True):
-    """An application with its status timeline, oldest first."""
+    """An application with its timeline (status changes, interviews, contacts), oldest first."""
 
     timeline: list[ApplicationEventOut]
 
@@ -93,6 +103,13 @@ class GhostingSuggestionOut(msgspec.Struct, kw_only=True):
     decided_at: datetime | None
 
 
+class InterviewReminderOut(msgspec.Struct, kw_only=True):
+    interview_id: uuid.UUID
+    starts_at: datetime  # the interview time it reminded of
+    minutes_before: int
+    created_at: datetime
+
+
 class AIUsageOut(msgspec.Struct, kw_only=True):
     """Model tokens one AI request cost (what the daily budget counts)."""
 
@@ -123,6 +140,10 @@ class AccountExport(msgspec.Struct, kw_only=True):
     follow_up_reminders: list[FollowUpReminderOut] = msgspec.field(default_factory=list)
     ghosting_suggestions: list[GhostingSuggestionOut] = msgspec.field(default_factory=list)
     ai_usage: list[AIUsageOut] = msgspec.field(default_factory=list)
+    interviews: list[InterviewOut] = msgspec.field(default_factory=list)
+    interview_reminders: list[InterviewReminderOut] = msgspec.field(default_factory=list)
+    contacts: list[ContactOut] = msgspec.field(default_factory=list)
+    calendar_feed: CalendarFeedStatus | None = None
 
 
 async def export(user: User, envelope: Envelope) -> AccountExport:
@@ -139,7 +160,7 @@ async def _export(user: User, envelope: Envelope) -> AccountExport:
         personal_access_tokens=await _tokens(user),
         notifications=await notification_services.all_of(user.id),
         resumes=await _resumes(user, envelope),
-        applications=await _applications(user),
+        applications=await _applications(user, envelope),
         cover_letters=[
             letter_out(envelope, row)
             for row in await CoverLetter.select().where(CoverLetter.user == user.id).order_by(CoverLetter.created_at)
@@ -171,6 +192,17 @@ async def _export(user: User, envelope: Envelope) -> AccountExport:
                 AIUsage.completion_tokens, AIUsage.estimated, AIUsage.created_at,
             ).where(AIUsage.user == user.id).order_by(AIUsage.created_at)
         ],
+        interviews=await interviews.all_out(envelope, user.id),
+        interview_reminders=[
+            InterviewReminderOut(
+                interview_id=r["interview"], starts_at=r["starts_at"], minutes_before=r["minutes_before"],
+                created_at=r["created_at"],
+            )
+            for r in await InterviewReminder.select().where(InterviewReminder.user == user.id)
+            .order_by(InterviewReminder.created_at)
+        ],
+        contacts=await contacts.all_out(envelope, user.id),
+        calendar_feed=await calendar_feed.status(user.id),
     )  # fmt: skip
 
 
@@ -201,12 +233,12 @@ async def _resumes(user: User, envelope: Envelope) -> list[ResumeExport]:
     return exported
 
 
-async def _applications(user: User) -> list[ApplicationExport]:
+async def _applications(user: User, envelope: Envelope) -> list[ApplicationExport]:
     rows, timelines = await application_repo.all_with_timelines(user.id)
     return [
         ApplicationExport(
             **msgspec.structs.asdict(application_out(row)),
-            timeline=[msgspec.convert(event, ApplicationEventOut) for event in timelines.get(row["id"], [])],
+            timeline=merge_timeline(timelines.get(row["id"], []), await activity.entries(envelope, row["id"])),
         )
         for row in rows
     ]

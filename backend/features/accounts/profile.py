@@ -87,6 +87,8 @@ async def notification_settings(user: User) -> schemas.NotificationSettingsBody:
         reminder_lead_minutes=row.reminder_lead_minutes,
         time_zone=row.time_zone,
         ghosted_after_days=row.ghosted_after_days,
+        email_interview_reminders=row.email_interview_reminders,
+        interview_reminder_minutes=list(row.interview_reminder_minutes or []),
     )
 
 
@@ -102,6 +104,7 @@ async def put_notification_settings(
         problem = "must be an IANA time zone name such as 'Europe/Paris' or 'UTC'"
         raise errors.Unprocessable(errors=[errors.FieldError("time_zone", problem)])
     values = msgspec.structs.asdict(body)
+    values["interview_reminder_minutes"] = sorted(set(body.interview_reminder_minutes), reverse=True)
     row = NotificationSettings(user=user.id, updated_at=clock.now(), **values)
     columns = [getattr(NotificationSettings, name) for name in values] + [NotificationSettings.updated_at]
     await NotificationSettings.insert(row).on_conflict(

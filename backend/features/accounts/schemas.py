@@ -161,9 +161,14 @@ TimeZone = Annotated[
 ]
 
 
+ReminderMinutes = Annotated[int, msgspec.Meta(ge=5, le=10080)]
+
+
 class NotificationSettingsBody(Input):
     """Which notifications the user wants. Verification and password-reset emails are
     always sent; `reminder_lead_minutes` brings follow-up reminders forward (up to 7 days);
+    `interview_reminder_minutes` says how long before each interview a reminder comes (up to five
+    times, 5 minutes to 7 days; empty: none), by email too when `email_interview_reminders`;
     `time_zone` (an IANA name such as `Europe/Paris`) is how times are shown in emails;
     `ghosted_after_days`: an application still `applied` with no answer this many days after it was
     applied is suggested as ghosted, in the bell (0: never; up to 365)."""
@@ -184,6 +189,10 @@ class NotificationSettingsBody(Input):
             ),
         ),
     ] = ghosting.DEFAULT_AFTER_DAYS
+    email_interview_reminders: bool = True
+    interview_reminder_minutes: Annotated[list[ReminderMinutes], msgspec.Meta(max_length=5)] = msgspec.field(
+        default_factory=lambda: [1440, 60]
+    )
 
 
 class AccountDeletion(Input):

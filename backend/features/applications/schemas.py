@@ -113,12 +113,50 @@ class ApplicationPage(msgspec.Struct, kw_only=True):
     next_cursor: str | None
 
 
+TimelineKind = Literal[
+    "status",
+    "interview_scheduled",
+    "interview_rescheduled",
+    "interview_outcome",
+    "interview_removed",
+    "contact_linked",
+    "contact_unlinked",
+]
+InterviewKind = Literal["phone_screen", "technical", "onsite", "behavioral", "panel", "final", "other"]
+InterviewOutcome = Literal["pending", "passed", "failed", "cancelled", "no_show"]
+
+
+class TimelineInterview(msgspec.Struct, kw_only=True):
+    """The interview an entry is about, as it was then (it may have moved or been removed since)."""
+
+    id: uuid.UUID
+    kind: InterviewKind
+    starts_at: datetime
+    previous_starts_at: datetime | None = None  # interview_rescheduled
+    outcome: InterviewOutcome | None = None  # interview_outcome
+    previous_outcome: InterviewOutcome | None = None  # interview_outcome
+
+
+class TimelineContact(msgspec.Struct, kw_only=True):
+    """The contact an entry is about, with the name it had then."""
+
+    id: uuid.UUID
+    name: str
+
+
 class ApplicationEventOut(msgspec.Struct, kw_only=True):
+    """One entry of the timeline. `kind` "status" is a status change (`to_status` set, `from_status`
+    null for the first); the others are about an interview (`interview`) or a contact (`contact`),
+    and their `from_status`/`to_status` are null."""
+
     id: uuid.UUID
     at: datetime
+    kind: TimelineKind = "status"
     from_status: Status | None
-    to_status: Status
+    to_status: Status | None
     note: str
+    interview: TimelineInterview | None = None
+    contact: TimelineContact | None = None
 
 
 class SourceStats(msgspec.Struct, kw_only=True):

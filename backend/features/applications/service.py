@@ -16,8 +16,8 @@ import msgspec
 import structlog
 
 from backend import errors
+from backend.features.applications import activity, schemas
 from backend.features.applications import queries as repo
-from backend.features.applications import schemas
 from backend.features.notifications import ghosting, status_notices
 from backend.platform import clock, redis_client
 from backend.platform.cache import Cache, Hit
@@ -297,10 +297,12 @@ class ApplicationService:
         return await self._cached(user_id, cache_key, load)
 
     async def timeline(self, user_id: uuid.UUID, application_id: uuid.UUID) -> list[schemas.ApplicationEventOut]:
+        """Status changes, interviews and contacts, oldest first (status changes first at equal times)."""
         with routed_reads(user_id):
             await repo.get_owned(user_id, application_id)
             rows = await repo.events(application_id)
-        return [msgspec.convert(row, schemas.ApplicationEventOut) for row in rows]
+            others = await activity.entries(self.envelope, application_id)
+        return merge_timeline(rows, others)
 
     async def stats(self, user_id: uuid.UUID) -> schemas.ApplicationStats:
         with routed_reads(user_id):
@@ -432,3 +434,33 @@ def _day(field: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise errors.Unprocessable(errors=[errors.FieldError(field, "must be a date that exists")]) from None
+
+
+def merge_timeline(
+    status_rows: list[dict[str, Any]], others: list[tuple[dict[str, Any], activity.Snapshot]]
+) -> list[schemas.ApplicationEventOut]:
+    """Status changes and the other entries in one list, oldest first (status changes first at equal times)."""
+    merged = [msgspec.convert(row, schemas.ApplicationEventOut) for row in status_rows]
+    merged += [_activity_out(row, snapshot) for row, snapshot in others]
+    return sorted(merged, key=lambda entry: (entry.at, entry.kind != "status"))
+
+
+def _activity_out(row: dict[str, Any], snapshot: activity.Snapshot) -> schemas.ApplicationEventOut:
+    entry = schemas.ApplicationEventOut(
+        id=row["id"], at=row["at"], kind=row["kind"], from_status=None, to_status=None, note=""
+    )
+    if row["kind"].startswith("interview_") and snapshot.interview_kind is not None and snapshot.starts_at is not None:
+        entry.interview = msgspec.convert(
+            {
+                "id": row["subject_id"],
+                "kind": snapshot.interview_kind,
+                "starts_at": snapshot.starts_at,
+                "previous_starts_at": snapshot.previous_starts_at,
+                "outcome": snapshot.outcome,
+                "previous_outcome": snapshot.previous_outcome,
+            },
+            schemas.TimelineInterview,
+        )
+    elif row["kind"].startswith("contact_"):
+        entry.contact = schemas.TimelineContact(id=row["subject_id"], name=snapshot.contact_name or "")
+    return entry

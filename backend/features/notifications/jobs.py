@@ -10,6 +10,8 @@
 - `reminders.scan()`: every minute (schedule id `reminders.scan`), remind due follow-ups once each.
 - `ghosting.scan()`: every 15 minutes (schedule id `ghosting.scan`), suggest each application left
   unanswered for its owner's `ghosted_after_days` as ghosted, once.
+- `reminders.interviews()`: every minute (schedule id `reminders.interviews`), remind upcoming
+  interviews once per reminder time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import msgspec
 import structlog
 from taskiq import TaskiqDepends, async_shared_broker
 
-from backend.features.notifications import emails, ghosting, reminders
+from backend.features.notifications import emails, ghosting, interview_reminders, reminders
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.jobs import resources
 from backend.platform.mail.smtp import SmtpMailer
@@ -34,6 +36,7 @@ SEND = emails.SEND_TASK
 SWEEP = "email.sweep"
 SCAN_REMINDERS = "reminders.scan"
 SCAN_GHOSTING = "ghosting.scan"
+SCAN_INTERVIEW_REMINDERS = "reminders.interviews"
 
 
 @async_shared_broker.task(task_name=SEND)
@@ -69,4 +72,19 @@ async def scan_reminders(
 async def scan_ghosting(publisher: Publisher = TaskiqDepends(resources.publisher)) -> dict[str, int]:
     """Suggest every application left unanswered long enough as ghosted, once; how many."""
     report = await ghosting.scan(datetime.now(UTC), publisher)
+    return msgspec.structs.asdict(report)
+
+
+@async_shared_broker.task(
+    task_name=SCAN_INTERVIEW_REMINDERS,
+    schedule=[{"cron": "* * * * *", "schedule_id": SCAN_INTERVIEW_REMINDERS}],
+)
+async def scan_interview_reminders(
+    publisher: Publisher = TaskiqDepends(resources.publisher),
+    settings: Settings = TaskiqDepends(resources.app_settings),
+    envelope: Envelope = TaskiqDepends(resources.envelope),
+) -> dict[str, int]:
+    """Remind every upcoming interview whose reminder time came, once; how many reminders,
+    notifications and emails."""
+    report = await interview_reminders.scan(datetime.now(UTC), publisher, settings.app.public_url, envelope)
     return msgspec.structs.asdict(report)

@@ -7,7 +7,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from backend.platform.db.tables import EmailOutbox, FollowUpReminder, GhostingSuggestion, Notification, User
+from backend.platform.db.tables import (
+    EmailOutbox,
+    FollowUpReminder,
+    GhostingSuggestion,
+    InterviewReminder,
+    Notification,
+    User,
+)
 
 _COLUMNS = "id, kind, title, body, link, read_at, created_at"
 
@@ -287,3 +294,63 @@ async def ghosting_suggestions_of(user_id: uuid.UUID) -> list[dict[str, Any]]:
         GhostingSuggestion.decision, GhostingSuggestion.decided_at,
     )  # fmt: skip
     return list(await query.where(GhostingSuggestion.user == user_id).order_by(GhostingSuggestion.created_at))
+
+
+# -- reminders before interviews (backend.features.notifications.interview_reminders) ------------------
+# Per pending interview still ahead: the smallest of the owner's reminder times that has come
+# (`minutes_before`), unless that reminder was sent for this interview time. Only the latest reminder
+# time that has come is sent: an interview scheduled 2 hours ahead gets its 1-day reminder at once
+# and its 1-hour reminder later, one scheduled 30 minutes ahead gets only the 1-hour one.
+_INTERVIEW_REMINDERS_DUE = """
+WITH t AS (SELECT {}::timestamptz AS now)
+SELECT i.id, i."user" AS user_id, i.application AS application_id, i.kind, i.starts_at, i.duration_minutes,
+       a.company, a.role, due.minutes_before,
+       u.email, u.full_name, u.pii, u.email_verified_at IS NOT NULL AS verified,
+       COALESCE(s.in_app, true) AS in_app,
+       COALESCE(s.email_interview_reminders, true) AS email_on,
+       COALESCE(s.time_zone, 'UTC') AS time_zone
+FROM t
+CROSS JOIN interviews i
+JOIN applications a ON a.id = i.application
+JOIN users u ON u.id = i."user"
+LEFT JOIN notification_settings s ON s."user" = i."user"
+CROSS JOIN LATERAL (
+    SELECT min(m) AS minutes_before
+    FROM unnest(COALESCE(s.interview_reminder_minutes, ARRAY[1440, 60])) AS m
+    WHERE i.starts_at - make_interval(mins => m) <= t.now
+) due
+WHERE i.outcome = 'pending'
+  AND i.starts_at > t.now
+  AND i.starts_at <= t.now + interval '10080 minutes'
+  AND due.minutes_before IS NOT NULL
+  AND a.status NOT IN ('accepted', 'rejected', 'withdrawn')
+  AND u.is_active
+  AND NOT EXISTS (
+      SELECT 1 FROM interview_reminders r
+      WHERE r.interview = i.id AND r.starts_at = i.starts_at AND r.minutes_before = due.minutes_before
+  )
+ORDER BY i.starts_at
+LIMIT {}
+"""
+_INTERVIEW_REMINDER_CLAIM = """
+INSERT INTO interview_reminders (id, interview, "user", starts_at, minutes_before, created_at)
+SELECT {}, i.id, i."user", i.starts_at, {}, now()
+FROM interviews i WHERE i.id = {} AND i.starts_at = {} AND i.outcome = 'pending'
+ON CONFLICT (id) DO NOTHING
+RETURNING id
+"""
+
+
+async def due_interview_reminders(now: datetime, batch: int) -> list[dict[str, Any]]:
+    """Pending interviews of active users, ahead of `now`, whose latest reminder time has come and
+    was not reminded yet, with what the reminder needs; soonest first, up to `batch`."""
+    return list(await InterviewReminder.raw(_INTERVIEW_REMINDERS_DUE, now, batch))
+
+
+async def claim_interview_reminder(
+    reminder_id: uuid.UUID, interview_id: uuid.UUID, starts_at: datetime, minutes_before: int
+) -> bool:
+    """Insert the reminder row if the interview is still pending at that time; False when it exists
+    (another scan reminded it first) or the interview moved, ended or is gone."""
+    rows = await InterviewReminder.raw(_INTERVIEW_REMINDER_CLAIM, reminder_id, minutes_before, interview_id, starts_at)
+    return bool(rows)

@@ -4,7 +4,8 @@ the service built from PUBLIC_URL.
 
 Templates: `verify_email` (sent on sign-up and on request), `password_reset` (context: full_name,
 link, expires_at), `account_exists` (full_name, link: a sign-up with an address that has an account),
-`follow_up_reminder` (full_name, company, role, due_at, time_zone, link) and `status_change`
+`follow_up_reminder` (full_name, company, role, due_at, time_zone, link), `interview_reminder`
+(full_name, company, role, what, soon, starts_at, duration_minutes, time_zone, link) and `status_change`
 (full_name, company, role, old_status, new_status, changed_at, time_zone, link).
 """
 
@@ -72,6 +73,15 @@ _SPECS: dict[str, _Spec] = {
         "Open the application",
         "You get this email because follow-up reminders are on in your notification settings.",
     ),
+    "interview_reminder": _Spec(
+        "Interview $soon: $role at $company",
+        [
+            "Your $what for $role at $company starts $starts_at ($duration_minutes minutes).",
+            "The application holds the place or link, the people and your preparation notes.",
+        ],
+        "Open the application",
+        "You get this email because interview reminders are on in your notification settings.",
+    ),
     "status_change": _Spec(
         "$company: $old_status -> $new_status",
         ["Your application for $role at $company moved from $old_status to $new_status ($changed_at)."],
@@ -97,7 +107,7 @@ def render(template: str, context: Mapping[str, Any]) -> Rendered:
     spec = _SPECS[template]
     zone = str(context.get("time_zone") or "UTC")
     values = {key: str(value) for key, value in context.items()}
-    for key in ("expires_at", "due_at", "changed_at"):
+    for key in ("expires_at", "due_at", "changed_at", "starts_at"):
         if key in values:
             values[key] = local_time(values[key], zone)
     values.setdefault("full_name", "there")

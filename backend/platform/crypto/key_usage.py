@@ -29,14 +29,17 @@ from backend.platform.storage.encrypted import EncryptedStore
 
 log = structlog.get_logger("career_copilot.crypto.keys")
 
-# (table, primary key, column) of every envelope-encrypted column; the migration that created
-# their `envelope_kid` indexes lists the same.
+# (table, primary key, column) of every envelope-encrypted column; the migrations that created
+# their `envelope_kid` indexes list the same.
 COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("users", "id", "pii"),
     ("cover_letters", "id", "content"),
     ("idempotency_records", "id", "response_body"),
     ("resume_versions", "id", "parsed"),
     ("resume_versions", "id", "text"),
+    ("interviews", "id", "details"),
+    ("contacts", "id", "details"),
+    ("application_activity", "id", "detail"),
 )
 # Tables whose rows point at a stored file (`object_key`) and name its master key (`object_kid`, indexed).
 FILE_TABLES: tuple[str, ...] = ("resume_versions", "application_snapshots")

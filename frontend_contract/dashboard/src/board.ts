@@ -266,12 +266,38 @@ export class Board {
           {},
           h("time", { datetime: step.at }, formatDate(step.at)),
           " ",
-          step.from_status ? `${label(step.from_status)} → ${label(step.to_status)}` : `Created as ${label(step.to_status)}`,
+          stepText(step),
           step.note ? h("span", { class: "hint" }, ` — ${step.note}`) : null,
         ),
       ),
     );
     byId<HTMLDialogElement>("timeline").showModal();
+  }
+}
+
+type TimelineStep = Awaited<ReturnType<ApiClient["listApplicationEvents"]>>[number];
+
+/** One timeline entry in words: a status change, an interview or a contact. */
+export function stepText(step: TimelineStep): string {
+  const interview = step.interview;
+  const round = interview ? `${label(interview.kind.replace("_", " "))} interview (${formatDate(interview.starts_at)})` : "";
+  switch (step.kind ?? "status") {
+    case "status":
+      return step.from_status ? `${label(step.from_status)} → ${label(step.to_status ?? "")}` : `Created as ${label(step.to_status ?? "")}`;
+    case "interview_scheduled":
+      return `${round} scheduled`;
+    case "interview_rescheduled":
+      return `${round} moved${interview?.previous_starts_at ? ` from ${formatDate(interview.previous_starts_at)}` : ""}`;
+    case "interview_outcome":
+      return `${round}: ${label((interview?.outcome ?? "").replace("_", " "))}`;
+    case "interview_removed":
+      return `${round} removed`;
+    case "contact_linked":
+      return `Contact linked: ${step.contact?.name ?? ""}`;
+    case "contact_unlinked":
+      return `Contact unlinked: ${step.contact?.name ?? ""}`;
+    default:
+      return "";
   }
 }
 

@@ -11,6 +11,8 @@ const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes
 
 export class SettingsPanel {
   private readonly form = byId<HTMLFormElement>("settings-form");
+  /** The settings last loaded: those this form does not show (interview reminders) are sent back as they are. */
+  private current: NotificationSettings = {};
 
   constructor(private readonly api: ApiClient) {
     const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -35,6 +37,7 @@ export class SettingsPanel {
   }
 
   private show(settings: NotificationSettings): void {
+    this.current = settings;
     for (const name of CHECKBOXES) this.input(name).checked = settings[name] ?? false;
     this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
     this.input("time_zone").value = settings.time_zone ?? "UTC";
@@ -49,6 +52,7 @@ export class SettingsPanel {
     const lead = formValue(this.form, "reminder_lead_minutes");
     const ghosted = formValue(this.form, "ghosted_after_days");
     const body: NotificationSettings = {
+      ...this.current,
       in_app: this.input("in_app").checked,
       email_follow_up_reminders: this.input("email_follow_up_reminders").checked,
       email_status_changes: this.input("email_status_changes").checked,

@@ -14,8 +14,13 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
     url = "/api/v1/me/notification-settings"
     defaults = (await client.get(url, headers=account.headers)).json()
     default_values = {
-        "in_app": True, "email_follow_up_reminders": True, "email_status_changes": False, "ghosted_after_days": 21
-    }  # fmt: skip
+        "in_app": True,
+        "email_follow_up_reminders": True,
+        "email_status_changes": False,
+        "email_interview_reminders": True,
+        "interview_reminder_minutes": [1440, 60],
+        "ghosted_after_days": 21,
+    }
     assert defaults == {**default_values, "reminder_lead_minutes": 0, "time_zone": "UTC"}
     wanted = {
         "in_app": False,
@@ -24,11 +29,16 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
         "reminder_lead_minutes": 90,
         "time_zone": "America/Argentina/Buenos_Aires",
         "ghosted_after_days": 30,
+        "email_interview_reminders": False,
+        "interview_reminder_minutes": [30, 2880, 30],
     }
-    assert (await client.put(url, json=wanted, headers=account.headers)).json() == wanted
-    assert (await client.get(url, headers=account.headers)).json() == wanted
+    stored = {**wanted, "interview_reminder_minutes": [2880, 30]}  # without repeats, longest first
+    assert (await client.put(url, json=wanted, headers=account.headers)).json() == stored
+    assert (await client.get(url, headers=account.headers)).json() == stored
     partial = (await client.put(url, json={"in_app": False}, headers=account.headers)).json()
     assert partial == {**default_values, "in_app": False, "reminder_lead_minutes": 0, "time_zone": "UTC"}
+    none = (await client.put(url, json={"interview_reminder_minutes": []}, headers=account.headers)).json()
+    assert none["interview_reminder_minutes"] == []
 
 
 @pytest.mark.parametrize(
@@ -42,6 +52,10 @@ async def test_notification_settings_default_then_persist(client: httpx.AsyncCli
         ({"time_zone": ""}, "time_zone"),
         ({"reminder_lead_minutes": -5}, "reminder_lead_minutes"),
         ({"reminder_lead_minutes": 10081}, "reminder_lead_minutes"),
+        ({"interview_reminder_minutes": [4]}, "interview_reminder_minutes"),
+        ({"interview_reminder_minutes": [10081]}, "interview_reminder_minutes"),
+        ({"interview_reminder_minutes": [60, 120, 180, 240, 300, 360]}, "interview_reminder_minutes"),
+        ({"interview_reminder_minutes": "60"}, "interview_reminder_minutes"),
     ],
 )
 async def test_bad_notification_settings_are_422_problems_and_change_nothing(

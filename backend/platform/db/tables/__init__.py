@@ -10,9 +10,16 @@ from backend.platform.db.tables.accounts import (
     User,
 )
 from backend.platform.db.tables.ai import AIUsage, Analysis, CoverLetter
-from backend.platform.db.tables.applications import Application, ApplicationEvent, ApplicationSnapshot
+from backend.platform.db.tables.applications import (
+    Application,
+    ApplicationActivity,
+    ApplicationEvent,
+    ApplicationSnapshot,
+)
+from backend.platform.db.tables.contacts import Contact, ContactApplication
 from backend.platform.db.tables.email import EmailOutbox
 from backend.platform.db.tables.idempotency import IdempotencyRecord
+from backend.platform.db.tables.interviews import CalendarFeed, Interview, InterviewReminder
 from backend.platform.db.tables.notifications import FollowUpReminder, GhostingSuggestion, Notification
 from backend.platform.db.tables.outbox import TaskOutbox
 from backend.platform.db.tables.resumes import Resume, ResumeVersion
@@ -39,6 +46,12 @@ ALL_TABLES = (
     FollowUpReminder,
     GhostingSuggestion,
     AccountErasure,
+    ApplicationActivity,
+    Interview,
+    InterviewReminder,
+    Contact,
+    ContactApplication,
+    CalendarFeed,
 )
 
 __all__ = [
@@ -47,14 +60,20 @@ __all__ = [
     "AccountErasure",
     "Analysis",
     "Application",
+    "ApplicationActivity",
     "ApplicationEvent",
     "ApplicationSnapshot",
+    "CalendarFeed",
+    "Contact",
+    "ContactApplication",
     "CoverLetter",
     "EmailOutbox",
     "EmailToken",
     "FollowUpReminder",
     "GhostingSuggestion",
     "IdempotencyRecord",
+    "Interview",
+    "InterviewReminder",
     "Notification",
     "NotificationSettings",
     "PersonalAccessToken",

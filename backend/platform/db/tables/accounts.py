@@ -102,6 +102,8 @@ class NotificationSettings(Table, tablename="notification_settings", db=DB):
     email_status_changes = Boolean(default=False)
     reminder_lead_minutes = Integer(default=0)  # a follow-up reminder comes this long before its time
     ghosted_after_days = Integer(default=21)  # an unanswered application is suggested as ghosted after; 0: never
+    email_interview_reminders = Boolean(default=True)
+    interview_reminder_minutes = Array(base_column=Integer(), default=[1440, 60])  # before each interview
     time_zone = Varchar(length=64, default="UTC")  # IANA name; dates in emails are shown in it
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -1,10 +1,11 @@
-"""Job applications, their status timeline, and the posting pages they were imported from."""
+"""Job applications, their status timeline and its other entries, and the posting pages they were imported from."""
 
 from __future__ import annotations
 
 from piccolo.columns import (
     UUID,
     Array,
+    Bytea,
     ForeignKey,
     Integer,
     OnDelete,
@@ -71,3 +72,17 @@ class ApplicationSnapshot(Table, tablename="application_snapshots", db=DB):
     method = Varchar(length=20)  # where the role came from: json-ld, microdata, board, text
     sources = JSONB(default={})  # field -> where it came from
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApplicationActivity(Table, tablename="application_activity", db=DB):
+    """An entry of the timeline other than a status change: an interview scheduled, moved, given an
+    outcome or removed, a contact linked or unlinked. `subject_id` is the interview or contact (no
+    foreign key: the entry outlives it); `detail` is an envelope blob of what the entry shows (aad
+    `application_activity.detail:<id>`), a snapshot taken when it happened."""
+
+    id = UUID(primary_key=True)
+    application = ForeignKey(references=Application, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz(default=TimestamptzNow())
+    kind = Varchar(length=30)
+    subject_id = UUID(null=True, default=None)
+    detail = Bytea()

@@ -114,6 +114,10 @@ export class ApiClient {
             headers: { "Idempotency-Key": key },
         });
     }
+    /** The posting's page as it was imported (HTML, to show in a sandboxed frame only: never run its scripts). */
+    getApplicationSnapshot(id) {
+        return this.http.text(`${V1}/applications/${id}/snapshot`);
+    }
     getApplication(id) {
         return this.http.request("GET", `${V1}/applications/${id}`);
     }

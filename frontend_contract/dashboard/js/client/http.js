@@ -40,6 +40,17 @@ export class Http {
     }
     /** Send a request; returns the parsed JSON (or undefined for 204), throws `ApiError` otherwise. */
     async request(method, path, options = {}) {
+        const response = await this.answer(method, path, options);
+        if (response.status === 204 || response.status === 304)
+            return undefined;
+        return (await response.json());
+    }
+    /** A GET whose answer is text, not JSON (a stored page, a CSV); throws `ApiError` on a problem. */
+    async text(path, options = {}) {
+        return (await this.answer("GET", path, { ...options, headers: { accept: "*/*", ...options.headers } })).text();
+    }
+    /** The successful answer to a request (after one token rotation on 401), or an `ApiError`. */
+    async answer(method, path, options) {
         const auth = options.auth ?? true;
         let response = await this.send(method, path, options, auth);
         if (response.status === 401 && auth && this.tokens.get()) {
@@ -51,9 +62,7 @@ export class Http {
         }
         if (!response.ok)
             throw new ApiError(await problemOf(response));
-        if (response.status === 204 || response.status === 304)
-            return undefined;
-        return (await response.json());
+        return response;
     }
     /** Rotate the refresh token. Concurrent callers share one rotation (a spent token revokes the session). */
     refresh() {

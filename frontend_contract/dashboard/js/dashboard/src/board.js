@@ -40,6 +40,11 @@ export class Board {
             void this.add(event.target);
         });
     }
+    /** A job just imported from its URL: on the board, and its editor open to check what was read. */
+    async imported(item) {
+        await this.refresh();
+        await this.editor.open(item);
+    }
     /** Open the editor on one application (the `#application=<id>` link the browser extension shows);
      * an id that is not the user's (404) says so instead. */
     async openById(id) {
@@ -187,8 +192,31 @@ export class Board {
     async timeline(item) {
         const steps = await this.api.listApplicationEvents(item.id);
         byId("timeline-title").textContent = `Timeline — ${item.company}, ${item.role}`;
-        byId("timeline-list").replaceChildren(...steps.map((step) => h("li", {}, h("time", { datetime: step.at }, formatDate(step.at)), " ", step.from_status ? `${label(step.from_status)} → ${label(step.to_status)}` : `Created as ${label(step.to_status)}`, step.note ? h("span", { class: "hint" }, ` — ${step.note}`) : null)));
+        byId("timeline-list").replaceChildren(...steps.map((step) => h("li", {}, h("time", { datetime: step.at }, formatDate(step.at)), " ", stepText(step), step.note ? h("span", { class: "hint" }, ` — ${step.note}`) : null)));
         byId("timeline").showModal();
+    }
+}
+/** One timeline entry in words: a status change, an interview or a contact. */
+export function stepText(step) {
+    const interview = step.interview;
+    const round = interview ? `${label(interview.kind.replace("_", " "))} interview (${formatDate(interview.starts_at)})` : "";
+    switch (step.kind ?? "status") {
+        case "status":
+            return step.from_status ? `${label(step.from_status)} → ${label(step.to_status ?? "")}` : `Created as ${label(step.to_status ?? "")}`;
+        case "interview_scheduled":
+            return `${round} scheduled`;
+        case "interview_rescheduled":
+            return `${round} moved${interview?.previous_starts_at ? ` from ${formatDate(interview.previous_starts_at)}` : ""}`;
+        case "interview_outcome":
+            return `${round}: ${label((interview?.outcome ?? "").replace("_", " "))}`;
+        case "interview_removed":
+            return `${round} removed`;
+        case "contact_linked":
+            return `Contact linked: ${step.contact?.name ?? ""}`;
+        case "contact_unlinked":
+            return `Contact unlinked: ${step.contact?.name ?? ""}`;
+        default:
+            return "";
     }
 }
 export function label(status) {

@@ -20,6 +20,7 @@ export class ApplicationEditor {
             void this.save();
         });
         byId("edit-close").addEventListener("click", () => this.dialog.close());
+        byId("edit-snapshot").addEventListener("click", () => void this.showSnapshot());
     }
     async open(item) {
         this.editing = item;
@@ -48,6 +49,23 @@ export class ApplicationEditor {
         versions.value = item.resume_version_id ?? "";
         this.dialog.showModal();
         byId("edit-company").focus();
+    }
+    /** The page the application was imported from, in a sandboxed frame (no scripts, forms or other
+     * origins: `sandbox=""`), or why there is none. */
+    async showSnapshot() {
+        const item = this.editing;
+        if (!item)
+            return;
+        try {
+            byId("snapshot-frame").srcdoc = await this.api.getApplicationSnapshot(item.id);
+            byId("snapshot").showModal();
+        }
+        catch (error) {
+            byId("edit-errors").textContent =
+                error instanceof ApiError && error.status === 404
+                    ? "No copy of the posting was kept: this application was not imported from a URL."
+                    : describe(error);
+        }
     }
     async save() {
         const item = this.editing;

@@ -11,6 +11,7 @@ import { ResumesPanel } from "./resumes.js";
 import { lastEventId, tokenStore } from "./session.js";
 import { SettingsPanel } from "./settings.js";
 import { TokensPanel } from "./tokens.js";
+import { UrlImport } from "./importer.js";
 const api = new ApiClient({
     tokens: tokenStore,
     refreshCookie: true, // same origin as the api: the refresh token stays in its HttpOnly cookie
@@ -62,6 +63,7 @@ board.actions.push({
 });
 const settings = new SettingsPanel(api);
 const tokens = new TokensPanel(api);
+new UrlImport(api, (result) => board.imported(result.application), flash);
 const verifyBanner = new VerifyBanner(api);
 board.loaded.push((items) => void letters.refresh(items));
 board.loaded.push((items) => void analyses.refresh(items));

@@ -49,7 +49,7 @@ export class Bell {
         const list = byId("bell-list");
         list.replaceChildren(...this.items.map((note) => h("li", { class: note.read_at ? "read" : "unread", "data-id": note.id }, h("strong", {}, note.title), note.body ? h("span", {}, note.body) : null, h("time", { class: "hint", datetime: note.created_at }, formatDate(note.created_at)), note.read_at
             ? h("span", { class: "hint" }, "Read")
-            : h("button", { type: "button", class: "link", "aria-label": `Mark "${note.title}" as read`, onclick: () => void this.markRead(note.id) }, "Mark as read"))));
+            : h("button", { type: "button", class: "link", "aria-label": `Mark "${note.title}" as read`, onclick: () => void this.markRead(note.id) }, "Mark as read"), this.ghostingActions(note))));
         if (!this.items.length)
             list.append(h("li", { class: "hint" }, "Nothing yet."));
     }
@@ -61,6 +61,27 @@ export class Bell {
                 this.unread = Math.max(0, this.unread - 1);
             this.items = this.items.map((item) => (item.id === id ? note : item));
             this.draw();
+            byId("bell-button").focus();
+        }
+        catch (error) {
+            this.flash(describe(error));
+        }
+    }
+    /** A `ghosting_suggested` notification still open: the user decides, nothing changes until then. */
+    ghostingActions(note) {
+        const applicationId = /^\/applications\/([0-9a-f-]{36})$/.exec(note.link)?.[1];
+        if (note.kind !== "ghosting_suggested" || note.read_at || !applicationId)
+            return null;
+        const decide = (confirm) => void this.decideGhosting(applicationId, confirm);
+        return h("span", { class: "actions" }, h("button", { type: "button", onclick: () => decide(true) }, "Mark as ghosted"), h("button", { type: "button", class: "secondary", onclick: () => decide(false) }, "Keep waiting"));
+    }
+    async decideGhosting(applicationId, confirm) {
+        try {
+            const application = await (confirm ? this.api.confirmGhosting(applicationId) : this.api.dismissGhosting(applicationId));
+            this.flash(confirm
+                ? `${application.company}, ${application.role}: marked as ghosted.`
+                : `${application.company}, ${application.role}: still waiting, no more suggestions for it.`);
+            await this.refresh(); // the suggestion is read now; the board follows `application.changed`
             byId("bell-button").focus();
         }
         catch (error) {

@@ -9,6 +9,8 @@ const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes
 export class SettingsPanel {
     api;
     form = byId("settings-form");
+    /** The settings last loaded: those this form does not show (interview reminders) are sent back as they are. */
+    current = {};
     constructor(api) {
         this.api = api;
         const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -31,6 +33,7 @@ export class SettingsPanel {
         this.show(await this.api.getNotificationSettings());
     }
     show(settings) {
+        this.current = settings;
         for (const name of CHECKBOXES)
             this.input(name).checked = settings[name] ?? false;
         this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
@@ -45,6 +48,7 @@ export class SettingsPanel {
         const lead = formValue(this.form, "reminder_lead_minutes");
         const ghosted = formValue(this.form, "ghosted_after_days");
         const body = {
+            ...this.current,
             in_app: this.input("in_app").checked,
             email_follow_up_reminders: this.input("email_follow_up_reminders").checked,
             email_status_changes: this.input("email_status_changes").checked,

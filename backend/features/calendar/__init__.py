@@ -1,0 +1,1 @@
+"""A user's private iCalendar feed of interviews and follow-ups."""

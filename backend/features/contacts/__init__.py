@@ -1,0 +1,1 @@
+"""The people a job seeker meets: recruiters, hiring managers, referrers."""

@@ -1,0 +1,1 @@
+"""Interview rounds of applications."""
