@@ -105,6 +105,8 @@ async def _seed(user_id: str, client: httpx.AsyncClient, headers: dict[str, str]
         assert created.status_code == 201, created.text
         await notification_services.create(uuid.UUID(user_id), "test", f"Note {n}", "body", f"/x/{n}")
         await CoverLetter(user=uuid.UUID(user_id), company=f"Co {n}", role="Dev", status="completed").save()
+        contact = await client.post("/api/v1/contacts", json={"name": f"Person {n}"}, headers=headers)
+        assert contact.status_code == 201, contact.text
 
 
 async def test_every_cursor_parameter_answers_a_400_problem_to_any_cursor_the_api_did_not_make(
@@ -119,6 +121,7 @@ async def test_every_cursor_parameter_answers_a_400_problem_to_any_cursor_the_ap
     assert set(routes) >= {
         "/api/v1/admin/users",
         "/api/v1/applications",
+        "/api/v1/contacts",
         "/api/v1/cover-letters",
         "/api/v1/notifications",
     }, routes
