@@ -66,13 +66,13 @@ async def test_a_job_imported_from_its_url_opens_with_its_saved_page(
         await expect(editor.get_by_label("Status", exact=True)).to_have_value("applied")
         await expect(page.locator("#flash")).to_contain_text("read from the page's structured data")
         await assert_contrast(page)
-        await page.screenshot(path=str(shots / "25-import-url.png"), full_page=True)
+        await page.screenshot(path=str(shots / "26-import-url.png"), full_page=True)
 
         await editor.get_by_role("button", name="The saved posting").click()
         frame = page.frame_locator("#snapshot-frame")
         await expect(frame.locator("h1")).to_have_text("Platform Engineer", timeout=WITHIN)
         assert await page.locator("#snapshot-frame").get_attribute("sandbox") == ""  # its scripts never run
-        await page.screenshot(path=str(shots / "26-saved-posting.png"))
+        await page.screenshot(path=str(shots / "27-saved-posting.png"))
         await page.locator("#snapshot").get_by_role("button", name="Close").click()
 
         [saved] = (await http.get("/api/v1/applications", headers=account.headers)).json()["items"]
@@ -100,7 +100,7 @@ async def test_a_ghosting_suggestion_is_confirmed_or_dismissed_in_the_bell(
         await page.locator("#bell-button").click()
         quiet = page.locator("#bell-list li", has_text="No answer from Quiet Corp?")
         await expect(quiet.get_by_role("button", name="Mark as ghosted")).to_be_visible()
-        await page.screenshot(path=str(shots / "27-ghosting-suggestion.png"))
+        await page.screenshot(path=str(shots / "31-ghosting-suggestion.png"))
         await quiet.get_by_role("button", name="Mark as ghosted").click()
         await expect(page.locator("#flash")).to_contain_text("Quiet Corp, Engineer: marked as ghosted.")
         slow = page.locator("#bell-list li", has_text="No answer from Slow Corp?")
