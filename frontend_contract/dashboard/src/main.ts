@@ -153,6 +153,7 @@ function showSignedOut(message?: string): void {
   byId("workspace").hidden = true;
   verifyBanner.hide();
   for (const id of ["letter", "analysis", "bell-panel"]) byId(id).hidden = true; // nothing of the last user
+  analytics.clear();
   byId("auth").hidden = false;
   if (message) flash(message);
 }

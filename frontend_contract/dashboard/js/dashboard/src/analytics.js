@@ -64,6 +64,15 @@ export class AnalyticsPanel {
         });
         byId("analytics-groups").replaceChildren(...GROUPS.map((group) => groupSection(group)));
     }
+    /** Signed out: nothing of the last user stays in the page (the next one starts from "All time"). */
+    clear() {
+        this.form.reset();
+        byId("analytics-body").hidden = true;
+        byId("analytics-empty").hidden = true;
+        byId("analytics-sankey").replaceChildren();
+        for (const id of ["analytics-status", "analytics-errors"])
+            byId(id).textContent = "";
+    }
     /** Reload when the panel is on screen (a live change, a reconnection); a hidden panel is reloaded
      * when its tab is opened. */
     refreshIfShown() {
