@@ -5,6 +5,7 @@ import { Board, describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
 import { VerifyBanner } from "./account.js";
 import { AnalysesPanel } from "./analyses.js";
+import { AnalyticsPanel } from "./analytics.js";
 import { LettersPanel } from "./letters.js";
 import { Bell } from "./notifications.js";
 import { ResumesPanel } from "./resumes.js";
@@ -29,6 +30,7 @@ const live = new Realtime(api, {
     void refreshAll();
     void letters.reload();
     void analyses.reload();
+    analytics.refreshIfShown();
   },
   onState: showConnection,
   onAccountClosed: () => {
@@ -63,6 +65,7 @@ board.actions.push({
   },
 });
 const settings = new SettingsPanel(api);
+const analytics = new AnalyticsPanel(api, live); // loaded when its tab is opened
 const tokens = new TokensPanel(api);
 new UrlImport(api, (result) => board.imported(result.application), flash);
 const verifyBanner = new VerifyBanner(api);
@@ -115,6 +118,7 @@ function logActivity(event: RealtimeEvent): void {
 }
 
 async function refreshAll(): Promise<void> {
+  analytics.refreshIfShown();
   await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh()]);
 }
 
@@ -151,6 +155,7 @@ function showSignedOut(message?: string): void {
   byId("workspace").hidden = true;
   verifyBanner.hide();
   for (const id of ["letter", "analysis", "bell-panel"]) byId(id).hidden = true; // nothing of the last user
+  analytics.clear();
   byId("auth").hidden = false;
   if (message) flash(message);
 }
@@ -295,6 +300,7 @@ function showTab(tabId: string): void {
     tab.tabIndex = selected ? 0 : -1;
     byId(tab.getAttribute("aria-controls") ?? "").hidden = !selected;
   }
+  if (tabId === "tab-analytics") void analytics.refresh(); // fresh numbers each time it is opened
 }
 
 /** WAI-ARIA tabs: click or arrow keys move between panels. */

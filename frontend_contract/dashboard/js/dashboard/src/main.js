@@ -5,6 +5,7 @@ import { Board, describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
 import { VerifyBanner } from "./account.js";
 import { AnalysesPanel } from "./analyses.js";
+import { AnalyticsPanel } from "./analytics.js";
 import { LettersPanel } from "./letters.js";
 import { Bell } from "./notifications.js";
 import { ResumesPanel } from "./resumes.js";
@@ -28,6 +29,7 @@ const live = new Realtime(api, {
         void refreshAll();
         void letters.reload();
         void analyses.reload();
+        analytics.refreshIfShown();
     },
     onState: showConnection,
     onAccountClosed: () => {
@@ -62,6 +64,7 @@ board.actions.push({
     },
 });
 const settings = new SettingsPanel(api);
+const analytics = new AnalyticsPanel(api, live); // loaded when its tab is opened
 const tokens = new TokensPanel(api);
 new UrlImport(api, (result) => board.imported(result.application), flash);
 const verifyBanner = new VerifyBanner(api);
@@ -113,6 +116,7 @@ function logActivity(event) {
         list.lastElementChild?.remove();
 }
 async function refreshAll() {
+    analytics.refreshIfShown();
     await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh()]);
 }
 async function showSignedIn() {
@@ -149,6 +153,7 @@ function showSignedOut(message) {
     verifyBanner.hide();
     for (const id of ["letter", "analysis", "bell-panel"])
         byId(id).hidden = true; // nothing of the last user
+    analytics.clear();
     byId("auth").hidden = false;
     if (message)
         flash(message);
@@ -290,6 +295,8 @@ function showTab(tabId) {
         tab.tabIndex = selected ? 0 : -1;
         byId(tab.getAttribute("aria-controls") ?? "").hidden = !selected;
     }
+    if (tabId === "tab-analytics")
+        void analytics.refresh(); // fresh numbers each time it is opened
 }
 /** WAI-ARIA tabs: click or arrow keys move between panels. */
 function wireTabs() {
