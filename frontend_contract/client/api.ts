@@ -198,6 +198,71 @@ export class ApiClient {
     return this.http.request("POST", `${V1}/applications/${id}/ghosting/dismiss`);
   }
 
+  // -- interviews of an application ----------------------------------------------------------------
+  listInterviews(applicationId: string): Promise<ResultOf<Op["listInterviews"]>> {
+    return this.http.request("GET", `${V1}/applications/${applicationId}/interviews`);
+  }
+
+  createInterview(
+    applicationId: string,
+    body: BodyOf<Op["createInterview"]>,
+    key: string = idempotencyKey(),
+  ): Promise<ResultOf<Op["createInterview"]>> {
+    return this.http.request("POST", `${V1}/applications/${applicationId}/interviews`, {
+      json: body,
+      headers: { "Idempotency-Key": key },
+    });
+  }
+
+  updateInterview(
+    applicationId: string,
+    id: string,
+    body: BodyOf<Op["updateInterview"]>,
+  ): Promise<ResultOf<Op["updateInterview"]>> {
+    return this.http.request("PATCH", `${V1}/applications/${applicationId}/interviews/${id}`, { json: body });
+  }
+
+  deleteInterview(applicationId: string, id: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/applications/${applicationId}/interviews/${id}`);
+  }
+
+  // -- contacts ------------------------------------------------------------------------------------
+  listContacts(query: QueryOf<Op["listContacts"]> = {}): Promise<ResultOf<Op["listContacts"]>> {
+    return this.http.request("GET", `${V1}/contacts`, { query });
+  }
+
+  createContact(body: BodyOf<Op["createContact"]>, key: string = idempotencyKey()): Promise<ResultOf<Op["createContact"]>> {
+    return this.http.request("POST", `${V1}/contacts`, { json: body, headers: { "Idempotency-Key": key } });
+  }
+
+  deleteContact(id: string): Promise<void> {
+    return this.http.request("DELETE", `${V1}/contacts/${id}`);
+  }
+
+  /** One contact as a vCard 4.0 (`text/vcard`). */
+  getContactVcard(id: string): Promise<string> {
+    return this.http.text(`${V1}/contacts/${id}/vcard`);
+  }
+
+  /** Every contact as one vCard file. */
+  exportContactsVcard(): Promise<string> {
+    return this.http.text(`${V1}/contacts/export.vcf`);
+  }
+
+  // -- the calendar feed (an iCalendar URL for calendar apps) --------------------------------------
+  getCalendarFeed(): Promise<ResultOf<Op["getCalendarFeed"]>> {
+    return this.http.request("GET", `${V1}/me/calendar-feed`);
+  }
+
+  /** A new private feed URL; the previous one stops working. */
+  createCalendarFeed(): Promise<ResultOf<Op["createCalendarFeed"]>> {
+    return this.http.request("POST", `${V1}/me/calendar-feed`);
+  }
+
+  deleteCalendarFeed(): Promise<void> {
+    return this.http.request("DELETE", `${V1}/me/calendar-feed`);
+  }
+
   // -- personal access tokens (integrations, the browser extension) --------------------------------
   listPersonalAccessTokens(): Promise<ResultOf<Op["listPersonalAccessTokens"]>> {
     return this.http.request("GET", `${V1}/me/tokens`);

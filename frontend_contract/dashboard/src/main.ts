@@ -13,6 +13,9 @@ import { lastEventId, tokenStore } from "./session.js";
 import { SettingsPanel } from "./settings.js";
 import { TokensPanel } from "./tokens.js";
 import { UrlImport } from "./importer.js";
+import { CalendarFeedCard } from "./calendar.js";
+import { InterviewsDialog } from "./interviews.js";
+import { ContactsPanel } from "./contacts.js";
 
 const api = new ApiClient({
   tokens: tokenStore,
@@ -54,6 +57,8 @@ board.actions.push({
     byId<HTMLSelectElement>("letter-tone").focus();
   },
 });
+const interviews = new InterviewsDialog(api, flash);
+board.actions.push({ label: "Interviews", run: (item) => void interviews.open(item) });
 const analyses = new AnalysesPanel(api, live, flash);
 const bell = new Bell(api, live, flash);
 board.actions.push({
@@ -67,6 +72,8 @@ board.actions.push({
 const settings = new SettingsPanel(api);
 const analytics = new AnalyticsPanel(api, live); // loaded when its tab is opened
 const tokens = new TokensPanel(api);
+const calendarFeed = new CalendarFeedCard(api);
+const contacts = new ContactsPanel(api, board, flash);
 new UrlImport(api, (result) => board.imported(result.application), flash);
 const verifyBanner = new VerifyBanner(api);
 board.loaded.push((items) => void letters.refresh(items));
@@ -119,7 +126,7 @@ function logActivity(event: RealtimeEvent): void {
 
 async function refreshAll(): Promise<void> {
   analytics.refreshIfShown();
-  await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh()]);
+  await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh(), calendarFeed.refresh(), contacts.refresh()]);
 }
 
 async function showSignedIn(): Promise<void> {

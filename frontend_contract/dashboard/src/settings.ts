@@ -7,7 +7,7 @@ import { describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
 
 type NotificationSettings = BodyOf<operations["putNotificationSettings"]>;
-const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes"] as const;
+const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes", "email_interview_reminders"] as const;
 
 export class SettingsPanel {
   private readonly form = byId<HTMLFormElement>("settings-form");
@@ -42,6 +42,7 @@ export class SettingsPanel {
     this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
     this.input("time_zone").value = settings.time_zone ?? "UTC";
     this.input("ghosted_after_days").value = String(settings.ghosted_after_days ?? 21);
+    this.input("interview_reminder_minutes").value = (settings.interview_reminder_minutes ?? [1440, 60]).join(", ");
     this.describeLead();
   }
 
@@ -59,6 +60,12 @@ export class SettingsPanel {
       reminder_lead_minutes: lead === "" ? 0 : Number(lead),
       time_zone: formValue(this.form, "time_zone"),
       ghosted_after_days: ghosted === "" ? 21 : Number(ghosted),
+      email_interview_reminders: this.input("email_interview_reminders").checked,
+      interview_reminder_minutes: formValue(this.form, "interview_reminder_minutes")
+        .split(",")
+        .map((part) => part.trim())
+        .filter(Boolean)
+        .map(Number),
     };
     try {
       this.show(await this.api.putNotificationSettings(body));

@@ -145,6 +145,51 @@ export class ApiClient {
     dismissGhosting(id) {
         return this.http.request("POST", `${V1}/applications/${id}/ghosting/dismiss`);
     }
+    // -- interviews of an application ----------------------------------------------------------------
+    listInterviews(applicationId) {
+        return this.http.request("GET", `${V1}/applications/${applicationId}/interviews`);
+    }
+    createInterview(applicationId, body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/applications/${applicationId}/interviews`, {
+            json: body,
+            headers: { "Idempotency-Key": key },
+        });
+    }
+    updateInterview(applicationId, id, body) {
+        return this.http.request("PATCH", `${V1}/applications/${applicationId}/interviews/${id}`, { json: body });
+    }
+    deleteInterview(applicationId, id) {
+        return this.http.request("DELETE", `${V1}/applications/${applicationId}/interviews/${id}`);
+    }
+    // -- contacts ------------------------------------------------------------------------------------
+    listContacts(query = {}) {
+        return this.http.request("GET", `${V1}/contacts`, { query });
+    }
+    createContact(body, key = idempotencyKey()) {
+        return this.http.request("POST", `${V1}/contacts`, { json: body, headers: { "Idempotency-Key": key } });
+    }
+    deleteContact(id) {
+        return this.http.request("DELETE", `${V1}/contacts/${id}`);
+    }
+    /** One contact as a vCard 4.0 (`text/vcard`). */
+    getContactVcard(id) {
+        return this.http.text(`${V1}/contacts/${id}/vcard`);
+    }
+    /** Every contact as one vCard file. */
+    exportContactsVcard() {
+        return this.http.text(`${V1}/contacts/export.vcf`);
+    }
+    // -- the calendar feed (an iCalendar URL for calendar apps) --------------------------------------
+    getCalendarFeed() {
+        return this.http.request("GET", `${V1}/me/calendar-feed`);
+    }
+    /** A new private feed URL; the previous one stops working. */
+    createCalendarFeed() {
+        return this.http.request("POST", `${V1}/me/calendar-feed`);
+    }
+    deleteCalendarFeed() {
+        return this.http.request("DELETE", `${V1}/me/calendar-feed`);
+    }
     // -- personal access tokens (integrations, the browser extension) --------------------------------
     listPersonalAccessTokens() {
         return this.http.request("GET", `${V1}/me/tokens`);

@@ -13,6 +13,9 @@ import { lastEventId, tokenStore } from "./session.js";
 import { SettingsPanel } from "./settings.js";
 import { TokensPanel } from "./tokens.js";
 import { UrlImport } from "./importer.js";
+import { CalendarFeedCard } from "./calendar.js";
+import { InterviewsDialog } from "./interviews.js";
+import { ContactsPanel } from "./contacts.js";
 const api = new ApiClient({
     tokens: tokenStore,
     refreshCookie: true, // same origin as the api: the refresh token stays in its HttpOnly cookie
@@ -53,6 +56,8 @@ board.actions.push({
         byId("letter-tone").focus();
     },
 });
+const interviews = new InterviewsDialog(api, flash);
+board.actions.push({ label: "Interviews", run: (item) => void interviews.open(item) });
 const analyses = new AnalysesPanel(api, live, flash);
 const bell = new Bell(api, live, flash);
 board.actions.push({
@@ -66,6 +71,8 @@ board.actions.push({
 const settings = new SettingsPanel(api);
 const analytics = new AnalyticsPanel(api, live); // loaded when its tab is opened
 const tokens = new TokensPanel(api);
+const calendarFeed = new CalendarFeedCard(api);
+const contacts = new ContactsPanel(api, board, flash);
 new UrlImport(api, (result) => board.imported(result.application), flash);
 const verifyBanner = new VerifyBanner(api);
 board.loaded.push((items) => void letters.refresh(items));
@@ -117,7 +124,7 @@ function logActivity(event) {
 }
 async function refreshAll() {
     analytics.refreshIfShown();
-    await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh()]);
+    await Promise.all([resumes.refresh(), board.refresh(), bell.refresh(), settings.refresh(), tokens.refresh(), calendarFeed.refresh(), contacts.refresh()]);
 }
 async function showSignedIn() {
     await verifying; // a verification link being confirmed: then `me` says whether it worked

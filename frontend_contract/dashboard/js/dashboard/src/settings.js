@@ -5,7 +5,7 @@
 import { ApiError } from "../../client/index.js";
 import { describe } from "./board.js";
 import { byId, formValue, h } from "./dom.js";
-const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes"];
+const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes", "email_interview_reminders"];
 export class SettingsPanel {
     api;
     form = byId("settings-form");
@@ -39,6 +39,7 @@ export class SettingsPanel {
         this.input("reminder_lead_minutes").value = String(settings.reminder_lead_minutes ?? 0);
         this.input("time_zone").value = settings.time_zone ?? "UTC";
         this.input("ghosted_after_days").value = String(settings.ghosted_after_days ?? 21);
+        this.input("interview_reminder_minutes").value = (settings.interview_reminder_minutes ?? [1440, 60]).join(", ");
         this.describeLead();
     }
     async save() {
@@ -55,6 +56,12 @@ export class SettingsPanel {
             reminder_lead_minutes: lead === "" ? 0 : Number(lead),
             time_zone: formValue(this.form, "time_zone"),
             ghosted_after_days: ghosted === "" ? 21 : Number(ghosted),
+            email_interview_reminders: this.input("email_interview_reminders").checked,
+            interview_reminder_minutes: formValue(this.form, "interview_reminder_minutes")
+                .split(",")
+                .map((part) => part.trim())
+                .filter(Boolean)
+                .map(Number),
         };
         try {
             this.show(await this.api.putNotificationSettings(body));
