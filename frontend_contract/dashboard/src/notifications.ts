@@ -10,6 +10,8 @@ type Note = Schemas["NotificationOut"];
 export class Bell {
   private items: Note[] = [];
   private unread = 0;
+  /** Per refresh in flight, the notes that arrived live meanwhile: its page may have been read before them. */
+  private readonly arriving = new Set<Note[]>();
   private readonly button = byId<HTMLButtonElement>("bell-button");
   private readonly panel = byId("bell-panel");
 
@@ -21,6 +23,7 @@ export class Bell {
     live.on("notification.created", ({ data }) => {
       const note: Note = data.notification; // the event carries what GET /notifications lists
       if (this.items.some((item) => item.id === note.id)) return; // replayed
+      for (const arrived of this.arriving) arrived.push(note);
       this.items = [note, ...this.items].slice(0, 50);
       if (!note.read_at) this.unread += 1;
       this.draw();
@@ -39,9 +42,16 @@ export class Bell {
   }
 
   async refresh(): Promise<void> {
-    const page = await this.api.listNotifications({ limit: 20 });
-    this.items = page.items;
-    this.unread = page.unread_count;
+    const arrived: Note[] = [];
+    this.arriving.add(arrived);
+    try {
+      const page = await this.api.listNotifications({ limit: 20 });
+      const missed = arrived.filter((note) => !page.items.some((item) => item.id === note.id));
+      this.items = [...missed, ...page.items].slice(0, 50);
+      this.unread = page.unread_count + missed.filter((note) => !note.read_at).length;
+    } finally {
+      this.arriving.delete(arrived);
+    }
     this.draw();
   }
 

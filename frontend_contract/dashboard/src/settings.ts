@@ -11,8 +11,10 @@ const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes
 
 export class SettingsPanel {
   private readonly form = byId<HTMLFormElement>("settings-form");
-  /** The settings last loaded: those this form does not show (interview reminders) are sent back as they are. */
+  /** The settings last loaded: those this form does not show are sent back as they are. */
   private current: NotificationSettings = {};
+  /** The user changed a field since the form was last filled: a late load must not undo it. */
+  private edited = false;
 
   constructor(private readonly api: ApiClient) {
     const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -25,15 +27,19 @@ export class SettingsPanel {
       this.input("time_zone").focus();
     });
     this.input("reminder_lead_minutes").addEventListener("input", () => this.describeLead());
+    this.form.addEventListener("input", () => (this.edited = true));
+    this.form.addEventListener("change", () => (this.edited = true));
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       void this.save();
     });
   }
 
-  /** Load the stored settings into the form. */
+  /** Load the stored settings into the form, unless the user is editing it (then only `current`). */
   async refresh(): Promise<void> {
-    this.show(await this.api.getNotificationSettings());
+    const stored = await this.api.getNotificationSettings();
+    if (this.edited) this.current = stored;
+    else this.show(stored);
   }
 
   private show(settings: NotificationSettings): void {
@@ -68,6 +74,7 @@ export class SettingsPanel {
         .map(Number),
     };
     try {
+      this.edited = false;
       this.show(await this.api.putNotificationSettings(body));
       status.textContent = "Saved.";
     } catch (error) {

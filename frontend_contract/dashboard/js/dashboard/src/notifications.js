@@ -5,6 +5,8 @@ export class Bell {
     flash;
     items = [];
     unread = 0;
+    /** Per refresh in flight, the notes that arrived live meanwhile: its page may have been read before them. */
+    arriving = new Set();
     button = byId("bell-button");
     panel = byId("bell-panel");
     constructor(api, live, flash) {
@@ -14,6 +16,8 @@ export class Bell {
             const note = data.notification; // the event carries what GET /notifications lists
             if (this.items.some((item) => item.id === note.id))
                 return; // replayed
+            for (const arrived of this.arriving)
+                arrived.push(note);
             this.items = [note, ...this.items].slice(0, 50);
             if (!note.read_at)
                 this.unread += 1;
@@ -32,9 +36,17 @@ export class Bell {
         this.drawPermission();
     }
     async refresh() {
-        const page = await this.api.listNotifications({ limit: 20 });
-        this.items = page.items;
-        this.unread = page.unread_count;
+        const arrived = [];
+        this.arriving.add(arrived);
+        try {
+            const page = await this.api.listNotifications({ limit: 20 });
+            const missed = arrived.filter((note) => !page.items.some((item) => item.id === note.id));
+            this.items = [...missed, ...page.items].slice(0, 50);
+            this.unread = page.unread_count + missed.filter((note) => !note.read_at).length;
+        }
+        finally {
+            this.arriving.delete(arrived);
+        }
         this.draw();
     }
     toggle(open = this.panel.hidden) {

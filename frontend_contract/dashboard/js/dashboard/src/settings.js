@@ -9,8 +9,10 @@ const CHECKBOXES = ["in_app", "email_follow_up_reminders", "email_status_changes
 export class SettingsPanel {
     api;
     form = byId("settings-form");
-    /** The settings last loaded: those this form does not show (interview reminders) are sent back as they are. */
+    /** The settings last loaded: those this form does not show are sent back as they are. */
     current = {};
+    /** The user changed a field since the form was last filled: a late load must not undo it. */
+    edited = false;
     constructor(api) {
         this.api = api;
         const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
@@ -23,14 +25,20 @@ export class SettingsPanel {
             this.input("time_zone").focus();
         });
         this.input("reminder_lead_minutes").addEventListener("input", () => this.describeLead());
+        this.form.addEventListener("input", () => (this.edited = true));
+        this.form.addEventListener("change", () => (this.edited = true));
         this.form.addEventListener("submit", (event) => {
             event.preventDefault();
             void this.save();
         });
     }
-    /** Load the stored settings into the form. */
+    /** Load the stored settings into the form, unless the user is editing it (then only `current`). */
     async refresh() {
-        this.show(await this.api.getNotificationSettings());
+        const stored = await this.api.getNotificationSettings();
+        if (this.edited)
+            this.current = stored;
+        else
+            this.show(stored);
     }
     show(settings) {
         this.current = settings;
@@ -64,6 +72,7 @@ export class SettingsPanel {
                 .map(Number),
         };
         try {
+            this.edited = false;
             this.show(await this.api.putNotificationSettings(body));
             status.textContent = "Saved.";
         }
