@@ -29,7 +29,7 @@ class VersionSummary(msgspec.Struct, kw_only=True):
     size: int
     content_type: str
     created_at: datetime
-    source: VersionSource = "upload"
+    source: VersionSource
 
 
 class VersionOut(VersionSummary, kw_only=True):

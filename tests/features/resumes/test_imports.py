@@ -415,3 +415,31 @@ async def test_an_import_is_idempotent_with_a_key(client: httpx.AsyncClient) -> 
     assert first.status_code == again.status_code == 201, again.text
     assert again.headers.get("idempotent-replayed") == "true" and again.json() == first.json()
     assert await ResumeVersion.count() == 1
+
+
+async def test_what_reads_stored_files_skips_an_imported_version(client: httpx.AsyncClient, settings: Settings) -> None:
+    """Key rotation, the object-store copy and the key report: an imported version has no file to
+    rewrap, copy or count, and its encrypted data is rewrapped like any other blob."""
+    from backend.features.maintenance.queries import referenced_object_keys
+    from backend.platform.crypto import key_usage
+    from backend.platform.crypto.envelope import Envelope
+    from backend.platform.storage import build_store
+    from backend.platform.storage.encrypted import EncryptedStore
+
+    account = await factories.account(client)
+    response = await send(client, account, archive(full_export()), "application/zip")
+    assert response.status_code == 201, response.text
+    assert await referenced_object_keys() == []
+    usage = await key_usage.usage()
+    assert usage[key_usage.FILES] == {} and sum(usage["resume_versions.parsed"].values()) == 1
+    store = build_store(settings)
+    assert isinstance(store, EncryptedStore)
+    await store.open()
+    try:
+        # another active key: the version's data and text move to it; there is no file to move
+        newer = Envelope({**settings.encryption.keys, "newer": b"\x07" * 32}, "newer")
+        report = await key_usage.rewrap(newer, store, progress=lambda *_: None)
+    finally:
+        await store.close()
+    assert report.rewrapped.get("resume_versions.parsed") == 1 and report.rewrapped.get("resume_versions.text") == 1
+    assert "resume_versions.object_kid" not in report.rewrapped and not report.failed
