@@ -11,6 +11,7 @@ import pytest
 from backend.engines.resume_import import (
     ArchiveLimits,
     ImportRefused,
+    Note,
     from_json_resume,
     from_linkedin_archive,
     resume_text,
@@ -42,12 +43,13 @@ def test_linkedin_dates(value: str, expected: str | None) -> None:
 
 def test_a_notes_preamble_and_a_bom_are_skipped() -> None:
     data = b'\xef\xbb\xbfNotes:\r\n"Some, with commas"\r\n\r\nName\r\nPython\r\n\r\nSQL\r\n'
-    table = parse_csv(data, "Skills.csv", notes := [])
+    notes: list[Note] = []
+    table = parse_csv(data, "Skills.csv", notes)
     assert table.rows == [{"Name": "Python"}, {"Name": "SQL"}] and notes == []
 
 
 def test_latin_1_is_the_last_fallback_and_control_characters_are_removed() -> None:
-    notes: list = []
+    notes: list[Note] = []
     table = parse_csv("Name\r\nZo\x81ë\x01\r\n".encode("latin-1"), "Skills.csv", notes)  # 0x81: not cp1252
     assert table.rows == [{"Name": "Zo\x81ë"}]
     assert [n.message.split(";")[0] for n in notes] == [
