@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import zipfile
 from typing import Any
 
@@ -16,7 +17,8 @@ import pytest
 from backend.features.resumes.parsing import PARSE_TASK
 from backend.platform.db.tables import Resume, ResumeVersion, TaskOutbox
 from backend.settings import Settings
-from tests import factories
+from tests import factories, support
+from tests.features.resumes.test_upload_budgets import api
 from tests.features.resumes.test_uploads import stored_files
 
 URL = "/api/v1/resumes"
@@ -347,8 +349,6 @@ JSON_RESUME: dict[str, Any] = {
 
 async def test_a_json_resume_round_trips(client: httpx.AsyncClient) -> None:
     account = await factories.account(client)
-    import json
-
     response = await send(client, account, json.dumps(JSON_RESUME).encode(), "application/json")
     assert response.status_code == 201, response.text
     body = response.json()
@@ -374,7 +374,7 @@ async def test_an_invalid_json_resume_lists_every_problem_with_its_path(client: 
         "skills": "Python",
         "hobbies": [],
     }
-    body = problem(await send(client, account, __import__("json").dumps(document).encode(), "application/json"),
+    body = problem(await send(client, account, json.dumps(document).encode(), "application/json"),
                    422, "import-invalid")  # fmt: skip
     assert {(e["field"], e["message"].split(",")[0].split(" not ")[0].split(" (")[0]) for e in body["errors"]} == {
         ("basics.label", "must be a string"),
@@ -405,8 +405,6 @@ async def test_a_body_that_is_not_a_json_object_is_422(client: httpx.AsyncClient
 
 
 async def test_an_import_is_idempotent_with_a_key(client: httpx.AsyncClient) -> None:
-    import json
-
     account = await factories.account(client)
     headers = {**account.headers, "Content-Type": "application/json", "Idempotency-Key": "import-1"}
     content = json.dumps(JSON_RESUME).encode()
@@ -443,3 +441,19 @@ async def test_what_reads_stored_files_skips_an_imported_version(client: httpx.A
         await store.close()
     assert report.rewrapped.get("resume_versions.parsed") == 1 and report.rewrapped.get("resume_versions.text") == 1
     assert "resume_versions.object_kid" not in report.rewrapped and not report.failed
+
+
+async def test_imports_count_as_uploads_and_in_the_storage_quota(services: support.SessionServices) -> None:
+    """The upload budgets: one upload an hour leaves no room for an import (429); a quota smaller than
+    the stored JSON refuses it (413). Neither creates anything."""
+    body = archive(full_export())
+    async with api(services, UPLOADS_PER_HOUR="1") as http:
+        account = await factories.account(http)
+        assert (await send(http, account, body, "application/zip")).status_code == 201
+        limited = await send(http, account, json.dumps(JSON_RESUME).encode(), "application/json")
+        assert problem(limited, 429, "too-many-requests") and int(limited.headers["retry-after"]) > 0
+    assert await ResumeVersion.count() == 1
+    async with api(services, STORAGE_QUOTA_BYTES="200") as http:
+        account = await factories.account(http)
+        problem(await send(http, account, body, "application/zip"), 413, "storage-quota-exceeded")
+    assert await ResumeVersion.count() == 1
