@@ -14,14 +14,15 @@ cases stay as generated):
 - semantic rules: 4 different characters in a new password, salary_min <= salary_max, a known
   time zone, what a letter or an analysis needs without an application, a job page with a title
   sent in `html` (never fetched: generated URLs would leave the machine);
-- files: resumes (`application/pdf`) and CSV imports (`text/csv`) are generated as such, with
-  random text (media type strategies).
+- files: resumes (`application/pdf`), CSV imports (`text/csv`) and LinkedIn exports
+  (`application/zip`) are generated as such, with random text (media type strategies); a JSON Resume
+  import gets a document with a name and random text.
 Every valid `Idempotency-Key` is made unique: a key sent again with another body is a 422 by
 design, which says nothing about the data.
 
 What the run changes is undone so that the next cases find the same world: a password change is
-set back (it keeps the fuzzing session), a personal access token or a resume made is deleted again
-(the api caps both), a refresh session that was ended is signed in again.
+set back (it keeps the fuzzing session), a personal access token or a resume made (uploaded or
+imported) is deleted again (the api caps both), a refresh session that was ended is signed in again.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import random
 import re
 import threading
 import uuid
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +138,36 @@ def _csv() -> str:
     return out.getvalue()
 
 
+@st.composite
+def _linkedin_archives(draw: st.DrawFn) -> bytes:
+    """LinkedIn's data export as the import reads it: Profile.csv and Positions.csv with random text."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, header, cells in (
+            ("Profile.csv", ["First Name", "Last Name", "Headline"], 3),
+            ("Positions.csv", ["Company Name", "Title", "Started On", "Finished On"], 2),
+        ):
+            rows = io.StringIO()
+            writer = csv.writer(rows, lineterminator="\r\n")
+            writer.writerow(header)
+            values = [draw(_TEXT).strip() or "x" for _ in range(cells)]
+            writer.writerow([*values, "Jan 2020", ""] if name == "Positions.csv" else values)
+            archive.writestr(name, rows.getvalue())
+    return out.getvalue()
+
+
+def _json_resume() -> dict[str, Any]:
+    """A valid JSON Resume document with random text (the api's validator decides what else is one)."""
+
+    def text(size: int) -> str:
+        return "".join(random.choices(_PRINTABLE, k=random.randint(1, size))).strip() or "x"
+
+    work = [{"name": text(40), "position": text(40), "startDate": "2020-01", "highlights": [text(60)]}]
+    return {"basics": {"name": text(40), "label": text(40)}, "work": work, "skills": [{"name": text(20)}]}
+
+
 schemathesis.openapi.media_type("application/pdf", _pdfs())
+schemathesis.openapi.media_type("application/zip", _linkedin_archives())
 
 
 def _fresh(label: str) -> dict[str, str] | None:
@@ -248,6 +279,8 @@ def _make_valid(case: Any) -> None:
         case.query["application_id"] = STATE["ids"]["application_id"]
     elif label == "POST /api/v1/applications/import":
         case.body = _csv()  # the api's own parser decides what a CSV is: generated text rarely is one
+    elif label == "POST /api/v1/resumes/import" and getattr(case, "media_type", "") == "application/json":
+        case.body = _json_resume()  # a generated object rarely has a name and only the schema's sections
     elif (fresh := _fresh(label)) is not None:
         case.path_parameters.update(fresh)
     elif isinstance(case.body, dict):
@@ -292,6 +325,8 @@ def after_call(context: Any, case: Any, response: Any) -> None:
         _api("DELETE", f"/api/v1/me/tokens/{response.json()['id']}", 204)
     elif label == "POST /api/v1/resumes" and status == 202:
         _api("DELETE", f"/api/v1/resumes/{response.json()['id']}", 204)
+    elif label == "POST /api/v1/resumes/import" and status == 201:
+        _api("DELETE", f"/api/v1/resumes/{response.json()['resume']['id']}", 204)
     elif label == "POST /api/v1/applications/{application_id}/interviews" and status == 201:
         made = response.json()  # the api caps interviews per application
         _api("DELETE", f"/api/v1/applications/{made['application_id']}/interviews/{made['id']}", 204)

@@ -25,6 +25,7 @@ from backend.features.cover_letters import http as cover_letter_controllers
 from backend.features.interviews import http as interview_controllers
 from backend.features.notifications import http as notification_controllers
 from backend.features.resumes import http as resume_controllers
+from backend.features.resumes import import_http as resume_import_controllers
 from backend.lifespan import lifespan_for
 from backend.platform import redis_client
 from backend.platform.http import (
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> Litestar:
             calendar_controllers.CalendarFeedSettingsController,
             calendar_controllers.CalendarFeedController,
             resume_controllers.ResumeController,
+            resume_import_controllers.ResumeImportController,
             cover_letter_controllers.CoverLetterController,
             analysis_controllers.AnalysisController,
             analysis_controllers.VersionAnalysisController,

@@ -824,6 +824,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/resumes/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** ImportResume */
+        post: operations["importResume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/resumes/{resume_id}": {
         parameters: {
             query?: never;
@@ -1375,6 +1392,11 @@ export interface components {
             decision: string | null;
             suggested_at: string | null;
         };
+        /** ImportNote */
+        ImportNote: {
+            field: string;
+            message: string;
+        };
         /** ImportRejection */
         ImportRejection: {
             errors: string[];
@@ -1679,6 +1701,12 @@ export interface components {
             updated_at: string;
             versions: components["schemas"]["VersionOut"][];
         };
+        /** ResumeImported */
+        ResumeImported: {
+            notes: components["schemas"]["ImportNote"][];
+            resume: components["schemas"]["ResumeOut"];
+            version: components["schemas"]["VersionOut"];
+        };
         /** ResumeOut */
         ResumeOut: {
             /** Format: date-time */
@@ -1857,6 +1885,8 @@ export interface components {
             sha256: string;
             size: number;
             /** @enum {string} */
+            source: "upload" | "json_resume" | "linkedin";
+            /** @enum {string} */
             status: "queued" | "parsing" | "parsed" | "failed";
         };
         /** VersionSummary */
@@ -1869,6 +1899,8 @@ export interface components {
             id: string;
             number: number;
             size: number;
+            /** @enum {string} */
+            source: "upload" | "json_resume" | "linkedin";
             /** @enum {string} */
             status: "queued" | "parsing" | "parsed" | "failed";
         };
@@ -5992,6 +6024,121 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importResume: {
+        parameters: {
+            query?: {
+                /** @description The new resume's title (default: the name) */
+                title?: string | null;
+            };
+            header?: {
+                /** @description Makes the create safe to retry: one key per user action, 1-200 visible ASCII characters (a UUID; else `400`). The same key with the same body answers the stored response again (`Idempotent-Replayed: true`); with another body `422`; while the first request runs `409` with `Retry-After`. Keys are kept 24 hours. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A JSON Resume v1 document (`application/json`, schema: https://raw.githubusercontent.com/jsonresume/resume-schema/v1.0.0/schema.json), or LinkedIn's data export as downloaded (`application/zip`: the archive of CSVs, at least `Profile.csv` and `Positions.csv`). At most 10 MB (413); the archive at most 1000 entries and 200 MB unpacked (413 `import-too-large`). */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "basics": {
+                 *         "label": "Analyst",
+                 *         "name": "Ada Lovelace"
+                 *       },
+                 *       "work": []
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+                "application/zip": string;
+            };
+        };
+        responses: {
+            /** @description Document created, URL follows */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResumeImported"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

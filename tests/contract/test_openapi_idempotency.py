@@ -18,6 +18,7 @@ CREATES = {  # every handler with `**idempotent()`: a new one must be added here
     ("/api/v1/me/tokens", "createPersonalAccessToken"),
     ("/api/v1/resumes", "uploadResume"),
     ("/api/v1/resumes/{resume_id}/versions", "uploadResumeVersion"),
+    ("/api/v1/resumes/import", "importResume"),
     ("/api/v1/applications", "createApplication"),
     ("/api/v1/applications/import-url", "importApplicationFromUrl"),
     ("/api/v1/applications/{application_id}/interviews", "createInterview"),

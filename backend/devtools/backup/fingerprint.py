@@ -51,7 +51,10 @@ async def documents_readable(url: str, settings: Settings) -> int:
     if one is missing from the store `settings` name or does not decrypt with its keys."""
     connection = await asyncpg.connect(url)
     try:
-        query = "SELECT object_key FROM resume_versions UNION ALL SELECT object_key FROM application_snapshots"
+        query = (
+            "SELECT object_key FROM resume_versions WHERE object_key IS NOT NULL"  # NULL: imported, no file
+            " UNION ALL SELECT object_key FROM application_snapshots"
+        )
         keys = [row[0] for row in await connection.fetch(query)]
     finally:
         await connection.close()

@@ -12,6 +12,8 @@ from backend.platform.http.inputs import Input
 
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 VersionStatus = Literal["queued", "parsing", "parsed", "failed"]
+# upload: a PDF, parsed by the worker (its file at `.../file`); json_resume, linkedin: imported, no file
+VersionSource = Literal["upload", "json_resume", "linkedin"]
 
 
 class ResumeUpdate(Input):
@@ -27,6 +29,7 @@ class VersionSummary(msgspec.Struct, kw_only=True):
     size: int
     content_type: str
     created_at: datetime
+    source: VersionSource
 
 
 class VersionOut(VersionSummary, kw_only=True):
@@ -52,3 +55,19 @@ class ResumeOut(msgspec.Struct, kw_only=True):
 class ResumePage(msgspec.Struct, kw_only=True):
     items: list[ResumeOut]
     next_cursor: str | None = None
+
+
+# -- imports (POST /api/v1/resumes/import) ------------------------------------------------------------
+class ImportNote(msgspec.Struct, kw_only=True):
+    """Something the import read but changed (text re-decoded, a date left out): worth checking."""
+
+    field: str  # where: `Positions.csv row 2: Started On`, `Profile.csv`
+    message: str
+
+
+class ResumeImported(msgspec.Struct, kw_only=True):
+    """The new resume, its one version (already `parsed`: `parsed` holds the JSON Resume data), and notes."""
+
+    resume: ResumeOut
+    version: VersionOut
+    notes: list[ImportNote]

@@ -45,6 +45,8 @@ from tasks import outbox
 log = structlog.get_logger("career_copilot.resumes")
 MAX_BYTES = 10 * 1024 * 1024
 MAX_RESUMES = 100
+SOURCES = {"json_resume": "a JSON Resume document", "linkedin": "a LinkedIn data export"}
+NO_FILE = "This version was imported from {source}: it has no file. Its data is the version's `parsed` field."
 
 
 def object_key(user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> str:
@@ -54,7 +56,7 @@ def object_key(user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) 
 def _summary(row: dict[str, Any]) -> schemas.VersionSummary:
     return schemas.VersionSummary(
         id=row["id"], number=row["number"], status=row["status"], filename=row["filename"], size=row["size"],
-        content_type=row["content_type"], created_at=row["created_at"],
+        content_type=row["content_type"], created_at=row["created_at"], source=row["source"],
     )  # fmt: skip
 
 
@@ -65,7 +67,8 @@ def version_out(envelope: Envelope, row: dict[str, Any]) -> schemas.VersionOut:
         parsed = envelope.decrypt_json(bytes(row["parsed"]), f"resume_versions.parsed:{row['id']}")
     return schemas.VersionOut(
         id=row["id"], number=row["number"], status=row["status"], filename=row["filename"], size=row["size"],
-        content_type=row["content_type"], created_at=row["created_at"], sha256=row["sha256"], pages=row["pages"],
+        content_type=row["content_type"], created_at=row["created_at"], source=row["source"], sha256=row["sha256"],
+        pages=row["pages"],
         parsed=parsed, error=row["error"], error_code=row["error_code"], parsed_at=row["parsed_at"],
     )  # fmt: skip
 
@@ -268,7 +271,8 @@ class ResumeService:
                 if successor is not None:
                     await Resume.update({Resume.is_default: True}).where(Resume.id == successor["id"])
         for key in keys:
-            await self._forget_object(key["object_key"])
+            if key["object_key"] is not None:  # an imported version has no file
+                await self._forget_object(key["object_key"])
 
     async def versions(self, user_id: uuid.UUID, resume_id: uuid.UUID) -> list[schemas.VersionSummary]:
         with routed_reads(user_id):
@@ -294,6 +298,10 @@ class ResumeService:
         return version_out(self.envelope, row)
 
     async def file(self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID) -> tuple[bytes, str, str]:
-        """(original bytes, filename, content type) of a version."""
+        """(original bytes, filename, content type) of a version; an imported one has none (404)."""
         row = await self._version(user_id, resume_id, version_id)
+        if row["object_key"] is None:
+            raise errors.NotFound(
+                NO_FILE.format(source=SOURCES.get(row["source"], "imported")), slug="version-has-no-file"
+            )
         return await self.store.get(row["object_key"]), row["filename"], row["content_type"]

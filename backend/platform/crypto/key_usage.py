@@ -5,7 +5,8 @@ encrypted columns are listed in `COLUMNS`; each has an index on `envelope_kid(<c
 function reading that header), so the set of key ids in use is read with one index probe per key
 id (a loose index scan) and the blobs of one key id are counted from the index. Stored files record
 theirs in the `object_kid` of their row (`FILE_TABLES`: resume versions' PDFs, imported job pages;
-NULL: uploaded before it was recorded; `rewrap` fills it in).
+NULL: uploaded before it was recorded; `rewrap` fills it in; a row with no `object_key`, a resume
+version imported without a file, has nothing to rewrap).
 
 - `missing_keys(keys)`: the stored blobs no configured key can unwrap, per key id (the api and the
   worker refuse to start when there are any: `check_keys`).
@@ -88,7 +89,9 @@ async def usage() -> dict[str, dict[str | None, int]]:
             kid = str(row["kid"])
             rows = await _raw(f"SELECT count(*) AS n FROM {table} WHERE object_kid = {{}}", kid)  # noqa: S608
             files[kid] = int(rows[0]["n"])
-        unknown = await _raw(f"SELECT count(*) AS n FROM {table} WHERE object_kid IS NULL")  # noqa: S608
+        unknown = await _raw(
+            f"SELECT count(*) AS n FROM {table} WHERE object_kid IS NULL AND object_key IS NOT NULL"  # noqa: S608
+        )
         if int(unknown[0]["n"]):
             files[None] = int(unknown[0]["n"])
         found[_files_label(table)] = files
@@ -193,7 +196,8 @@ async def _rewrap_files(
 ) -> None:
     label = _files_label(table)
     counted = await _raw(
-        f"SELECT count(DISTINCT object_key) AS n FROM {table} WHERE object_kid IS DISTINCT FROM {{}}",  # noqa: S608
+        f"SELECT count(DISTINCT object_key) AS n FROM {table} WHERE object_kid IS DISTINCT FROM {{}}"  # noqa: S608
+        " AND object_key IS NOT NULL",
         active,
     )
     total, done, after = int(counted[0]["n"]), 0, ""

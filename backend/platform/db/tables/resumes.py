@@ -1,4 +1,4 @@
-"""Resumes, their versions (one uploaded PDF each), and the parsed result.
+"""Resumes, their versions (one uploaded PDF each, or data imported without a file), and the parsed result.
 
 Extracted text and parsed JSON are PII: stored encrypted (`backend.platform.crypto.envelope`, aad
 `resume_versions.<column>:<version id>`); the file itself lives in the object store, encrypted too.
@@ -35,7 +35,9 @@ class ResumeVersion(Table, tablename="resume_versions", db=DB):
     sha256 = Varchar(length=64, index=True)  # of the bytes uploaded
     # of the normalized text and page count (the duplicate check); None: no text layer, or uploaded before
     content_sha256 = Varchar(length=64, null=True, default=None, index=True)
-    object_key = Varchar(length=512)
+    # where the data came from: upload (a PDF, parsed by the worker) | json_resume | linkedin (imported: no file)
+    source = Varchar(length=12, default="upload")
+    object_key = Varchar(length=512, null=True, default=None)  # the stored file; None: imported, there is none
     object_kid = Varchar(length=255, null=True, default=None)  # master key wrapping the file (NULL: not recorded)
     pages = Integer(default=0)
     parsed = Bytea(null=True, default=None)  # encrypted JSON Resume
