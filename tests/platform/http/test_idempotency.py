@@ -506,7 +506,7 @@ def test_anonymous_idempotent_routes_are_exactly_those_without_authentication(se
                 anonymous[handler.operation_id] = handler.opt.get("idempotent_anonymous")
                 assert anonymous[handler.operation_id] is (not handler.resolve_security()), handler.operation_id
     assert {operation_id for operation_id, is_anonymous in anonymous.items() if is_anonymous} == {"registerUser"}
-    assert len(anonymous) == 11
+    assert len(anonymous) == 12
 
 
 async def _owner_of_the_token(principal: NamedDependency[Principal]) -> str:
