@@ -14,6 +14,8 @@ validates against JSON Resume v1.0.0 (`json_resume.py`).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any, Literal
 
 from backend.engines.documents import json_resume, pdf, word
@@ -26,8 +28,18 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "json": "application/json",
-    "txt": "text/plain; charset=utf-8",
+    "txt": "text/plain",  # Litestar adds "; charset=utf-8"
 }
+
+
+def file_name(*parts: str, ext: str) -> str:
+    """A download's file name from its parts: letters and digits kept (any script), other runs as one
+    "-", at most 120 characters before the extension. `file_name("Maya Okafor", "resume v2", ext="pdf")`
+    is "Maya-Okafor-resume-v2.pdf"."""
+    words = "-".join(
+        p for p in (re.sub(r"[\W_]+", "-", unicodedata.normalize("NFC", part)).strip("-") for part in parts) if p
+    )
+    return f"{words[:120].rstrip('-') or 'document'}.{ext}"
 
 
 def resume_document(resume: dict[str, Any], fmt: ResumeFormat, *, last_modified: str | None = None) -> bytes:
@@ -45,4 +57,4 @@ def letter_document(letter: Letter, fmt: LetterFormat) -> bytes:
     return word.letter_docx(letter.heading, letter.paragraphs(), author=letter.author)
 
 
-__all__ = ["MEDIA_TYPES", "Letter", "LetterFormat", "ResumeFormat", "letter_document", "resume_document"]
+__all__ = ["MEDIA_TYPES", "Letter", "LetterFormat", "ResumeFormat", "file_name", "letter_document", "resume_document"]

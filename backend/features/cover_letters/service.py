@@ -5,6 +5,7 @@ Generation itself runs in the worker (`generation`). No Litestar import.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ import structlog
 from redis.asyncio import Redis
 
 from backend import errors
+from backend.engines import documents
 from backend.features.ai import quota, sources
 from backend.features.ai.work import GENERATE_TASK
 from backend.features.cover_letters import schemas
@@ -183,6 +185,26 @@ class CoverLetterService:
         """Delete the letter; a running generation notices and stops."""
         await self._owned(user_id, letter_id)
         await CoverLetter.delete().where((CoverLetter.id == letter_id) & (CoverLetter.user == user_id))
+
+    async def export(
+        self, user_id: uuid.UUID, letter_id: uuid.UUID, fmt: documents.LetterFormat
+    ) -> tuple[bytes, str, str]:
+        """(file, file name, media type) of the letter as PDF, Word or plain text; 409 `letter-streaming`
+        while it is being written, 422 `letter-empty` when it has no text."""
+        with routed_reads(user_id):
+            row = await self._owned(user_id, letter_id)
+        if row["status"] in ACTIVE:
+            raise errors.Conflict(
+                "The letter is still being written; export it once it is completed, or cancel it",
+                slug="letter-streaming",
+            )
+        text = decrypt_content(self.envelope, row)
+        if not text.strip():
+            raise errors.Unprocessable("The letter has no text to export", slug="letter-empty")
+        letter = documents.Letter(company=row["company"], role=row["role"], text=text)
+        content = await asyncio.to_thread(documents.letter_document, letter, fmt)
+        filename = documents.file_name("cover letter", row["company"], row["role"], ext=fmt)
+        return content, filename, documents.MEDIA_TYPES[fmt]
 
     async def _announce(self, user_id: uuid.UUID, event: events.Event) -> None:
         await publish_best_effort(self.publisher, user_id, event, log=log, lost="cover_letter_event_lost")

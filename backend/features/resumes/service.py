@@ -30,7 +30,7 @@ import structlog
 from redis.asyncio import Redis
 
 from backend import errors
-from backend.engines import resume_parser
+from backend.engines import documents, resume_parser
 from backend.engines.resume_parser.models import PdfInfo
 from backend.features.resumes import parsing, queries, schemas
 from backend.platform import ratelimit, redis_client
@@ -297,3 +297,33 @@ class ResumeService:
         """(original bytes, filename, content type) of a version."""
         row = await self._version(user_id, resume_id, version_id)
         return await self.store.get(row["object_key"]), row["filename"], row["content_type"]
+
+    async def export(
+        self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID, fmt: documents.ResumeFormat
+    ) -> tuple[bytes, str, str]:
+        """(file, file name, media type) of a parsed version as PDF, Word or JSON Resume, built from its
+        parsed data; 422 `version-not-parsed` while it is queued or parsing, or when its parse failed."""
+        with routed_reads(user_id):
+            resume = await self._owned(user_id, resume_id)
+            row = await self._version(user_id, resume_id, version_id)
+        number = row["number"]
+        if row["status"] in ("queued", "parsing"):
+            raise errors.Unprocessable(
+                f"Version {number} is still being parsed (status: {row['status']}); its documents are made "
+                "from the parsed data, so export it once it is parsed (the `resume.parsed` event says when).",
+                slug="version-not-parsed",
+            )
+        if row["status"] != "parsed" or row["parsed"] is None:
+            reason = f": {row['error']}" if row["error"] else ""
+            raise errors.Unprocessable(
+                f"Version {number} could not be parsed{reason}, so it has no data to export. "
+                "Upload a new version of the resume.",
+                slug="version-not-parsed",
+            )
+        parsed = self.envelope.decrypt_json(bytes(row["parsed"]), parsing.parsed_aad(row["id"]))
+        modified = row["parsed_at"].isoformat(timespec="seconds") if row["parsed_at"] else None
+        content = await asyncio.to_thread(documents.resume_document, parsed, fmt, last_modified=modified)
+        basics = parsed.get("basics") if isinstance(parsed.get("basics"), dict) else {}
+        name = basics.get("name") if isinstance(basics.get("name"), str) else ""
+        filename = documents.file_name(name or resume["title"], f"resume v{number}", ext=fmt)
+        return content, filename, documents.MEDIA_TYPES[fmt]
