@@ -122,7 +122,7 @@ class CoverLetterController(Controller):
         responses=problems.problem_responses(401, 404, 409),
         media_type="application/octet-stream",
     )
-    async def export(
+    async def export_letter(
         self,
         letter_id: FromPath[uuid.UUID],
         principal: NamedDependency[Principal],

@@ -211,7 +211,7 @@ class ResumeController(Controller):
         responses=problems.problem_responses(401, 404),
         media_type="application/octet-stream",
     )
-    async def export(
+    async def export_version(
         self,
         resume_id: FromPath[uuid.UUID],
         version_id: FromPath[uuid.UUID],
