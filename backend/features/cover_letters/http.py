@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from backend.engines import documents
 from backend.features.cover_letters import schemas
 from backend.features.cover_letters.service import CoverLetterService
-from backend.platform.http import auth, idempotency, pagination, params, problems
+from backend.platform.http import auth, idempotency, openapi, pagination, params, problems
 from backend.platform.http.identity import Principal
 from backend.platform.http.verified import require_verified_email
 from backend.platform.storage.base import content_disposition
@@ -120,7 +120,14 @@ class CoverLetterController(Controller):
         "/{letter_id:uuid}/export",
         operation_id="exportCoverLetter",
         responses=problems.problem_responses(401, 404, 409),
-        media_type="application/octet-stream",
+        media_type=documents.MEDIA_TYPES["pdf"],
+        operation_class=openapi.file_operation(
+            {
+                documents.MEDIA_TYPES["pdf"]: "format=pdf",
+                documents.MEDIA_TYPES["docx"]: "format=docx",
+                documents.MEDIA_TYPES["txt"]: "format=txt (UTF-8)",
+            }
+        ),
     )
     async def export_letter(
         self,

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 from backend.engines import documents
 from backend.features.resumes import schemas
 from backend.features.resumes.service import MAX_BYTES, ResumeService
-from backend.platform.http import auth, idempotency, problems
+from backend.platform.http import auth, idempotency, openapi, problems
 from backend.platform.http.identity import Principal
 from backend.platform.http.verified import require_verified_email
 from backend.platform.storage.base import content_disposition
@@ -209,7 +209,14 @@ class ResumeController(Controller):
         "/{resume_id:uuid}/versions/{version_id:uuid}/export",
         operation_id="exportResumeVersion",
         responses=problems.problem_responses(401, 404),
-        media_type="application/octet-stream",
+        media_type=documents.MEDIA_TYPES["pdf"],
+        operation_class=openapi.file_operation(
+            {
+                documents.MEDIA_TYPES["pdf"]: "format=pdf",
+                documents.MEDIA_TYPES["docx"]: "format=docx",
+                documents.MEDIA_TYPES["json"]: "format=json: a JSON Resume v1.0.0 document",
+            }
+        ),
     )
     async def export_version(
         self,
