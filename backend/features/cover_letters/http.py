@@ -1,4 +1,4 @@
-"""HTTP routes of cover letters: create (202, streamed over the realtime socket), read, edit, cancel."""
+"""HTTP routes of cover letters: create (202, streamed over the realtime socket), read, edit, cancel, export."""
 
 from __future__ import annotations
 
@@ -137,6 +137,6 @@ class CoverLetterController(Controller):
         fmt: ExportFormat = "pdf",
     ) -> Response[bytes]:
         """The letter as a document (an attachment) headed by its role and company; 409 while it is
-        being written, 422 `letter-empty` when it has no text."""
+        being written or has no text (`letter-streaming`, `letter-empty`)."""
         content, filename, media_type = await letters.export(principal.user.id, letter_id, fmt)
         return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})

@@ -190,7 +190,7 @@ class CoverLetterService:
         self, user_id: uuid.UUID, letter_id: uuid.UUID, fmt: documents.LetterFormat
     ) -> tuple[bytes, str, str]:
         """(file, file name, media type) of the letter as PDF, Word or plain text; 409 `letter-streaming`
-        while it is being written, 422 `letter-empty` when it has no text."""
+        while it is being written, 409 `letter-empty` when it has no text (a failed letter)."""
         with routed_reads(user_id):
             row = await self._owned(user_id, letter_id)
         if row["status"] in ACTIVE:
@@ -200,7 +200,7 @@ class CoverLetterService:
             )
         text = decrypt_content(self.envelope, row)
         if not text.strip():
-            raise errors.Unprocessable("The letter has no text to export", slug="letter-empty")
+            raise errors.Conflict("The letter has no text to export; write it or edit it first", slug="letter-empty")
         letter = documents.Letter(company=row["company"], role=row["role"], text=text)
         content = await asyncio.to_thread(documents.letter_document, letter, fmt)
         filename = documents.file_name("cover letter", row["company"], row["role"], ext=fmt)

@@ -1,5 +1,5 @@
 """Exporting a cover letter over the real api: PDF, Word and plain text of the letter's text under its
-role and company; 409 while it is being written, 422 when it has no text or the format is unknown,
+role and company; 409 while it is being written or when it has no text, 422 for an unknown format,
 404 for anyone but its owner."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ async def test_a_letter_exports_as_pdf_docx_and_txt_for_its_owner_only(
 
     assert (await client.post(f"{URL}/{letter_id}/cancel", headers=owner.headers)).status_code == 202
     empty = await client.get(export_url, params={"format": "pdf"}, headers=owner.headers)
-    assert empty.status_code == 422 and empty.json()["type"].endswith("letter-empty")
+    assert empty.status_code == 409 and empty.json()["type"].endswith("letter-empty")
 
     edited = await client.patch(f"{URL}/{letter_id}", json={"content": TEXT}, headers=owner.headers)
     assert edited.status_code == 200, edited.text
