@@ -30,40 +30,48 @@ def _font(style: str) -> pymupdf.Font:
     return pymupdf.Font(_FONTS[style])
 
 
-def _covers(style: str, content: str) -> bool:
-    font = _font(style)
-    return all(ch.isspace() or font.has_glyph(ord(ch)) for ch in content)
+@cache
+def _has(style: str, char: str) -> bool:
+    return char.isspace() or bool(_font(style).has_glyph(ord(char)))
+
+
+@cache
+def _advance(style: str, char: str) -> float:
+    """The advance of `char` at size 1 (insert_text sets no kerning, so widths add up)."""
+    return float(_font(style).glyph_advance(ord(char)))
 
 
 def font_for(content: str, bold: bool) -> str:
     """The style that draws every character of `content`: Nimbus Sans, else the fallback font."""
     style = "bold" if bold else "regular"
-    return style if _covers(style, content) else "fallback"
+    return style if all(_has(style, ch) for ch in content) else "fallback"
 
 
 def width_of(content: str, bold: bool, size: float) -> float:
-    return _font(font_for(content, bold)).text_length(content, fontsize=size)
+    style = font_for(content, bold)
+    return sum(_advance(style, ch) for ch in content) * size
 
 
 def wrap(content: str, width: float, bold: bool, size: float) -> list[str]:
     """Words into lines no wider than `width` (a word wider than a line is cut by characters)."""
     lines: list[str] = []
-    line = ""
+    line, used = "", 0.0
+    space = width_of(" ", bold, size)
     for word in content.split():
-        candidate = f"{line} {word}" if line else word
-        if width_of(candidate, bold, size) <= width:
-            line = candidate
+        wide = width_of(word, bold, size)
+        if line and used + space + wide <= width:
+            line, used = f"{line} {word}", used + space + wide
             continue
         if line:
             lines.append(line)
-        line = ""
-        while width_of(word, bold, size) > width:
+        while wide > width:
             cut = len(word) - 1
             while cut > 1 and width_of(word[:cut], bold, size) > width:
                 cut -= 1
             lines.append(word[:cut])
             word = word[cut:]
-        line = word
+            wide = width_of(word, bold, size)
+        line, used = word, wide
     if line:
         lines.append(line)
     return lines
@@ -110,7 +118,7 @@ class Pen:
         self.page.insert_text(
             (x, self.y), content, fontname=self._fontname(style), fontsize=size, color=LINK if link else color
         )
-        width = _font(style).text_length(content, fontsize=size)
+        width = width_of(content, bold, size)
         if link:
             area = pymupdf.Rect(x, self.y - size * 0.9, x + width, self.y + size * 0.25)
             self.page.insert_link({"kind": pymupdf.LINK_URI, "from": area, "uri": link})

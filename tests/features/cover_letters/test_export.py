@@ -62,6 +62,12 @@ async def test_a_letter_exports_as_pdf_docx_and_txt_for_its_owner_only(
     paragraphs = [p.text for p in docx.Document(io.BytesIO(word.content)).paragraphs]
     assert paragraphs[0] == "Senior Data Engineer \u2014 Northwind Cloud" and "Kind regards,\nMarcus" in paragraphs
 
+    made = await client.post("/api/v1/me/tokens", json={"name": "read", "scopes": ["read"]}, headers=owner.headers)
+    assert made.status_code == 201, made.text
+    read_only = {"Authorization": f"Bearer {made.json()['token']}"}  # an export is a read
+    by_token = await client.get(export_url, params={"format": "txt"}, headers=read_only)
+    assert by_token.status_code == 200 and by_token.text == TEXT + "\n"
+
     bad = await client.get(export_url, params={"format": "json"}, headers=owner.headers)
     assert bad.status_code == 422 and bad.json()["type"].endswith("validation-error")
 
