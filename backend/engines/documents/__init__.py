@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from backend.engines.documents import json_resume, pdf, word
 from backend.engines.documents.letter import Letter
-from backend.engines.documents.outline import outline
+from backend.engines.documents.outline import outline, text
 
 ResumeFormat = Literal["pdf", "docx", "json"]
 LetterFormat = Literal["pdf", "docx", "txt"]
@@ -53,8 +53,8 @@ def letter_document(letter: Letter, fmt: LetterFormat) -> bytes:
     if fmt == "txt":
         return letter.plain_text().encode()
     if fmt == "pdf":
-        return pdf.letter_pdf(letter.heading, letter.paragraphs(), author=letter.author)
-    return word.letter_docx(letter.heading, letter.paragraphs(), author=letter.author)
+        return pdf.letter_pdf(letter.heading, letter.paragraphs(), author=text(letter.author))
+    return word.letter_docx(letter.heading, letter.paragraphs(), author=text(letter.author))
 
 
 __all__ = ["MEDIA_TYPES", "Letter", "LetterFormat", "ResumeFormat", "file_name", "letter_document", "resume_document"]

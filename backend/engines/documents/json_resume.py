@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from backend.engines.documents.outline import printable
+
 SCHEMA_URL = "https://raw.githubusercontent.com/jsonresume/resume-schema/v1.0.0/schema.json"
 SCHEMA_PATH = Path(__file__).with_name("schema") / "jsonresume-1.0.0.schema.json"
 _ISO = re.compile(r"^([1-2][0-9]{3}-[0-1][0-9]-[0-3][0-9]|[1-2][0-9]{3}-[0-1][0-9]|[1-2][0-9]{3})$")
@@ -46,7 +48,7 @@ _PROFILE = {"network": "s", "username": "s", "url": "u"}
 
 
 def _string(value: Any) -> str | None:
-    return value.strip() or None if isinstance(value, str) else None
+    return printable(value).strip() or None if isinstance(value, str) else None
 
 
 def _value(kind: Any, value: Any) -> Any:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.engines.documents.outline import printable, text
+
 
 @dataclass(frozen=True)
 class Letter:
@@ -15,13 +17,13 @@ class Letter:
     @property
     def heading(self) -> str:
         """ "Staff Engineer — Acme" (either alone when the other is missing)."""
-        role, company = self.role.strip(), self.company.strip()
+        role, company = text(self.role), text(self.company)
         return f"{role} \u2014 {company}" if role and company else role or company
 
     def paragraphs(self) -> list[list[str]]:
         """Paragraphs (separated by blank lines), each a list of its lines (a signature keeps its breaks)."""
         blocks: list[list[str]] = [[]]
-        for raw in self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        for raw in self._normalised().split("\n"):
             line = " ".join(raw.split())
             if line:
                 blocks[-1].append(line)
@@ -31,5 +33,8 @@ class Letter:
 
     def plain_text(self) -> str:
         """The letter as plain UTF-8 text: its own words, normalised line ends, one final newline."""
-        text = self.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
-        return f"{text}\n" if text else ""
+        body = self._normalised().strip("\n")
+        return f"{body}\n" if body else ""
+
+    def _normalised(self) -> str:
+        return printable(self.text.replace("\r\n", "\n").replace("\r", "\n"))

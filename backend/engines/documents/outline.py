@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+# What no document may hold: C0 and C1 control characters (tab and line ends kept), lone surrogates
+# (UTF-8 cannot encode them), U+FFFE and U+FFFF (XML refuses them).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-\d{2})?$")
 DASH = "\u2014"  # between position and company
@@ -51,14 +54,21 @@ class Outline:
     sections: list[Section]
 
 
+def printable(value: str) -> str:
+    """`value` without the characters no document may hold (control characters, lone surrogates)."""
+    return _UNPRINTABLE.sub("", value)
+
+
 def text(value: Any) -> str:
     """A field as one clean line ("" for anything that is not a non-empty string)."""
-    return " ".join(value.split()) if isinstance(value, str) else ""
+    return " ".join(printable(value).split()) if isinstance(value, str) else ""
 
 
 def paragraph(value: Any) -> list[str]:
     """A multi-line field as its non-empty lines, each cleaned."""
-    return [line for line in (text(part) for part in value.splitlines()) if line] if isinstance(value, str) else []
+    if not isinstance(value, str):
+        return []
+    return [line for line in (text(part) for part in printable(value).splitlines()) if line]
 
 
 def strings(value: Any) -> list[str]:

@@ -52,6 +52,20 @@ def width_of(content: str, bold: bool, size: float) -> float:
     return sum(_advance(style, ch) for ch in content) * size
 
 
+def _cut(word: str, width: float, bold: bool, size: float) -> list[str]:
+    """A word wider than a line, in pieces that fit (at least one character each)."""
+    style = font_for(word, bold)
+    pieces, start, used = [], 0, 0.0
+    for index, char in enumerate(word):
+        advance = _advance(style, char) * size
+        if index > start and used + advance > width:
+            pieces.append(word[start:index])
+            start, used = index, 0.0
+        used += advance
+    pieces.append(word[start:])
+    return pieces
+
+
 def wrap(content: str, width: float, bold: bool, size: float) -> list[str]:
     """Words into lines no wider than `width` (a word wider than a line is cut by characters)."""
     lines: list[str] = []
@@ -64,12 +78,9 @@ def wrap(content: str, width: float, bold: bool, size: float) -> list[str]:
             continue
         if line:
             lines.append(line)
-        while wide > width:
-            cut = len(word) - 1
-            while cut > 1 and width_of(word[:cut], bold, size) > width:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
+        if wide > width:
+            *whole, word = _cut(word, width, bold, size)
+            lines.extend(whole)
             wide = width_of(word, bold, size)
         line, used = word, wide
     if line:
