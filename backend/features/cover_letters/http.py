@@ -26,7 +26,13 @@ ExportFormat = Annotated[
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:
-    return CoverLetterService(state.envelope, state.redis, state.publisher, state.settings.ai)
+    return CoverLetterService(
+        state.envelope,
+        state.redis,
+        state.publisher,
+        state.settings.ai,
+        exports_per_hour=state.settings.storage.document_exports_per_hour,
+    )
 
 
 class CoverLetterController(Controller):
@@ -119,7 +125,7 @@ class CoverLetterController(Controller):
     @get(
         "/{letter_id:uuid}/export",
         operation_id="exportCoverLetter",
-        responses=problems.problem_responses(401, 404, 409),
+        responses=problems.problem_responses(401, 404, 409, 429),
         media_type=documents.MEDIA_TYPES["pdf"],
         operation_class=openapi.file_operation(
             {

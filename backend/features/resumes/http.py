@@ -208,7 +208,7 @@ class ResumeController(Controller):
     @get(
         "/{resume_id:uuid}/versions/{version_id:uuid}/export",
         operation_id="exportResumeVersion",
-        responses=problems.problem_responses(401, 404),
+        responses=problems.problem_responses(401, 404, 429),
         media_type=documents.MEDIA_TYPES["pdf"],
         operation_class=openapi.file_operation(
             {

@@ -77,6 +77,16 @@ def resume_out(row: dict[str, Any], latest: dict[str, Any] | None) -> schemas.Re
     )  # fmt: skip
 
 
+async def take_export(redis: Redis | None, user_id: uuid.UUID, limit: int) -> None:
+    """Count a document export (a resume's or a letter's) in the user's hourly window, or raise
+    TooManyRequests (429, Retry-After): each costs the api tens of milliseconds of CPU."""
+    if redis is None:
+        return
+    window = ratelimit.Window(f"rl:export:{redis_client.tag(user_id)}", limit, 3600)
+    if wait := await ratelimit.take(redis, [window]):
+        raise errors.TooManyRequests(f"At most {limit} exports an hour; try again in {wait} seconds", retry_after=wait)
+
+
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
@@ -302,7 +312,8 @@ class ResumeService:
         self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID, fmt: documents.ResumeFormat
     ) -> tuple[bytes, str, str]:
         """(file, file name, media type) of a parsed version as PDF, Word or JSON Resume, built from its
-        parsed data; 422 `version-not-parsed` while it is queued or parsing, or when its parse failed."""
+        parsed data; 422 `version-not-parsed` while it is queued or parsing, or when its parse failed;
+        429 past `DOCUMENT_EXPORTS_PER_HOUR`."""
         with routed_reads(user_id):
             resume = await self._owned(user_id, resume_id)
             row = await self._version(user_id, resume_id, version_id)
@@ -320,6 +331,7 @@ class ResumeService:
                 "Upload a new version of the resume.",
                 slug="version-not-parsed",
             )
+        await take_export(self.redis, user_id, self.settings.document_exports_per_hour)
         parsed = self.envelope.decrypt_json(bytes(row["parsed"]), parsing.parsed_aad(row["id"]))
         modified = row["parsed_at"].isoformat(timespec="seconds") if row["parsed_at"] else None
         content = await asyncio.to_thread(documents.resume_document, parsed, fmt, last_modified=modified)

@@ -12,7 +12,10 @@ import docx
 import httpx
 import pymupdf
 
-from tests import factories
+from backend.settings import Settings
+from tests import factories, support
+from tests.plugins.services import served
+from tests.support import settings_env
 
 URL = "/api/v1/cover-letters"
 TEXT = "Dear Northwind team,\n\nI would like to build your data platform.\n\nKind regards,\nMarcus"
@@ -74,3 +77,30 @@ async def test_a_letter_exports_as_pdf_docx_and_txt_for_its_owner_only(
     for fmt in ("pdf", "docx", "txt"):
         assert (await client.get(export_url, params={"format": fmt}, headers=other.headers)).status_code == 404
     assert (await client.get(f"{URL}/{uuid.uuid4()}/export", headers=owner.headers)).status_code == 404
+
+
+async def test_exports_have_an_hourly_budget_per_user_shared_by_resumes_and_letters(
+    client: httpx.AsyncClient, services: support.SessionServices, marcus: tuple[factories.Account, Any]
+) -> None:
+    from backend.entrypoints.api import create_app
+
+    owner, version_id = marcus
+    body = {"company": "Northwind Cloud", "role": "Data Engineer", "job_description": "Build pipelines."}
+    letter_id = (await client.post(URL, json=body, headers=owner.headers)).json()["id"]
+    await client.post(f"{URL}/{letter_id}/cancel", headers=owner.headers)
+    await client.patch(f"{URL}/{letter_id}", json={"content": TEXT}, headers=owner.headers)
+    resume_id = (await client.get("/api/v1/resumes", headers=owner.headers)).json()["items"][0]["id"]
+    resume_export = f"/api/v1/resumes/{resume_id}/versions/{version_id}/export"
+
+    capped_app = create_app(Settings.from_env(settings_env(services, DOCUMENT_EXPORTS_PER_HOUR="2")))
+    async with served(capped_app) as url, httpx.AsyncClient(base_url=url, timeout=30) as capped:
+        assert (await capped.get(f"{URL}/{letter_id}/export", headers=owner.headers)).status_code == 200
+        as_json = await capped.get(resume_export, params={"format": "json"}, headers=owner.headers)
+        assert as_json.status_code == 200
+        for path in (f"{URL}/{letter_id}/export", resume_export):
+            refused = await capped.get(path, headers=owner.headers)
+            assert refused.status_code == 429, refused.text
+            assert int(refused.headers["retry-after"]) > 0 and "2 exports an hour" in refused.json()["detail"]
+        # a row of someone else's is 404 before any budget is looked at
+        other = await factories.account(capped)
+        assert (await capped.get(f"{URL}/{letter_id}/export", headers=other.headers)).status_code == 404
