@@ -115,6 +115,7 @@ def api_env(database_url: str, redis_url: str, data_dir: Path, smtp_port: int) -
         "AI_REQUESTS_PER_DAY": "1000000",
         "AI_DAILY_TOKEN_BUDGET": "1000000000",
         "JOB_IMPORTS_PER_HOUR": "1000000",
+        "DOCUMENT_EXPORTS_PER_HOUR": "1000000",
     }
 
 
