@@ -502,6 +502,14 @@ class StorageSettings(msgspec.Struct, frozen=True):
         int,
         setting("UPLOADS_PER_HOUR", "resume uploads (new resumes and versions) per user per hour (429 above)", ge=1),
     ] = 20
+    document_exports_per_hour: Annotated[
+        int,
+        setting(
+            "DOCUMENT_EXPORTS_PER_HOUR",
+            "resumes and cover letters one user may export (as PDF, Word, JSON or text) per hour (429 above)",
+            ge=1,
+        ),
+    ] = 120
     max_versions_per_resume: Annotated[
         int, setting("RESUME_MAX_VERSIONS", "versions one resume may hold (409 `too-many-versions` above)", ge=1)
     ] = 50

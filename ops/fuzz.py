@@ -116,6 +116,7 @@ def api_env(database_url: str, redis_url: str, data_dir: Path, smtp_port: int) -
         "AI_DAILY_TOKEN_BUDGET": "1000000000",
         "JOB_IMPORTS_PER_HOUR": "1000000",
         "UPLOADS_PER_HOUR": "1000000",  # uploads and resume imports
+        "DOCUMENT_EXPORTS_PER_HOUR": "1000000",
     }
 
 

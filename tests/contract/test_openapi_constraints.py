@@ -95,6 +95,11 @@ def test_answers_that_are_not_json_declare_their_media_type(openapi: dict[str, A
     assert list(export) == ["text/csv"]
     download = _operation(openapi, "downloadResumeVersion")["responses"]["200"]["content"]
     assert list(download) == ["application/pdf"]
+    docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    resume_export = _operation(openapi, "exportResumeVersion")["responses"]["200"]["content"]
+    assert set(resume_export) == {"application/pdf", docx, "application/json"}
+    letter_export = _operation(openapi, "exportCoverLetter")["responses"]["200"]["content"]
+    assert set(letter_export) == {"application/pdf", docx, "text/plain"}
     imported = _operation(openapi, "importApplicationsCsv")
     assert list(imported["requestBody"]["content"]) == ["text/csv"]
     assert set(imported["responses"]["422"]["content"]) == {"application/problem+json", "application/json"}

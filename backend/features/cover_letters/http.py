@@ -1,24 +1,38 @@
-"""HTTP routes of cover letters: create (202, streamed over the realtime socket), read, edit, cancel."""
+"""HTTP routes of cover letters: create (202, streamed over the realtime socket), read, edit, cancel, export."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from backend.engines import documents
 from backend.features.cover_letters import schemas
 from backend.features.cover_letters.service import CoverLetterService
-from backend.platform.http import auth, idempotency, pagination, params, problems
+from backend.platform.http import auth, idempotency, openapi, pagination, params, problems
 from backend.platform.http.identity import Principal
 from backend.platform.http.verified import require_verified_email
+from backend.platform.storage.base import content_disposition
+
+ExportFormat = Annotated[
+    documents.LetterFormat,
+    QueryParameter(name="format", description="pdf, docx (Word) or txt (the plain text, UTF-8)"),
+]
 
 
 def provide_cover_letter_service(state: State) -> CoverLetterService:
-    return CoverLetterService(state.envelope, state.redis, state.publisher, state.settings.ai)
+    return CoverLetterService(
+        state.envelope,
+        state.redis,
+        state.publisher,
+        state.settings.ai,
+        exports_per_hour=state.settings.storage.document_exports_per_hour,
+    )
 
 
 class CoverLetterController(Controller):
@@ -107,3 +121,28 @@ class CoverLetterController(Controller):
     ) -> None:
         """Delete the letter; a generation still running notices and stops."""
         await letters.delete(principal.user.id, letter_id)
+
+    @get(
+        "/{letter_id:uuid}/export",
+        operation_id="exportCoverLetter",
+        responses=problems.problem_responses(401, 404, 409, 429),
+        media_type=documents.MEDIA_TYPES["pdf"],
+        operation_class=openapi.file_operation(
+            {
+                documents.MEDIA_TYPES["pdf"]: "format=pdf",
+                documents.MEDIA_TYPES["docx"]: "format=docx",
+                documents.MEDIA_TYPES["txt"]: "format=txt (UTF-8)",
+            }
+        ),
+    )
+    async def export_letter(
+        self,
+        letter_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        letters: NamedDependency[CoverLetterService],
+        fmt: ExportFormat = "pdf",
+    ) -> Response[bytes]:
+        """The letter as a document (an attachment) headed by its role and company; 409 while it is
+        being written or has no text (`letter-streaming`, `letter-empty`)."""
+        content, filename, media_type = await letters.export(principal.user.id, letter_id, fmt)
+        return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})

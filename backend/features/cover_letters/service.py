@@ -5,6 +5,7 @@ Generation itself runs in the worker (`generation`). No Litestar import.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +15,11 @@ import structlog
 from redis.asyncio import Redis
 
 from backend import errors
+from backend.engines import documents
 from backend.features.ai import quota, sources
 from backend.features.ai.work import GENERATE_TASK
 from backend.features.cover_letters import schemas
+from backend.features.resumes.service import take_export
 from backend.platform.crypto.envelope import Envelope
 from backend.platform.db.engine import DB
 from backend.platform.db.replicas import routed_reads
@@ -58,8 +61,17 @@ def letter_out(envelope: Envelope, row: dict[str, Any]) -> schemas.CoverLetterOu
 
 
 class CoverLetterService:
-    def __init__(self, envelope: Envelope, redis: Redis, publisher: Publisher, settings: AISettings) -> None:
+    def __init__(
+        self,
+        envelope: Envelope,
+        redis: Redis,
+        publisher: Publisher,
+        settings: AISettings,
+        *,
+        exports_per_hour: int = 120,
+    ) -> None:
         self.envelope, self.redis, self.publisher, self.settings = envelope, redis, publisher, settings
+        self.exports_per_hour = exports_per_hour  # DOCUMENT_EXPORTS_PER_HOUR
 
     def _out(self, row: dict[str, Any]) -> schemas.CoverLetterOut:
         return letter_out(self.envelope, row)
@@ -183,6 +195,28 @@ class CoverLetterService:
         """Delete the letter; a running generation notices and stops."""
         await self._owned(user_id, letter_id)
         await CoverLetter.delete().where((CoverLetter.id == letter_id) & (CoverLetter.user == user_id))
+
+    async def export(
+        self, user_id: uuid.UUID, letter_id: uuid.UUID, fmt: documents.LetterFormat
+    ) -> tuple[bytes, str, str]:
+        """(file, file name, media type) of the letter as PDF, Word or plain text; 409 `letter-streaming`
+        while it is being written, 409 `letter-empty` when it has no text (a failed letter), 429 past
+        `DOCUMENT_EXPORTS_PER_HOUR` (counted with resume exports)."""
+        with routed_reads(user_id):
+            row = await self._owned(user_id, letter_id)
+        if row["status"] in ACTIVE:
+            raise errors.Conflict(
+                "The letter is still being written; export it once it is completed, or cancel it",
+                slug="letter-streaming",
+            )
+        text = decrypt_content(self.envelope, row)
+        if not text.strip():
+            raise errors.Conflict("The letter has no text to export; write it or edit it first", slug="letter-empty")
+        await take_export(self.redis, user_id, self.exports_per_hour)
+        letter = documents.Letter(company=row["company"], role=row["role"], text=text)
+        content = await asyncio.to_thread(documents.letter_document, letter, fmt)
+        filename = documents.file_name("cover letter", row["company"], row["role"], ext=fmt)
+        return content, filename, documents.MEDIA_TYPES[fmt]
 
     async def _announce(self, user_id: uuid.UUID, event: events.Event) -> None:
         await publish_best_effort(self.publisher, user_id, event, log=log, lost="cover_letter_event_lost")

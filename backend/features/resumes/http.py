@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import Encoding
-from litestar.params import FromPath, JSONBody, MultipartBody
+from litestar.params import FromPath, JSONBody, MultipartBody, QueryParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
+from backend.engines import documents
 from backend.features.resumes import schemas
 from backend.features.resumes.service import MAX_BYTES, ResumeService
-from backend.platform.http import auth, idempotency, problems
+from backend.platform.http import auth, idempotency, openapi, problems
 from backend.platform.http.identity import Principal
 from backend.platform.http.verified import require_verified_email
 from backend.platform.storage.base import content_disposition
 
 # The body may exceed the file by the multipart framing; the service enforces MAX_BYTES exactly.
 UPLOAD_BODY_LIMIT = MAX_BYTES + 64 * 1024
+
+
+ExportFormat = Annotated[
+    documents.ResumeFormat,
+    QueryParameter(
+        name="format",
+        description="pdf (one column, embedded fonts, links), docx (Word) or json (JSON Resume v1.0.0)",
+    ),
+]
 
 
 @dataclass
@@ -194,3 +204,29 @@ class ResumeController(Controller):
         content, filename, content_type = await resumes.file(principal.user.id, resume_id, version_id)
         headers: dict[str, Any] = {"Content-Disposition": content_disposition(filename), "Cache-Control": "private"}
         return Response(content, media_type=content_type, headers=headers)
+
+    @get(
+        "/{resume_id:uuid}/versions/{version_id:uuid}/export",
+        operation_id="exportResumeVersion",
+        responses=problems.problem_responses(401, 404, 429),
+        media_type=documents.MEDIA_TYPES["pdf"],
+        operation_class=openapi.file_operation(
+            {
+                documents.MEDIA_TYPES["pdf"]: "format=pdf",
+                documents.MEDIA_TYPES["docx"]: "format=docx",
+                documents.MEDIA_TYPES["json"]: "format=json: a JSON Resume v1.0.0 document",
+            }
+        ),
+    )
+    async def export_version(
+        self,
+        resume_id: FromPath[uuid.UUID],
+        version_id: FromPath[uuid.UUID],
+        principal: NamedDependency[Principal],
+        resumes: NamedDependency[ResumeService],
+        fmt: ExportFormat = "pdf",
+    ) -> Response[bytes]:
+        """The parsed version as a document (an attachment), made from its parsed data: 422
+        `version-not-parsed` until the parse has completed, or when it failed."""
+        content, filename, media_type = await resumes.export(principal.user.id, resume_id, version_id, fmt)
+        return Response(content, media_type=media_type, headers={"Content-Disposition": content_disposition(filename)})

@@ -30,7 +30,7 @@ import structlog
 from redis.asyncio import Redis
 
 from backend import errors
-from backend.engines import resume_parser
+from backend.engines import documents, resume_parser
 from backend.engines.resume_parser.models import PdfInfo
 from backend.features.resumes import parsing, queries, schemas
 from backend.platform import ratelimit, redis_client
@@ -78,6 +78,16 @@ def resume_out(row: dict[str, Any], latest: dict[str, Any] | None) -> schemas.Re
         id=row["id"], title=row["title"], is_default=row["is_default"], created_at=row["created_at"],
         updated_at=row["updated_at"], latest_version=_summary(latest) if latest else None,
     )  # fmt: skip
+
+
+async def take_export(redis: Redis | None, user_id: uuid.UUID, limit: int) -> None:
+    """Count a document export (a resume's or a letter's) in the user's hourly window, or raise
+    TooManyRequests (429, Retry-After): each costs the api tens of milliseconds of CPU."""
+    if redis is None:
+        return
+    window = ratelimit.Window(f"rl:export:{redis_client.tag(user_id)}", limit, 3600)
+    if wait := await ratelimit.take(redis, [window]):
+        raise errors.TooManyRequests(f"At most {limit} exports an hour; try again in {wait} seconds", retry_after=wait)
 
 
 def _megabytes(size: int) -> str:
@@ -305,3 +315,35 @@ class ResumeService:
                 NO_FILE.format(source=SOURCES.get(row["source"], "imported")), slug="version-has-no-file"
             )
         return await self.store.get(row["object_key"]), row["filename"], row["content_type"]
+
+    async def export(
+        self, user_id: uuid.UUID, resume_id: uuid.UUID, version_id: uuid.UUID, fmt: documents.ResumeFormat
+    ) -> tuple[bytes, str, str]:
+        """(file, file name, media type) of a parsed version as PDF, Word or JSON Resume, built from its
+        parsed data; 422 `version-not-parsed` while it is queued or parsing, or when its parse failed;
+        429 past `DOCUMENT_EXPORTS_PER_HOUR`."""
+        with routed_reads(user_id):
+            resume = await self._owned(user_id, resume_id)
+            row = await self._version(user_id, resume_id, version_id)
+        number = row["number"]
+        if row["status"] in ("queued", "parsing"):
+            raise errors.Unprocessable(
+                f"Version {number} is still being parsed (status: {row['status']}); its documents are made "
+                "from the parsed data, so export it once it is parsed (the `resume.parsed` event says when).",
+                slug="version-not-parsed",
+            )
+        if row["status"] != "parsed" or row["parsed"] is None:
+            reason = f": {row['error']}" if row["error"] else ""
+            raise errors.Unprocessable(
+                f"Version {number} could not be parsed{reason}, so it has no data to export. "
+                "Upload a new version of the resume.",
+                slug="version-not-parsed",
+            )
+        await take_export(self.redis, user_id, self.settings.document_exports_per_hour)
+        parsed = self.envelope.decrypt_json(bytes(row["parsed"]), parsing.parsed_aad(row["id"]))
+        modified = row["parsed_at"].isoformat(timespec="seconds") if row["parsed_at"] else None
+        content = await asyncio.to_thread(documents.resume_document, parsed, fmt, last_modified=modified)
+        basics = parsed.get("basics") if isinstance(parsed.get("basics"), dict) else {}
+        name = basics.get("name") if isinstance(basics.get("name"), str) else ""
+        filename = documents.file_name(name or resume["title"], f"resume v{number}", ext=fmt)
+        return content, filename, documents.MEDIA_TYPES[fmt]

@@ -11,11 +11,12 @@ fuzzers) could not know them:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import Reference, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, Reference, Schema
 
 from backend.platform.http.inputs import DATE_TIME_DESCRIPTION, DATE_TIME_PATTERN, Input
 
@@ -82,3 +83,27 @@ class CompleteStructSchemaPlugin(StructSchemaPlugin):
                 if isinstance(prop, Schema):
                     prop.description = DATE_TIME_DESCRIPTION
         return schema
+
+
+def _file_schema(media_type: str, description: str) -> Schema:
+    """A JSON answer is an object; any other file, binary."""
+    if media_type.endswith("json"):
+        return Schema(type=OpenAPIType.OBJECT, description=description)
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=description)
+
+
+def file_operation(media_types: dict[str, str]) -> type[Operation]:
+    """The operation class of a route answering a file in one of `media_types` (media type → what it
+    is): its 200 lists each (binary, or an object for JSON) instead of the handler's one declared type."""
+
+    @dataclass
+    class FileOperation(Operation):
+        def __post_init__(self) -> None:
+            ok = (self.responses or {}).get("200")
+            if ok is not None and not isinstance(ok, Reference):
+                ok.content = {
+                    media_type: OpenAPIMediaType(schema=_file_schema(media_type, description))
+                    for media_type, description in media_types.items()
+                }
+
+    return FileOperation
